@@ -1,0 +1,94 @@
+/*
+ * flowtap/capture.h - capture sessions on a tap.
+ *
+ * A session selects packets (paths, direction, tcpdump filter), copies them
+ * into its own bounded buffer on the datapath thread, and formats and writes
+ * them on its own thread, so a slow output only ever costs that session
+ * dropped packets. Any number of sessions may be attached to one tap.
+ */
+#ifndef FLOWTAP_CAPTURE_H
+#define FLOWTAP_CAPTURE_H
+
+#include <flowtap/common.h>
+#include <flowtap/filter.h>
+#include <flowtap/tap.h>
+#include <flowtap/writer.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ft_session;
+
+/** Session counters. offered = matched + filtered out; matched = written + dropped
+ * (once the session has stopped and drained). */
+struct ft_session_stats {
+	uint64_t offered;   /* packets crossing the tap while attached */
+	uint64_t matched;   /* passed path, direction and filter */
+	uint64_t written;   /* handed to the output */
+	uint64_t bytes;     /* captured bytes written (after snaplen) */
+	uint64_t dropped;   /* matched but lost because the buffer was full */
+	uint64_t truncated; /* written but cut by the snaplen */
+	int error;          /* 0, or the -errno that ended the session (EPIPE, ENOSPC) */
+	bool done;          /* the session has ended (count, duration, error or stop) */
+};
+
+/** Called from the session thread once when the session ends by itself. */
+typedef void (*ft_session_end_fn)(struct ft_session *s, void *ctx);
+
+struct ft_session_opts {
+	enum ft_format format;   /* output format (default pcap) */
+	const char *filter;      /* tcpdump expression, NULL/"" for all (copied) */
+	struct ft_pathset paths; /* paths to capture; an all-zero set means all */
+	enum ft_dir dir;         /* FT_DIR_UNKNOWN: both directions */
+	uint32_t snaplen;        /* 0: 65535 */
+	uint64_t max_packets;    /* stop after this many written; 0: no limit */
+	uint64_t duration_ms;    /* stop after this long; 0: no limit */
+	size_t bufsize;          /* bounded buffer in bytes; 0: 4 MiB; min 64 KiB, max 1 GiB */
+	unsigned text_flags;     /* FT_TEXT_* for FT_FORMAT_TEXT */
+	enum ft_time_mode time;  /* for FT_FORMAT_TEXT */
+	ft_output_fn out;        /* output callback (called from the session thread), or */
+	void *out_ctx;
+	int out_fd;              /* if out is NULL: write to this fd (not closed by the session) */
+	ft_session_end_fn on_end; /* optional */
+	void *on_end_ctx;
+};
+
+/** ft_session_opts_init - defaults: pcap, all paths and directions, no limits, out_fd -1. */
+FT_EXPORT void ft_session_opts_init(struct ft_session_opts *o);
+
+/**
+ * ft_session_start - attach a new session to @t.
+ * @o: options (copied; the filter string too).
+ * @errbuf: on FT_EFILTER, libpcap's message about the filter.
+ * Returns 0, FT_EFILTER, FT_EFORMAT, -EINVAL, -ENOMEM or -EAGAIN (no thread).
+ * The session runs until it ends by itself or ft_session_stop(); free it with
+ * ft_session_free().
+ */
+FT_EXPORT int ft_session_start(struct ft_session **out, struct ft_tap *t,
+			       const struct ft_session_opts *o, char *errbuf, size_t errlen);
+
+/**
+ * ft_session_stop - detach @s, drain what is buffered to the output, write the
+ * pcapng ISB with the drop count, and return the final counters in @st (may be
+ * NULL). Idempotent: later calls return the same counters. Must not be called
+ * from the session's own callbacks. Returns 0 or the session's error.
+ */
+FT_EXPORT int ft_session_stop(struct ft_session *s, struct ft_session_stats *st);
+
+/** ft_session_get_stats - current counters (any thread). */
+FT_EXPORT void ft_session_get_stats(const struct ft_session *s, struct ft_session_stats *st);
+
+/** ft_session_filter - the session's filter expression ("" for all). */
+FT_EXPORT const char *ft_session_filter(const struct ft_session *s);
+
+/** ft_session_format - the session's output format. */
+FT_EXPORT enum ft_format ft_session_format(const struct ft_session *s);
+
+/** ft_session_free - stop (if needed) and free @s. NULL ok. */
+FT_EXPORT void ft_session_free(struct ft_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,144 @@
+/*
+ * flowtap/tap.h - datapath taps: the one hook a datapath calls where packets
+ * cross, at no cost while nobody watches.
+ *
+ * A datapath owns one ft_tap per engine (or per interface) and calls
+ * ft_tap_hook() at each point of interest. Capture sessions (capture.h)
+ * attach and detach at run time; the hook never blocks, never allocates and
+ * never takes a lock, from any number of threads at once.
+ *
+ * Example: hooks in a tunnel's read and write loops.
+ *
+ *	struct ft_tap *tap;
+ *	ft_tap_new(&tap, "tun0");
+ *	ft_tap_path_register(tap, 254, "disco");
+ *
+ *	// TUN read loop: the local stack sends a packet into the datapath.
+ *	n = read(tun_fd, buf, sizeof(buf));
+ *	ft_tap_hook(tap, FT_PATH_FROM_LOCAL, buf, n, NULL);
+ *
+ *	// UDP receive loop, after decapsulation/decryption, before DNAT is undone:
+ *	struct ft_meta m = FT_META_INIT;
+ *	ft_meta_set_nat(&m, NULL, &service_addr);   // the pre-DNAT destination
+ *	ft_tap_hook(tap, FT_PATH_FROM_PEER, inner, inner_len, &m);
+ */
+#ifndef FLOWTAP_TAP_H
+#define FLOWTAP_TAP_H
+
+#include <stdatomic.h>
+#include <flowtap/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Optional per-packet metadata for ft_tap_hook(). */
+struct ft_meta {
+	uint64_t ts_ns;         /* 0: the hook takes CLOCK_REALTIME (vDSO, no syscall) */
+	uint8_t dir;            /* enum ft_dir; FT_DIR_UNKNOWN: implied by a built-in path */
+	uint32_t ifid;          /* interface or peer id, 0 if none */
+	struct ft_addr nat_src; /* pre-SNAT source address, len 0 if none */
+	struct ft_addr nat_dst; /* pre-DNAT destination address, len 0 if none */
+};
+
+#define FT_META_INIT {0}
+
+/**
+ * ft_meta_set_nat - helper to record NAT: copy the pre-SNAT source and the
+ * pre-DNAT destination into @m. Either may be NULL (left absent).
+ */
+FT_EXPORT void ft_meta_set_nat(struct ft_meta *m, const struct ft_addr *pre_snat_src,
+			       const struct ft_addr *pre_dnat_dst);
+
+/**
+ * ft_meta_set_nat_ip4 - same for IPv4 addresses in network byte order
+ * (0 leaves the field absent). Hot-path safe.
+ */
+FT_EXPORT void ft_meta_set_nat_ip4(struct ft_meta *m, uint32_t pre_snat_src_be,
+				   uint32_t pre_dnat_dst_be);
+
+struct ft_tap;
+
+/*
+ * The first member of every tap: the number of attached sessions, read by the
+ * inline hook. Not for any other use.
+ */
+struct ft_tap_head {
+	_Atomic unsigned nsessions;
+};
+
+/**
+ * ft_tap_new - create a tap.
+ * @name: shown in status and used as its identifier in the local API (copied).
+ * Returns 0, -EINVAL or -ENOMEM. Free with ft_tap_free().
+ */
+FT_EXPORT int ft_tap_new(struct ft_tap **out, const char *name);
+
+/**
+ * ft_tap_free - stop every session on @t (final stats recorded on each) and
+ * free it. No thread may be inside ft_tap_hook() on @t any longer. NULL ok.
+ */
+FT_EXPORT void ft_tap_free(struct ft_tap *t);
+
+/** ft_tap_name - the name given to ft_tap_new(). */
+FT_EXPORT const char *ft_tap_name(const struct ft_tap *t);
+
+/**
+ * ft_tap_path_register - name a datapath-defined path (4..255), e.g. 254
+ * "disco". Names are 1..31 characters of [A-Za-z0-9_.-].
+ * Returns 0, -EINVAL or -EEXIST (number or name taken).
+ */
+FT_EXPORT int ft_tap_path_register(struct ft_tap *t, unsigned path, const char *name);
+
+/**
+ * ft_tap_path_name - the name of @path on tap @ctx (a const struct ft_tap *),
+ * built-in or registered; NULL if unknown. Usable as an ft_path_name_fn.
+ */
+FT_EXPORT const char *ft_tap_path_name(const void *ctx, unsigned path);
+
+/**
+ * ft_tap_paths - list the known paths of @t: fills up to @max numbers into
+ * @paths and returns how many exist.
+ */
+FT_EXPORT int ft_tap_paths(const struct ft_tap *t, unsigned *paths, int max);
+
+/** Counters of a tap, since it was created. */
+struct ft_tap_stats {
+	uint64_t offered;  /* packets that reached the tap's slow path (some session attached) */
+	uint64_t sessions; /* sessions attached now */
+	uint64_t sessions_total;
+};
+
+/** ft_tap_get_stats - read @t's counters. */
+FT_EXPORT void ft_tap_get_stats(const struct ft_tap *t, struct ft_tap_stats *st);
+
+/** Out-of-line part of ft_tap_hook(); call ft_tap_hook() instead. */
+FT_EXPORT void ft_tap_offer(struct ft_tap *t, unsigned path, const void *pkt, size_t len,
+			    const struct ft_meta *m);
+
+/**
+ * ft_tap_hook - offer an IP packet (IPv4 or IPv6, no link-layer header)
+ * crossing @path to the tap's capture sessions. Hot path.
+ * @t: the tap. @path: enum ft_path or a registered path.
+ * @pkt, @len: the packet, borrowed for the duration of the call.
+ * @m: optional metadata (NULL: direction from the path, time taken now).
+ *
+ * With no session attached this is one relaxed atomic load and a branch.
+ * Otherwise each session's path, direction and filter are applied and a
+ * matching packet is copied into that session's bounded buffer; a full buffer
+ * drops the packet for that session only and counts it.
+ */
+static inline void ft_tap_hook(struct ft_tap *t, unsigned path, const void *pkt, size_t len,
+			       const struct ft_meta *m)
+{
+	if (__builtin_expect(atomic_load_explicit(&((struct ft_tap_head *)t)->nsessions,
+						  memory_order_relaxed) == 0,
+			     1))
+		return;
+	ft_tap_offer(t, path, pkt, len, m);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

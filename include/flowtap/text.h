@@ -1,0 +1,70 @@
+/*
+ * flowtap/text.h - one greppable text line per packet, in the spirit of
+ * `tcpdump -n` (see flowtap(1) for the exact, stable format).
+ *
+ *   12:34:56.789012 OUT from-local IP 100.64.0.1.54321 > 100.64.0.2.443: Flags [S], seq 1, win 65535, length 0
+ *
+ * The direction and path fields appear only when known.
+ */
+#ifndef FLOWTAP_TEXT_H
+#define FLOWTAP_TEXT_H
+
+#include <flowtap/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum ft_time_mode {
+	FT_TIME_LOCAL = 0, /* HH:MM:SS.uuuuuu in local time (default) */
+	FT_TIME_UTC,       /* HH:MM:SS.uuuuuu in UTC */
+	FT_TIME_DATE,      /* YYYY-MM-DD HH:MM:SS.uuuuuu in local time */
+	FT_TIME_DATE_UTC,  /* YYYY-MM-DD HH:MM:SS.uuuuuu in UTC */
+	FT_TIME_NONE,      /* no timestamp (tcpdump -t) */
+};
+
+#define FT_TEXT_VERBOSE 0x1 /* -v: ttl, id, offset, flags, ip length, tcp options */
+#define FT_TEXT_ASCII 0x2   /* -A: printable payload after the line */
+#define FT_TEXT_HEX 0x4     /* -x: hex and ASCII dump like tcpdump -X */
+
+struct ft_text_opts {
+	unsigned flags;             /* FT_TEXT_* */
+	enum ft_time_mode time;     /* timestamp style */
+	ft_path_name_fn path_name;  /* NULL: built-in names, else "path-N" */
+	const void *path_ctx;       /* passed to path_name */
+};
+
+/**
+ * A caller-owned output buffer. The formatter appends at p + len and never
+ * writes past cap; when output does not fit, it is cut and overflow is set.
+ */
+struct ft_strbuf {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool overflow;
+};
+
+/** A buffer of this size always holds one formatted packet of up to 65535
+ * bytes with -x and -A. */
+#define FT_TEXT_MAX (512 * 1024)
+
+/**
+ * ft_text_format - append the text for @pkt to @out.
+ * @pkt: the packet; its dlt selects the link-layer decoder (Ethernet, raw IP,
+ *       Linux SLL/SLL2, NULL/loopback, NFLOG; others print as unsupported).
+ * @o: options, may be NULL for defaults.
+ * @out: destination; one line ending in '\n', followed by the -A/-x dump lines.
+ *
+ * Every packet byte is read bounds-checked: truncated or garbage input prints
+ * a marker such as "[|tcp]" and never reads outside @pkt->data.
+ * Not thread-safe only with respect to @out. Returns the number of bytes
+ * appended.
+ */
+FT_EXPORT size_t ft_text_format(const struct ft_pkt *pkt, const struct ft_text_opts *o,
+				struct ft_strbuf *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install the Debian packages flowtap needs to build, test, benchmark and run
+# its demo; apt-get runs only when something is missing (idempotent).
+set -euo pipefail
+
+pkgs=(
+	build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
+	libpcap-dev libevent-dev libcurl4-openssl-dev libjansson-dev libmnl-dev libcmocka-dev
+	tshark tcpdump nfdump softflowd tcpreplay iperf3 nftables iproute2 curl
+	python3 util-linux procps psmisc
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#pkgs[@]} packages present"
+	exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null; then
+		SUDO=sudo
+	else
+		echo "deps: missing packages (${missing[*]}) and not root; run 'make deps' as root" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,57 @@
+/* Unit tests: errors, addresses, built-in paths, link types. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+#include <pcap/pcap.h>
+
+#include <flowtap/common.h>
+
+static void test_strerror(void **state)
+{
+	assert_string_equal(ft_strerror(FT_EFILTER), "bad filter expression");
+	assert_string_equal(ft_strerror(-ENOENT), strerror(ENOENT));
+}
+
+static void test_addr_roundtrip(void **state)
+{
+	struct ft_addr a;
+	char buf[64];
+	assert_int_equal(ft_addr_parse("100.64.0.1", &a), 0);
+	assert_int_equal(a.len, 4);
+	assert_string_equal(ft_addr_format(&a, buf, sizeof(buf)), "100.64.0.1");
+	assert_int_equal(ft_addr_parse("fd7a:115c:a1e0::1", &a), 0);
+	assert_int_equal(a.len, 16);
+	assert_string_equal(ft_addr_format(&a, buf, sizeof(buf)), "fd7a:115c:a1e0::1");
+	assert_int_equal(ft_addr_parse("100.64.0", &a), -EINVAL);
+	assert_int_equal(a.len, 0);
+}
+
+static void test_paths(void **state)
+{
+	assert_string_equal(ft_path_builtin_name(FT_PATH_FROM_LOCAL), "from-local");
+	assert_string_equal(ft_path_builtin_name(FT_PATH_SYNTHESIZED_TO_PEER), "synthesized-to-peer");
+	assert_null(ft_path_builtin_name(254));
+	assert_int_equal(ft_path_builtin_dir(FT_PATH_FROM_PEER), FT_DIR_IN);
+	assert_int_equal(ft_path_builtin_dir(FT_PATH_FROM_LOCAL), FT_DIR_OUT);
+}
+
+static void test_linktype(void **state)
+{
+	assert_int_equal(ft_dlt_to_linktype(DLT_RAW), 101);
+	assert_int_equal(ft_dlt_to_linktype(DLT_EN10MB), 1);
+	assert_int_equal(ft_dlt_to_linktype(DLT_LINUX_SLL), 113);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_addr_roundtrip),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_linktype),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -80,6 +80,36 @@ FT_EXPORT int ft_tap_new(struct ft_tap **out, const char *name);
  */
 FT_EXPORT void ft_tap_free(struct ft_tap *t);
 
+/**
+ * ft_tap_new_dlt - create a tap whose packets have link type @dlt (a libpcap
+ * DLT_*), for sources that see link-layer frames (AF_PACKET on an Ethernet
+ * interface, "any" with DLT_LINUX_SLL2). ft_tap_new() is DLT_RAW. Sessions
+ * compile their filters for this link type; user0 output needs DLT_RAW.
+ * Returns 0, -EINVAL or -ENOMEM.
+ */
+FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt);
+
+/** ft_tap_dlt - the link type of @t's packets. */
+FT_EXPORT int ft_tap_dlt(const struct ft_tap *t);
+
+/**
+ * Called after a session attached to or detached from the tap, on the thread
+ * that attached or detached it, with no tap lock held. Lets a capture source
+ * open its kernel socket only while watched, or attach a shared filter.
+ */
+typedef void (*ft_tap_watch_fn)(struct ft_tap *t, void *ctx);
+
+/** ft_tap_set_watch - install (or with NULL remove) @fn. */
+FT_EXPORT void ft_tap_set_watch(struct ft_tap *t, ft_tap_watch_fn fn, void *ctx);
+
+/**
+ * ft_tap_shared_filter - if every attached session uses the same filter
+ * expression and none selects by path or direction, copy it into @buf and
+ * return 1 (an empty string means "everything"); return 0 if they differ or
+ * none is attached, -ENOSPC if @buf is too small.
+ */
+FT_EXPORT int ft_tap_shared_filter(const struct ft_tap *t, char *buf, size_t len);
+
 /** ft_tap_name - the name given to ft_tap_new(). */
 FT_EXPORT const char *ft_tap_name(const struct ft_tap *t);
 
@@ -111,6 +141,29 @@ struct ft_tap_stats {
 
 /** ft_tap_get_stats - read @t's counters. */
 FT_EXPORT void ft_tap_get_stats(const struct ft_tap *t, struct ft_tap_stats *st);
+
+/**
+ * ft_tap_hook_frame - like ft_tap_hook() for a frame of the tap's link type
+ * with its captured and wire lengths (caplen <= len), e.g. from AF_PACKET.
+ */
+FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *pkt,
+				  size_t caplen, size_t len, const struct ft_meta *m);
+
+static inline void ft_tap_hook_frame(struct ft_tap *t, unsigned path, const void *pkt,
+				     size_t caplen, size_t len, const struct ft_meta *m)
+{
+	if (__builtin_expect(atomic_load_explicit(&((struct ft_tap_head *)t)->nsessions,
+						  memory_order_relaxed) == 0,
+			     1))
+		return;
+	ft_tap_offer_frame(t, path, pkt, caplen, len, m);
+}
+
+/** ft_tap_watched - whether any session is attached (relaxed; a hint). */
+static inline bool ft_tap_watched(const struct ft_tap *t)
+{
+	return atomic_load_explicit(&((struct ft_tap_head *)t)->nsessions, memory_order_relaxed) != 0;
+}
 
 /** Out-of-line part of ft_tap_hook(); call ft_tap_hook() instead. */
 FT_EXPORT void ft_tap_offer(struct ft_tap *t, unsigned path, const void *pkt, size_t len,

@@ -1,0 +1,167 @@
+/*
+ * flowtap/api.h - the local API: an HTTP/1.1 server on a Unix domain socket
+ * through which users reach a running process's taps and flow logs.
+ *
+ * Any process that owns taps embeds one (flowtapd, flowtap-tunnel, a VPN
+ * engine). It is built on libevent's evhttp and either joins the caller's
+ * event loop or runs its own thread. Endpoints:
+ *
+ *   POST /localapi/v0/debug-capture   stream a capture for as long as the
+ *        client stays (chunked). Without parameters the stream is the
+ *        established user0 debug-capture stream (pcap, linktype 147, records
+ *        prefixed by path and pre-NAT addresses). Query parameters:
+ *          format=pcap|pcap-ns|pcapng|user0|text   filter=<tcpdump expression>
+ *          path=<comma list of names or numbers>   direction=in|out
+ *          snaplen=N  count=N  duration=N|5s|1m|500ms
+ *          verbose=1  ascii=1  hex=1  tap=<name> (required only with several taps)
+ *        Errors: 405 "POST required", 400 with the filter or parameter error,
+ *        403 "debug access denied", 404 unknown tap, 503 over the session limit.
+ *   GET  /localapi/v0/status          JSON: version, uptime, taps and their
+ *        paths, active sessions (peer uid and pid, format, filter, packets,
+ *        bytes, dropped). Readable by anyone who can connect.
+ *   GET  /localapi/v0/flows           NDJSON stream of flow-log messages.
+ *
+ * Access control: the peer's credentials come from SO_PEERCRED (and
+ * SO_PEERGROUPS). Root, the server's own uid and members of the configured
+ * group may capture and read flows; anyone else gets 403 on those and may
+ * read status. Who may connect at all is decided by the socket's mode
+ * (default 0660, owned by the configured group when there is one).
+ *
+ * A client that stops reading only loses packets of its own session (counted,
+ * shown in status): its bytes pass through a per-client socket pair that the
+ * server stops reading while the connection has more than a bound queued, so
+ * that session's bounded buffer fills and drops. A client that disconnects is
+ * noticed and freed within a second; when the last session of a tap ends the
+ * tap is back to its no-session cost.
+ *
+ * Example: a datapath with its own loop thread for the API.
+ *
+ *	struct ft_api_opts o;
+ *	struct ft_api *api;
+ *	ft_api_opts_init(&o);
+ *	o.socket_path = "/run/mytun/flowtap.sock";
+ *	o.group = "netdev";
+ *	if (ft_api_new(&api, NULL, &o, err, sizeof(err)) < 0)
+ *		die("cannot start local API: %s", err);
+ *	ft_api_add_tap(api, tap);
+ *	...
+ *	ft_api_free(api);
+ */
+#ifndef FLOWTAP_API_H
+#define FLOWTAP_API_H
+
+#include <sys/types.h>
+
+#include <flowtap/common.h>
+#include <flowtap/tap.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct event_base;
+struct ft_api;
+struct ft_flowlog;
+
+/** The default socket path of the local API. */
+#define FT_API_DEFAULT_SOCKET "/run/flowtap/flowtap.sock"
+
+/** The URL paths of the endpoints (the host part of a URL is ignored). */
+#define FT_API_PATH_CAPTURE "/localapi/v0/debug-capture"
+#define FT_API_PATH_STATUS  "/localapi/v0/status"
+#define FT_API_PATH_FLOWS   "/localapi/v0/flows"
+
+/** Body of the 403 answer. */
+#define FT_API_MSG_DENIED "debug access denied"
+
+struct ft_api_opts {
+	const char *socket_path; /* NULL: FT_API_DEFAULT_SOCKET (copied) */
+	const char *group;	 /* group whose members may capture; NULL: none (copied) */
+	gid_t gid;		 /* used when @group is NULL; (gid_t)-1: none */
+	mode_t socket_mode;	 /* permissions of the socket; 0: 0660 */
+	mode_t dir_mode;	 /* permissions of a socket directory we create; 0: 0750 */
+	unsigned max_sessions;	 /* concurrent capture + flow streams; 0: 16 */
+	size_t session_bufsize;	 /* each capture session's bounded buffer; 0: 4 MiB */
+	size_t client_bufsize;	 /* bytes queued toward one client before we stop
+				    reading its session; 0: 1 MiB */
+};
+
+/** ft_api_opts_init - the defaults above. */
+FT_EXPORT void ft_api_opts_init(struct ft_api_opts *o);
+
+/**
+ * ft_api_new - create a local API server and start listening.
+ * @out: receives the server; free with ft_api_free().
+ * @base: an event base the caller dispatches; the server then lives on that
+ *        loop's thread and every ft_api_* call but ft_api_publish_flow() must
+ *        be made from it. NULL: the server runs its own thread with its own
+ *        base, and every ft_api_* call is safe from any thread.
+ * @o: options (copied), NULL for the defaults.
+ * @errbuf: on failure, a message naming what failed and why (may be NULL).
+ *
+ * The socket's directory is created with @o->dir_mode if missing. A stale
+ * socket (a file nobody listens on) is replaced; if a live server answers on
+ * it, -EADDRINUSE is returned and nothing is touched.
+ * Returns 0, -EADDRINUSE, -ENOENT (unknown group), -ENAMETOOLONG, -ENOMEM,
+ * -EAGAIN (no thread) or the -errno of a failed socket, bind or chmod.
+ */
+FT_EXPORT int ft_api_new(struct ft_api **out, struct event_base *base, const struct ft_api_opts *o,
+			 char *errbuf, size_t errlen);
+
+/**
+ * ft_api_add_tap - make tap @t reachable through the API. @t stays owned by
+ * the caller and must outlive the server, or be removed with
+ * ft_api_remove_tap() first. The first tap added is the default for clients
+ * that do not name one.
+ * Returns 0, -EEXIST (a tap of that name is there), -ENOSPC (64 taps) or -ENOMEM.
+ */
+FT_EXPORT int ft_api_add_tap(struct ft_api *api, struct ft_tap *t);
+
+/**
+ * ft_api_remove_tap - ends every client session on @t (their streams end
+ * cleanly) and forgets @t. Returns 0 or -ENOENT.
+ */
+FT_EXPORT int ft_api_remove_tap(struct ft_api *api, struct ft_tap *t);
+
+/**
+ * ft_api_set_flowlog - serve GET /localapi/v0/flows from @fl's messages: the
+ * server attaches a callback sink to @fl (NULL detaches). @fl is borrowed and
+ * must outlive the server or be detached first. Returns 0 or -errno.
+ */
+FT_EXPORT int ft_api_set_flowlog(struct ft_api *api, struct ft_flowlog *fl);
+
+/**
+ * ft_api_publish_flow - hand one flow-log message (a JSON object, without a
+ * trailing newline) to every /flows client. Safe from any thread; never
+ * blocks: a client whose queue is over its bound loses the message (counted
+ * in status). Returns the number of clients it was queued for.
+ */
+FT_EXPORT int ft_api_publish_flow(struct ft_api *api, const char *json, size_t len);
+
+/** ft_api_socket_path - the path the server listens on. */
+FT_EXPORT const char *ft_api_socket_path(const struct ft_api *api);
+
+/** Counters of the server, since it started. */
+struct ft_api_stats {
+	uint64_t requests;	 /* HTTP requests received */
+	uint64_t denied;	 /* answered 403 */
+	uint64_t sessions;	 /* capture and flow streams open now */
+	uint64_t sessions_total; /* streams opened since start */
+	uint64_t rejected_busy;	 /* answered 503 */
+	uint64_t flows_dropped;	 /* flow messages lost to full client queues */
+};
+
+/** ft_api_get_stats - read @api's counters (any thread). */
+FT_EXPORT void ft_api_get_stats(const struct ft_api *api, struct ft_api_stats *st);
+
+/**
+ * ft_api_free - end every stream, stop listening, remove the socket file and
+ * free @api (and its thread, if it has one). With a caller's base, call it
+ * from the loop thread. NULL ok.
+ */
+FT_EXPORT void ft_api_free(struct ft_api *api);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

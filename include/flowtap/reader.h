@@ -27,8 +27,14 @@ FT_EXPORT int ft_reader_open(struct ft_reader **out, const char *path, char *err
 
 /**
  * ft_reader_next - read the next packet into @p (its data is valid until the
- * next call). Returns 1 for a packet, 0 at the end of the file, or
- * FT_ECORRUPT for a corrupt or truncated file (ft_reader_error() says why).
+ * next call). Timestamps have nanosecond precision whatever the file's.
+ * Packets of plain files have path FT_PATH_NONE and no direction; packets of
+ * user0 files carry the record's path, the direction it implies and the
+ * pre-NAT addresses, and p->data is the IP packet behind the prefix.
+ * Returns 1 for a packet, 0 at the end of the file, or FT_ECORRUPT for a
+ * corrupt or truncated file (ft_reader_error() says why). A file-level error
+ * is sticky; a user0 record whose prefix is malformed yields FT_ECORRUPT
+ * once and the next call goes on with the next record.
  */
 FT_EXPORT int ft_reader_next(struct ft_reader *r, struct ft_pkt *p);
 
@@ -41,6 +47,13 @@ FT_EXPORT uint32_t ft_reader_snaplen(const struct ft_reader *r);
 /** ft_reader_is_user0 - whether the file is a user0 debug-capture stream. */
 FT_EXPORT bool ft_reader_is_user0(const struct ft_reader *r);
 
+/**
+ * ft_reader_is_pcapng - whether the file is pcapng (rather than classic pcap).
+ * libpcap hands out pcapng packets without their interface or EPB flags, so
+ * paths and directions written to pcapng are not recovered by this reader.
+ */
+FT_EXPORT bool ft_reader_is_pcapng(const struct ft_reader *r);
+
 /** ft_reader_error - message for the last failure; "" if none. */
 FT_EXPORT const char *ft_reader_error(const struct ft_reader *r);
 
@@ -50,8 +63,11 @@ FT_EXPORT void ft_reader_close(struct ft_reader *r);
 /**
  * ft_user0_parse - split one user0 record body (@data, @len bytes) into its
  * path, pre-NAT source, pre-NAT destination and the IP packet that follows.
- * @p: receives path and addresses; p->data/caplen point at the IP packet.
- * Returns 0 or FT_ECORRUPT (truncated prefix or address length not 0/4/16).
+ * @p: receives path, the direction the path implies (ft_path_builtin_dir),
+ *      and the addresses; p->data/caplen point at the IP packet; p->len,
+ *      ts_ns and dlt are left alone.
+ * Returns 0 or FT_ECORRUPT (truncated prefix or address length not 0/4/16;
+ * then @p's addresses are cleared and nothing else is changed).
  */
 FT_EXPORT int ft_user0_parse(const uint8_t *data, uint32_t len, struct ft_pkt *p);
 

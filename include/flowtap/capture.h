@@ -20,8 +20,8 @@ extern "C" {
 
 struct ft_session;
 
-/** Session counters. offered = matched + filtered out; matched = written + dropped
- * (once the session has stopped and drained). */
+/** Session counters. offered = matched + filtered out; once the session has
+ * ended and drained, matched = written + dropped + discarded. */
 struct ft_session_stats {
 	uint64_t offered;   /* packets crossing the tap while attached */
 	uint64_t matched;   /* passed path, direction and filter */
@@ -29,6 +29,8 @@ struct ft_session_stats {
 	uint64_t bytes;     /* captured bytes written (after snaplen) */
 	uint64_t dropped;   /* matched but lost because the buffer was full */
 	uint64_t truncated; /* written but cut by the snaplen */
+	uint64_t discarded; /* matched but not written because the session had already
+			     * ended (packet count reached, output failed) */
 	int error;          /* 0, or the -errno that ended the session (EPIPE, ENOSPC) */
 	bool done;          /* the session has ended (count, duration, error or stop) */
 };

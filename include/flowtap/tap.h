@@ -132,10 +132,17 @@ FT_EXPORT const char *ft_tap_path_name(const void *ctx, unsigned path);
  */
 FT_EXPORT int ft_tap_paths(const struct ft_tap *t, unsigned *paths, int max);
 
-/** Counters of a tap, since it was created. */
+/** Counters of a tap since it was created, summed over all its sessions
+ * (live and ended); see struct ft_session_stats for their meaning. */
 struct ft_tap_stats {
-	uint64_t offered;  /* packets that reached the tap's slow path (some session attached) */
-	uint64_t sessions; /* sessions attached now */
+	uint64_t offered;   /* packets offered to a session (counted once per session) */
+	uint64_t matched;
+	uint64_t written;
+	uint64_t bytes;
+	uint64_t dropped;
+	uint64_t truncated;
+	uint64_t hooked;    /* hook calls that reached the slow path (some session attached) */
+	uint64_t sessions;  /* sessions attached now */
 	uint64_t sessions_total;
 };
 

@@ -1,0 +1,112 @@
+/* \summary: bounded MPSC byte ring for capture records (see ring.h for the protocol). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ring.h"
+
+#define HDR ((uint64_t)sizeof(struct ft_ring_hdr))
+
+static inline uint64_t rec_size(uint32_t len)
+{
+	return (HDR + len + 7) & ~(uint64_t)7;
+}
+
+int ft__ring_init(struct ft_ring *r, size_t size)
+{
+	size_t sz = 4096;
+	while (sz < size)
+		sz <<= 1;
+	memset(r, 0, sizeof(*r));
+	r->buf = aligned_alloc(64, sz);
+	if (!r->buf)
+		return -ENOMEM;
+	memset(r->buf, 0, sz);
+	r->size = sz;
+	return 0;
+}
+
+void ft__ring_destroy(struct ft_ring *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+void *ft__ring_reserve(struct ft_ring *r, uint32_t len)
+{
+	uint64_t need = rec_size(len);
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t off, pad, t;
+
+	if (need > r->size / 2 || len > FT_RING_LENMASK)
+		return NULL;
+	for (;;) {
+		off = h & (r->size - 1);
+		/* A record never wraps: if it does not fit before the end, the
+		 * rest of the lap becomes a padding record. */
+		pad = r->size - off >= need ? 0 : r->size - off;
+		t = atomic_load_explicit(&r->tail, memory_order_acquire);
+		if (h + pad + need - t > r->size)
+			return NULL;
+		if (atomic_compare_exchange_weak_explicit(
+			&r->head, &h, h + pad + need, memory_order_relaxed, memory_order_relaxed))
+			break;
+	}
+	if (pad) {
+		struct ft_ring_hdr *ph = (struct ft_ring_hdr *)(r->buf + off);
+		atomic_store_explicit(&ph->word,
+				      (uint32_t)(pad - HDR) | FT_RING_PAD | FT_RING_COMMITTED,
+				      memory_order_release);
+		off = 0;
+	}
+	return r->buf + off + HDR;
+}
+
+void ft__ring_commit(void *payload, uint32_t len)
+{
+	struct ft_ring_hdr *h = (struct ft_ring_hdr *)((uint8_t *)payload - HDR);
+	/* seq_cst: orders the publication before the producer's later check of
+	 * the consumer's sleeping flag (no lost wake-up). */
+	atomic_exchange_explicit(&h->word, len | FT_RING_COMMITTED, memory_order_seq_cst);
+}
+
+const void *ft__ring_peek(struct ft_ring *r, uint32_t *len)
+{
+	for (;;) {
+		uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+		uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+		if (t == h)
+			return NULL;
+		uint64_t off = t & (r->size - 1);
+		struct ft_ring_hdr *hd = (struct ft_ring_hdr *)(r->buf + off);
+		uint32_t w = atomic_load_explicit(&hd->word, memory_order_acquire);
+		if (!(w & FT_RING_COMMITTED))
+			return NULL;
+		if (w & FT_RING_PAD) {
+			uint64_t n = HDR + (w & FT_RING_LENMASK);
+			memset(hd, 0, n);
+			atomic_store_explicit(&r->tail, t + n, memory_order_release);
+			continue;
+		}
+		*len = w & FT_RING_LENMASK;
+		return r->buf + off + HDR;
+	}
+}
+
+void ft__ring_release(struct ft_ring *r)
+{
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint64_t off = t & (r->size - 1);
+	struct ft_ring_hdr *hd = (struct ft_ring_hdr *)(r->buf + off);
+	uint64_t n =
+	    rec_size(atomic_load_explicit(&hd->word, memory_order_relaxed) & FT_RING_LENMASK);
+	memset(hd, 0, n);
+	atomic_store_explicit(&r->tail, t + n, memory_order_release);
+}
+
+uint64_t ft__ring_used(const struct ft_ring *r)
+{
+	uint64_t t = atomic_load_explicit(&((struct ft_ring *)r)->tail, memory_order_relaxed);
+	uint64_t h = atomic_load_explicit(&((struct ft_ring *)r)->head, memory_order_relaxed);
+	return h - t;
+}

@@ -1,0 +1,57 @@
+/*
+ * ring.h - bounded multi-producer, single-consumer byte ring for capture
+ * records.
+ *
+ * Producers (datapath threads) reserve space with one compare-and-swap on the
+ * head and never wait: if the record does not fit, the reservation fails and
+ * the caller counts a drop. A record is published by setting its header word
+ * with the committed bit. The single consumer reads committed records in
+ * order from the tail; a reserved but not yet committed record stops it until
+ * the producer finishes (a few hundred nanoseconds), never the other way
+ * round. The consumer zeroes what it consumed before releasing it, so a stale
+ * header from the previous lap can never look committed.
+ */
+#ifndef FT_RING_H
+#define FT_RING_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FT_RING_COMMITTED 0x80000000u
+#define FT_RING_PAD	  0x40000000u
+#define FT_RING_LENMASK	  0x3fffffffu
+
+struct ft_ring {
+	_Alignas(64) _Atomic uint64_t head; /* bytes reserved, ever */
+	_Alignas(64) _Atomic uint64_t tail; /* bytes released by the consumer, ever */
+	_Alignas(64) uint64_t size;	    /* power of two */
+	uint8_t *buf;
+};
+
+/* Every record starts with this word; the payload follows, 8-byte aligned. */
+struct ft_ring_hdr {
+	_Atomic uint32_t word; /* length of payload | flags */
+	uint32_t reserved;
+};
+
+int ft__ring_init(struct ft_ring *r, size_t size);
+void ft__ring_destroy(struct ft_ring *r);
+
+/* Reserve @len payload bytes; returns the payload or NULL when full. Hot path. */
+void *ft__ring_reserve(struct ft_ring *r, uint32_t len);
+/* Publish a payload returned by ft__ring_reserve(). Hot path; a full barrier. */
+void ft__ring_commit(void *payload, uint32_t len);
+
+/*
+ * Consumer: the next committed payload and its length, or NULL if the ring is
+ * empty or the next record is not committed yet.
+ */
+const void *ft__ring_peek(struct ft_ring *r, uint32_t *len);
+/* Consumer: release the record returned by the last ft__ring_peek(). */
+void ft__ring_release(struct ft_ring *r);
+/* Bytes in use (approximate while producers run). */
+uint64_t ft__ring_used(const struct ft_ring *r);
+
+#endif

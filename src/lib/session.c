@@ -1,0 +1,360 @@
+/* \summary: capture sessions: filter on the datapath thread, format and write on their own. */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <flowtap/capture.h>
+
+#include "tap_internal.h"
+
+#define DEFAULT_BUFSIZE (4u << 20)
+#define MIN_BUFSIZE	(64u << 10)
+#define MAX_BUFSIZE	(1u << 30)
+#define FLUSH_NS	100000000ull /* output is flushed at least this often while busy */
+#define BATCH		256
+
+void ft__tap_add_ended_output(struct ft_tap *t, uint64_t written, uint64_t bytes,
+			      uint64_t truncated);
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void futex_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t timeout_ns)
+{
+	struct timespec ts = {(time_t)(timeout_ns / 1000000000u), (long)(timeout_ns % 1000000000u)};
+	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *addr)
+{
+	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Called by a producer that saw the consumer asleep: once per sleep, not per packet. */
+void ft__session_wake(struct ft_session *s)
+{
+	if (atomic_exchange(&s->sleeping, 0)) {
+		atomic_fetch_add(&s->wake_seq, 1);
+		futex_wake(&s->wake_seq);
+	}
+}
+
+FT_EXPORT void ft_session_opts_init(struct ft_session_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->format = FT_FORMAT_PCAP;
+	o->out_fd = -1;
+}
+
+void ft__session_snapshot(const struct ft_session *cs, struct ft_session_stats *st)
+{
+	struct ft_session *s = (struct ft_session *)cs;
+
+	if (atomic_load(&s->done)) {
+		*st = s->final;
+		return;
+	}
+	memset(st, 0, sizeof(*st));
+	st->offered = atomic_load_explicit(&s->offered, memory_order_relaxed);
+	st->matched = atomic_load_explicit(&s->matched, memory_order_relaxed);
+	st->dropped = atomic_load_explicit(&s->dropped, memory_order_relaxed);
+	st->written = atomic_load_explicit(&s->written, memory_order_relaxed);
+	st->bytes = atomic_load_explicit(&s->bytes, memory_order_relaxed);
+	st->truncated = atomic_load_explicit(&s->truncated, memory_order_relaxed);
+	st->error = atomic_load(&s->error);
+}
+
+FT_EXPORT void ft_session_get_stats(const struct ft_session *s, struct ft_session_stats *st)
+{
+	ft__session_snapshot(s, st);
+}
+
+FT_EXPORT const char *ft_session_filter(const struct ft_session *s)
+{
+	return s->filter_expr;
+}
+
+FT_EXPORT enum ft_format ft_session_format(const struct ft_session *s)
+{
+	return s->opts.format;
+}
+
+/* Write one record; returns false once the session must end. */
+static bool write_record(struct ft_session *s, const struct ft_rec *r)
+{
+	struct ft_pkt p = {
+	    .ts_ns = r->ts_ns,
+	    .data = (const uint8_t *)(r + 1),
+	    .caplen = r->caplen,
+	    .len = r->len,
+	    .dlt = s->tap->dlt,
+	    .path = r->path,
+	    .dir = r->dir,
+	    .ifid = r->ifid,
+	    .nat_src = r->nat_src,
+	    .nat_dst = r->nat_dst,
+	};
+	uint64_t max = s->opts.max_packets;
+	int err;
+
+	if (atomic_load_explicit(&s->error, memory_order_relaxed) ||
+	    (max && atomic_load_explicit(&s->written, memory_order_relaxed) >= max)) {
+		s->discarded++;
+		return false;
+	}
+	err = ft_writer_write(s->writer, &p);
+	if (err < 0) {
+		atomic_store(&s->error, err);
+		s->discarded++;
+		return false;
+	}
+	atomic_fetch_add_explicit(&s->written, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->bytes, r->caplen, memory_order_relaxed);
+	if (r->cut)
+		atomic_fetch_add_explicit(&s->truncated, 1, memory_order_relaxed);
+	return !(max && atomic_load_explicit(&s->written, memory_order_relaxed) >= max);
+}
+
+/* Consume up to @max records; *more is cleared when the session must end. */
+static unsigned drain(struct ft_session *s, unsigned max, bool *more)
+{
+	unsigned n = 0;
+	uint32_t len;
+	const void *rec;
+
+	while (n < max && (rec = ft__ring_peek(&s->ring, &len))) {
+		if (!write_record(s, rec))
+			*more = false;
+		ft__ring_release(&s->ring);
+		n++;
+	}
+	return n;
+}
+
+static void flush(struct ft_session *s)
+{
+	int err;
+
+	if (atomic_load(&s->error) || !ft_writer_pending(s->writer))
+		return;
+	err = ft_writer_flush(s->writer);
+	if (err < 0)
+		atomic_store(&s->error, err);
+}
+
+static void finish(struct ft_session *s)
+{
+	struct ft_session_stats *f = &s->final;
+	struct ft_writer_isb isb;
+	bool more = true;
+
+	while (drain(s, UINT_MAX, &more))
+		;
+	ft__session_snapshot(s, f);
+	f->discarded = s->discarded;
+	if (!f->error) {
+		isb.received = f->offered;
+		isb.dropped = f->dropped;
+		isb.filter_accepted = f->matched;
+		int err = ft_writer_finish(s->writer, &isb);
+		if (err < 0) {
+			atomic_store(&s->error, err);
+			f->error = err;
+		}
+	}
+	f->done = true;
+	ft__tap_add_ended_output(s->tap, f->written, f->bytes, f->truncated);
+	atomic_store(&s->done, true);
+}
+
+static void *session_main(void *arg)
+{
+	struct ft_session *s = arg;
+	uint64_t start = mono_ns(), last_flush = start;
+	uint64_t deadline = s->opts.duration_ms ? start + s->opts.duration_ms * 1000000ull : 0;
+	bool more = true, by_itself = false;
+
+	for (;;) {
+		unsigned n;
+		uint64_t now, wait;
+
+		if (atomic_load(&s->stop_req))
+			break;
+		n = drain(s, BATCH, &more);
+		now = mono_ns();
+		if (!more || atomic_load(&s->error) || (deadline && now >= deadline)) {
+			by_itself = true;
+			break;
+		}
+		if (n) {
+			if (now - last_flush >= FLUSH_NS) {
+				flush(s);
+				last_flush = now;
+			}
+			continue;
+		}
+		/* Idle: what is buffered goes out right away. */
+		flush(s);
+		last_flush = now;
+		if (atomic_load(&s->error))
+			continue;
+		uint32_t seq = atomic_load(&s->wake_seq);
+		atomic_store(&s->sleeping, 1);
+		uint32_t len;
+		if (ft__ring_peek(&s->ring, &len) || atomic_load(&s->stop_req)) {
+			atomic_store(&s->sleeping, 0);
+			continue;
+		}
+		wait = FLUSH_NS;
+		if (deadline && deadline - now < wait)
+			wait = deadline - now;
+		futex_wait(&s->wake_seq, seq, wait);
+		atomic_store(&s->sleeping, 0);
+	}
+	ft__tap_detach(s->tap, s);
+	finish(s);
+	if (by_itself && s->opts.on_end)
+		s->opts.on_end(s, s->opts.on_end_ctx);
+	return NULL;
+}
+
+static int check_opts(const struct ft_session_opts *o, const struct ft_tap *t)
+{
+	if (!o->out && o->out_fd < 0)
+		return -EINVAL;
+	if ((unsigned)o->format > FT_FORMAT_TEXT)
+		return FT_EFORMAT;
+	if (o->dir != FT_DIR_UNKNOWN && o->dir != FT_DIR_IN && o->dir != FT_DIR_OUT)
+		return -EINVAL;
+	if (o->bufsize && (o->bufsize < MIN_BUFSIZE || o->bufsize > MAX_BUFSIZE))
+		return -EINVAL;
+	if (o->format == FT_FORMAT_USER0 && ft_tap_dlt(t) != 12 /* DLT_RAW */ &&
+	    ft_tap_dlt(t) != 14)
+		return -EINVAL;
+	return 0;
+}
+
+static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session_opts *o,
+		 char *errbuf, size_t errlen)
+{
+	struct ft_writer_opts wo = {0};
+	int ret;
+
+	s->tap = t;
+	s->opts = *o;
+	s->opts.filter = NULL;
+	s->snaplen = o->snaplen ? o->snaplen : 65535;
+	s->dir = (uint8_t)o->dir;
+	s->paths = o->paths;
+	s->all_paths = !(o->paths.bits[0] | o->paths.bits[1] | o->paths.bits[2] | o->paths.bits[3]);
+	s->filter_expr = strdup(o->filter ? o->filter : "");
+	if (!s->filter_expr)
+		return -ENOMEM;
+	if (*s->filter_expr) {
+		ret = ft_filter_compile(&s->filter, t->dlt, s->filter_expr, errbuf, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	ret = ft__ring_init(&s->ring, o->bufsize ? o->bufsize : DEFAULT_BUFSIZE);
+	if (ret < 0)
+		return ret;
+	wo.format = o->format;
+	wo.snaplen = s->snaplen;
+	wo.dlt = t->dlt;
+	wo.text.flags = o->text_flags;
+	wo.text.time = o->time;
+	wo.text.path_name = ft_tap_path_name;
+	wo.text.path_ctx = t;
+	wo.path_name = ft_tap_path_name;
+	wo.path_ctx = t;
+	if (o->out)
+		return ft_writer_new(&s->writer, &wo, o->out, o->out_ctx);
+	return ft_writer_new(&s->writer, &wo, ft_output_fd, (void *)(intptr_t)o->out_fd);
+}
+
+static void destroy(struct ft_session *s)
+{
+	ft_writer_free(s->writer);
+	ft_filter_free(s->filter);
+	ft__ring_destroy(&s->ring);
+	free(s->filter_expr);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+FT_EXPORT int ft_session_start(struct ft_session **out, struct ft_tap *t,
+			       const struct ft_session_opts *o, char *errbuf, size_t errlen)
+{
+	struct ft_session *s;
+	sigset_t all, old;
+	int ret;
+
+	*out = NULL;
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	ret = check_opts(o, t);
+	if (ret < 0)
+		return ret;
+	s = aligned_alloc(64, (sizeof(*s) + 63) & ~(size_t)63);
+	if (!s)
+		return -ENOMEM;
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->mu, NULL);
+	ret = setup(s, t, o, errbuf, errlen);
+	if (ret < 0)
+		goto fail;
+	ret = ft__tap_attach(t, s);
+	if (ret < 0)
+		goto fail;
+	/* The session thread takes no signals: SIGPIPE from a closed output
+	 * becomes EPIPE for that session, and the process's handlers keep
+	 * running on its own threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = -pthread_create(&s->thread, NULL, session_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret < 0) {
+		ft__tap_detach(t, s);
+		ret = -EAGAIN;
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	destroy(s);
+	return ret;
+}
+
+FT_EXPORT int ft_session_stop(struct ft_session *s, struct ft_session_stats *st)
+{
+	pthread_mutex_lock(&s->mu);
+	if (!s->joined) {
+		atomic_store(&s->stop_req, true);
+		atomic_fetch_add(&s->wake_seq, 1);
+		futex_wake(&s->wake_seq);
+		pthread_join(s->thread, NULL);
+		s->joined = true;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (st)
+		*st = s->final;
+	return s->final.error;
+}
+
+FT_EXPORT void ft_session_free(struct ft_session *s)
+{
+	if (!s)
+		return;
+	ft_session_stop(s, NULL);
+	destroy(s);
+}

@@ -1,0 +1,393 @@
+/* \summary: taps: the datapath hook, session lists and grace periods. */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <flowtap/filter.h>
+#include <flowtap/tap.h>
+
+#include "tap_internal.h"
+
+FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt)
+{
+	struct ft_tap *t;
+	struct ft_sesslist *empty;
+
+	*out = NULL;
+	if (!name || !*name || strlen(name) >= FT_TAP_MAX_NAME || dlt < 0)
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	empty = calloc(1, sizeof(*empty));
+	if (!t || !empty) {
+		free(t);
+		free(empty);
+		return -ENOMEM;
+	}
+	t->dlt = dlt;
+	atomic_init(&t->list, empty);
+	pthread_mutex_init(&t->mu, NULL);
+	strcpy(t->name, name);
+	*out = t;
+	return 0;
+}
+
+FT_EXPORT int ft_tap_new(struct ft_tap **out, const char *name)
+{
+	return ft_tap_new_dlt(out, name, DLT_RAW);
+}
+
+FT_EXPORT void ft_tap_free(struct ft_tap *t)
+{
+	struct ft_sesslist *l;
+
+	if (!t)
+		return;
+	/* Stopping detaches, so take the first session until none is left. */
+	for (;;) {
+		struct ft_session *s = NULL;
+		pthread_mutex_lock(&t->mu);
+		l = atomic_load(&t->list);
+		if (l->n)
+			s = l->s[0];
+		pthread_mutex_unlock(&t->mu);
+		if (!s)
+			break;
+		ft_session_stop(s, NULL);
+	}
+	free(atomic_load(&t->list));
+	pthread_mutex_destroy(&t->mu);
+	free(t);
+}
+
+FT_EXPORT const char *ft_tap_name(const struct ft_tap *t)
+{
+	return t->name;
+}
+
+FT_EXPORT int ft_tap_dlt(const struct ft_tap *t)
+{
+	return t->dlt;
+}
+
+FT_EXPORT void ft_tap_set_watch(struct ft_tap *t, ft_tap_watch_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&t->mu);
+	t->watch = fn;
+	t->watch_ctx = ctx;
+	pthread_mutex_unlock(&t->mu);
+}
+
+static bool valid_path_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n >= FT_PATH_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+FT_EXPORT int ft_tap_path_register(struct ft_tap *t, unsigned path, const char *name)
+{
+	int ret = 0;
+
+	if (path < 4 || path > FT_PATH_MAX || !name || !valid_path_name(name))
+		return -EINVAL;
+	pthread_mutex_lock(&t->mu);
+	for (unsigned p = 0; p <= FT_PATH_MAX && !ret; p++) {
+		const char *n = p < 4 ? ft_path_builtin_name(p) : t->path_names[p];
+		if (p == path ? t->path_names[p][0] != '\0' : !strcmp(n, name))
+			ret = -EEXIST;
+	}
+	if (!ret)
+		strcpy(t->path_names[path], name);
+	pthread_mutex_unlock(&t->mu);
+	return ret;
+}
+
+FT_EXPORT const char *ft_tap_path_name(const void *ctx, unsigned path)
+{
+	const struct ft_tap *t = ctx;
+	const char *b = ft_path_builtin_name(path);
+
+	if (b || !t || path > FT_PATH_MAX)
+		return b;
+	/* Names are written once under the mutex before use and never change. */
+	return t->path_names[path][0] ? t->path_names[path] : NULL;
+}
+
+FT_EXPORT int ft_tap_paths(const struct ft_tap *t, unsigned *paths, int max)
+{
+	int n = 0;
+	for (unsigned p = 0; p <= FT_PATH_MAX; p++) {
+		if (p >= 4 && !t->path_names[p][0])
+			continue;
+		if (n < max)
+			paths[n] = p;
+		n++;
+	}
+	return n;
+}
+
+static void add_stats(struct ft_tap_stats *a, const struct ft_session_stats *s)
+{
+	a->offered += s->offered;
+	a->matched += s->matched;
+	a->written += s->written;
+	a->bytes += s->bytes;
+	a->dropped += s->dropped;
+	a->truncated += s->truncated;
+}
+
+FT_EXPORT void ft_tap_get_stats(const struct ft_tap *ct, struct ft_tap_stats *st)
+{
+	struct ft_tap *t = (struct ft_tap *)ct;
+	struct ft_sesslist *l;
+
+	pthread_mutex_lock(&t->mu);
+	*st = t->ended;
+	l = atomic_load(&t->list);
+	for (unsigned i = 0; i < l->n; i++) {
+		struct ft_session_stats ss;
+		ft__session_snapshot(l->s[i], &ss);
+		add_stats(st, &ss);
+	}
+	st->sessions = l->n;
+	st->sessions_total = t->sessions_total;
+	st->hooked = atomic_load(&t->enter[0]) + atomic_load(&t->enter[1]);
+	pthread_mutex_unlock(&t->mu);
+}
+
+FT_EXPORT int ft_tap_shared_filter(const struct ft_tap *ct, char *buf, size_t len)
+{
+	struct ft_tap *t = (struct ft_tap *)ct;
+	struct ft_sesslist *l;
+	int ret = 0;
+
+	pthread_mutex_lock(&t->mu);
+	l = atomic_load(&t->list);
+	for (unsigned i = 0; i < l->n; i++) {
+		struct ft_session *s = l->s[i];
+		if (!s->all_paths || s->dir || strcmp(s->filter_expr, l->s[0]->filter_expr))
+			goto out;
+	}
+	if (l->n) {
+		ret = 1;
+		if (strlen(l->s[0]->filter_expr) >= len)
+			ret = -ENOSPC;
+		else
+			strcpy(buf, l->s[0]->filter_expr);
+	}
+out:
+	pthread_mutex_unlock(&t->mu);
+	return ret;
+}
+
+/* Wait until no hook can still hold a pointer to the previous session list. */
+static void grace_period(struct ft_tap *t)
+{
+	for (int round = 0; round < 2; round++) {
+		unsigned g = atomic_load(&t->gen);
+		atomic_store(&t->gen, g + 1);
+		/* Read leave before enter: a hook that entered and left
+		 * between the two reads is then counted in both or in enter
+		 * only, so equality means every earlier hook has left. */
+		for (;;) {
+			uint64_t l = atomic_load(&t->leave[g & 1]);
+			uint64_t e = atomic_load(&t->enter[g & 1]);
+			if (l == e)
+				break;
+			sched_yield();
+		}
+	}
+}
+
+static int publish(struct ft_tap *t, struct ft_session *add, struct ft_session *del)
+{
+	struct ft_sesslist *old = atomic_load(&t->list), *l;
+	unsigned n = 0;
+
+	l = malloc(sizeof(*l) + (old->n + 1) * sizeof(l->s[0]));
+	if (!l)
+		return -ENOMEM;
+	for (unsigned i = 0; i < old->n; i++)
+		if (old->s[i] != del)
+			l->s[n++] = old->s[i];
+	if (add)
+		l->s[n++] = add;
+	l->n = n;
+	atomic_store(&t->list, l);
+	atomic_store_explicit(&t->head.nsessions, n, memory_order_relaxed);
+	grace_period(t);
+	free(old);
+	return 0;
+}
+
+static void notify(struct ft_tap *t)
+{
+	ft_tap_watch_fn fn;
+	void *ctx;
+
+	pthread_mutex_lock(&t->mu);
+	fn = t->watch;
+	ctx = t->watch_ctx;
+	pthread_mutex_unlock(&t->mu);
+	if (fn)
+		fn(t, ctx);
+}
+
+int ft__tap_attach(struct ft_tap *t, struct ft_session *s)
+{
+	int ret;
+
+	pthread_mutex_lock(&t->mu);
+	ret = publish(t, s, NULL);
+	if (!ret) {
+		t->sessions_total++;
+		atomic_store(&s->attached, true);
+	}
+	pthread_mutex_unlock(&t->mu);
+	if (!ret)
+		notify(t);
+	return ret;
+}
+
+void ft__tap_detach(struct ft_tap *t, struct ft_session *s)
+{
+	struct ft_session_stats st;
+
+	pthread_mutex_lock(&t->mu);
+	if (!atomic_load(&s->attached)) {
+		pthread_mutex_unlock(&t->mu);
+		return;
+	}
+	/* Removing needs no memory beyond the smaller list; retry on ENOMEM
+	 * rather than leave a session the caller is freeing in the list. */
+	while (publish(t, NULL, s) < 0)
+		sched_yield();
+	atomic_store(&s->attached, false);
+	ft__session_snapshot(s, &st);
+	/* written/bytes/truncated still grow while the session drains; the
+	 * session adds those when it finishes. */
+	st.written = st.bytes = st.truncated = 0;
+	add_stats(&t->ended, &st);
+	pthread_mutex_unlock(&t->mu);
+	notify(t);
+}
+
+void ft__tap_add_ended_output(struct ft_tap *t, uint64_t written, uint64_t bytes,
+			      uint64_t truncated);
+void ft__tap_add_ended_output(struct ft_tap *t, uint64_t written, uint64_t bytes,
+			      uint64_t truncated)
+{
+	pthread_mutex_lock(&t->mu);
+	t->ended.written += written;
+	t->ended.bytes += bytes;
+	t->ended.truncated += truncated;
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* Hot path from here on: no locks, no allocation, no syscalls. */
+
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts); /* vDSO */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void offer_one(struct ft_session *s, unsigned path, uint8_t dir, const void *pkt,
+			     size_t caplen, size_t len, const struct ft_meta *m, uint64_t ts)
+{
+	struct ft_rec *r;
+	uint32_t cap;
+
+	atomic_fetch_add_explicit(&s->offered, 1, memory_order_relaxed);
+	if (!s->all_paths && !ft_pathset_has(&s->paths, path))
+		return;
+	if (s->dir && s->dir != dir)
+		return;
+	if (s->filter && !ft_filter_match(s->filter, pkt, (uint32_t)caplen, (uint32_t)len))
+		return;
+	atomic_fetch_add_explicit(&s->matched, 1, memory_order_relaxed);
+	cap = caplen > s->snaplen ? s->snaplen : (uint32_t)caplen;
+	r = ft__ring_reserve(&s->ring, (uint32_t)sizeof(*r) + cap);
+	if (!r) {
+		atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
+		return;
+	}
+	r->ts_ns = ts;
+	r->caplen = cap;
+	r->len = (uint32_t)len;
+	r->path = (uint16_t)path;
+	r->dir = dir;
+	r->cut = cap < caplen;
+	if (m) {
+		r->ifid = m->ifid;
+		r->nat_src = m->nat_src;
+		r->nat_dst = m->nat_dst;
+	} else {
+		r->ifid = 0;
+		r->nat_src.len = 0;
+		r->nat_dst.len = 0;
+	}
+	memcpy(r + 1, pkt, cap);
+	ft__ring_commit(r, (uint32_t)sizeof(*r) + cap);
+	if (atomic_load_explicit(&s->sleeping, memory_order_seq_cst))
+		ft__session_wake(s);
+}
+
+FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *pkt, size_t caplen,
+				  size_t len, const struct ft_meta *m)
+{
+	unsigned g = atomic_load_explicit(&t->gen, memory_order_seq_cst) & 1;
+	struct ft_sesslist *l;
+	uint64_t ts;
+	uint8_t dir;
+
+	atomic_fetch_add_explicit(&t->enter[g], 1, memory_order_seq_cst);
+	l = atomic_load_explicit(&t->list, memory_order_seq_cst);
+	if (l->n) {
+		ts = m && m->ts_ns ? m->ts_ns : now_ns();
+		dir = m && m->dir ? m->dir : (uint8_t)ft_path_builtin_dir(path);
+		if (caplen > len)
+			len = caplen;
+		for (unsigned i = 0; i < l->n; i++)
+			offer_one(l->s[i], path, dir, pkt, caplen, len, m, ts);
+	}
+	atomic_fetch_add_explicit(&t->leave[g], 1, memory_order_seq_cst);
+}
+
+FT_EXPORT void ft_tap_offer(struct ft_tap *t, unsigned path, const void *pkt, size_t len,
+			    const struct ft_meta *m)
+{
+	ft_tap_offer_frame(t, path, pkt, len, len, m);
+}
+
+FT_EXPORT void ft_meta_set_nat(struct ft_meta *m, const struct ft_addr *src,
+			       const struct ft_addr *dst)
+{
+	if (src)
+		m->nat_src = *src;
+	if (dst)
+		m->nat_dst = *dst;
+}
+
+FT_EXPORT void ft_meta_set_nat_ip4(struct ft_meta *m, uint32_t src_be, uint32_t dst_be)
+{
+	if (src_be) {
+		m->nat_src.len = 4;
+		memcpy(m->nat_src.b, &src_be, 4);
+	}
+	if (dst_be) {
+		m->nat_dst.len = 4;
+		memcpy(m->nat_dst.b, &dst_be, 4);
+	}
+}

@@ -1,0 +1,91 @@
+/* tap_internal.h - what tap.c and session.c share. */
+#ifndef FT_TAP_INTERNAL_H
+#define FT_TAP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <flowtap/capture.h>
+#include <flowtap/tap.h>
+
+#include "ring.h"
+
+#define FT_TAP_MAX_NAME	 64
+#define FT_PATH_NAME_MAX 32
+
+/* The fixed part of a capture record in a session's ring; packet bytes follow. */
+struct ft_rec {
+	uint64_t ts_ns;
+	uint32_t caplen;
+	uint32_t len;
+	uint32_t ifid;
+	uint16_t path;
+	uint8_t dir;
+	uint8_t cut; /* shortened by the session's snaplen */
+	struct ft_addr nat_src;
+	struct ft_addr nat_dst;
+};
+
+/* A published, immutable snapshot of the sessions attached to a tap. */
+struct ft_sesslist {
+	unsigned n;
+	struct ft_session *s[];
+};
+
+struct ft_tap {
+	struct ft_tap_head head; /* must stay first: read by the inline hook */
+	int dlt;
+	_Atomic(struct ft_sesslist *) list;
+	/* Grace periods: a hook enters generation gen&1 and leaves it; a
+	 * detach flips the generation and waits for the old one to drain. */
+	_Alignas(64) _Atomic uint64_t enter[2];
+	_Alignas(64) _Atomic uint64_t leave[2];
+	_Alignas(64) _Atomic unsigned gen;
+	pthread_mutex_t mu; /* control plane only: attach, detach, names, stats of ended sessions */
+	ft_tap_watch_fn watch;
+	void *watch_ctx;
+	struct ft_tap_stats ended; /* sums of sessions that detached */
+	uint64_t sessions_total;
+	char name[FT_TAP_MAX_NAME];
+	char path_names[256][FT_PATH_NAME_MAX];
+};
+
+struct ft_session {
+	/* Hot: read or updated by producers. */
+	struct ft_ring ring;
+	struct ft_pathset paths;
+	uint8_t dir;
+	bool all_paths;
+	uint32_t snaplen;
+	struct ft_filter *filter; /* NULL: everything */
+	_Alignas(64) _Atomic uint64_t offered;
+	_Atomic uint64_t matched;
+	_Atomic uint64_t dropped;
+	_Alignas(64) _Atomic unsigned sleeping;
+	_Atomic uint32_t wake_seq;
+
+	/* Cold: session thread and control plane. */
+	_Alignas(64) struct ft_tap *tap;
+	struct ft_session_opts opts;
+	char *filter_expr;
+	struct ft_writer *writer;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	bool joined;
+	_Atomic bool stop_req;
+	_Atomic bool attached;
+	_Atomic uint64_t written;
+	_Atomic uint64_t bytes;
+	_Atomic uint64_t truncated;
+	_Atomic int error;
+	_Atomic bool done;
+	uint64_t discarded; /* matched after the packet count was reached */
+	struct ft_session_stats final;
+};
+
+int ft__tap_attach(struct ft_tap *t, struct ft_session *s);
+void ft__tap_detach(struct ft_tap *t, struct ft_session *s);
+void ft__session_wake(struct ft_session *s);
+void ft__session_snapshot(const struct ft_session *s, struct ft_session_stats *st);
+
+#endif

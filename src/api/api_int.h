@@ -1,0 +1,113 @@
+/* api_int.h - internals of the local API server (src/api/). */
+#ifndef FT_API_INT_H
+#define FT_API_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include <flowtap/api.h>
+#include <flowtap/capture.h>
+
+#define FT__API_MAX_TAPS 64
+
+enum api_client_kind { API_CLIENT_CAPTURE, API_CLIENT_FLOWS };
+
+/*
+ * One streaming client: a capture session or a flows subscriber. Owned by the
+ * loop thread; a flows client's @pending is also touched by publishers under
+ * the server's mutex.
+ */
+struct api_client {
+	struct ft_api *api;
+	struct api_client *next, *prev; /* api->clients, loop thread only */
+	enum api_client_kind kind;
+	uint64_t id;
+	struct evhttp_request *req;
+	struct evhttp_connection *evcon;
+	int conn_fd;
+	uid_t uid;
+	pid_t pid;
+	uint64_t started_ns;
+	bool paused; /* not reading from the session because the client is slow */
+
+	/* Capture: the session writes into sp[1] from its thread; the loop
+	 * reads sp[0] (event @rev) and sends chunks. */
+	int sp[2];
+	struct event *rev;
+	struct ft_tap *tap;
+	struct ft_session *sess;
+	_Atomic bool closing; /* the client is gone: the output fails fast */
+
+	/* Flows: messages waiting for the loop, bounded (under api->mu). */
+	struct evbuffer *pending;
+	struct api_client *fnext; /* api->flow_clients, under api->mu */
+	uint64_t flows_dropped;
+};
+
+struct ft_api {
+	struct event_base *base;
+	bool own_base;
+	bool has_thread;
+	pthread_t thr;
+	struct evhttp *http;
+	struct event *tick;
+	struct event *wake;
+	int wakefd; /* eventfd: publishers and session ends wake the loop */
+	_Atomic bool wake_pending;
+	char *path;
+	uid_t uid;
+	gid_t gid; /* (gid_t)-1: no capture group */
+	struct ft_api_opts o;
+	uint64_t start_ns;
+
+	pthread_mutex_t mu; /* taps, flow_clients, flowlog */
+	struct ft_tap *taps[FT__API_MAX_TAPS];
+	int ntaps;
+	struct api_client *flow_clients;
+	struct ft_flowlog *flowlog;
+	int flowlog_sink;
+
+	struct api_client *clients; /* every streaming client (loop thread) */
+	unsigned nclients;
+	uint64_t next_id;
+
+	_Atomic uint64_t st_requests, st_denied, st_sessions_total, st_busy, st_flows_dropped;
+	_Atomic uint64_t st_sessions;
+};
+
+/* server.c */
+uint64_t ft__api_now_ns(void);
+void ft__api_reply(struct evhttp_request *req, int code, const char *reason, const char *body);
+void ft__api_wake(struct ft_api *api);
+void ft__api_client_link(struct ft_api *api, struct api_client *c);
+void ft__api_client_unlink(struct ft_api *api, struct api_client *c);
+struct ft_tap *ft__api_find_tap(struct ft_api *api, const char *name);
+
+/* capture.c */
+void ft__api_handle_capture(struct ft_api *api, struct evhttp_request *req, uid_t uid, pid_t pid);
+void ft__api_capture_check(struct api_client *c); /* on wake/tick: ended? gone? */
+void ft__api_client_free(struct api_client *c, bool conn_gone);
+
+/*
+ * ft__api_parse_duration - "10", "2.5", "500ms", "5s", "1m", "1h", "1m30s"
+ * (a bare number is seconds) into milliseconds. Returns 0 or -EINVAL.
+ */
+int ft__api_parse_duration(const char *s, uint64_t *ms);
+
+/* ft__api_parse_bool - "", "1", "true", "yes", "on" / "0", "false", "no", "off". */
+int ft__api_parse_bool(const char *s, bool *out);
+
+/* flows.c */
+void ft__api_handle_flows(struct ft_api *api, struct evhttp_request *req, uid_t uid, pid_t pid);
+void ft__api_flows_pump(struct api_client *c);
+void ft__api_flows_unlink(struct api_client *c);
+
+/* status.c */
+void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req);
+
+#endif

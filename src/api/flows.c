@@ -1,0 +1,156 @@
+/*
+ * \summary: GET /localapi/v0/flows: flow-log messages as an NDJSON stream.
+ *
+ * Publishers (the flow logger's thread) append to each subscriber's bounded
+ * pending buffer under the server's mutex and wake the loop; the loop moves
+ * pending bytes onto the connection while the client keeps up.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/bufferevent.h>
+
+#include <flowtap/flows.h>
+
+#include "api_int.h"
+
+FT_EXPORT int ft_api_publish_flow(struct ft_api *api, const char *json, size_t len)
+{
+	struct api_client *c;
+	int n = 0;
+
+	pthread_mutex_lock(&api->mu);
+	for (c = api->flow_clients; c; c = c->fnext) {
+		if (evbuffer_get_length(c->pending) + len + 1 > api->o.client_bufsize) {
+			c->flows_dropped++;
+			atomic_fetch_add(&api->st_flows_dropped, 1);
+			continue;
+		}
+		evbuffer_add(c->pending, json, len);
+		evbuffer_add(c->pending, "\n", 1);
+		n++;
+	}
+	pthread_mutex_unlock(&api->mu);
+	if (n)
+		ft__api_wake(api);
+	return n;
+}
+
+static void sink(void *ctx, const char *json, size_t len)
+{
+	ft_api_publish_flow(ctx, json, len);
+}
+
+FT_EXPORT int ft_api_set_flowlog(struct ft_api *api, struct ft_flowlog *fl)
+{
+	struct ft_flowlog *old;
+	int old_id, id = 0;
+
+	if (fl) {
+		id = ft_flowlog_add_sink_fn(fl, sink, api);
+		if (id < 0)
+			return id;
+	}
+	pthread_mutex_lock(&api->mu);
+	old = api->flowlog;
+	old_id = api->flowlog_sink;
+	api->flowlog = fl;
+	api->flowlog_sink = id;
+	pthread_mutex_unlock(&api->mu);
+	if (old)
+		ft_flowlog_remove_sink(old, old_id);
+	return 0;
+}
+
+void ft__api_flows_unlink(struct api_client *c)
+{
+	struct ft_api *api = c->api;
+	struct api_client **pp;
+
+	pthread_mutex_lock(&api->mu);
+	for (pp = &api->flow_clients; *pp; pp = &(*pp)->fnext)
+		if (*pp == c) {
+			*pp = c->fnext;
+			break;
+		}
+	pthread_mutex_unlock(&api->mu);
+}
+
+static void on_close(struct evhttp_connection *evcon, void *arg)
+{
+	ft__api_client_free(arg, true);
+}
+
+static void on_sent(struct evhttp_connection *evcon, void *arg)
+{
+	struct api_client *c = arg;
+
+	if (c->paused) {
+		c->paused = false;
+		ft__api_flows_pump(c);
+	}
+}
+
+/* Loop thread: pass pending messages on unless the client is behind; notice
+ * a client that went away. */
+void ft__api_flows_pump(struct api_client *c)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+	struct pollfd pfd = {.fd = c->conn_fd, .events = POLLIN};
+	struct evbuffer *chunk;
+
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))) {
+		evhttp_connection_free(c->evcon); /* calls on_close */
+		return;
+	}
+	if (c->paused ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) >= c->api->o.client_bufsize) {
+		c->paused = true;
+		return;
+	}
+	chunk = evbuffer_new();
+	if (!chunk)
+		return;
+	pthread_mutex_lock(&c->api->mu);
+	evbuffer_add_buffer(chunk, c->pending);
+	pthread_mutex_unlock(&c->api->mu);
+	if (evbuffer_get_length(chunk))
+		evhttp_send_reply_chunk_with_cb(c->req, chunk, on_sent, c);
+	evbuffer_free(chunk);
+}
+
+void ft__api_handle_flows(struct ft_api *api, struct evhttp_request *req, uid_t uid, pid_t pid)
+{
+	struct api_client *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->pending = evbuffer_new();
+	if (!c || !c->pending) {
+		free(c);
+		ft__api_reply(req, 500, "Internal Server Error", "out of memory");
+		return;
+	}
+	c->api = api;
+	c->kind = API_CLIENT_FLOWS;
+	c->sp[0] = c->sp[1] = -1;
+	c->req = req;
+	c->evcon = evhttp_request_get_connection(req);
+	c->conn_fd = (int)bufferevent_getfd(evhttp_connection_get_bufferevent(c->evcon));
+	c->uid = uid;
+	c->pid = pid;
+	c->started_ns = ft__api_now_ns();
+	c->id = ++api->next_id;
+	ft__api_client_link(api, c);
+	pthread_mutex_lock(&api->mu);
+	c->fnext = api->flow_clients;
+	api->flow_clients = c;
+	pthread_mutex_unlock(&api->mu);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/x-ndjson");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
+	evhttp_send_reply_start(req, 200, "OK");
+	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(c->evcon), NULL, NULL);
+	evhttp_connection_set_closecb(c->evcon, on_close, c);
+}

@@ -1,0 +1,96 @@
+/* \summary: GET /localapi/v0/status: the server, its taps and sessions as JSON. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "api_int.h"
+
+static json_t *tap_json(struct ft_tap *t)
+{
+	unsigned paths[256];
+	int n = ft_tap_paths(t, paths, 256);
+	struct ft_tap_stats st;
+	json_t *jp = json_array(), *o;
+
+	for (int i = 0; i < n && i < 256; i++) {
+		const char *name = ft_tap_path_name(t, paths[i]);
+		json_array_append_new(
+		    jp, json_pack("{s:i,s:s}", "id", (int)paths[i], "name", name ? name : ""));
+	}
+	ft_tap_get_stats(t, &st);
+	o = json_pack("{s:s,s:i,s:o,s:I,s:I,s:I}", "name", ft_tap_name(t), "dlt", ft_tap_dlt(t),
+		      "paths", jp, "offered", (json_int_t)st.offered, "sessions",
+		      (json_int_t)st.sessions, "sessions_total", (json_int_t)st.sessions_total);
+	return o;
+}
+
+static json_t *client_json(const struct api_client *c, uint64_t now)
+{
+	struct ft_session_stats st;
+	json_t *o;
+
+	o = json_pack("{s:I,s:s,s:I,s:I,s:f}", "id", (json_int_t)c->id, "kind",
+		      c->kind == API_CLIENT_CAPTURE ? "capture" : "flows", "uid",
+		      (json_int_t)c->uid, "pid", (json_int_t)c->pid, "seconds",
+		      (double)(now - c->started_ns) / 1e9);
+	if (!o)
+		return NULL;
+	if (c->kind == API_CLIENT_FLOWS) {
+		json_object_set_new(o, "dropped", json_integer((json_int_t)c->flows_dropped));
+		return o;
+	}
+	ft_session_get_stats(c->sess, &st);
+	json_object_set_new(o, "tap", json_string(ft_tap_name(c->tap)));
+	json_object_set_new(o, "format", json_string(ft_format_name(ft_session_format(c->sess))));
+	json_object_set_new(o, "filter", json_string(ft_session_filter(c->sess)));
+	json_object_set_new(o, "offered", json_integer((json_int_t)st.offered));
+	json_object_set_new(o, "matched", json_integer((json_int_t)st.matched));
+	json_object_set_new(o, "packets", json_integer((json_int_t)st.written));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)st.bytes));
+	json_object_set_new(o, "dropped", json_integer((json_int_t)st.dropped));
+	json_object_set_new(o, "truncated", json_integer((json_int_t)st.truncated));
+	json_object_set_new(o, "paused", json_boolean(c->paused));
+	return o;
+}
+
+void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req)
+{
+	uint64_t now = ft__api_now_ns();
+	struct ft_api_stats st;
+	json_t *root, *taps = json_array(), *sess = json_array();
+	struct evbuffer *b = evbuffer_new();
+	char *text = NULL;
+
+	pthread_mutex_lock(&api->mu);
+	for (int i = 0; i < api->ntaps; i++)
+		json_array_append_new(taps, tap_json(api->taps[i]));
+	pthread_mutex_unlock(&api->mu);
+	for (const struct api_client *c = api->clients; c; c = c->next)
+		json_array_append_new(sess, client_json(c, now));
+	ft_api_get_stats(api, &st);
+	root = json_pack(
+	    "{s:s,s:s,s:f,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "version", FT_VERSION_STRING,
+	    "socket", api->path, "uptime", (double)(now - api->start_ns) / 1e9, "pid",
+	    (json_int_t)getpid(), "max_sessions", (json_int_t)api->o.max_sessions, "taps", taps,
+	    "sessions", sess, "counters", "requests", (json_int_t)st.requests, "denied",
+	    (json_int_t)st.denied, "sessions_total", (json_int_t)st.sessions_total, "rejected_busy",
+	    (json_int_t)st.rejected_busy, "flows_dropped", (json_int_t)st.flows_dropped);
+	if (root)
+		text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (!text || !b) {
+		ft__api_reply(req, 500, "Internal Server Error", "out of memory");
+		goto out;
+	}
+	evbuffer_add(b, text, strlen(text));
+	evbuffer_add(b, "\n", 1);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "application/json");
+	evhttp_send_reply(req, 200, "OK", b);
+out:
+	free(text);
+	json_decref(root);
+	if (b)
+		evbuffer_free(b);
+}

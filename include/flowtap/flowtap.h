@@ -1,0 +1,15 @@
+/*
+ * flowtap/flowtap.h - everything of libflowtap in one include.
+ */
+#ifndef FLOWTAP_FLOWTAP_H
+#define FLOWTAP_FLOWTAP_H
+
+#include <flowtap/common.h>
+#include <flowtap/capture.h>
+#include <flowtap/filter.h>
+#include <flowtap/reader.h>
+#include <flowtap/tap.h>
+#include <flowtap/text.h>
+#include <flowtap/writer.h>
+
+#endif

@@ -22,8 +22,8 @@ enum ft_format {
 	FT_FORMAT_PCAP = 0, /* classic pcap, microsecond timestamps */
 	FT_FORMAT_PCAP_NS,  /* classic pcap, nanosecond timestamps */
 	FT_FORMAT_PCAPNG,   /* pcapng: one IDB per path or interface, EPB flags carry direction */
-	FT_FORMAT_USER0,    /* established debug-capture stream: pcap, linktype 147, path/NAT prefix */
-	FT_FORMAT_TEXT,     /* ft_text_format() lines */
+	FT_FORMAT_USER0, /* established debug-capture stream: pcap, linktype 147, path/NAT prefix */
+	FT_FORMAT_TEXT,	 /* ft_text_format() lines */
 };
 
 /**
@@ -49,14 +49,23 @@ typedef int (*ft_output_fn)(void *ctx, const void *data, size_t len);
  */
 FT_EXPORT int ft_output_fd(void *ctx, const void *data, size_t len);
 
+/*
+ * Writer options. Every packet given to a writer is taken to be of link type
+ * @dlt (ft_pkt.dlt is not consulted). pcapng output gets one interface (IDB)
+ * per capture path, named by @path_name, or for packets without a path
+ * (FT_PATH_NONE) one per ft_pkt.ifid, named "if-N" ("capture" for 0); each
+ * EPB carries the direction in epb_flags when it is known. user0 output
+ * writes the path and pre-NAT addresses of each packet into its prefix.
+ */
 struct ft_writer_opts {
 	enum ft_format format;
-	uint32_t snaplen;          /* 0: 262144 (65535 for user0); longer packets are cut, len kept */
-	int dlt;                   /* DLT_* of the packets (pcap header, pcapng IDB); user0 requires DLT_RAW */
+	uint32_t snaplen; /* 0: 262144 (65535 for user0); at most 262144; longer packets are
+			     cut, len kept; for user0 it bounds the record, prefix included */
+	int dlt; /* DLT_* of the packets (pcap header, pcapng IDB); user0 requires DLT_RAW */
 	struct ft_text_opts text;  /* for FT_FORMAT_TEXT */
 	ft_path_name_fn path_name; /* names pcapng interfaces; NULL: built-in names */
 	const void *path_ctx;
-	size_t bufsize;            /* output chunk size; 0: 256 KiB */
+	size_t bufsize; /* output chunk size; 0: 256 KiB */
 };
 
 struct ft_writer;
@@ -66,15 +75,23 @@ struct ft_writer;
  * @out: receives the writer; free with ft_writer_free().
  * @o: options (copied).
  * @fn, @ctx: output callback and its argument; must stay valid until free.
- * Returns 0, -EINVAL (bad options, e.g. user0 with a non-raw dlt) or -ENOMEM.
+ * Returns 0, FT_EFORMAT (unknown format), -EINVAL (no @fn, snaplen over
+ * 262144, user0 with a non-raw dlt or a snaplen under 36) or -ENOMEM.
+ * Memory: one buffer of @bufsize plus the largest record (FT_TEXT_MAX for
+ * text), allocated here; nothing is allocated per packet.
  */
-FT_EXPORT int ft_writer_new(struct ft_writer **out, const struct ft_writer_opts *o,
-			    ft_output_fn fn, void *ctx);
+FT_EXPORT int ft_writer_new(struct ft_writer **out, const struct ft_writer_opts *o, ft_output_fn fn,
+			    void *ctx);
 
 /**
  * ft_writer_write - append one packet. Packets longer than the snaplen are cut;
- * the recorded original length stays @p->len.
- * Returns 0, or the sticky negative errno of a failed output.
+ * the recorded original length stays @p->len. The bytes go to the output
+ * callback only once a chunk of @bufsize has gathered (or on flush/finish).
+ * Hot path: no allocation (except a new pcapng interface), no syscall of
+ * its own.
+ * Returns 0, the sticky negative errno of a failed output, FT_ESTOPPED after
+ * ft_writer_finish(), or FT_ELIMIT when a pcapng file would need more than
+ * 1024 interfaces (that packet is not written).
  */
 FT_EXPORT int ft_writer_write(struct ft_writer *w, const struct ft_pkt *p);
 
@@ -86,15 +103,20 @@ FT_EXPORT size_t ft_writer_pending(const struct ft_writer *w);
 
 /** Per-interface counts for the pcapng Interface Statistics Block. */
 struct ft_writer_isb {
-	uint64_t received; /* isb_ifrecv: packets offered */
-	uint64_t dropped;  /* isb_ifdrop: packets lost (buffer full, kernel drops) */
+	uint64_t received;	  /* isb_ifrecv: packets offered */
+	uint64_t dropped;	  /* isb_ifdrop: packets lost (buffer full, kernel drops) */
 	uint64_t filter_accepted; /* isb_filteraccept */
 };
 
 /**
  * ft_writer_finish - end the output: writes the header if no packet came,
- * for pcapng one ISB per interface written (with @isb, may be NULL), then
- * flushes. The writer accepts no packets afterwards.
+ * for pcapng one ISB per interface written, then flushes. The writer accepts
+ * no packets afterwards; a second call does nothing and returns 0.
+ * @isb: counters of the whole capture, may be NULL. With one interface they
+ *       are its ISB's; with several, interface 0's ISB carries them (with a
+ *       comment saying so) and the others count the packets written on them
+ *       as isb_filteraccept. With no packet and a non-NULL @isb, an interface
+ *       named "capture" is declared to hold them.
  * Returns 0 or -errno.
  */
 FT_EXPORT int ft_writer_finish(struct ft_writer *w, const struct ft_writer_isb *isb);

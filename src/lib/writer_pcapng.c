@@ -1,0 +1,308 @@
+/*
+ * \summary: pcapng writer: SHB, one IDB per capture path or interface, EPB
+ * with direction flags, ISB with counters at the end.
+ *
+ * Format: draft-ietf-opsawg-pcapng. Written little-endian; timestamps are
+ * nanoseconds (if_tsresol 9). Every block is
+ *
+ *   +------------+--------------+------ body ------+--------------+
+ *   | type (u32) | length (u32) | fields, options  | length (u32) |
+ *   +------------+--------------+------------------+--------------+
+ *
+ * and options are (code u16, length u16, value padded to 32 bits).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "writer_int.h"
+
+#define BT_SHB		 0x0a0d0d0au
+#define BT_IDB		 0x00000001u
+#define BT_ISB		 0x00000005u
+#define BT_EPB		 0x00000006u
+#define BYTE_ORDER_MAGIC 0x1a2b3c4du
+
+#define OPT_END		 0
+#define OPT_COMMENT	 1
+#define SHB_USERAPPL	 4
+#define IF_NAME		 2
+#define IF_TSRESOL	 9
+#define EPB_FLAGS	 2
+#define ISB_IFRECV	 4
+#define ISB_IFDROP	 5
+#define ISB_FILTERACCEPT 6
+
+/* Interfaces are created on first use; a capture has a handful of paths, so
+ * a small array searched from the last hit is enough, and it is bounded. */
+#define MAX_IFACES   1024
+#define NAME_MAX_LEN 64
+
+struct iface {
+	uint16_t path;
+	uint32_t ifid;
+	uint64_t written;
+};
+
+struct ng {
+	struct iface *ifs;
+	unsigned n, last;
+};
+
+static size_t pad4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+static uint8_t *put_opt(uint8_t *p, uint16_t code, const void *v, uint16_t len)
+{
+	p = ft__put_le16(p, code);
+	p = ft__put_le16(p, len);
+	memcpy(p, v, len);
+	memset(p + len, 0, pad4(len) - len);
+	return p + pad4(len);
+}
+
+static uint8_t *put_opt64(uint8_t *p, uint16_t code, uint64_t v)
+{
+	uint8_t b[8];
+	ft__put_le64(b, v);
+	return put_opt(p, code, b, 8);
+}
+
+static uint8_t *put_end(uint8_t *p)
+{
+	return ft__put_le32(p, OPT_END); /* opt_endofopt: code 0, length 0 */
+}
+
+/* Close a block that starts at @blk and whose body ends at @p: write the
+ * trailing length and patch the leading one. Returns the block length. */
+static size_t close_block(uint8_t *blk, uint8_t *p)
+{
+	uint32_t len = (uint32_t)(p - blk) + 4;
+	ft__put_le32(p, len);
+	ft__put_le32(blk + 4, len);
+	return len;
+}
+
+static size_t max_record(const struct ft_writer_opts *o, uint32_t snaplen)
+{
+	/* EPB: 28 bytes of fields, padding, epb_flags (12), end (4), trailer (4). */
+	return 28 + snaplen + 3 + 12 + 4 + 4 + 64;
+}
+
+static int init(struct ft_writer *w)
+{
+	struct ng *ng = calloc(1, sizeof(*ng));
+
+	if (!ng)
+		return -ENOMEM;
+	w->priv = ng;
+	return 0;
+}
+
+static void fini(struct ft_writer *w)
+{
+	struct ng *ng = w->priv;
+
+	if (ng)
+		free(ng->ifs);
+	free(ng);
+	w->priv = NULL;
+}
+
+static int header(struct ft_writer *w)
+{
+	static const char appl[] = "flowtap " FT_VERSION_STRING;
+	uint8_t *blk = ft__writer_reserve(w, 64), *p;
+
+	if (!blk)
+		return w->err;
+	p = ft__put_le32(blk, BT_SHB);
+	p = ft__put_le32(p, 0);
+	p = ft__put_le32(p, BYTE_ORDER_MAGIC);
+	p = ft__put_le16(p, 1); /* version 1.0 */
+	p = ft__put_le16(p, 0);
+	p = ft__put_le64(p, UINT64_MAX); /* section length not given */
+	p = put_opt(p, SHB_USERAPPL, appl, sizeof(appl) - 1);
+	p = put_end(p);
+	w->len += close_block(blk, p);
+	return 0;
+}
+
+static const char *iface_name(const struct ft_writer *w, const struct iface *f, char *buf,
+			      size_t len)
+{
+	if (f->path != FT_PATH_NONE)
+		return ft__writer_path_name(w, f->path, buf, len);
+	if (f->ifid)
+		snprintf(buf, len, "if-%u", f->ifid);
+	else
+		snprintf(buf, len, "capture");
+	return buf;
+}
+
+static int write_idb(struct ft_writer *w, const struct iface *f)
+{
+	char nbuf[32];
+	const char *name = iface_name(w, f, nbuf, sizeof(nbuf));
+	size_t nlen = strnlen(name, NAME_MAX_LEN);
+	uint8_t tsresol = 9;
+	uint8_t *blk = ft__writer_reserve(w, 20 + 4 + NAME_MAX_LEN + 8 + 4 + 4), *p;
+
+	if (!blk)
+		return w->err;
+	p = ft__put_le32(blk, BT_IDB);
+	p = ft__put_le32(p, 0);
+	p = ft__put_le16(p, (uint16_t)ft_dlt_to_linktype(w->o.dlt));
+	p = ft__put_le16(p, 0);
+	p = ft__put_le32(p, w->snaplen);
+	p = put_opt(p, IF_NAME, name, (uint16_t)nlen);
+	p = put_opt(p, IF_TSRESOL, &tsresol, 1);
+	p = put_end(p);
+	w->len += close_block(blk, p);
+	return 0;
+}
+
+/* The interface id for @pk: by path for datapath packets, by interface id
+ * for the others. A new interface gets its IDB written now. */
+static int iface_for(struct ft_writer *w, const struct ft_pkt *pk)
+{
+	struct ng *ng = w->priv;
+	uint32_t ifid = pk->path == FT_PATH_NONE ? pk->ifid : 0;
+	struct iface *f;
+	int ret;
+
+	if (ng->n && ng->ifs[ng->last].path == pk->path && ng->ifs[ng->last].ifid == ifid)
+		return (int)ng->last;
+	for (unsigned i = 0; i < ng->n; i++) {
+		if (ng->ifs[i].path == pk->path && ng->ifs[i].ifid == ifid) {
+			ng->last = i;
+			return (int)i;
+		}
+	}
+	if (ng->n == MAX_IFACES)
+		return FT_ELIMIT;
+	/* Grows by doubling, at most log2(MAX_IFACES) times in a writer's life. */
+	if ((ng->n & (ng->n - 1)) == 0) {
+		struct iface *ifs = realloc(ng->ifs, sizeof(*ifs) * (ng->n ? ng->n * 2 : 4));
+		if (!ifs)
+			return -ENOMEM;
+		ng->ifs = ifs;
+	}
+	f = &ng->ifs[ng->n];
+	f->path = pk->path;
+	f->ifid = ifid;
+	f->written = 0;
+	ret = write_idb(w, f);
+	if (ret < 0)
+		return ret;
+	ng->last = ng->n++;
+	return (int)ng->last;
+}
+
+/* Hot path once the interface exists: one reservation and a copy. */
+static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
+{
+	struct ng *ng = w->priv;
+	int id = iface_for(w, pk);
+	uint8_t *blk, *p;
+	uint32_t flags;
+
+	if (id < 0)
+		return id;
+	blk = ft__writer_reserve(w, max_record(&w->o, caplen));
+	if (!blk)
+		return w->err;
+	p = ft__put_le32(blk, BT_EPB);
+	p = ft__put_le32(p, 0);
+	p = ft__put_le32(p, (uint32_t)id);
+	p = ft__put_le32(p, (uint32_t)(pk->ts_ns >> 32));
+	p = ft__put_le32(p, (uint32_t)pk->ts_ns);
+	p = ft__put_le32(p, caplen);
+	p = ft__put_le32(p, pk->len > caplen ? pk->len : caplen);
+	memcpy(p, pk->data, caplen);
+	memset(p + caplen, 0, pad4(caplen) - caplen);
+	p += pad4(caplen);
+	/* epb_flags bits 0-1: 01 inbound, 10 outbound. */
+	if (pk->dir == FT_DIR_IN || pk->dir == FT_DIR_OUT) {
+		uint8_t b[4];
+		flags = pk->dir == FT_DIR_IN ? 1 : 2;
+		ft__put_le32(b, flags);
+		p = put_opt(p, EPB_FLAGS, b, 4);
+		p = put_end(p);
+	}
+	w->len += close_block(blk, p);
+	ng->ifs[id].written++;
+	return 0;
+}
+
+static int write_isb(struct ft_writer *w, unsigned id, uint64_t now,
+		     const struct ft_writer_isb *isb, const char *comment)
+{
+	uint8_t *blk = ft__writer_reserve(w, 128), *p;
+
+	if (!blk)
+		return w->err;
+	p = ft__put_le32(blk, BT_ISB);
+	p = ft__put_le32(p, 0);
+	p = ft__put_le32(p, id);
+	p = ft__put_le32(p, (uint32_t)(now >> 32));
+	p = ft__put_le32(p, (uint32_t)now);
+	if (comment)
+		p = put_opt(p, OPT_COMMENT, comment, (uint16_t)strlen(comment));
+	if (isb) {
+		p = put_opt64(p, ISB_IFRECV, isb->received);
+		p = put_opt64(p, ISB_IFDROP, isb->dropped);
+	}
+	p = put_opt64(p, ISB_FILTERACCEPT,
+		      isb ? isb->filter_accepted : ((struct ng *)w->priv)->ifs[id].written);
+	p = put_end(p);
+	w->len += close_block(blk, p);
+	return 0;
+}
+
+/*
+ * One ISB per interface. The caller's counters are for the whole capture:
+ * with a single interface they are that interface's; with several, the
+ * first interface's ISB carries them (with a comment saying so) and the
+ * others count the packets written on them as isb_filteraccept.
+ */
+static int finish(struct ft_writer *w, const struct ft_writer_isb *isb)
+{
+	struct ng *ng = w->priv;
+	struct timespec ts;
+	uint64_t now;
+	int ret;
+
+	if (!ng->n) {
+		/* No packet came; an ISB needs an interface to belong to. */
+		struct ft_pkt none = {.path = FT_PATH_NONE};
+		if (!isb)
+			return 0;
+		ret = iface_for(w, &none);
+		if (ret < 0)
+			return ret;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	for (unsigned i = 0; i < ng->n; i++) {
+		const struct ft_writer_isb *mine = i == 0 ? isb : NULL;
+		const char *c = i == 0 && isb && ng->n > 1 ? "counters of all interfaces" : NULL;
+		ret = write_isb(w, i, now, mine, c);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+const struct ft__writer_ops ft__writer_pcapng_ops = {
+    .max_record = max_record,
+    .init = init,
+    .fini = fini,
+    .header = header,
+    .packet = packet,
+    .finish = finish,
+};

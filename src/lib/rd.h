@@ -138,4 +138,18 @@ static inline int ft_rd_peek(const struct ft_rd *r, size_t off)
 	return r->p[off];
 }
 
+/* Borrow the next @n bytes in place (for copying names and dumping payload);
+ * NULL and the cursor marked if fewer remain. */
+static inline const uint8_t *ft_rd_ptr(struct ft_rd *r, size_t n)
+{
+	const uint8_t *q;
+	if (!ft_rd_has(r, n)) {
+		r->err = true;
+		return NULL;
+	}
+	q = r->p;
+	r->p += n;
+	return q;
+}
+
 #endif

@@ -1,0 +1,270 @@
+/* \summary: DNS (RFC 1035) and mDNS message summaries, as tcpdump -n prints.
+ *
+ *   +-------------------------------+-------------------------------+
+ *   |              ID               |Q|Opcode |A|T|R|R|Z|A|C| RCODE |
+ *   +-------------------------------+-------------------------------+
+ *   |   QDCOUNT   |   ANCOUNT   |   NSCOUNT   |   ARCOUNT           |
+ *   +---------------------------------------------------------------+
+ *
+ * Query:    "4660+ [1au] A? example.com. (40)"
+ * Response: "4660* 2/0/1 CNAME www.example.com., A 93.184.216.34 (80)"
+ * At most MAX_ANSWERS answers are printed, then ", ..." if there are more.
+ * Names follow compression pointers with a bound on jumps, so pointer loops
+ * in crafted packets end.
+ */
+#include "dissect.h"
+
+#define MAX_ANSWERS 4
+#define MAX_JUMPS 16
+#define MAX_NAME 255
+
+static const char *const opcodes[16] = {
+	"",         " inv_q",   " stat",    " op3",     " notify",  " update",  " op6",     " op7",
+	" op8",     " updateA", " updateD", " updateDA", " updateM", " updateMA", " zoneInit", " zoneRef",
+};
+
+static const char *const rcodes[16] = {
+	"",          " FormErr", " ServFail", " NXDomain", " NotImp",  " Refused", " YXDomain", " YXRRSet",
+	" NXRRSet", " NotAuth", " NotZone",  " Resp11",   " Resp12", " Resp13",  " Resp14",   " NoChange",
+};
+
+static void put_type(struct ft_strbuf *o, unsigned t)
+{
+	const char *n = NULL;
+	switch (t) {
+	case 1: n = "A"; break;
+	case 2: n = "NS"; break;
+	case 5: n = "CNAME"; break;
+	case 6: n = "SOA"; break;
+	case 12: n = "PTR"; break;
+	case 13: n = "HINFO"; break;
+	case 15: n = "MX"; break;
+	case 16: n = "TXT"; break;
+	case 28: n = "AAAA"; break;
+	case 33: n = "SRV"; break;
+	case 35: n = "NAPTR"; break;
+	case 41: n = "OPT"; break;
+	case 43: n = "DS"; break;
+	case 46: n = "RRSIG"; break;
+	case 47: n = "NSEC"; break;
+	case 48: n = "DNSKEY"; break;
+	case 64: n = "SVCB"; break;
+	case 65: n = "HTTPS"; break;
+	case 252: n = "AXFR"; break;
+	case 255: n = "ANY"; break;
+	case 257: n = "CAA"; break;
+	default: break;
+	}
+	if (n) {
+		ft__puts(o, n);
+	} else {
+		FT_PUTS(o, "Type");
+		ft__put_u32(o, t);
+	}
+}
+
+/*
+ * Print the name at @r (advancing @r past it) in the message @msg.
+ * Returns false on truncation or a malformed name.
+ */
+static bool put_name(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r)
+{
+	struct ft_rd cur = *r;
+	bool jumped = false;
+	unsigned jumps = 0, total = 0;
+
+	for (;;) {
+		unsigned l = ft_rd_u8(&cur);
+		if (cur.err)
+			return false;
+		if ((l & 0xc0) == 0xc0) {
+			unsigned off = (l & 0x3fu) << 8 | ft_rd_u8(&cur);
+			if (cur.err || ++jumps > MAX_JUMPS)
+				return false;
+			if (!jumped)
+				*r = cur;
+			jumped = true;
+			cur = msg;
+			if (!ft_rd_skip(&cur, off))
+				return false;
+			continue;
+		}
+		if (l & 0xc0)
+			return false; /* EDNS0 extended label types are obsolete */
+		if (l == 0)
+			break;
+		const uint8_t *s = ft_rd_ptr(&cur, l);
+		total += l + 1;
+		if (!s || total > MAX_NAME)
+			return false;
+		ft__put_text(o, s, l);
+		ft__putc(o, '.');
+	}
+	if (total == 0)
+		ft__putc(o, '.');
+	if (!jumped)
+		*r = cur;
+	return true;
+}
+
+/* One answer: " A 1.2.3.4", " CNAME x.", " MX x. 10". */
+static bool put_rr(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r)
+{
+	struct ft_strbuf skip = {NULL, 0, 0, false};
+	char scratch[1];
+	uint8_t a[16];
+
+	skip.p = scratch;
+	skip.cap = 0; /* the owner name is not printed without -v */
+	if (!put_name(&skip, msg, r))
+		return false;
+	unsigned type = ft_rd_be16(r);
+	ft_rd_skip(r, 6);
+	unsigned rdlen = ft_rd_be16(r);
+	struct ft_rd rd = ft_rd_sub(r, rdlen);
+	if (r->err)
+		return false;
+	ft__putc(o, ' ');
+	put_type(o, type);
+	switch (type) {
+	case 1:
+	case 28:
+		if (rdlen != (type == 1 ? 4u : 16u) || !ft_rd_copy(&rd, a, rdlen))
+			return false;
+		ft__putc(o, ' ');
+		if (type == 1)
+			ft__put_ip4(o, a);
+		else
+			ft__put_ip6(o, a);
+		return true;
+	case 2:
+	case 5:
+	case 12:
+		ft__putc(o, ' ');
+		return put_name(o, msg, &rd);
+	case 15: {
+		unsigned pref = ft_rd_be16(&rd);
+		ft__putc(o, ' ');
+		if (rd.err || !put_name(o, msg, &rd))
+			return false;
+		ft__putc(o, ' ');
+		ft__put_u32(o, pref);
+		return true;
+	}
+	case 16: {
+		unsigned l = ft_rd_u8(&rd);
+		const uint8_t *s = ft_rd_ptr(&rd, l);
+		if (!s)
+			return false;
+		FT_PUTS(o, " \"");
+		ft__put_text(o, s, l);
+		ft__putc(o, '"');
+		return true;
+	}
+	default:
+		return true;
+	}
+}
+
+static void counts(struct ft_strbuf *o, unsigned n, const char *what)
+{
+	if (!n)
+		return;
+	FT_PUTS(o, " [");
+	ft__put_u32(o, n);
+	ft__puts(o, what);
+	ft__putc(o, ']');
+}
+
+static bool question(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r)
+{
+	struct ft_rd name = *r;
+	struct ft_strbuf skip = {NULL, 0, 0, false};
+	char scratch[1];
+
+	skip.p = scratch;
+	/* The type comes after the name but is printed first: "A? name.". */
+	if (!put_name(&skip, msg, r))
+		return false;
+	unsigned type = ft_rd_be16(r);
+	ft_rd_skip(r, 2);
+	if (r->err)
+		return false;
+	ft__putc(o, ' ');
+	put_type(o, type);
+	FT_PUTS(o, "? ");
+	return put_name(o, msg, &name);
+}
+
+void ft__dis_dns(struct ft_dis *d, struct ft_rd r, uint32_t len)
+{
+	struct ft_strbuf *o = d->out;
+	struct ft_rd msg = r;
+	uint16_t id, fl, qd, an, ns, ar;
+	bool ok = true;
+
+	id = ft_rd_be16(&r);
+	fl = ft_rd_be16(&r);
+	qd = ft_rd_be16(&r);
+	an = ft_rd_be16(&r);
+	ns = ft_rd_be16(&r);
+	ar = ft_rd_be16(&r);
+	if (r.err) {
+		FT_PUTS(o, "DNS");
+		ft__trunc(d, "domain");
+		return;
+	}
+	ft__put_u32(o, id);
+	ft__puts(o, opcodes[fl >> 11 & 0xf]);
+	if (fl & 0x8000) {
+		ft__puts(o, rcodes[fl & 0xf]);
+		if (fl & 0x0400)
+			ft__putc(o, '*');
+		if (!(fl & 0x0080))
+			ft__putc(o, '-');
+		if (fl & 0x0200)
+			ft__putc(o, '|');
+		if (fl & 0x0020)
+			ft__putc(o, '$');
+		if (qd != 1)
+			counts(o, qd, "q");
+		FT_PUTS(o, " ");
+		ft__put_u32(o, an);
+		ft__putc(o, '/');
+		ft__put_u32(o, ns);
+		ft__putc(o, '/');
+		ft__put_u32(o, ar);
+		for (unsigned i = 0; ok && i < qd && i < 64; i++) {
+			struct ft_strbuf skip = {NULL, 0, 0, false};
+			char scratch[1];
+			skip.p = scratch;
+			ok = put_name(&skip, msg, &r) && ft_rd_skip(&r, 4);
+		}
+		for (unsigned i = 0; ok && i < an && i < MAX_ANSWERS; i++) {
+			if (i)
+				ft__putc(o, ',');
+			ok = put_rr(o, msg, &r);
+		}
+		if (ok && an > MAX_ANSWERS)
+			FT_PUTS(o, ", ...");
+	} else {
+		if (fl & 0x0100)
+			ft__putc(o, '+');
+		if (fl & 0x0010)
+			ft__putc(o, '%');
+		if (qd != 1)
+			counts(o, qd, "q");
+		counts(o, an, "a");
+		counts(o, ns, "n");
+		counts(o, ar, "au");
+		if (qd)
+			ok = question(o, msg, &r);
+	}
+	if (!ok) {
+		ft__trunc(d, "domain");
+		return;
+	}
+	FT_PUTS(o, " (");
+	ft__put_u32(o, len);
+	ft__putc(o, ')');
+}

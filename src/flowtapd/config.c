@@ -1,0 +1,331 @@
+/*
+ * config.c - flowtapd's configuration: command-line flags and the config
+ * file (/etc/flowtap/flowtapd.conf) go through one table, so every long flag
+ * is also a config key and both give the same messages.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowtapd.h"
+
+enum kind { K_STR, K_LIST, K_GROUP, K_SIZE, K_BOOL, K_SECONDS };
+
+struct key {
+	const char *name;
+	enum kind kind;
+	size_t off;
+};
+
+#define OFF(f) offsetof(struct ftd_config, f)
+
+static const struct key keys[] = {
+    {"socket", K_STR, OFF(socket)},
+    {"group", K_STR, OFF(group)},
+    {"interface", K_LIST, OFF(interfaces)},
+    {"nflog", K_GROUP, OFF(nflog)},
+    {"psample", K_GROUP, OFF(psample)},
+    {"flow-log", K_LIST, OFF(flow_log)},
+    {"url", K_LIST, OFF(url)},
+    {"ipfix", K_LIST, OFF(ipfix)},
+    {"route", K_LIST, OFF(routes)},
+    {"spool-dir", K_STR, OFF(spool_dir)},
+    {"node-id", K_STR, OFF(node_id)},
+    {"user", K_STR, OFF(user)},
+    {"buffer-size", K_SIZE, OFF(buffer_size)},
+    {"interval", K_SECONDS, OFF(interval_ms)},
+    {"syslog", K_BOOL, OFF(syslog)},
+    {"flows", K_BOOL, OFF(flows)},
+    {"log-exit-flows", K_BOOL, OFF(log_exit_flows)},
+};
+
+int ftd_parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case 0:
+		break;
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end || v > (1ull << 40) >> shift)
+		return -1;
+	*out = (size_t)(v << shift);
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!v || !*v || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") ||
+	    !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+static int list_add(struct ftd_list *l, const char *v)
+{
+	if (l->n >= FTD_MAX_LIST)
+		return -ENOSPC;
+	if (!(l->v[l->n] = strdup(v)))
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static int set_str(char **dst, const char *v)
+{
+	char *s = strdup(v);
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int parse_group(const char *v, unsigned max)
+{
+	char *end;
+	errno = 0;
+	unsigned long g = strtoul(v, &end, 10);
+	if (errno || end == v || *end || *v == '-' || g > max)
+		return -1;
+	return (int)g;
+}
+
+static int set_value(struct ftd_config *c, const struct key *k, const char *value, char *err,
+		     size_t errlen)
+{
+	void *f = (char *)c + k->off;
+	int r = 0;
+
+	if (k->kind != K_BOOL && (!value || !*value)) {
+		snprintf(err, errlen, "'%s' needs a value", k->name);
+		return -1;
+	}
+	switch (k->kind) {
+	case K_STR:
+		r = set_str(f, value);
+		break;
+	case K_LIST:
+		r = list_add(f, value);
+		break;
+	case K_GROUP:
+		if (parse_group(value, 65535) < 0) {
+			snprintf(err, errlen, "bad %s group '%s' (a number 0-65535)", k->name,
+				 value);
+			return -1;
+		}
+		r = list_add(f, value);
+		break;
+	case K_SIZE:
+		if (ftd_parse_size(value, f) < 0 || *(size_t *)f < 65536) {
+			snprintf(err, errlen, "bad %s '%s' (bytes, at least 64K; K, M, G suffixes)",
+				 k->name, value);
+			return -1;
+		}
+		break;
+	case K_SECONDS: {
+		char *end;
+		double s = strtod(value, &end);
+		if (end == value || *end || !(s >= 0.1 && s <= 86400)) {
+			snprintf(err, errlen, "bad %s '%s' (seconds, 0.1-86400)", k->name, value);
+			return -1;
+		}
+		*(unsigned *)f = (unsigned)(s * 1000 + 0.5);
+		break;
+	}
+	case K_BOOL:
+		if (parse_bool(value, f) < 0) {
+			snprintf(err, errlen, "bad %s value '%s' (yes or no)", k->name, value);
+			return -1;
+		}
+		break;
+	}
+	if (r == -ENOSPC)
+		snprintf(err, errlen, "too many '%s' (at most %d)", k->name, FTD_MAX_LIST);
+	else if (r < 0)
+		snprintf(err, errlen, "out of memory");
+	return r < 0 ? -1 : 0;
+}
+
+int ftd_config_set(struct ftd_config *c, const char *key, const char *value, char *err,
+		   size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(keys[i].name, key))
+			return set_value(c, &keys[i], value, err, errlen);
+	snprintf(err, errlen, "unknown option '%s'", key);
+	return -1;
+}
+
+/* Split one line into key and value (trimmed, comments removed), in place. */
+static void split_line(char *line, char **key, char **value)
+{
+	char *p = line, *e;
+
+	if ((e = strchr(p, '#')))
+		*e = 0;
+	while (isspace((unsigned char)*p))
+		p++;
+	e = p + strlen(p);
+	while (e > p && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	*key = p;
+	while (*p && !isspace((unsigned char)*p) && *p != '=')
+		p++;
+	if (*p) {
+		*p++ = 0;
+		while (isspace((unsigned char)*p) || *p == '=')
+			p++;
+	}
+	*value = p;
+}
+
+int ftd_config_parse(struct ftd_config *c, const char *text, const char *name, char *err,
+		     size_t errlen)
+{
+	int lineno = 0;
+	const char *p = text;
+
+	while (*p) {
+		char line[1024], *key, *value, msg[512];
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		lineno++;
+		if (n >= sizeof(line)) {
+			snprintf(err, errlen, "%s:%d: line too long", name, lineno);
+			return -1;
+		}
+		memcpy(line, p, n);
+		line[n] = 0;
+		p += n + (nl ? 1 : 0);
+		if (memchr(line, 0, n)) {
+			snprintf(err, errlen, "%s:%d: NUL byte in line", name, lineno);
+			return -1;
+		}
+		split_line(line, &key, &value);
+		if (!*key)
+			continue;
+		if (ftd_config_set(c, key, value, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", name, lineno, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int ftd_config_load(struct ftd_config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	int ret = -1;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot open config file '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	/* Config files are small; bound what we read. */
+	if (!(text = calloc(1, 1 << 20)))
+		goto out;
+	size_t n = fread(text, 1, (1 << 20) - 1, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read config file '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (n == (1 << 20) - 1 && fgetc(f) != EOF) {
+		snprintf(err, errlen, "config file '%s' is larger than 1 MiB", path);
+		goto out;
+	}
+	ret = ftd_config_parse(c, text, path, err, errlen);
+out:
+	free(text);
+	fclose(f);
+	return ret;
+}
+
+static int merge_list(struct ftd_list *d, const struct ftd_list *s)
+{
+	for (int i = 0; i < s->n; i++)
+		if (list_add(d, s->v[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int ftd_config_merge(struct ftd_config *d, const struct ftd_config *s, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const void *sf = (const char *)s + keys[i].off;
+		void *df = (char *)d + keys[i].off;
+		switch (keys[i].kind) {
+		case K_STR:
+			if (*(char *const *)sf && set_str(df, *(char *const *)sf) < 0)
+				goto nomem;
+			break;
+		case K_LIST:
+		case K_GROUP:
+			if (merge_list(df, sf) < 0) {
+				snprintf(err, errlen, "too many '%s' (at most %d)", keys[i].name,
+					 FTD_MAX_LIST);
+				return -1;
+			}
+			break;
+		case K_SIZE:
+			if (*(const size_t *)sf)
+				*(size_t *)df = *(const size_t *)sf;
+			break;
+		case K_SECONDS:
+			if (*(const unsigned *)sf)
+				*(unsigned *)df = *(const unsigned *)sf;
+			break;
+		case K_BOOL:
+			if (*(const bool *)sf)
+				*(bool *)df = true;
+			break;
+		}
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+void ftd_config_free(struct ftd_config *c)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		void *f = (char *)c + keys[i].off;
+		if (keys[i].kind == K_STR) {
+			free(*(char **)f);
+		} else if (keys[i].kind == K_LIST || keys[i].kind == K_GROUP) {
+			struct ftd_list *l = f;
+			for (int j = 0; j < l->n; j++)
+				free(l->v[j]);
+		}
+	}
+	memset(c, 0, sizeof(*c));
+}

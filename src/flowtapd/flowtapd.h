@@ -1,0 +1,77 @@
+/*
+ * flowtapd.h - internal interfaces of the flowtapd daemon: its configuration
+ * (flags and config file share one parser), logging and privilege drop.
+ */
+#ifndef FTD_FLOWTAPD_H
+#define FTD_FLOWTAPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FTD_DEFAULT_CONFIG "/etc/flowtap/flowtapd.conf"
+#define FTD_MAX_LIST	   64
+
+/* A list of strings given by a repeatable key. */
+struct ftd_list {
+	char *v[FTD_MAX_LIST];
+	int n;
+};
+
+struct ftd_config {
+	char *socket;
+	char *group; /* may capture through the local API */
+	struct ftd_list interfaces;
+	struct ftd_list nflog;	 /* group numbers, validated */
+	struct ftd_list psample; /* group numbers, validated */
+	struct ftd_list flow_log;
+	struct ftd_list url;
+	struct ftd_list ipfix;
+	struct ftd_list routes;
+	char *spool_dir;
+	char *node_id;
+	char *user;
+	size_t buffer_size;   /* 0: default */
+	unsigned interval_ms; /* 0: default */
+	bool syslog;
+	bool flows; /* count flows even without a sink (for API clients) */
+	bool log_exit_flows;
+};
+
+/*
+ * ftd_config_set - apply one `key value` (a long flag without the dashes and
+ * its argument; NULL or "" for a flag without one).
+ * Returns 0, or -1 with a message in @err naming the key and the problem.
+ */
+int ftd_config_set(struct ftd_config *c, const char *key, const char *value, char *err,
+		   size_t errlen);
+
+/*
+ * ftd_config_parse - parse a config file's text: one `key value` per line,
+ * '#' comments and blank lines ignored. @name names the file in messages.
+ * Returns 0, or -1 with "NAME:LINE: problem" in @err.
+ */
+int ftd_config_parse(struct ftd_config *c, const char *text, const char *name, char *err,
+		     size_t errlen);
+
+/* ftd_config_load - read and parse the file @path. Returns 0 or -1 (@err). */
+int ftd_config_load(struct ftd_config *c, const char *path, char *err, size_t errlen);
+
+/* ftd_config_merge - append/override @dst with everything set in @src. Returns 0 or -1. */
+int ftd_config_merge(struct ftd_config *dst, const struct ftd_config *src, char *err,
+		     size_t errlen);
+
+/* ftd_config_free - free what @c holds and zero it. */
+void ftd_config_free(struct ftd_config *c);
+
+/* ftd_parse_size - "4194304", "64K", "32M", "1G". Returns 0 or -1. */
+int ftd_parse_size(const char *s, size_t *out);
+
+/* log.c */
+void ftd_log_open(bool use_syslog);
+void ftd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* privs.c: become @user keeping CAP_NET_RAW and CAP_NET_ADMIN. Returns 0 or -1 (@err). */
+int ftd_drop_privileges(const char *user, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,435 @@
+/*
+ * flowtapd - capture and flow logs for kernel datapaths.
+ *
+ * Hosts one tap per kernel source (AF_PACKET interfaces, NFLOG groups,
+ * psample groups), the local API through which `flowtap capture`, `flows`
+ * and `status` reach them, and a flow logger fed by the same sources.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include <flowtap/api.h>
+#include <flowtap/flows.h>
+#include <flowtap/sources.h>
+
+#include "flowtapd.h"
+
+#define MAX_SOURCES (3 * FTD_MAX_LIST)
+#define MAX_SINKS   (3 * FTD_MAX_LIST)
+
+struct daemon {
+	struct ftd_config cmd; /* from the command line */
+	struct ftd_config cfg; /* file + command line */
+	const char *config_path;
+	bool config_required;
+	struct event_base *base;
+	struct ft_api *api;
+	struct ft_source *src[MAX_SOURCES];
+	int nsrc;
+	struct ft_flows *flows;
+	struct ft_flowlog *log;
+	int sinks[MAX_SINKS];
+	int nsinks;
+	bool counting;
+};
+
+static const struct option long_opts[] = {
+    {"socket", required_argument, NULL, 0},
+    {"group", required_argument, NULL, 0},
+    {"interface", required_argument, NULL, 'i'},
+    {"nflog", required_argument, NULL, 0},
+    {"psample", required_argument, NULL, 0},
+    {"flow-log", required_argument, NULL, 0},
+    {"url", required_argument, NULL, 0},
+    {"ipfix", required_argument, NULL, 0},
+    {"route", required_argument, NULL, 0},
+    {"spool-dir", required_argument, NULL, 0},
+    {"node-id", required_argument, NULL, 0},
+    {"user", required_argument, NULL, 0},
+    {"buffer-size", required_argument, NULL, 'B'},
+    {"interval", required_argument, NULL, 0},
+    {"syslog", no_argument, NULL, 0},
+    {"flows", no_argument, NULL, 0},
+    {"log-exit-flows", no_argument, NULL, 0},
+    {"config", required_argument, NULL, 'c'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: flowtapd [--socket PATH] [--interface IF]... [--nflog GROUP]...\n"
+		"                [--psample GROUP]... [--flow-log FILE|-] [--url URL]\n"
+		"                [--ipfix HOST:PORT] [--config FILE] [--route CIDR]...\n"
+		"                [--node-id ID] [--buffer-size BYTES] [--interval SECONDS]\n"
+		"                [--flows] [--log-exit-flows] [--spool-dir DIR] [--group GROUP]\n"
+		"                [--syslog] [--user USER]\n"
+		"Capture and flow logs for kernel datapaths; see flowtapd(8).\n");
+}
+
+static int parse_args(struct daemon *d, int argc, char **argv)
+{
+	char err[512];
+	int c, idx;
+
+	while ((c = getopt_long(argc, argv, "i:B:c:hV", long_opts, &idx)) != -1) {
+		const char *name;
+		switch (c) {
+		case 0:
+			name = long_opts[idx].name;
+			break;
+		case 'i':
+			name = "interface";
+			break;
+		case 'B':
+			name = "buffer-size";
+			break;
+		case 'c':
+			d->config_path = optarg;
+			d->config_required = true;
+			continue;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("flowtapd %s\n", FT_VERSION_STRING);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+		if (ftd_config_set(&d->cmd, name, optarg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "flowtapd: --%s\n", err);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "flowtapd: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Build file + command line into @out. Returns 0 or -1 (@err). */
+static int load_config(struct daemon *d, struct ftd_config *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (d->config_required || access(d->config_path, F_OK) == 0) {
+		if (ftd_config_load(out, d->config_path, err, errlen) < 0)
+			goto fail;
+	}
+	if (ftd_config_merge(out, &d->cmd, err, errlen) < 0)
+		goto fail;
+	return 0;
+fail:
+	ftd_config_free(out);
+	return -1;
+}
+
+static void count_packet(void *ctx, const struct ft_source_pkt *p)
+{
+	struct ft_flows *flows = ctx;
+	struct ft_flow_key k;
+	uint32_t bytes;
+
+	if (ft_flows_key_from_ip(&k, &bytes, p->ip, p->caplen, (enum ft_dir)p->dir) < 0)
+		return;
+	ft_flows_add(flows, &k, (enum ft_dir)p->dir, p->scale, (uint64_t)bytes * p->scale);
+}
+
+static int add_source(struct daemon *d, enum ft_source_kind kind, const char *arg)
+{
+	struct ft_source_opts o;
+	char err[512];
+	int ret;
+
+	ft_source_opts_init(&o);
+	o.kind = kind;
+	if (kind == FT_SOURCE_AFPACKET)
+		o.ifname = arg;
+	else
+		o.group = (unsigned)strtoul(arg, NULL, 10);
+	o.buffer_size = d->cfg.buffer_size;
+	if (d->counting) {
+		o.on_packet = count_packet;
+		o.on_packet_ctx = d->flows;
+	}
+	ret = ft_source_new(&d->src[d->nsrc], &o, err, sizeof(err));
+	if (ret < 0) {
+		ftd_log(LOG_ERR, "cannot capture from %s %s: %s",
+			kind == FT_SOURCE_AFPACKET ? "interface"
+			: kind == FT_SOURCE_NFLOG  ? "NFLOG group"
+						   : "psample group",
+			arg, err);
+		return -1;
+	}
+	d->nsrc++;
+	return 0;
+}
+
+static int open_sources(struct daemon *d)
+{
+	const struct ftd_config *c = &d->cfg;
+
+	if (c->interfaces.n + c->nflog.n + c->psample.n == 0) {
+		ftd_log(LOG_ERR, "nothing to capture: give --interface, --nflog or --psample");
+		return -1;
+	}
+	for (int i = 0; i < c->interfaces.n; i++)
+		if (add_source(d, FT_SOURCE_AFPACKET, c->interfaces.v[i]) < 0)
+			return -1;
+	for (int i = 0; i < c->nflog.n; i++)
+		if (add_source(d, FT_SOURCE_NFLOG, c->nflog.v[i]) < 0)
+			return -1;
+	for (int i = 0; i < c->psample.n; i++)
+		if (add_source(d, FT_SOURCE_PSAMPLE, c->psample.v[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static void flowlog_notice(void *ctx, int level, const char *msg)
+{
+	ftd_log(level, "flow log: %s", msg);
+}
+
+/* Routes and sinks from @c; on any error nothing is changed. */
+static int apply_flow_config(struct daemon *d, const struct ftd_config *c)
+{
+	struct ft_prefix routes[FTD_MAX_LIST];
+	int ids[MAX_SINKS], n = 0, r = 0;
+
+	for (int i = 0; i < c->routes.n; i++)
+		if (ft_prefix_parse(c->routes.v[i], &routes[i]) < 0) {
+			ftd_log(LOG_ERR, "bad route '%s' (want ADDR/BITS)", c->routes.v[i]);
+			return -1;
+		}
+	for (int i = 0; r >= 0 && i < c->flow_log.n; i++)
+		if ((r = ids[n] = ft_flowlog_add_sink_file(d->log, c->flow_log.v[i])) >= 0)
+			n++;
+		else
+			ftd_log(LOG_ERR, "cannot open flow log '%s': %s", c->flow_log.v[i],
+				ft_strerror(r));
+	for (int i = 0; r >= 0 && i < c->url.n; i++)
+		if ((r = ids[n] =
+			 ft_flowlog_add_sink_http(d->log, c->url.v[i], c->spool_dir, NULL)) >= 0)
+			n++;
+		else
+			ftd_log(LOG_ERR, "bad flow log URL '%s': %s", c->url.v[i], ft_strerror(r));
+	for (int i = 0; r >= 0 && i < c->ipfix.n; i++)
+		if ((r = ids[n] = ft_flowlog_add_sink_ipfix(d->log, c->ipfix.v[i])) >= 0)
+			n++;
+		else
+			ftd_log(LOG_ERR, "bad IPFIX collector '%s': %s", c->ipfix.v[i],
+				ft_strerror(r));
+	if (r < 0 || ft_flowlog_set_routes(d->log, routes, (size_t)c->routes.n) < 0) {
+		while (n > 0)
+			ft_flowlog_remove_sink(d->log, ids[--n]);
+		return -1;
+	}
+	for (int i = 0; i < d->nsinks; i++)
+		ft_flowlog_remove_sink(d->log, d->sinks[i]);
+	memcpy(d->sinks, ids, sizeof(ids[0]) * (size_t)n);
+	d->nsinks = n;
+	return 0;
+}
+
+static int setup_flows(struct daemon *d)
+{
+	const struct ftd_config *c = &d->cfg;
+
+	d->counting = c->flows || c->flow_log.n || c->url.n || c->ipfix.n;
+	if (ft_flows_new(&d->flows, 0) < 0 || ft_flowlog_new(&d->log, d->flows, NULL) < 0) {
+		ftd_log(LOG_ERR, "cannot create the flow logger: out of memory");
+		return -1;
+	}
+	ft_flowlog_set_log(d->log, flowlog_notice, d);
+	if (c->node_id && ft_flowlog_set_node_id(d->log, c->node_id) < 0) {
+		ftd_log(LOG_ERR, "bad node id '%s' (at most 255 bytes)", c->node_id);
+		return -1;
+	}
+	if (c->interval_ms)
+		ft_flowlog_set_interval(d->log, c->interval_ms);
+	ft_flowlog_set_log_exit_flows(d->log, c->log_exit_flows);
+	return apply_flow_config(d, c);
+}
+
+static char *sources_status(void *ctx)
+{
+	struct daemon *d = ctx;
+	json_t *a = json_array();
+	char *text;
+
+	for (int i = 0; i < d->nsrc; i++) {
+		struct ft_source_stats st;
+		ft_source_get_stats(d->src[i], &st);
+		json_array_append_new(
+		    a, json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "tap",
+				 ft_tap_name(ft_source_tap(d->src[i])), "kind",
+				 ft_source_kind_name(st.kind), "open", st.open, "received",
+				 (json_int_t)st.received, "bytes", (json_int_t)st.bytes,
+				 "kernel_drops", (json_int_t)st.kernel_drops, "seq_gaps",
+				 (json_int_t)st.seq_gaps, "skipped", (json_int_t)st.skipped,
+				 "opens", (json_int_t)st.opens, "kernel_filter", st.kernel_filter));
+	}
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return text;
+}
+
+static int open_api(struct daemon *d)
+{
+	struct ft_api_opts o;
+	char err[512];
+	int ret;
+
+	ft_api_opts_init(&o);
+	o.socket_path = d->cfg.socket;
+	o.group = d->cfg.group;
+	if ((ret = ft_api_new(&d->api, d->base, &o, err, sizeof(err))) < 0) {
+		ftd_log(LOG_ERR, "cannot start the local API: %s", err);
+		return -1;
+	}
+	for (int i = 0; i < d->nsrc; i++)
+		if ((ret = ft_api_add_tap(d->api, ft_source_tap(d->src[i]))) < 0) {
+			ftd_log(LOG_ERR, "cannot serve tap '%s': %s",
+				ft_tap_name(ft_source_tap(d->src[i])), ft_strerror(ret));
+			return -1;
+		}
+	ft_api_set_status_fn(d->api, "sources", sources_status, d);
+	if ((ret = ft_api_set_flowlog(d->api, d->log)) < 0) {
+		ftd_log(LOG_ERR, "cannot serve flow logs: %s", ft_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+static void reload(struct daemon *d)
+{
+	struct ftd_config c;
+	char err[512];
+
+	if (load_config(d, &c, err, sizeof(err)) < 0) {
+		ftd_log(LOG_ERR, "reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	if (apply_flow_config(d, &c) < 0) {
+		ftd_log(LOG_ERR, "reload failed, keeping the running routes and sinks");
+		ftd_config_free(&c);
+		return;
+	}
+	if (!d->counting && (c.flow_log.n || c.url.n || c.ipfix.n))
+		ftd_log(LOG_WARNING, "flow log sinks added, but flows are only counted when "
+				     "flowtapd starts with a sink or --flows: restart to count");
+	ftd_log(LOG_INFO, "reloaded: %d routes, %d flow log sinks", c.routes.n, d->nsinks);
+	ftd_config_free(&d->cfg);
+	d->cfg = c;
+}
+
+static void on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (sig == SIGHUP) {
+		reload(d);
+		return;
+	}
+	ftd_log(LOG_INFO, "%s: stopping", strsignal((int)sig));
+	event_base_loopbreak(d->base);
+}
+
+static void shutdown_all(struct daemon *d)
+{
+	/* Final flow-log message first, then the API ends every stream (each
+	 * session drains and writes its statistics), then the sources close. */
+	if (d->log && ft_flowlog_running(d->log))
+		ft_flowlog_stop(d->log);
+	ft_api_free(d->api);
+	for (int i = 0; i < d->nsrc; i++) {
+		struct ft_source_stats st;
+		struct ft_tap_stats ts;
+		ft_source_get_stats(d->src[i], &st);
+		ft_tap_get_stats(ft_source_tap(d->src[i]), &ts);
+		ftd_log(LOG_INFO,
+			"%s: %llu packets received, %llu dropped by the kernel, %llu capture "
+			"sessions served",
+			ft_tap_name(ft_source_tap(d->src[i])), (unsigned long long)st.received,
+			(unsigned long long)(st.kernel_drops + st.seq_gaps),
+			(unsigned long long)ts.sessions_total);
+		ft_source_free(d->src[i]);
+	}
+	ft_flowlog_free(d->log);
+	ft_flows_free(d->flows);
+	ftd_config_free(&d->cfg);
+	ftd_config_free(&d->cmd);
+}
+
+static int run(struct daemon *d)
+{
+	struct event *sigs[3];
+	const int signums[3] = {SIGTERM, SIGINT, SIGHUP};
+	int ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (!(d->base = event_base_new())) {
+		ftd_log(LOG_ERR, "cannot create the event loop");
+		return 1;
+	}
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(d->base, signums[i], on_signal, d);
+		evsignal_add(sigs[i], NULL);
+	}
+	ret = 1;
+	if (setup_flows(d) < 0 || open_sources(d) < 0 || open_api(d) < 0)
+		goto out;
+	if (d->cfg.user) {
+		char err[512];
+		if (ftd_drop_privileges(d->cfg.user, err, sizeof(err)) < 0) {
+			ftd_log(LOG_ERR, "%s", err);
+			goto out;
+		}
+	}
+	if (d->counting && (ret = ft_flowlog_start(d->log)) < 0) {
+		ftd_log(LOG_ERR, "cannot start the flow logger: %s", ft_strerror(ret));
+		ret = 1;
+		goto out;
+	}
+	ftd_log(LOG_INFO, "listening on %s with %d sources%s", ft_api_socket_path(d->api), d->nsrc,
+		d->counting ? ", counting flows" : "");
+	event_base_dispatch(d->base);
+	ret = 0;
+out:
+	shutdown_all(d);
+	for (int i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	event_base_free(d->base);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d;
+	char err[512];
+
+	memset(&d, 0, sizeof(d));
+	d.config_path = FTD_DEFAULT_CONFIG;
+	if (parse_args(&d, argc, argv) < 0)
+		return 2;
+	if (load_config(&d, &d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "flowtapd: %s\n", err);
+		ftd_config_free(&d.cmd);
+		return 2;
+	}
+	ftd_log_open(d.cfg.syslog);
+	return run(&d);
+}

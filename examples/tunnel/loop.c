@@ -1,0 +1,441 @@
+/* \summary: the datapath and its libevent loop: TUN <-> UDP with the four capture hooks. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include <flowtap/flows.h>
+#include <flowtap/tap.h>
+
+#include "tunnel.h"
+
+/*
+ * Where the hooks sit (the places a VPN engine has them):
+ *
+ *   TUN read --> [from-local] --> DNAT --> UDP send to the peer
+ *            \-> service address echo --> [synthesized-to-local] --> TUN write
+ *   UDP recv --> un-DNAT --> [from-peer] --> TUN write
+ *            \-> service address echo --> [synthesized-to-peer] --> UDP send
+ *   timer    --> keepalive probe --> [synthesized-to-peer] --> UDP send
+ *
+ * The hook sees a packet after the NAT applied in its direction of travel;
+ * the addresses before NAT travel in the capture metadata (nat_src/nat_dst).
+ * The tunnel-layer counters see packets as the local stack does (what
+ * crosses the TUN device), the socket-layer counters what crosses the UDP
+ * socket.
+ */
+
+static void tun_write(struct tunnel *t, const uint8_t *pkt, uint32_t len)
+{
+	if (write(t->tun_fd, pkt, len) != (ssize_t)len) {
+		t->st.drop_tx++;
+		return;
+	}
+	t->st.tun_tx++;
+	ft_flows_add_ip(t->tun_flows, pkt, len, FT_DIR_IN);
+}
+
+static void peer_send(struct tunnel *t, uint8_t *pkt, uint32_t len)
+{
+	if (!udp_tx_add(&t->tx, pkt, len, &t->peer, t->peer_len)) {
+		udp_tx_flush(t->udp_fd, &t->tx);
+		udp_tx_add(&t->tx, pkt, len, &t->peer, t->peer_len);
+	}
+	t->st.udp_tx++;
+	observe_physical(t, FT_DIR_OUT, len);
+}
+
+/* A packet to the service address: the tunnel itself answers echo requests. */
+static void service_local(struct tunnel *t, struct ip4 *v)
+{
+	uint32_t n;
+
+	ft_tap_hook(t->tap, FT_PATH_FROM_LOCAL, v->p, v->len, NULL);
+	if (!icmp_is_echo_request(v)) {
+		t->st.drop_service++;
+		return;
+	}
+	n = icmp_echo_reply(v, t->synth, sizeof(t->synth));
+	if (!n)
+		return;
+	t->st.echo_local++;
+	ft_tap_hook(t->tap, FT_PATH_SYNTHESIZED_TO_LOCAL, t->synth, n, NULL);
+	tun_write(t, t->synth, n);
+}
+
+/* One packet the local stack sent into the tunnel. Its buffer stays valid
+ * until the transmit batch is flushed. */
+static void from_local(struct tunnel *t, uint8_t *pkt, uint32_t n)
+{
+	struct ft_meta m = FT_META_INIT;
+	const struct ft_meta *mp = NULL;
+	struct ip4 v;
+	uint32_t len;
+
+	if (!ip_valid(pkt, n, &len)) {
+		t->st.drop_invalid++;
+		return;
+	}
+	ft_flows_add_ip(t->tun_flows, pkt, len, FT_DIR_OUT);
+	if (ip_version(pkt, len) == 4 && ip4_parse(pkt, len, &v)) {
+		uint32_t svc;
+		if (v.dst_be == t->cfg->service_be) {
+			service_local(t, &v);
+			return;
+		}
+		svc = dnat_out(&t->nat, &v);
+		if (svc) {
+			ft_meta_set_nat_ip4(&m, 0, svc);
+			mp = &m;
+		}
+	}
+	ft_tap_hook(t->tap, FT_PATH_FROM_LOCAL, pkt, len, mp);
+	if (!t->peer_len) {
+		t->st.drop_nopeer++;
+		return;
+	}
+	peer_send(t, pkt, len);
+}
+
+static void on_tun(evutil_socket_t fd, short what, void *arg)
+{
+	struct tunnel *t = arg;
+
+	for (int i = 0; i < TUN_BATCH; i++) {
+		uint8_t *buf = t->tun_bufs + (size_t)i * TUN_PKT_MAX;
+		ssize_t n = read(fd, buf, TUN_PKT_MAX);
+		if (n <= 0)
+			break;
+		t->st.tun_rx++;
+		from_local(t, buf, (uint32_t)n);
+	}
+	udp_tx_flush(t->udp_fd, &t->tx);
+}
+
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
+/* Accept a datagram from the configured peer's host (its port may change, as
+ * behind a NAT); without --peer, the latest sender becomes the peer. */
+static bool accept_sender(struct tunnel *t, const struct sockaddr_storage *from, socklen_t len)
+{
+	if (t->cfg->peer_len && !same_host(from, &t->cfg->peer)) {
+		t->st.drop_foreign++;
+		return false;
+	}
+	memcpy(&t->peer, from, len);
+	t->peer_len = len;
+	return true;
+}
+
+/* The peer's overlay address keys the socket-layer counters: learn it from
+ * inner sources inside our own tunnel prefix. */
+static void learn_overlay(struct tunnel *t, const struct ip4 *v)
+{
+	const struct ipnet *a = &t->cfg->addrs[0];
+	uint32_t mask, ours;
+
+	if (t->peer_overlay.len || !t->addr4_be || v->src_be == t->addr4_be)
+		return;
+	memcpy(&ours, a->addr.b, 4);
+	mask = a->plen ? htonl(~0u << (32 - a->plen)) : 0;
+	if ((v->src_be & mask) != (ours & mask) || v->src_be == t->cfg->service_be)
+		return;
+	t->peer_overlay.len = 4;
+	memcpy(t->peer_overlay.b, &v->src_be, 4);
+}
+
+/* An echo request from the peer to our service address: answer it to the peer. */
+static void service_peer(struct tunnel *t, struct ip4 *v)
+{
+	uint32_t n;
+
+	ft_tap_hook(t->tap, FT_PATH_FROM_PEER, v->p, v->len, NULL);
+	if (!icmp_is_echo_request(v)) {
+		t->st.drop_service++;
+		return;
+	}
+	n = icmp_echo_reply(v, t->synth, sizeof(t->synth));
+	if (!n)
+		return;
+	t->st.echo_peer++;
+	ft_tap_hook(t->tap, FT_PATH_SYNTHESIZED_TO_PEER, t->synth, n, NULL);
+	peer_send(t, t->synth, n);
+	udp_tx_flush(t->udp_fd, &t->tx); /* t->synth is reused */
+}
+
+static void from_peer(struct tunnel *t, uint8_t *pkt, uint32_t n)
+{
+	struct ft_meta m = FT_META_INIT;
+	const struct ft_meta *mp = NULL;
+	struct ip4 v;
+	uint32_t len;
+
+	observe_physical(t, FT_DIR_IN, n);
+	if (!ip_valid(pkt, n, &len)) {
+		t->st.drop_invalid++;
+		return;
+	}
+	if (ip_version(pkt, len) == 4 && ip4_parse(pkt, len, &v)) {
+		uint32_t real;
+		learn_overlay(t, &v);
+		if (v.dst_be == t->cfg->service_be) {
+			service_peer(t, &v);
+			return;
+		}
+		if (icmp_is_keepalive_reply(&v, t->addr4_be)) {
+			ft_tap_hook(t->tap, FT_PATH_FROM_PEER, pkt, len, NULL);
+			t->st.keepalive_rx++;
+			return;
+		}
+		real = dnat_in(&t->nat, &v);
+		if (real) {
+			ft_meta_set_nat_ip4(&m, real, 0);
+			mp = &m;
+		}
+	}
+	ft_tap_hook(t->tap, FT_PATH_FROM_PEER, pkt, len, mp);
+	tun_write(t, pkt, len);
+}
+
+static void on_udp(evutil_socket_t fd, short what, void *arg)
+{
+	struct tunnel *t = arg;
+	int n = udp_recv(fd, &t->rx);
+
+	for (int i = 0; i < n; i++) {
+		uint8_t *pkt = t->rx.iov[i].iov_base;
+		uint32_t len = t->rx.msgs[i].msg_len;
+		t->st.udp_rx++;
+		if (!accept_sender(t, &t->rx.from[i], t->rx.msgs[i].msg_hdr.msg_namelen))
+			continue;
+		if (!len) {
+			t->st.drop_invalid++;
+			continue;
+		}
+		from_peer(t, pkt, len);
+	}
+	udp_tx_flush(fd, &t->tx);
+}
+
+static void on_keepalive(evutil_socket_t fd, short what, void *arg)
+{
+	struct tunnel *t = arg;
+	uint32_t n;
+
+	if (!t->peer_len || !t->addr4_be)
+		return;
+	n = icmp_keepalive(t->addr4_be, t->cfg->service_be, ++t->keepalive_seq, t->synth,
+			   sizeof(t->synth));
+	if (!n)
+		return;
+	t->st.keepalive_tx++;
+	ft_tap_hook(t->tap, FT_PATH_SYNTHESIZED_TO_PEER, t->synth, n, NULL);
+	peer_send(t, t->synth, n);
+	udp_tx_flush(t->udp_fd, &t->tx);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct tunnel *t = arg;
+	event_base_loopbreak(t->base);
+}
+
+static int open_tun(struct tunnel *t)
+{
+	const struct tun_cfg *c = t->cfg;
+	struct netcfg_err e = {0};
+	const char *step;
+	int ret;
+
+	t->tun_fd = tun_open(c->tun_dev, c->tun_name, t->ifname, &step);
+	if (t->tun_fd < 0) {
+		if (!strcmp(step, "open"))
+			fprintf(stderr, TUN_PROG ": cannot open TUN device %s: %s%s\n", c->tun_dev,
+				strerror(-t->tun_fd),
+				t->tun_fd == -ENOENT
+				    ? " (no TUN support: is the tun module loaded?)"
+				    : "");
+		else
+			fprintf(stderr, TUN_PROG ": cannot create TUN interface '%s' with %s: %s\n",
+				c->tun_name, c->tun_dev, strerror(-t->tun_fd));
+		return t->tun_fd;
+	}
+	ret = netcfg_apply(t->ifname, c, &e);
+	if (ret < 0)
+		fprintf(stderr, TUN_PROG ": cannot %s%s%s on %s: %s\n", e.what,
+			e.subject[0] ? " " : "", e.subject, t->ifname, strerror(-ret));
+	return ret;
+}
+
+static int open_udp(struct tunnel *t)
+{
+	const struct tun_cfg *c = t->cfg;
+	char a[80];
+
+	t->udp_fd = udp_open(&c->listen, c->listen_len);
+	if (t->udp_fd < 0) {
+		fprintf(stderr, TUN_PROG ": cannot listen on %s: %s\n",
+			tun_format_sockaddr((const struct sockaddr *)&c->listen, a, sizeof(a)),
+			strerror(-t->udp_fd));
+		return t->udp_fd;
+	}
+	if (c->peer_len) {
+		memcpy(&t->peer, &c->peer, c->peer_len);
+		t->peer_len = c->peer_len;
+	}
+	return 0;
+}
+
+static int add_events(struct tunnel *t)
+{
+	struct timeval ka = {.tv_sec = t->cfg->keepalive_s};
+
+	t->ev_tun = event_new(t->base, t->tun_fd, EV_READ | EV_PERSIST, on_tun, t);
+	t->ev_udp = event_new(t->base, t->udp_fd, EV_READ | EV_PERSIST, on_udp, t);
+	t->ev_sig[0] = evsignal_new(t->base, SIGINT, on_signal, t);
+	t->ev_sig[1] = evsignal_new(t->base, SIGTERM, on_signal, t);
+	if (!t->ev_tun || !t->ev_udp || !t->ev_sig[0] || !t->ev_sig[1])
+		return -ENOMEM;
+	if (event_add(t->ev_tun, NULL) || event_add(t->ev_udp, NULL) ||
+	    event_add(t->ev_sig[0], NULL) || event_add(t->ev_sig[1], NULL))
+		return -EINVAL;
+	if (!t->cfg->keepalive_s)
+		return 0;
+	t->ev_keepalive = event_new(t->base, -1, EV_PERSIST, on_keepalive, t);
+	if (!t->ev_keepalive || event_add(t->ev_keepalive, &ka))
+		return -ENOMEM;
+	return 0;
+}
+
+static int setup(struct tunnel *t)
+{
+	char err[256] = "";
+	int ret;
+
+	ret = open_tun(t);
+	if (ret < 0)
+		return ret;
+	ret = open_udp(t);
+	if (ret < 0)
+		return ret;
+	ret = -ENOMEM;
+	t->tun_bufs = malloc((size_t)TUN_BATCH * TUN_PKT_MAX);
+	t->base = event_base_new();
+	if (!t->tun_bufs || !t->base || udp_rx_init(&t->rx) < 0)
+		goto oom;
+	ret = ft_tap_new(&t->tap, t->ifname);
+	if (ret < 0)
+		goto oom;
+	ret = observe_start(t, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, TUN_PROG ": %s\n", err);
+		return ret;
+	}
+	ret = add_events(t);
+	if (ret < 0)
+		goto oom;
+	return 0;
+oom:
+	fprintf(stderr, TUN_PROG ": cannot set up the datapath: %s\n", ft_strerror(ret));
+	return ret;
+}
+
+static void teardown(struct tunnel *t)
+{
+	observe_stop(t);
+	if (t->ev_keepalive)
+		event_free(t->ev_keepalive);
+	for (int i = 0; i < 2; i++)
+		if (t->ev_sig[i])
+			event_free(t->ev_sig[i]);
+	if (t->ev_tun)
+		event_free(t->ev_tun);
+	if (t->ev_udp)
+		event_free(t->ev_udp);
+	ft_tap_free(t->tap);
+	if (t->base)
+		event_base_free(t->base);
+	udp_rx_free(&t->rx);
+	free(t->tun_bufs);
+	if (t->tun_fd >= 0)
+		close(t->tun_fd);
+	if (t->udp_fd >= 0)
+		close(t->udp_fd);
+}
+
+static void summary(const struct tunnel *t)
+{
+	const struct tun_stats *s = &t->st;
+
+	fprintf(stderr,
+		TUN_PROG ": %s: tun rx %" PRIu64 " tx %" PRIu64 ", udp rx %" PRIu64 " tx %" PRIu64
+			 ", echo answered %" PRIu64 " local %" PRIu64
+			 " peer, keepalive sent %" PRIu64 " answered %" PRIu64 ", dropped %" PRIu64
+			 " invalid %" PRIu64 " no-peer %" PRIu64 " foreign %" PRIu64
+			 " service %" PRIu64 " tx-full\n",
+		t->ifname, s->tun_rx, s->tun_tx, s->udp_rx, s->udp_tx, s->echo_local, s->echo_peer,
+		s->keepalive_tx, s->keepalive_rx, s->drop_invalid, s->drop_nopeer, s->drop_foreign,
+		s->drop_service, s->drop_tx);
+}
+
+static void announce(const struct tunnel *t)
+{
+	const struct tun_cfg *c = t->cfg;
+	char a[64], l[80], p[80] = "learned from the first datagram", s[INET_ADDRSTRLEN];
+
+	tun_format_sockaddr((const struct sockaddr *)&c->listen, l, sizeof(l));
+	if (c->peer_len)
+		tun_format_sockaddr((const struct sockaddr *)&c->peer, p, sizeof(p));
+	inet_ntop(AF_INET, &c->service_be, s, sizeof(s));
+	fprintf(stderr, TUN_PROG ": %s up: %s/%u, udp %s, peer %s, service %s, local API %s\n",
+		t->ifname, ft_addr_format(&c->addrs[0].addr, a, sizeof(a)), c->addrs[0].plen, l, p,
+		s, t->api ? c->socket_path : "off");
+}
+
+/*
+ * tunnel_run - set the tunnel up as @c says, run it until SIGINT or SIGTERM
+ * and tear it down. Errors are reported on stderr. Returns 0 or -errno.
+ */
+int tunnel_run(const struct tun_cfg *c)
+{
+	struct tunnel *t = calloc(1, sizeof(*t));
+	int ret = -ENOMEM;
+
+	if (!t) {
+		fprintf(stderr, TUN_PROG ": out of memory\n");
+		return ret;
+	}
+	t->cfg = c;
+	t->tun_fd = t->udp_fd = -1;
+	for (int i = 0; i < c->naddrs; i++)
+		if (c->addrs[i].addr.len == 4 && !t->addr4_be)
+			memcpy(&t->addr4_be, c->addrs[i].addr.b, 4);
+	t->peer_overlay = c->peer_overlay;
+	dnat_init(&t->nat, c->dnat, c->ndnat);
+	ret = setup(t);
+	if (ret == 0) {
+		if (!c->quiet)
+			announce(t);
+		ret = event_base_dispatch(t->base) < 0 ? -EIO : 0;
+	}
+	teardown(t);
+	if (ret == 0 && !c->quiet)
+		summary(t);
+	free(t);
+	return ret;
+}

@@ -1,0 +1,192 @@
+/* \summary: observability around the datapath: connection counters, the flow logger and its
+ * sinks, and the local API. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <flowtap/api.h>
+#include <flowtap/flows.h>
+
+#include "tunnel.h"
+
+static void flowlog_notice(void *ctx, int level, const char *msg)
+{
+	fprintf(stderr, TUN_PROG ": flow log: %s\n", msg);
+}
+
+static int add_routes(struct tunnel *t, char *err, size_t errlen)
+{
+	const struct tun_cfg *c = t->cfg;
+	struct ft_prefix p[TUN_MAX_ROUTES];
+	int ret;
+
+	if (!c->nroutes)
+		return 0;
+	/* The routes are parsed with their host bits cleared, as ft_prefix wants. */
+	for (int i = 0; i < c->nroutes; i++)
+		p[i] = (struct ft_prefix){.addr = c->routes[i].addr, .bits = c->routes[i].plen};
+	ret = ft_flowlog_set_routes(t->flowlog, p, (size_t)c->nroutes);
+	if (ret < 0)
+		snprintf(err, errlen, "cannot set the flow-log routes: %s", ft_strerror(ret));
+	return ret;
+}
+
+static int add_sinks(struct tunnel *t, char *err, size_t errlen)
+{
+	const struct tun_cfg *c = t->cfg;
+	int ret;
+
+	if (c->flow_log) {
+		ret = ft_flowlog_add_sink_file(t->flowlog, c->flow_log);
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot open flow log '%s': %s", c->flow_log,
+				 ft_strerror(ret));
+			return ret;
+		}
+	}
+	if (c->url) {
+		ret = ft_flowlog_add_sink_http(t->flowlog, c->url, c->spool_dir, NULL);
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot log flows to '%s': %s", c->url,
+				 ft_strerror(ret));
+			return ret;
+		}
+	}
+	if (c->ipfix) {
+		ret = ft_flowlog_add_sink_ipfix(t->flowlog, c->ipfix);
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot export IPFIX to '%s': %s", c->ipfix,
+				 ft_strerror(ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int start_flowlog(struct tunnel *t, char *err, size_t errlen)
+{
+	const struct tun_cfg *c = t->cfg;
+	int ret;
+
+	ret = ft_flowlog_new(&t->flowlog, t->tun_flows, t->phys_flows);
+	if (ret < 0)
+		goto fail;
+	ft_flowlog_set_log(t->flowlog, flowlog_notice, t);
+	ft_flowlog_set_log_exit_flows(t->flowlog, c->log_exit_flows);
+	if (c->node_id && (ret = ft_flowlog_set_node_id(t->flowlog, c->node_id)) < 0) {
+		snprintf(err, errlen, "bad --node-id '%s': %s", c->node_id, ft_strerror(ret));
+		return ret;
+	}
+	if (c->flow_interval_ms &&
+	    (ret = ft_flowlog_set_interval(t->flowlog, c->flow_interval_ms)) < 0) {
+		snprintf(err, errlen, "bad flow-log interval %u ms: %s", c->flow_interval_ms,
+			 ft_strerror(ret));
+		return ret;
+	}
+	ret = add_routes(t, err, errlen);
+	if (ret == 0)
+		ret = add_sinks(t, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = ft_flowlog_start(t->flowlog);
+	if (ret == 0)
+		return 0;
+fail:
+	snprintf(err, errlen, "cannot start the flow logger: %s", ft_strerror(ret));
+	return ret;
+}
+
+static int start_api(struct tunnel *t, char *err, size_t errlen)
+{
+	const struct tun_cfg *c = t->cfg;
+	struct ft_api_opts o;
+	char why[256] = "";
+	int ret;
+
+	ft_api_opts_init(&o);
+	o.socket_path = c->socket_path;
+	o.group = c->api_group;
+	ret = ft_api_new(&t->api, t->base, &o, why, sizeof(why));
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot start the local API on %s: %s", c->socket_path,
+			 why[0] ? why : ft_strerror(ret));
+		return ret;
+	}
+	ret = ft_api_add_tap(t->api, t->tap);
+	if (ret == 0)
+		ret = ft_api_set_flowlog(t->api, t->flowlog);
+	if (ret < 0)
+		snprintf(err, errlen, "cannot publish tap %s on the local API: %s", t->ifname,
+			 ft_strerror(ret));
+	return ret;
+}
+
+/*
+ * observe_start - the tunnel-layer and socket-layer counters, the flow
+ * logger with the configured sinks (when --flow-log, --url or --ipfix asks
+ * for one) and the local API (unless --socket is empty) on the tunnel's loop.
+ * Returns 0 or -errno with a message in @err.
+ */
+int observe_start(struct tunnel *t, char *err, size_t errlen)
+{
+	const struct tun_cfg *c = t->cfg;
+	int ret;
+
+	ret = ft_flows_new(&t->tun_flows, 0);
+	if (ret == 0)
+		ret = ft_flows_new(&t->phys_flows, 0);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot create connection counters: %s", ft_strerror(ret));
+		return ret;
+	}
+	ret = start_flowlog(t, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (!c->socket_path || !*c->socket_path)
+		return 0;
+	return start_api(t, err, errlen);
+}
+
+/* observe_stop - the API first (it borrows the tap and the logger), then the
+ * logger (its final flush), then the counters. */
+void observe_stop(struct tunnel *t)
+{
+	if (t->api) {
+		ft_api_set_flowlog(t->api, NULL);
+		ft_api_free(t->api);
+		t->api = NULL;
+	}
+	ft_flowlog_free(t->flowlog);
+	t->flowlog = NULL;
+	ft_flows_free(t->tun_flows);
+	ft_flows_free(t->phys_flows);
+	t->tun_flows = t->phys_flows = NULL;
+}
+
+/*
+ * observe_physical - count @bytes of UDP payload exchanged with the peer at
+ * the socket layer, keyed by the peer's overlay address and its endpoint.
+ * Hot path.
+ */
+void observe_physical(struct tunnel *t, int dir, size_t bytes)
+{
+	static const struct ft_addr unknown = {.len = 4};
+	struct ft_addr ep = {0};
+	uint16_t port;
+
+	if (t->peer.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)&t->peer;
+		ep.len = 4;
+		memcpy(ep.b, &s->sin_addr, 4);
+		port = ntohs(s->sin_port);
+	} else {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&t->peer;
+		ep.len = 16;
+		memcpy(ep.b, &s->sin6_addr, 16);
+		port = ntohs(s->sin6_port);
+	}
+	ft_flows_add_physical(t->phys_flows, t->peer_overlay.len ? &t->peer_overlay : &unknown, &ep,
+			      port, (enum ft_dir)dir, bytes);
+}

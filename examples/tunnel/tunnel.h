@@ -1,0 +1,218 @@
+/*
+ * tunnel.h - flowtap-tunnel internals: a reference userspace datapath.
+ *
+ * flowtap-tunnel moves IP packets between a TUN device and one UDP peer
+ * (plain IP-in-UDP: the UDP payload is the inner IP packet, nothing else; no
+ * encryption, so this is a reference datapath and not a VPN). It embeds
+ * libflowtap the way a real VPN engine would: one tap with hooks at the four
+ * built-in paths, connection counters at the tunnel and socket layers, the
+ * flow logger and the local API.
+ *
+ * One file per concern: main.c (flags), tun.c (TUN device), netcfg.c
+ * (addresses and routes over rtnetlink), udp.c (socket and encapsulation),
+ * pkt.c (IPv4 header parsing and checksums), icmp.c (echo responder and
+ * keepalive probes), dnat.c (the DNAT rule), observe.c (counters, flow logger,
+ * local API), loop.c (the libevent loop and the datapath).
+ */
+#ifndef FT_TUNNEL_H
+#define FT_TUNNEL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <flowtap/common.h>
+
+#define TUN_PROG	"flowtap-tunnel"
+#define TUN_MAX_ROUTES	16
+#define TUN_MAX_DNAT	8
+#define TUN_BATCH	32    /* packets per recvmmsg/sendmmsg */
+#define TUN_PKT_MAX	65535 /* largest IP packet */
+#define TUN_DEFAULT_MTU 1420  /* 1500 minus outer IPv6 (40) + UDP (8), rounded down */
+
+/* An address with a prefix length: 100.64.0.1/10, fd7a::1/64. */
+struct ipnet {
+	struct ft_addr addr;
+	uint8_t plen;
+};
+
+/* --dnat SERVICE=REAL: local packets to SERVICE go to REAL across the tunnel. */
+struct dnat_rule {
+	uint32_t service_be;
+	uint32_t real_be;
+};
+
+struct tun_cfg {
+	const char *tun_name;  /* --tun */
+	const char *tun_dev;   /* --tun-dev: the clone device, /dev/net/tun */
+	struct ipnet addrs[2]; /* --addr (one IPv4, optionally one IPv6) */
+	int naddrs;
+	struct sockaddr_storage listen; /* --listen */
+	socklen_t listen_len;
+	struct sockaddr_storage peer; /* --peer */
+	socklen_t peer_len;	      /* 0: learn from the first datagram */
+	struct ft_addr peer_overlay;  /* --peer-addr; len 0: learn it */
+	struct ipnet routes[TUN_MAX_ROUTES];
+	int nroutes;
+	const char *socket_path; /* --socket; NULL: no local API */
+	const char *flow_log;	 /* --flow-log FILE or - */
+	const char *node_id;	 /* --node-id */
+	const char *url;	 /* --url */
+	const char *spool_dir;	 /* --spool */
+	const char *api_group;	 /* --group */
+	const char *ipfix;	 /* --ipfix HOST:PORT */
+	bool log_exit_flows;
+	unsigned flow_interval_ms; /* --flow-interval */
+	uint32_t service_be;	   /* --service-addr, network order */
+	struct dnat_rule dnat[TUN_MAX_DNAT];
+	int ndnat;
+	unsigned keepalive_s; /* --keepalive; 0: off */
+	int mtu;
+	bool quiet;
+};
+
+/* main.c helpers shared with other files. */
+int tun_parse_sockaddr(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+const char *tun_format_sockaddr(const struct sockaddr *sa, char *buf, size_t len);
+int tun_parse_ipnet(const char *s, struct ipnet *n);
+
+/* tun.c: open and attach the TUN device; returns the fd or -errno. @err
+ * names the step that failed ("open"/"attach"). */
+int tun_open(const char *dev, const char *name, char *ifname, const char **step);
+
+/* netcfg.c: bring the interface up with @mtu, add the addresses and routes. */
+struct netcfg_err {
+	const char *what; /* "set link up", "add address", "add route" */
+	char subject[64];
+};
+int netcfg_apply(const char *ifname, const struct tun_cfg *c, struct netcfg_err *e);
+
+/* udp.c */
+int udp_open(const struct sockaddr_storage *ss, socklen_t len);
+
+/* pkt.c: a validated view of an IPv4 packet. Offsets are within @len. */
+struct ip4 {
+	uint8_t *p;
+	uint32_t len; /* total length from the header (<= buffer) */
+	uint8_t ihl;  /* header bytes */
+	uint8_t proto;
+	bool first;	 /* fragment offset 0: the L4 header is present */
+	bool fragmented; /* a fragment (offset or more-fragments set) */
+	uint32_t src_be, dst_be;
+	uint16_t sport, dport; /* TCP/UDP ports, or ICMP echo id in both */
+	uint8_t icmp_type;
+	bool has_l4; /* ports/type valid */
+};
+int ip_version(const uint8_t *p, uint32_t n);
+bool ip_valid(const uint8_t *p, uint32_t n, uint32_t *iplen);
+bool ip4_parse(uint8_t *p, uint32_t n, struct ip4 *v);
+uint16_t csum_fold(uint32_t sum);
+uint32_t csum_add(uint32_t sum, const void *data, size_t len);
+void ip4_set_src(struct ip4 *v, uint32_t addr_be);
+void ip4_set_dst(struct ip4 *v, uint32_t addr_be);
+void ip4_fix_csum(uint8_t *p, uint8_t ihl);
+
+/* icmp.c */
+#define KEEPALIVE_ID 0x4654 /* "FT": the ICMP echo id of keepalive probes */
+bool icmp_is_echo_request(const struct ip4 *v);
+uint32_t icmp_echo_reply(const struct ip4 *req, uint8_t *out, uint32_t cap);
+uint32_t icmp_keepalive(uint32_t src_be, uint32_t dst_be, uint16_t seq, uint8_t *out, uint32_t cap);
+bool icmp_is_keepalive_reply(const struct ip4 *v, uint32_t our_be);
+
+/* dnat.c: the rule table plus a small bounded table of NATed connections so
+ * that only replies to NATed packets are translated back. */
+struct dnat_conn {
+	uint32_t local_be, real_be, service_be;
+	uint16_t lport, rport;
+	uint8_t proto;
+	bool used;
+};
+#define DNAT_CONNS 1024
+struct dnat {
+	const struct dnat_rule *rules;
+	int nrules;
+	struct dnat_conn conns[DNAT_CONNS];
+	uint64_t translated, untranslated;
+};
+void dnat_init(struct dnat *d, const struct dnat_rule *rules, int n);
+/* Outbound: returns the service address rewritten (network order) or 0. */
+uint32_t dnat_out(struct dnat *d, struct ip4 *v);
+/* Inbound: rewrites a reply back; returns the real address it came from or 0. */
+uint32_t dnat_in(struct dnat *d, struct ip4 *v);
+
+/* udp.c: batched receive (recvmmsg) and send (sendmmsg). A transmit batch
+ * only points at the caller's packets, which must stay put until flushed. */
+struct udp_rx {
+	struct mmsghdr msgs[TUN_BATCH];
+	struct iovec iov[TUN_BATCH];
+	struct sockaddr_storage from[TUN_BATCH];
+	uint8_t *bufs; /* TUN_BATCH buffers of TUN_PKT_MAX bytes */
+};
+struct udp_tx {
+	struct mmsghdr msgs[TUN_BATCH];
+	struct iovec iov[TUN_BATCH];
+	int n;
+};
+int udp_rx_init(struct udp_rx *rx);
+void udp_rx_free(struct udp_rx *rx);
+int udp_recv(int fd, struct udp_rx *rx);
+bool udp_tx_add(struct udp_tx *tx, void *pkt, size_t len, const struct sockaddr_storage *to,
+		socklen_t tolen);
+int udp_tx_flush(int fd, struct udp_tx *tx);
+
+/* Counters of the datapath itself (status and the exit summary). */
+struct tun_stats {
+	uint64_t tun_rx, tun_tx;	/* packets read from / written to the TUN device */
+	uint64_t udp_rx, udp_tx;	/* datagrams received from / sent to the peer */
+	uint64_t echo_local, echo_peer; /* echo requests answered for the service address */
+	uint64_t keepalive_tx, keepalive_rx;
+	uint64_t drop_invalid; /* not an IP packet */
+	uint64_t drop_nopeer;  /* no peer known yet */
+	uint64_t drop_foreign; /* datagram from an address that is not the peer */
+	uint64_t drop_service; /* to the service address but not an echo request */
+	uint64_t drop_tx;      /* socket or TUN device full (EAGAIN) or failing */
+};
+
+struct ft_tap;
+struct ft_flows;
+struct ft_flowlog;
+struct ft_api;
+struct event_base;
+struct event;
+
+/* The running tunnel. */
+struct tunnel {
+	const struct tun_cfg *cfg;
+	char ifname[16];
+	int tun_fd, udp_fd;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;	     /* 0: not known yet */
+	struct ft_addr peer_overlay; /* the peer's tunnel address (physical flow key) */
+	uint32_t addr4_be;	     /* our IPv4 tunnel address, 0 if none */
+	struct ft_tap *tap;
+	struct ft_flows *tun_flows, *phys_flows;
+	struct ft_flowlog *flowlog;
+	struct ft_api *api;
+	struct event_base *base;
+	struct event *ev_tun, *ev_udp, *ev_keepalive, *ev_sig[2];
+	struct dnat nat;
+	struct udp_rx rx;
+	struct udp_tx tx;
+	uint8_t *tun_bufs;	    /* TUN_BATCH buffers of TUN_PKT_MAX bytes */
+	uint8_t synth[TUN_PKT_MAX]; /* replies and probes built by the tunnel */
+	uint16_t keepalive_seq;
+	struct tun_stats st;
+};
+
+/* observe.c: counters, flow logger and local API around the datapath. The
+ * error message, if any, goes to @err. */
+int observe_start(struct tunnel *t, char *err, size_t errlen);
+void observe_stop(struct tunnel *t);
+void observe_physical(struct tunnel *t, int dir, size_t bytes);
+
+/* loop.c */
+int tunnel_run(const struct tun_cfg *c);
+
+#endif

@@ -138,6 +138,20 @@ FT_EXPORT int ft_api_set_flowlog(struct ft_api *api, struct ft_flowlog *fl);
  */
 FT_EXPORT int ft_api_publish_flow(struct ft_api *api, const char *json, size_t len);
 
+/**
+ * Adds to the status document: returns a malloc'ed JSON value (text) that
+ * GET /localapi/v0/status shows under the key given to ft_api_set_status_fn(),
+ * or NULL for none. Called on the server's loop thread for each request.
+ */
+typedef char *(*ft_api_status_fn)(void *ctx);
+
+/**
+ * ft_api_set_status_fn - install (or with NULL remove) @fn, whose JSON is
+ * shown under @key (copied, at most 31 bytes), e.g. flowtapd's "sources".
+ */
+FT_EXPORT void ft_api_set_status_fn(struct ft_api *api, const char *key, ft_api_status_fn fn,
+				    void *ctx);
+
 /** ft_api_socket_path - the path the server listens on. */
 FT_EXPORT const char *ft_api_socket_path(const struct ft_api *api);
 

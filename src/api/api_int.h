@@ -78,6 +78,11 @@ struct ft_api {
 
 	_Atomic uint64_t st_requests, st_denied, st_sessions_total, st_busy, st_flows_dropped;
 	_Atomic uint64_t st_sessions;
+
+	/* ft_api_set_status_fn(): extra status, under mu. */
+	char status_key[32];
+	ft_api_status_fn status_fn;
+	void *status_ctx;
 };
 
 /* server.c */

@@ -1,4 +1,5 @@
 /* \summary: GET /localapi/v0/status: the server, its taps and sessions as JSON. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,6 +56,31 @@ static json_t *client_json(const struct api_client *c, uint64_t now)
 	return o;
 }
 
+FT_EXPORT void ft_api_set_status_fn(struct ft_api *api, const char *key, ft_api_status_fn fn,
+				    void *ctx)
+{
+	pthread_mutex_lock(&api->mu);
+	snprintf(api->status_key, sizeof(api->status_key), "%s", key ? key : "");
+	api->status_fn = fn;
+	api->status_ctx = ctx;
+	pthread_mutex_unlock(&api->mu);
+}
+
+/* The JSON of the ft_api_set_status_fn() callback, or NULL. */
+static json_t *status_extra(struct ft_api *api)
+{
+	pthread_mutex_lock(&api->mu);
+	ft_api_status_fn fn = api->status_fn;
+	void *ctx = api->status_ctx;
+	pthread_mutex_unlock(&api->mu);
+	if (!fn)
+		return NULL;
+	char *text = fn(ctx);
+	json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	free(text);
+	return j;
+}
+
 void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req)
 {
 	uint64_t now = ft__api_now_ns();
@@ -70,6 +96,7 @@ void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req)
 	for (const struct api_client *c = api->clients; c; c = c->next)
 		json_array_append_new(sess, client_json(c, now));
 	ft_api_get_stats(api, &st);
+	json_t *extra = status_extra(api);
 	root = json_pack(
 	    "{s:s,s:s,s:f,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "version", FT_VERSION_STRING,
 	    "socket", api->path, "uptime", (double)(now - api->start_ns) / 1e9, "pid",
@@ -77,6 +104,9 @@ void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req)
 	    "sessions", sess, "counters", "requests", (json_int_t)st.requests, "denied",
 	    (json_int_t)st.denied, "sessions_total", (json_int_t)st.sessions_total, "rejected_busy",
 	    (json_int_t)st.rejected_busy, "flows_dropped", (json_int_t)st.flows_dropped);
+	if (root && extra)
+		json_object_set(root, api->status_key, extra);
+	json_decref(extra);
 	if (root)
 		text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (!text || !b) {

@@ -1,10 +1,157 @@
-/* \summary: flowtap status (being written). */
+/* \summary: flowtap status: the taps and sessions of a running datapath. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
 
 #include "cli.h"
+#include "localapi.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: flowtap status [--socket PATH] [--json]\n\n"
+		   "Show the taps, their paths and the active capture sessions of a running\n"
+		   "datapath (GET /localapi/v0/status); --json prints the raw JSON.\n");
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static long long num(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static void print_uptime(double s)
+{
+	long long t = (long long)s;
+
+	if (t >= 86400)
+		printf("%lldd", t / 86400);
+	if (t >= 3600)
+		printf("%lldh", t / 3600 % 24);
+	if (t >= 60)
+		printf("%lldm", t / 60 % 60);
+	printf("%llds", t % 60);
+}
+
+static void print_taps(json_t *taps)
+{
+	json_t *t, *p;
+	size_t i, j;
+
+	printf("taps:\n");
+	if (!json_array_size(taps))
+		printf("  (none)\n");
+	json_array_foreach(taps, i, t)
+	{
+		printf("  %-16s offered %lld, sessions %lld (%lld since start)\n    paths:",
+		       str(t, "name"), num(t, "offered"), num(t, "sessions"),
+		       num(t, "sessions_total"));
+		json_array_foreach(json_object_get(t, "paths"), j, p)
+		    printf(" %s(%lld)", str(p, "name"), num(p, "id"));
+		printf("\n");
+	}
+}
+
+static void print_sessions(json_t *sess)
+{
+	json_t *s;
+	size_t i;
+
+	printf("sessions:\n");
+	if (!json_array_size(sess)) {
+		printf("  (none)\n");
+		return;
+	}
+	printf("  %-4s %-8s %-12s %6s %8s %-7s %10s %12s %9s  %s\n", "ID", "KIND", "TAP", "UID",
+	       "PID", "FORMAT", "PACKETS", "BYTES", "DROPPED", "FILTER");
+	json_array_foreach(sess, i, s)
+	{
+		printf("  %-4lld %-8s %-12s %6lld %8lld %-7s %10lld %12lld %9lld  %s\n",
+		       num(s, "id"), str(s, "kind"), str(s, "tap"), num(s, "uid"), num(s, "pid"),
+		       str(s, "format"), num(s, "packets"), num(s, "bytes"), num(s, "dropped"),
+		       str(s, "filter"));
+	}
+}
 
 int cmd_status_main(int argc, char **argv)
 {
-	fprintf(stderr, "flowtap: 'status' is not available in this build yet\n");
-	return 1;
+	static const struct option lo[] = {
+	    {"socket", 1, 0, 'S'}, {"json", 0, 0, 'j'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+	const char *sockopt = NULL, *sock;
+	struct cli_buf b = {0};
+	json_t *root = NULL;
+	json_error_t jerr;
+	bool as_json = false;
+	long code = 0;
+	int ch, ret = 1;
+
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'S':
+			sockopt = optarg;
+			break;
+		case 'j':
+			as_json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "flowtap: status: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	sock = cli_socket_path(sockopt);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	switch (cli_http_get(sock, "/localapi/v0/status", &b, &code)) {
+	case 0:
+		break;
+	case -ECONNREFUSED:
+		fprintf(stderr,
+			"flowtap: cannot connect to %s: is flowtapd or the datapath running?\n",
+			sock);
+		goto out;
+	default:
+		fprintf(stderr, "flowtap: cannot read status from %s\n", sock);
+		goto out;
+	}
+	if (code != 200) {
+		fprintf(stderr, "flowtap: status from %s: HTTP %ld: %s", sock, code,
+			b.p ? b.p : "\n");
+		goto out;
+	}
+	if (as_json) {
+		fwrite(b.p, 1, b.len, stdout);
+		ret = 0;
+		goto out;
+	}
+	root = json_loadb(b.p, b.len, 0, &jerr);
+	if (!json_is_object(root)) {
+		fprintf(stderr, "flowtap: malformed status from %s: %s\n", sock, jerr.text);
+		goto out;
+	}
+	printf("flowtap %s, pid %lld, up ", str(root, "version"), num(root, "pid"));
+	print_uptime(json_real_value(json_object_get(root, "uptime")));
+	printf(", socket %s\n", str(root, "socket"));
+	print_taps(json_object_get(root, "taps"));
+	print_sessions(json_object_get(root, "sessions"));
+	ret = 0;
+out:
+	json_decref(root);
+	free(b.p);
+	curl_global_cleanup();
+	return ret;
 }

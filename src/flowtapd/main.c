@@ -110,7 +110,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			return -1;
 		}
 		if (ftd_config_set(&d->cmd, name, optarg, err, sizeof(err)) < 0) {
-			fprintf(stderr, "flowtapd: --%s\n", err);
+			fprintf(stderr, "flowtapd: %s\n", err);
 			return -1;
 		}
 	}

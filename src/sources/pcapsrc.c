@@ -13,7 +13,10 @@
  * interfaces) and the tap has link type DLT_NFLOG.
  */
 #include <errno.h>
+#include <linux/filter.h>
 #include <net/if.h>
+#include <sys/socket.h>
+#include <pcap/dlt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,7 +50,7 @@ static int open_one(struct ft_source *s, const char *dev, pcap_t **out, char *er
 	int ret;
 
 	if (!p) {
-		snprintf(errbuf, errlen, "cannot open '%s': %s", dev, err);
+		snprintf(errbuf, errlen, "%s", err);
 		return -ENODEV;
 	}
 	pcap_set_snaplen(p, (int)s->o.snaplen);
@@ -57,12 +60,12 @@ static int open_one(struct ft_source *s, const char *dev, pcap_t **out, char *er
 	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
 	ret = pcap_activate(p);
 	if (ret < 0) {
-		snprintf(errbuf, errlen, "cannot capture on '%s': %s", dev, pcap_geterr(p));
+		snprintf(errbuf, errlen, "%s", pcap_geterr(p));
 		pcap_close(p);
 		return ft__pcap_errno(ret);
 	}
 	if (pcap_setnonblock(p, 1, err) < 0) {
-		snprintf(errbuf, errlen, "cannot capture on '%s': %s", dev, err);
+		snprintf(errbuf, errlen, "%s", err);
 		pcap_close(p);
 		return -EIO;
 	}
@@ -70,20 +73,41 @@ static int open_one(struct ft_source *s, const char *dev, pcap_t **out, char *er
 	return 0;
 }
 
+/*
+ * Attach a compiled program to the ring's socket ourselves: after
+ * pcap_setfilter() libpcap re-runs the new filter in userland over the blocks
+ * already in the ring, and its userland BPF cannot read the packet type, so
+ * "inbound" would reject them. The direction is exact anyway: libpcap checks
+ * pcap_setdirection() against each frame's packet type. Cooked captures
+ * ("any") need libpcap's offset fix-ups and have the packet type in their
+ * header, so they use pcap_setfilter().
+ */
+static int attach_kernel(pcap_t *p, struct bpf_program *prog, int dlt)
+{
+	if (dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2)
+		return pcap_setfilter(p, prog) == 0 ? 0 : -EINVAL;
+	struct sock_fprog fp = {
+	    .len = (unsigned short)prog->bf_len,
+	    .filter = (struct sock_filter *)prog->bf_insns,
+	};
+	return setsockopt(pcap_fileno(p), SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) == 0
+		   ? 0
+		   : -errno;
+}
+
 static int afp_filter_one(struct ft_source *s, int i, const char *expr)
 {
 	char full[600];
 	struct bpf_program prog;
-	int ret = -EINVAL;
+	int ret;
 
 	if (*expr)
 		snprintf(full, sizeof(full), "%s and (%s)", dir_expr[i], expr);
 	else
 		snprintf(full, sizeof(full), "%s", dir_expr[i]);
 	if (pcap_compile(s->pc[i], &prog, full, 1, PCAP_NETMASK_UNKNOWN) < 0)
-		return ret;
-	if (pcap_setfilter(s->pc[i], &prog) == 0)
-		ret = 0;
+		return -EINVAL;
+	ret = attach_kernel(s->pc[i], &prog, s->dlt);
 	pcap_freecode(&prog);
 	return ret;
 }
@@ -109,12 +133,12 @@ static int afp_open(struct ft_source *s, char *errbuf, size_t errlen)
 	for (int i = 0; i < 2; i++) {
 		if ((ret = open_one(s, s->ifname, &s->pc[i], errbuf, errlen)) < 0)
 			goto fail;
+		s->dlt = pcap_datalink(s->pc[i]);
 		pcap_setdirection(s->pc[i], dir_pcap[i]);
 		s->fds[i] = pcap_get_selectable_fd(s->pc[i]);
 		s->pctx[i].s = s;
 		s->pctx[i].dirn = i;
 	}
-	s->dlt = pcap_datalink(s->pc[0]);
 	s->nfds = 2;
 	/* Until the first reconcile: direction only. */
 	if (afp_set_filter(s, "") < 0) {

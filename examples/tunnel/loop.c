@@ -327,10 +327,12 @@ static int setup(struct tunnel *t)
 	char err[256] = "";
 	int ret;
 
-	ret = open_tun(t);
+	/* The socket first: a port in use then fails before an interface is
+	 * created (and destroyed again). */
+	ret = open_udp(t);
 	if (ret < 0)
 		return ret;
-	ret = open_udp(t);
+	ret = open_tun(t);
 	if (ret < 0)
 		return ret;
 	ret = -ENOMEM;

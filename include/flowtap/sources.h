@@ -11,7 +11,7 @@
  *    "inbound and (E)" / "outbound and (E)", where E is the filter every
  *    attached session shares (ft_tap_shared_filter()), so packets no session
  *    wants never reach userspace. The tap is named after the interface, has
- *    the interface's link type and one path per direction ("in", "out").
+ *    the interface's link type and one path named after the interface.
  *  - NFLOG group N (nft ... log group N) through libpcap's "nflog:N" device.
  *    The tap has link type DLT_NFLOG so captures keep the log prefix and the
  *    in/out interfaces; ft_nflog_decode() reads them.
@@ -38,9 +38,12 @@ enum ft_source_kind {
 	FT_SOURCE_PSAMPLE = 2,
 };
 
-/** Paths of an AF_PACKET or NFLOG source's tap (registered names "in", "out"). */
-#define FT_SOURCE_PATH_IN  4
-#define FT_SOURCE_PATH_OUT 5
+/**
+ * The one path of a source's tap, registered with the interface's name (for
+ * AF_PACKET; characters outside [A-Za-z0-9_.-] become '_'), "nflog-N" or
+ * "psample-N"; so pcapng files name the interface. Direction is per packet.
+ */
+#define FT_SOURCE_PATH 4
 
 /**
  * A packet as handed to the packet callback: the IP packet inside whatever

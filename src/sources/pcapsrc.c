@@ -161,8 +161,7 @@ static void afp_packet(u_char *u, const struct pcap_pkthdr *h, const u_char *byt
 
 	m.ts_ns = hdr_ns(h);
 	m.dir = c->dirn == 0 ? FT_DIR_IN : FT_DIR_OUT;
-	ft_tap_hook_frame(s->tap, c->dirn == 0 ? FT_SOURCE_PATH_IN : FT_SOURCE_PATH_OUT, bytes,
-			  h->caplen, h->len, &m);
+	ft_tap_hook_frame(s->tap, FT_SOURCE_PATH, bytes, h->caplen, h->len, &m);
 	int off = s->o.on_packet ? ft_frame_ip(s->dlt, bytes, h->caplen) : -1;
 	if (off < 0)
 		ft__source_count(s, m.ts_ns, NULL, 0, h->len, m.dir, 0, 1);
@@ -248,8 +247,7 @@ static void nflog_packet(u_char *u, const struct pcap_pkthdr *h, const u_char *b
 				      memory_order_relaxed);
 		return;
 	}
-	ft_tap_hook_frame(s->tap, m.dir == FT_DIR_OUT ? FT_SOURCE_PATH_OUT : FT_SOURCE_PATH_IN,
-			  bytes, h->caplen, h->len, &m);
+	ft_tap_hook_frame(s->tap, FT_SOURCE_PATH, bytes, h->caplen, h->len, &m);
 	ft__source_count(s, m.ts_ns, ip, iplen, iplen, (enum ft_dir)m.dir, m.ifid, 1);
 }
 

@@ -203,8 +203,7 @@ static void ps_sample(struct ft_source *s, const struct ft_psample_msg *m)
 	meta.ts_ns = m->timestamp_ns;
 	meta.dir = m->oif ? FT_DIR_OUT : FT_DIR_IN;
 	meta.ifid = m->oif ? m->oif : m->iif;
-	ft_tap_hook_frame(s->tap, m->oif ? FT_SOURCE_PATH_OUT : FT_SOURCE_PATH_IN, ip, caplen, len,
-			  &meta);
+	ft_tap_hook_frame(s->tap, FT_SOURCE_PATH, ip, caplen, len, &meta);
 	ft__source_count(s, m->timestamp_ns, ip, caplen, len, (enum ft_dir)meta.dir, meta.ifid,
 			 ft_psample_scale(m));
 }

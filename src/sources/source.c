@@ -3,6 +3,7 @@
  * sockets, opening them only while watched (or always for flow counting),
  * and the in-kernel filter kept equal to what the tap's sessions share.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,21 +199,27 @@ static void on_watch(struct ft_tap *t, void *ctx)
 
 static int source_tap(struct ft_source *s, char *errbuf, size_t errlen)
 {
-	char name[80];
+	char name[80], path[32];
 	int ret;
 
-	if (s->o.kind == FT_SOURCE_AFPACKET)
+	if (s->o.kind == FT_SOURCE_AFPACKET) {
 		snprintf(name, sizeof(name), "%s", s->ifname);
-	else
+		snprintf(path, sizeof(path), "%.31s", s->ifname);
+	} else {
 		snprintf(name, sizeof(name), "%s:%u", ft_source_kind_name(s->o.kind), s->o.group);
+		snprintf(path, sizeof(path), "%.8s-%u", ft_source_kind_name(s->o.kind), s->o.group);
+	}
+	/* Path names are [A-Za-z0-9_.-]; interface names may hold more. */
+	for (char *c = path; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '.' && *c != '-')
+			*c = '_';
 	ret = ft_tap_new_dlt(&s->tap, name, s->dlt);
 	if (ret < 0) {
 		snprintf(errbuf, errlen, "cannot create tap '%s': %s", name, ft_strerror(ret));
 		return ret;
 	}
-	if ((ret = ft_tap_path_register(s->tap, FT_SOURCE_PATH_IN, "in")) < 0 ||
-	    (ret = ft_tap_path_register(s->tap, FT_SOURCE_PATH_OUT, "out")) < 0)
-		snprintf(errbuf, errlen, "cannot register paths: %s", ft_strerror(ret));
+	if ((ret = ft_tap_path_register(s->tap, FT_SOURCE_PATH, path)) < 0)
+		snprintf(errbuf, errlen, "cannot register path '%s': %s", path, ft_strerror(ret));
 	return ret;
 }
 

@@ -149,10 +149,13 @@ int observe_start(struct tunnel *t, char *err, size_t errlen)
 	return start_api(t, err, errlen);
 }
 
-/* observe_stop - the API first (it borrows the tap and the logger), then the
- * logger (its final flush), then the counters. */
+/* observe_stop - the logger's final flush, then the API (it borrows the tap
+ * and the logger), then the logger's sinks and the counters. */
 void observe_stop(struct tunnel *t)
 {
+	/* The final flush first, so that it also reaches /flows clients. */
+	if (t->flowlog && ft_flowlog_running(t->flowlog))
+		ft_flowlog_stop(t->flowlog);
 	if (t->api) {
 		ft_api_set_flowlog(t->api, NULL);
 		ft_api_free(t->api);

@@ -10,12 +10,12 @@
 #   100 bytes ping 100.100.100.100  from-local -> synthesized-to-local (A answers)
 #   108 bytes ping 100.64.9.9       DNAT to 100.64.0.2 (A: pre-NAT addresses)
 #   52 bytes  keepalives (ICMP id 0x4654) both ways: synthesized-to-peer/from-peer
-# and a TCP transfer (iperf3, 512 KiB) to the DNAT address: every TCP segment
+# and a TCP transfer (tests/tools/tcpxfer.py, 512 KiB) to the DNAT address: every TCP segment
 # A sends is on A's from-local (with its pre-DNAT destination) and on B's
 # from-peer, and every one B sends is on B's from-local and A's from-peer.
 set -euo pipefail
 . "$(dirname "$0")/tunnel_lib.bash"
-tl_require ping tshark curl python3 iperf3
+tl_require ping tshark curl python3
 tl_setup paths
 
 tl_tunnel a --dnat 100.64.9.9=100.64.0.2 --keepalive 1
@@ -34,9 +34,8 @@ tl_wait_sessions "$TMP/b.sock" 1
 ip netns exec "$NSA" ping -c 5 -i 0.1 -s 64 -q 100.64.0.2 >/dev/null
 ip netns exec "$NSA" ping -c 3 -i 0.1 -s 72 -q 100.100.100.100 >/dev/null
 ip netns exec "$NSA" ping -c 4 -i 0.1 -s 80 -q 100.64.9.9 >/dev/null
-tl_bg "$NSB" iperf3 -s -1 -B 100.64.0.2 -p 5201 >/dev/null
-sleep 0.3
-ip netns exec "$NSA" timeout 20 iperf3 -c 100.64.9.9 -p 5201 -n 512K >/dev/null ||
+tl_bg "$NSB" python3 "$XFER" recv 100.64.0.2 5201
+ip netns exec "$NSA" timeout 20 python3 "$XFER" send 100.64.9.9 5201 524288 >/dev/null ||
 	fail "TCP transfer through the DNAT address failed"
 sleep 2.5 # at least two keepalive rounds each way
 

@@ -15,6 +15,9 @@
  *
  * Usage: ft-testdp --socket PATH [--count N] [--rate PPS] [--wait-sessions K]
  *                  [--size BYTES] [--group NAME] [--mode OCTAL] [--max-sessions N]
+ *                  [--session-buf BYTES] [--client-buf BYTES] [--flows MS]
+ * --flows also counts every packet in a flow table whose logger (interval MS,
+ * node id "testdp") feeds GET /localapi/v0/flows.
  * With --wait-sessions it starts offering once K sessions are attached. After
  * --count packets it keeps serving until SIGINT/SIGTERM.
  */
@@ -28,6 +31,7 @@
 #include <unistd.h>
 
 #include <flowtap/api.h>
+#include <flowtap/flows.h>
 #include <flowtap/tap.h>
 
 static volatile sig_atomic_t stop;
@@ -117,6 +121,8 @@ static size_t build(uint8_t *buf, uint64_t i, unsigned path, size_t payload)
 	return n;
 }
 
+static struct ft_flows *flows;
+
 static void offer(struct ft_tap *tap, uint64_t i, size_t payload)
 {
 	static const unsigned paths[] = {0, 1, 2, 3, 254};
@@ -137,6 +143,17 @@ static void offer(struct ft_tap *tap, uint64_t i, size_t payload)
 		m.dir = FT_DIR_IN;
 	}
 	ft_tap_hook(tap, path, buf, n, &m);
+	if (flows)
+		ft_flows_add_ip(flows, buf, n, path == 0 || path == 3 ? FT_DIR_OUT : FT_DIR_IN);
+}
+
+static int start_flows(struct ft_api *api, struct ft_flowlog **log, unsigned ms)
+{
+	if (ft_flows_new(&flows, 0) < 0 || ft_flowlog_new(log, flows, NULL) < 0 ||
+	    ft_flowlog_set_node_id(*log, "testdp") < 0 || ft_flowlog_set_interval(*log, ms) < 0 ||
+	    ft_api_set_flowlog(api, *log) < 0 || ft_flowlog_start(*log) < 0)
+		return -1;
+	return 0;
 }
 
 static uint64_t now_ns(void)
@@ -161,10 +178,13 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 	    {"socket", 1, 0, 'S'},	  {"count", 1, 0, 'c'},	       {"rate", 1, 0, 'r'},
 	    {"wait-sessions", 1, 0, 'w'}, {"size", 1, 0, 's'},	       {"group", 1, 0, 'g'},
-	    {"mode", 1, 0, 'm'},	  {"max-sessions", 1, 0, 'M'}, {0, 0, 0, 0}};
+	    {"mode", 1, 0, 'm'},	  {"max-sessions", 1, 0, 'M'}, {"session-buf", 1, 0, 'B'},
+	    {"client-buf", 1, 0, 'C'},	  {"flows", 1, 0, 'F'},	       {0, 0, 0, 0}};
 	struct ft_api_opts o;
 	struct ft_api *api = NULL;
 	struct ft_tap *tap = NULL;
+	struct ft_flowlog *log = NULL;
+	unsigned flows_ms = 0;
 	struct ft_tap_stats ts;
 	uint64_t count = 0, rate = 1000, wait = 0, payload = 64;
 	char err[256];
@@ -197,6 +217,15 @@ int main(int argc, char **argv)
 		case 'M':
 			o.max_sessions = (unsigned)strtoul(optarg, NULL, 10);
 			break;
+		case 'B':
+			o.session_bufsize = strtoull(optarg, NULL, 10);
+			break;
+		case 'C':
+			o.client_bufsize = strtoull(optarg, NULL, 10);
+			break;
+		case 'F':
+			flows_ms = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		default:
 			fprintf(stderr, "usage: see the comment in ft-testdp.c\n");
 			return 2;
@@ -220,6 +249,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ft_api_add_tap(api, tap);
+	if (flows_ms && start_flows(api, &log, flows_ms) < 0) {
+		fprintf(stderr, "ft-testdp: cannot start the flow logger\n");
+		stop = 1;
+	}
 	while (!stop && wait) {
 		ft_tap_get_stats(tap, &ts);
 		if (ts.sessions >= wait)
@@ -236,6 +269,8 @@ int main(int argc, char **argv)
 	while (!stop)
 		pause();
 	ft_api_free(api);
+	ft_flowlog_free(log);
+	ft_flows_free(flows);
 	ft_tap_free(tap);
 	return 0;
 }

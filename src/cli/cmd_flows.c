@@ -41,6 +41,7 @@ struct opts {
 	const char *ipfix;
 	const char *url;
 	const char *spool;
+	unsigned spool_max;
 	const char *out;
 	size_t max_conns;
 };
@@ -51,7 +52,8 @@ static void usage(FILE *f)
 		"Usage: flowtap flows [--socket PATH]\n"
 		"       flowtap flows -r FILE [--interval S] [--log-exit-flows] [--node-id ID]\n"
 		"                     [--route CIDR]... [--local-net CIDR]... [--max-conns N]\n"
-		"                     [--ipfix HOST:PORT] [--url URL [--spool DIR]] [-w OUT] [-q]\n"
+		"                     [--ipfix HOST:PORT] [--url URL [--spool DIR]]\n"
+		"                     [--spool-max N] [-w OUT] [-q]\n"
 		"\n"
 		"Print flow-log messages (JSON lines, see flowtap-flows(5)) streamed by a running\n"
 		"datapath, or computed from a capture file using the file's timestamps.\n"
@@ -67,6 +69,7 @@ static void usage(FILE *f)
 		"  --ipfix HOST:PORT    also export IPFIX over UDP\n"
 		"  --url URL            also POST NDJSON batches to URL\n"
 		"  --spool DIR          spool directory for --url (survives restarts)\n"
+		"  --spool-max N        messages kept for --url at most (default 100000)\n"
 		"  -w OUT               write the JSON lines to OUT instead of stdout\n"
 		"  -q                   do not print the JSON lines\n",
 		FT_DEFAULT_SOCKET);
@@ -164,7 +167,8 @@ static int setup_logger(const struct opts *o, struct ft_flows *tun, struct ft_fl
 			ret == -EINVAL ? "expected HOST:PORT" : ft_strerror(ret));
 		goto fail;
 	}
-	if (o->url && (ret = ft_flowlog_add_sink_http(l, o->url, o->spool, NULL)) < 0) {
+	struct ft_http_sink_opts ho = {.spool_max_files = o->spool_max};
+	if (o->url && (ret = ft_flowlog_add_sink_http(l, o->url, o->spool, &ho)) < 0) {
 		if (ret == -EINVAL)
 			fprintf(stderr, "flowtap: invalid --url '%s': expected an http(s) URL\n",
 				o->url);
@@ -334,6 +338,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		O_IPFIX,
 		O_URL,
 		O_SPOOL,
+		O_SPOOLMAX,
 		O_MAX
 	};
 	static const struct option lo[] = {
@@ -346,6 +351,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"ipfix", required_argument, NULL, O_IPFIX},
 	    {"url", required_argument, NULL, O_URL},
 	    {"spool", required_argument, NULL, O_SPOOL},
+	    {"spool-max", required_argument, NULL, O_SPOOLMAX},
 	    {"max-conns", required_argument, NULL, O_MAX},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -412,6 +418,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_SPOOL:
 			o->spool = optarg;
 			break;
+		case O_SPOOLMAX: {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > 10000000) {
+				fprintf(stderr,
+					"flowtap: invalid --spool-max '%s': expected 1..10000000 "
+					"messages\n",
+					optarg);
+				return -1;
+			}
+			o->spool_max = (unsigned)v;
+			break;
+		}
 		case O_MAX: {
 			unsigned long long v = strtoull(optarg, &end, 10);
 			if (*end || !*optarg || v < 1 || v > (1u << 24)) {
@@ -435,8 +453,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "flowtap: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
-	if (o->spool && !o->url) {
-		fprintf(stderr, "flowtap: --spool needs --url\n");
+	if ((o->spool || o->spool_max) && !o->url) {
+		fprintf(stderr, "flowtap: --spool and --spool-max need --url\n");
 		return -1;
 	}
 	if (!o->nlocal) {

@@ -92,7 +92,7 @@ expect_fail "invalid --route '10.0.0.0/33'" -r "$T/eth.pcap" --route 10.0.0.0/33
 expect_fail "invalid --interval 'abc'" -r "$T/eth.pcap" --interval abc
 expect_fail "invalid --ipfix 'nohost'" -r "$T/eth.pcap" --ipfix nohost
 expect_fail "invalid --url 'ftp://x/'" -r "$T/eth.pcap" --url ftp://x/
-expect_fail "--spool needs --url" -r "$T/eth.pcap" --spool "$T/sp"
+expect_fail "--spool and --spool-max need --url" -r "$T/eth.pcap" --spool "$T/sp"
 expect_fail "invalid --max-conns '0'" -r "$T/eth.pcap" --max-conns 0
 expect_fail "unexpected argument" -r "$T/eth.pcap" extra
 # A table bound that is too small is reported, not silently wrong.

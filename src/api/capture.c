@@ -219,7 +219,8 @@ void ft__api_client_free(struct api_client *c, bool conn_gone)
 		 * connection and left it to us. */
 		evhttp_request_free(c->req);
 	}
-	evbuffer_free(c->pending);
+	if (c->pending)
+		evbuffer_free(c->pending);
 	free(c);
 }
 
@@ -303,7 +304,8 @@ static void client_discard(struct api_client *c)
 		close(c->sp[0]);
 	if (c->sp[1] >= 0)
 		close(c->sp[1]);
-	evbuffer_free(c->pending);
+	if (c->pending)
+		evbuffer_free(c->pending);
 	free(c);
 }
 

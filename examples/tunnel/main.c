@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,5 +417,8 @@ int main(int argc, char **argv)
 	}
 	if (check(&c) < 0)
 		return 2;
+	/* A capture client that hangs up must cost its stream, not the process:
+	 * writes to its socket then fail with EPIPE instead of killing us. */
+	signal(SIGPIPE, SIG_IGN);
 	return tunnel_run(&c) < 0 ? 1 : 0;
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# tunnel_stall: a capture client that stops reading never slows the datapath.
+#
+# A bounded TCP transfer (tests/tools/tcpxfer.py, which checks that every
+# byte arrived) runs through the tunnel with no capture client, then with a
+# client attached to tunnel A that stops reading (curl writing into a FIFO
+# nobody reads). Rounds alternate so both see the same machine load; the best
+# of each is compared. The stalled run must complete, reach at least 90% of
+# the throughput without a client, and the client's drops must be counted in
+# the local API's status. Busy machines get up to 6 rounds.
+set -euo pipefail
+. "$(dirname "$0")/tunnel_lib.bash"
+tl_require curl python3
+tl_setup stall
+
+BYTES=$((128 << 20))
+tl_tunnel a --keepalive 0
+tl_tunnel b --keepalive 0
+
+# xfer BYTES: one transfer A -> B; prints its Mbit/s.
+xfer() {
+	local out
+	tl_bg "$NSB" python3 "$XFER" recv 100.64.0.2 5201
+	out=$(ip netns exec "$NSA" timeout 60 python3 "$XFER" send 100.64.0.2 5201 "$1") ||
+		fail "transfer of $1 bytes did not complete: $out"
+	wait "${TL_PIDS[-1]}"
+	echo "${out##*mbps=}"
+}
+
+# stall_start: attach a client that reads nothing; its pid in STALL_PID.
+stall_start() {
+	rm -f "$TMP/stall"
+	mkfifo "$TMP/stall"
+	exec 7<>"$TMP/stall" # keeps the FIFO open; nobody ever reads it
+	curl -sN --unix-socket "$TMP/a.sock" -X POST \
+		'http://local/localapi/v0/debug-capture?format=pcap' >"$TMP/stall" &
+	STALL_PID=$!
+	tl_wait_sessions "$TMP/a.sock" 1
+}
+
+stall_dropped() {
+	tl_status "$TMP/a.sock" | python3 -c \
+		'import json,sys; print(sum(s.get("dropped", 0) for s in json.load(sys.stdin)["sessions"]))'
+}
+
+stall_stop() {
+	kill -TERM "$STALL_PID"
+	wait "$STALL_PID" || true
+	exec 7>&-
+	tl_wait_sessions "$TMP/a.sock" 0 # the server noticed the client left
+}
+
+best_base=0 best_stall=0 dropped=0
+xfer $((8 << 20)) >/dev/null # warm up the path
+for round in 1 2 3 4 5 6; do
+	base=$(xfer "$BYTES")
+	stall_start
+	xfer $((16 << 20)) >/dev/null # fill the client's buffers: it is stalled from now on
+	before=$(stall_dropped)
+	stalled=$(xfer "$BYTES")
+	after=$(stall_dropped)
+	stall_stop
+	[ "$after" -gt "$before" ] || fail "round $round: the stalled client's drops did not grow ($before -> $after)"
+	dropped=$after
+	echo "round $round: no client $base Mbit/s, stalled client $stalled Mbit/s, client dropped $after"
+	best_base=$(python3 -c "print(max($best_base, $base))")
+	best_stall=$(python3 -c "print(max($best_stall, $stalled))")
+	if [ "$round" -ge 3 ] && python3 -c "import sys; sys.exit(0 if $best_stall >= 0.9 * $best_base else 1)"; then
+		break
+	fi
+done
+ratio=$(python3 -c "print(f'{$best_stall / $best_base:.3f}')")
+python3 -c "import sys; sys.exit(0 if $ratio >= 0.9 else 1)" ||
+	fail "stalled client slowed the tunnel: best $best_stall vs $best_base Mbit/s (ratio $ratio)"
+ok "throughput with a stalled client: best $best_stall vs $best_base Mbit/s without (ratio $ratio)"
+ok "the stalled client's drops were counted ($dropped in its last session)"
+tl_stop "$TUN_PID_A"
+tl_stop "$TUN_PID_B"

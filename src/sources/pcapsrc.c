@@ -27,10 +27,10 @@
 static const char *const dir_expr[2] = {"inbound", "outbound"};
 static const pcap_direction_t dir_pcap[2] = {PCAP_D_IN, PCAP_D_OUT};
 
-static uint64_t hdr_ns(const struct pcap_pkthdr *h)
+static uint64_t hdr_ns(const struct ft_source *s, const struct pcap_pkthdr *h)
 {
-	/* Handles are opened with nanosecond precision: tv_usec holds ns. */
-	return (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+	/* AF_PACKET handles give nanoseconds; NFLOG only microseconds. */
+	return (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * s->ts_mult;
 }
 
 static void close_all(struct ft_source *s)
@@ -69,6 +69,7 @@ static int open_one(struct ft_source *s, const char *dev, pcap_t **out, char *er
 		pcap_close(p);
 		return -EIO;
 	}
+	s->ts_mult = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
 	*out = p;
 	return 0;
 }
@@ -159,7 +160,7 @@ static void afp_packet(u_char *u, const struct pcap_pkthdr *h, const u_char *byt
 	struct ft_source *s = c->s;
 	struct ft_meta m = FT_META_INIT;
 
-	m.ts_ns = hdr_ns(h);
+	m.ts_ns = hdr_ns(s, h);
 	m.dir = c->dirn == 0 ? FT_DIR_IN : FT_DIR_OUT;
 	ft_tap_hook_frame(s->tap, FT_SOURCE_PATH, bytes, h->caplen, h->len, &m);
 	int off = s->o.on_packet ? ft_frame_ip(s->dlt, bytes, h->caplen) : -1;
@@ -231,7 +232,7 @@ static void nflog_packet(u_char *u, const struct pcap_pkthdr *h, const u_char *b
 	const uint8_t *ip = NULL;
 	uint32_t iplen = 0;
 
-	m.ts_ns = hdr_ns(h);
+	m.ts_ns = hdr_ns(s, h);
 	if (ft_nflog_decode(bytes, h->caplen, &nm) == 0) {
 		/* A packet with an input device arrived; one with only an output leaves. */
 		m.dir = nm.indev ? FT_DIR_IN : nm.outdev ? FT_DIR_OUT : FT_DIR_UNKNOWN;

@@ -61,6 +61,7 @@ struct ft_source {
 	uint8_t *buf;
 	size_t buflen;
 	char kfilter[256];
+	unsigned ts_mult; /* pcap timestamps: 1 if in ns, 1000 if in us */
 	struct ft_source_pctx {
 		struct ft_source *s;
 		int dirn;

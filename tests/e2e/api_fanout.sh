@@ -1,0 +1,91 @@
+#!/bin/bash
+# api_fanout.sh - many clients on one tap: 16 concurrent capture clients, one
+# of them stalled (connected, never reading): the other 15 receive every
+# packet, the stalled one's losses are counted in status, and its departure
+# is noticed within a second. Then 1000 connect/disconnect cycles leave the
+# server's file descriptors and memory flat and the tap at zero sessions.
+set -u
+. "$(dirname "$0")/api_lib.bash"
+api_require capinfos python3
+api_setup fanout
+
+SOCK=$TMP/s.sock
+URL=http://local/localapi/v0/debug-capture
+N=3000 # 1400-byte payloads: ~4.3 MB per client, more than the stalled one can buffer
+dp_start "$SOCK" --count $N --rate 3000 --size 1400 --wait-sessions 16 \
+	--session-buf 1048576 --client-buf 262144
+
+# The stalled client: sends the request, reads nothing, holds the socket.
+python3 - "$SOCK" <<'EOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(sys.argv[1])
+s.sendall(b"POST /localapi/v0/debug-capture HTTP/1.1\r\nHost: local\r\nContent-Length: 0\r\n\r\n")
+time.sleep(60)
+EOF
+STALLED=$!
+EXTRA_PIDS=($STALLED)
+CURLS=()
+for i in $(seq 15); do
+	curl -s -m 30 --unix-socket "$SOCK" -X POST "$URL?count=$N" -o "$TMP/c$i.pcap" &
+	CURLS+=($!)
+done
+EXTRA_PIDS+=("${CURLS[@]}")
+for p in "${CURLS[@]}"; do
+	wait "$p" || fail "a client's curl failed ($?)"
+done
+for i in $(seq 15); do
+	n=$(npackets "$TMP/c$i.pcap")
+	[ "$n" = $N ] || fail "client $i received $n of $N packets"
+done
+ok "15 clients beside a stalled one each received all $N packets"
+
+# The stalled session is the only one left; it dropped what it could not hold.
+wait_status "$SOCK" '.sessions | length' 1 2 || fail "finished sessions still listed"
+dropped=$(status "$SOCK" '.sessions[0].dropped')
+[ "$dropped" -gt 0 ] || fail "the stalled session dropped nothing ($dropped)"
+ok "stalled client: $dropped packets dropped, counted in status"
+kill $STALLED
+wait $STALLED 2>/dev/null
+wait_status "$SOCK" '.taps[0].sessions' 0 1 || fail "stalled client not freed within 1 s"
+[ "$(status "$SOCK" '.sessions | length')" = 0 ] || fail "sessions left after the stalled client went"
+ok "stalled client's disconnect noticed within 1 s; tap back to 0 sessions"
+dp_stop
+
+# 1000 connect/disconnect cycles, with traffic flowing.
+dp_start "$SOCK" --rate 2000
+fds() { ls "/proc/$DP/fd" | wc -l; }
+rss() { awk '/VmRSS/ {print $2}' "/proc/$DP/status"; }
+cycles() {
+	python3 - "$SOCK" "$1" <<'EOF'
+import socket, sys
+for i in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    q = b"format=pcapng" if i % 3 == 0 else (b"format=text" if i % 3 == 1 else b"filter=udp")
+    s.sendall(b"POST /localapi/v0/debug-capture?" + q + b" HTTP/1.1\r\nHost: local\r\n"
+              b"Content-Length: 0\r\n\r\n")
+    got = b""
+    while b"200 OK" not in got:
+        d = s.recv(4096)
+        if not d:
+            sys.exit("connection closed before the answer (cycle %d): %r" % (i, got))
+        got += d
+    s.close()
+EOF
+}
+cycles 200 || fail "warm-up cycles"
+wait_status "$SOCK" '.taps[0].sessions' 0 2 || fail "sessions not freed after warm-up"
+fd0=$(fds) rss0=$(rss)
+t0=$(date +%s.%N)
+cycles 1000 || fail "1000 cycles"
+t1=$(date +%s.%N)
+wait_status "$SOCK" '.taps[0].sessions' 0 2 || fail "sessions not freed within 1 s after 1000 cycles"
+fd1=$(fds) rss1=$(rss)
+[ "$fd1" -le "$fd0" ] || fail "fds grew from $fd0 to $fd1 over 1000 cycles"
+[ $((rss1 - rss0)) -lt 4096 ] || fail "VmRSS grew from $rss0 kB to $rss1 kB over 1000 cycles"
+total=$(status "$SOCK" '.taps[0].sessions_total')
+[ "$total" -ge 1200 ] || fail "only $total sessions were attached"
+ok "1000 connect/disconnect cycles in $(echo "$t1 - $t0" | bc)s: fds $fd0 -> $fd1, VmRSS $rss0 -> $rss1 kB"
+exit 0

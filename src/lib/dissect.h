@@ -26,10 +26,10 @@
 /* State shared by the decoders of one packet. */
 struct ft_dis {
 	struct ft_strbuf *out;
-	unsigned flags;      /* FT_TEXT_* */
-	const uint8_t *l3;   /* start of the network layer (for -A/-x), or NULL */
-	size_t l3len;        /* captured bytes from l3 on */
-	unsigned depth;      /* nesting (ICMP errors quote IP) to bound recursion */
+	unsigned flags;	   /* FT_TEXT_* */
+	const uint8_t *l3; /* start of the network layer (for -A/-x), or NULL */
+	size_t l3len;	   /* captured bytes from l3 on */
+	unsigned depth;	   /* nesting (ICMP errors quote IP) to bound recursion */
 };
 
 /* An L3 header summary, so that L4 decoders can print "addr.port". */
@@ -38,6 +38,7 @@ struct ft_l3 {
 	uint8_t src[16];
 	uint8_t dst[16];
 	bool hosts_done; /* "src > dst: " already printed (IPv6 extension headers) */
+	bool first_frag; /* a first fragment: L4 lengths exceed what follows */
 };
 
 /* Output helpers (dissect_fmt.c for the slow paths). */
@@ -94,8 +95,7 @@ static inline void ft__put_addr(struct ft_strbuf *o, const struct ft_l3 *l3, con
 }
 
 /* "src.sport > dst.dport: " as tcpdump -n prints it. */
-void ft__put_endpoints(struct ft_strbuf *o, const struct ft_l3 *l3, uint16_t sport,
-		       uint16_t dport);
+void ft__put_endpoints(struct ft_strbuf *o, const struct ft_l3 *l3, uint16_t sport, uint16_t dport);
 /* "src > dst: " */
 void ft__put_hosts(struct ft_strbuf *o, const struct ft_l3 *l3);
 
@@ -148,8 +148,8 @@ bool ft__dis_tls(struct ft_dis *d, struct ft_rd r);
 bool ft__dis_http(struct ft_dis *d, struct ft_rd r);
 bool ft__dis_ssh(struct ft_dis *d, struct ft_rd r);
 /* Prints ": TAG: <first line>" when @r starts with one of @prefixes. */
-bool ft__put_line_if(struct ft_dis *d, struct ft_rd r, const char *tag,
-		     const char *const *prefixes, size_t nprefixes);
+bool ft__put_line_if(struct ft_dis *d, struct ft_rd r, const char *tag, const char *const *prefixes,
+		     size_t nprefixes);
 
 /* -x and -A dumps (hexdump.c). */
 void ft__hexdump(struct ft_strbuf *o, const uint8_t *p, size_t n);

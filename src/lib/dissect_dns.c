@@ -15,45 +15,89 @@
 #include "dissect.h"
 
 #define MAX_ANSWERS 4
-#define MAX_JUMPS 16
-#define MAX_NAME 255
+#define MAX_JUMPS   16
+#define MAX_NAME    255
 
 static const char *const opcodes[16] = {
-	"",         " inv_q",   " stat",    " op3",     " notify",  " update",  " op6",     " op7",
-	" op8",     " updateA", " updateD", " updateDA", " updateM", " updateMA", " zoneInit", " zoneRef",
+    "",	    " inv_q",	" stat",    " op3",	 " notify",  " update",	  " op6",      " op7",
+    " op8", " updateA", " updateD", " updateDA", " updateM", " updateMA", " zoneInit", " zoneRef",
 };
 
 static const char *const rcodes[16] = {
-	"",          " FormErr", " ServFail", " NXDomain", " NotImp",  " Refused", " YXDomain", " YXRRSet",
-	" NXRRSet", " NotAuth", " NotZone",  " Resp11",   " Resp12", " Resp13",  " Resp14",   " NoChange",
+    "",		 " FormErr", " ServFail", " NXDomain", " NotImp",  " Refused",
+    " YXDomain", " YXRRSet", " NXRRSet",  " NotAuth",  " NotZone", " Resp11",
+    " Resp12",	 " Resp13",  " Resp14",	  " NoChange",
 };
 
 static void put_type(struct ft_strbuf *o, unsigned t)
 {
 	const char *n = NULL;
 	switch (t) {
-	case 1: n = "A"; break;
-	case 2: n = "NS"; break;
-	case 5: n = "CNAME"; break;
-	case 6: n = "SOA"; break;
-	case 12: n = "PTR"; break;
-	case 13: n = "HINFO"; break;
-	case 15: n = "MX"; break;
-	case 16: n = "TXT"; break;
-	case 28: n = "AAAA"; break;
-	case 33: n = "SRV"; break;
-	case 35: n = "NAPTR"; break;
-	case 41: n = "OPT"; break;
-	case 43: n = "DS"; break;
-	case 46: n = "RRSIG"; break;
-	case 47: n = "NSEC"; break;
-	case 48: n = "DNSKEY"; break;
-	case 64: n = "SVCB"; break;
-	case 65: n = "HTTPS"; break;
-	case 252: n = "AXFR"; break;
-	case 255: n = "ANY"; break;
-	case 257: n = "CAA"; break;
-	default: break;
+	case 1:
+		n = "A";
+		break;
+	case 2:
+		n = "NS";
+		break;
+	case 5:
+		n = "CNAME";
+		break;
+	case 6:
+		n = "SOA";
+		break;
+	case 12:
+		n = "PTR";
+		break;
+	case 13:
+		n = "HINFO";
+		break;
+	case 15:
+		n = "MX";
+		break;
+	case 16:
+		n = "TXT";
+		break;
+	case 28:
+		n = "AAAA";
+		break;
+	case 33:
+		n = "SRV";
+		break;
+	case 35:
+		n = "NAPTR";
+		break;
+	case 41:
+		n = "OPT";
+		break;
+	case 43:
+		n = "DS";
+		break;
+	case 46:
+		n = "RRSIG";
+		break;
+	case 47:
+		n = "NSEC";
+		break;
+	case 48:
+		n = "DNSKEY";
+		break;
+	case 64:
+		n = "SVCB";
+		break;
+	case 65:
+		n = "HTTPS";
+		break;
+	case 252:
+		n = "AXFR";
+		break;
+	case 255:
+		n = "ANY";
+		break;
+	case 257:
+		n = "CAA";
+		break;
+	default:
+		break;
 	}
 	if (n) {
 		ft__puts(o, n);

@@ -10,11 +10,11 @@
  */
 #include "dissect.h"
 
-#define ETH_IP 0x0800
-#define ETH_ARP 0x0806
-#define ETH_IP6 0x86dd
-#define ETH_VLAN 0x8100
-#define ETH_QINQ 0x88a8
+#define ETH_IP	     0x0800
+#define ETH_ARP	     0x0806
+#define ETH_IP6	     0x86dd
+#define ETH_VLAN     0x8100
+#define ETH_QINQ     0x88a8
 #define ETH_QINQ_OLD 0x9100
 
 /* Bounds the number of stacked VLAN tags we follow. */

@@ -149,8 +149,7 @@ void ft__put_text(struct ft_strbuf *o, const uint8_t *s, size_t n)
 	ft__put(o, (const char *)s + run, n - run);
 }
 
-void ft__put_endpoints(struct ft_strbuf *o, const struct ft_l3 *l3, uint16_t sport,
-		       uint16_t dport)
+void ft__put_endpoints(struct ft_strbuf *o, const struct ft_l3 *l3, uint16_t sport, uint16_t dport)
 {
 	ft__put_addr(o, l3, l3->src);
 	ft__putc(o, '.');

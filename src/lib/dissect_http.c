@@ -10,12 +10,12 @@
 #define MAX_LINE 200
 
 static const char *const methods[] = {
-	"GET ",     "POST ",  "PUT ",   "HEAD ", "DELETE ", "OPTIONS ",
-	"CONNECT ", "PATCH ", "TRACE ", "HTTP/1.",
+    "GET ",	"POST ",    "PUT ",   "HEAD ",	"DELETE ",
+    "OPTIONS ", "CONNECT ", "PATCH ", "TRACE ", "HTTP/1.",
 };
 
-bool ft__put_line_if(struct ft_dis *d, struct ft_rd r, const char *tag,
-		     const char *const *prefixes, size_t nprefixes)
+bool ft__put_line_if(struct ft_dis *d, struct ft_rd r, const char *tag, const char *const *prefixes,
+		     size_t nprefixes)
 {
 	size_t left = ft_rd_left(&r), n = 0;
 	const uint8_t *s = ft_rd_ptr(&r, left);

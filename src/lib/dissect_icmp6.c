@@ -16,9 +16,10 @@
 static const char *unreach_code(unsigned code)
 {
 	static const char *const names[] = {
-		"unreachable route",   "unreachable prohibited",       "beyond scope",
-		"unreachable address", "unreachable port",             "source address failed policy",
-		"reject route",        "error in source routing header",
+	    "unreachable route", "unreachable prohibited",
+	    "beyond scope",	 "unreachable address",
+	    "unreachable port",	 "source address failed policy",
+	    "reject route",	 "error in source routing header",
 	};
 	return code < sizeof(names) / sizeof(names[0]) ? names[code] : NULL;
 }
@@ -76,7 +77,8 @@ static bool icmp6_body(struct ft_strbuf *o, unsigned type, unsigned code, struct
 		ft__put_u32(o, (uint32_t)w1 << 16 | w2);
 		return !r.err;
 	case 3:
-		ft__puts(o, code == 1 ? "ip6 reassembly time exceeded" : "time exceeded in-transit");
+		ft__puts(o,
+			 code == 1 ? "ip6 reassembly time exceeded" : "time exceeded in-transit");
 		return true;
 	case 4:
 		FT_PUTS(o, "parameter problem, code ");

@@ -238,6 +238,7 @@ void ft__dis_ip4(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 	ft_rd_skip(&r, 2);
 	l3.alen = 4;
 	l3.hosts_done = false;
+	l3.first_frag = false;
 	ft_rd_copy(&r, l3.src, 4);
 	ft_rd_copy(&r, l3.dst, 4);
 	if (r.err) {
@@ -296,5 +297,6 @@ void ft__dis_ip4(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 		ft__put_u32(o, l4len);
 		return;
 	}
+	l3.first_frag = (off & 0x2000) != 0;
 	ft__dis_l4(d, proto, l4, l4len, &l3);
 }

@@ -60,12 +60,13 @@ static void put_spi_seq(struct ft_strbuf *o, const char *what, uint32_t spi, uin
  * the walk ends here (ESP, a later fragment, truncation); *len is reduced
  * by the bytes consumed.
  */
-static int ext_header(struct ft_dis *d, unsigned nh, struct ft_rd *r, uint32_t *len)
+static int ext_header(struct ft_dis *d, unsigned nh, struct ft_rd *r, uint32_t *len,
+		      struct ft_l3 *l3)
 {
 	struct ft_strbuf *o = d->out;
 	struct ft_rd h = *r;
 	unsigned next = ft_rd_u8(&h), hl = ft_rd_u8(&h);
-	size_t size;
+	size_t size = 0;
 
 	switch (nh) {
 	case 44: { /* fragment: fixed 8 bytes */
@@ -86,6 +87,7 @@ static int ext_header(struct ft_dis *d, unsigned nh, struct ft_rd *r, uint32_t *
 		*len = rest;
 		if (offlg & 0xfff8)
 			return -1; /* nothing follows a later fragment */
+		l3->first_frag = (offlg & 1) != 0;
 		ft__putc(o, ' ');
 		return (int)next;
 	}
@@ -150,6 +152,7 @@ void ft__dis_ip6(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 	hlim = ft_rd_u8(&r);
 	l3.alen = 16;
 	l3.hosts_done = false;
+	l3.first_frag = false;
 	ft_rd_copy(&r, l3.src, 16);
 	ft_rd_copy(&r, l3.dst, 16);
 	if (r.err) {
@@ -183,7 +186,7 @@ void ft__dis_ip6(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 		}
 		ft__put_hosts(o, &l3);
 		l3.hosts_done = true;
-		next = ext_header(d, nh, &r, &len);
+		next = ext_header(d, nh, &r, &len, &l3);
 		if (next < 0)
 			return;
 		nh = (unsigned)next;

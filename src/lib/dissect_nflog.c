@@ -11,8 +11,8 @@
 #include "dissect.h"
 
 #define NFULA_PAYLOAD 9
-#define NFULA_PREFIX 10
-#define MAX_TLVS 64
+#define NFULA_PREFIX  10
+#define MAX_TLVS      64
 
 static uint16_t rd_h16(struct ft_rd *r)
 {

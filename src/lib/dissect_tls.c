@@ -14,7 +14,7 @@
  */
 #include "dissect.h"
 
-#define EXT_SNI 0
+#define EXT_SNI		       0
 #define EXT_SUPPORTED_VERSIONS 43
 
 static void put_version(struct ft_strbuf *o, unsigned v)

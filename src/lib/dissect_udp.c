@@ -37,7 +37,7 @@ void ft__dis_udp(struct ft_dis *d, struct ft_rd r, uint32_t len, const struct ft
 		FT_PUTS(o, " < 8");
 		return;
 	}
-	if (ulen > len) {
+	if (ulen > len && !l3->first_frag) {
 		FT_PUTS(o, "UDP, bad length ");
 		ft__put_u32(o, ulen);
 		FT_PUTS(o, " > ");

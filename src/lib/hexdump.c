@@ -9,7 +9,7 @@
  */
 #include "dissect.h"
 
-#define PER_LINE 16
+#define PER_LINE  16
 #define HEX_WIDTH (PER_LINE / 2 * 5) /* " xxxx" per 2 bytes */
 
 static const char hexdig[] = "0123456789abcdef";

@@ -19,13 +19,13 @@
 
 /* Linux DLT values that not every libpcap header spells the same way. */
 #define DLT_LINKTYPE_RAW 101
-#define DLT_IPV4_ 228
-#define DLT_IPV6_ 229
-#define DLT_LINUX_SLL_ 113
-#define DLT_LINUX_SLL2_ 276
-#define DLT_NFLOG_ 239
-#define DLT_LOOP_ 108
-#define DLT_USER0_ 147
+#define DLT_IPV4_	 228
+#define DLT_IPV6_	 229
+#define DLT_LINUX_SLL_	 113
+#define DLT_LINUX_SLL2_	 276
+#define DLT_NFLOG_	 239
+#define DLT_LOOP_	 108
+#define DLT_USER0_	 147
 
 static pthread_once_t tz_once = PTHREAD_ONCE_INIT;
 

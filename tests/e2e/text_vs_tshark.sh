@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Text format vs tshark: for every packet of a generated capture (TCP flags
+# and options, UDP, DNS, ICMP, ICMPv6, IPv6 extension headers, IPv4 options
+# and fragments, ARP, VLAN), the addresses, ports, TCP flags, lengths and
+# ICMP types that `flowtap read` prints must equal what `tshark -T fields`
+# decodes from the same file.
+set -euo pipefail
+: "${FT_BUILD:?}" "${FT_SRC:?}"
+
+command -v tshark >/dev/null || { echo "SKIP: tshark not installed"; exit 77; }
+command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+python3 "$FT_SRC/tests/data/gen_text_pcap.py" "$tmp/t.pcap"
+"$FT_BUILD/flowtap" read -r "$tmp/t.pcap" >"$tmp/ours.txt"
+"$FT_BUILD/flowtap" read -r "$tmp/t.pcap" -v >"$tmp/ours-v.txt"
+tshark -r "$tmp/t.pcap" -n -o ip.defragment:FALSE -o ipv6.defragment:FALSE \
+	-o tcp.desegment_tcp_streams:FALSE -T fields -E separator='|' -E occurrence=f \
+	-e frame.number -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst \
+	-e tcp.srcport -e tcp.dstport -e tcp.flags -e tcp.len \
+	-e udp.srcport -e udp.dstport -e udp.length -e icmp.type -e icmpv6.type \
+	-e ip.len -e ip.hdr_len -e ipv6.plen -e ipv6.nxt -e ip.ttl -e ip.id \
+	-e arp.opcode -e arp.src.proto_ipv4 -e arp.dst.proto_ipv4 -e ip.frag_offset \
+	>"$tmp/tshark.txt"
+
+python3 - "$tmp/ours.txt" "$tmp/ours-v.txt" "$tmp/tshark.txt" <<'EOF'
+import re, sys
+
+ours = open(sys.argv[1]).read().splitlines()
+ours_v = open(sys.argv[2]).read().splitlines()
+rows = [l.split('|') for l in open(sys.argv[3]).read().splitlines()]
+names = ['no', 'ip_src', 'ip_dst', 'ip6_src', 'ip6_dst', 'tsp', 'tdp', 'tflags', 'tlen',
+         'usp', 'udp', 'ulen', 'icmp', 'icmp6', 'iplen', 'iphl', 'plen', 'nxt', 'ttl', 'id',
+         'arpop', 'arpsrc', 'arpdst', 'fragoff']
+FLAGS = {'F': 0x01, 'S': 0x02, 'R': 0x04, 'P': 0x08, '.': 0x10, 'U': 0x20, 'E': 0x40, 'W': 0x80}
+ICMP = {'echo request': '8', 'echo reply': '0', 'unreachable': '3', 'time exceeded': '11'}
+ICMP6 = {'echo request': '128', 'echo reply': '129', 'neighbor solicitation': '135',
+         'neighbor advertisement': '136', 'router solicitation': '133',
+         'packet too big': '2', 'destination unreachable': '1'}
+errors = []
+checks = 0
+
+def fail(n, what, want, got, line):
+    errors.append('packet %s: %s: tshark %r, flowtap %r\n  %s' % (n, what, want, got, line))
+
+def split_ep(tok, v6):
+    """'1.2.3.4.80' -> ('1.2.3.4', '80'); 'fd7a::1.443' -> ('fd7a::1', '443')."""
+    if v6:
+        if '.' in tok:
+            a, p = tok.rsplit('.', 1)
+            return a, p
+        return tok, ''
+    parts = tok.split('.')
+    return '.'.join(parts[:4]), (parts[4] if len(parts) == 5 else '')
+
+if len(ours) != len(rows):
+    print('FAIL: flowtap printed %d lines, tshark %d packets' % (len(ours), len(rows)))
+    sys.exit(1)
+
+for line, vline, row in zip(ours, ours_v, rows):
+    f = dict(zip(names, row + [''] * (len(names) - len(row))))
+    n = f['no']
+    def eq(what, want, got):
+        global checks
+        checks += 1
+        if str(want) != str(got):
+            fail(n, what, want, got, line)
+    body = line.split(' ', 1)[1]
+    if f['arpop']:
+        m = re.search(r'ARP, (?:Request who-has (\S+) tell (\S+),|Reply (\S+) is-at)', body)
+        if not m:
+            fail(n, 'arp', f['arpop'], None, line)
+            continue
+        if m.group(1):
+            eq('arp op', f['arpop'], '1')
+            eq('arp target', f['arpdst'], m.group(1))
+            eq('arp sender', f['arpsrc'], m.group(2))
+        else:
+            eq('arp op', f['arpop'], '2')
+            eq('arp sender', f['arpsrc'], m.group(3))
+        continue
+    v6 = bool(f['ip6_src'])
+    eq('network layer', 'IP6' if v6 else 'IP', body.split(' ', 1)[0])
+    # The last "A > B:" pair names the transport endpoints.
+    pairs = re.findall(r'(\S+) > (\S+): ', body)
+    if not pairs:
+        fail(n, 'endpoints', 'A > B', None, line)
+        continue
+    src, sp = split_ep(pairs[-1][0], v6)
+    dst, dp = split_ep(pairs[-1][1], v6)
+    eq('src', f['ip6_src'] if v6 else f['ip_src'], src)
+    eq('dst', f['ip6_dst'] if v6 else f['ip_dst'], dst)
+    if f['tsp']:
+        eq('tcp sport', f['tsp'], sp)
+        eq('tcp dport', f['tdp'], dp)
+        m = re.search(r'Flags \[([^\]]*)\]', body)
+        bits = 0
+        for c in (m.group(1) if m and m.group(1) != 'none' else ''):
+            bits |= FLAGS[c]
+        eq('tcp flags', int(f['tflags'], 16) & 0xff, bits)
+        m = re.search(r'win \d+, (?:urg \d+, )?length (\d+)', body)
+        eq('tcp payload length', f['tlen'], m.group(1) if m else None)
+    elif f['usp'] and not f['icmp'] and not f['icmp6']:
+        eq('udp sport', f['usp'], sp)
+        eq('udp dport', f['udp'], dp)
+        m = re.search(r'UDP, length (\d+)$|\((\d+)\)$', body)
+        got = (m.group(1) or m.group(2)) if m else None
+        eq('udp payload length', int(f['ulen']) - 8, got)
+    elif f['icmp'] or f['icmp6']:
+        table, want = (ICMP, f['icmp']) if f['icmp'] else (ICMP6, f['icmp6'])
+        got = next((t for k, t in table.items() if k in body), None)
+        eq('icmp type', want, got)
+        m = re.search(r', length (\d+)$', body)
+        if f['icmp']:
+            eq('icmp length', int(f['iplen']) - int(f['iphl']), m.group(1) if m else None)
+        elif f['nxt'] == '58':
+            eq('icmp6 length', f['plen'], m.group(1) if m else None)
+    else:
+        # A later fragment: no transport header, so no ports either.
+        eq('later fragment has no ports', '', sp + dp)
+        if f['fragoff']:
+            eq('fragment offset', int(f['fragoff']) * 8, re.search(r'offset (\d+)', body).group(1))
+    if not v6 and f['ttl']:
+        m = re.search(r'\(tos 0x[0-9a-f]+,?\S*, ttl (\d+), id (\d+), .*?length (\d+)', vline)
+        eq('-v ttl/id/len', (f['ttl'], str(int(f['id'], 16)), f['iplen']), m.groups() if m else None)
+
+if errors:
+    print('\n'.join(errors))
+    print('FAIL: %d of %d field checks differ' % (len(errors), checks))
+    sys.exit(1)
+print('PASS: %d packets, %d field checks equal to tshark' % (len(rows), checks))
+EOF

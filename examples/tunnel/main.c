@@ -209,6 +209,7 @@ static int parse_dnat(const char *s, struct tun_cfg *c)
 	char buf[64];
 	const char *eq = strchr(s, '=');
 	struct dnat_rule *r = &c->dnat[c->ndnat];
+	struct ft_addr svc, real;
 
 	if (c->ndnat == TUN_MAX_DNAT)
 		return bad("--dnat", s, "at most 8 rules");
@@ -216,9 +217,11 @@ static int parse_dnat(const char *s, struct tun_cfg *c)
 		return bad("--dnat", s, "SERVICE=REAL (IPv4 addresses)");
 	memcpy(buf, s, (size_t)(eq - s));
 	buf[eq - s] = '\0';
-	if (parse_ip4("--dnat", buf, &r->service_be) < 0 ||
-	    parse_ip4("--dnat", eq + 1, &r->real_be) < 0)
-		return -EINVAL;
+	if (ft_addr_parse(buf, &svc) < 0 || svc.len != 4 || ft_addr_parse(eq + 1, &real) < 0 ||
+	    real.len != 4)
+		return bad("--dnat", s, "SERVICE=REAL (IPv4 addresses)");
+	memcpy(&r->service_be, svc.b, 4);
+	memcpy(&r->real_be, real.b, 4);
 	c->ndnat++;
 	return 0;
 }

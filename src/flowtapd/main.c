@@ -345,7 +345,12 @@ static void on_signal(evutil_socket_t sig, short ev, void *arg)
 		return;
 	}
 	ftd_log(LOG_INFO, "%s: stopping", strsignal((int)sig));
-	event_base_loopbreak(d->base);
+	/* End every capture stream cleanly while the loop still runs, so the
+	 * last chunks reach the clients, then leave the loop shortly after. */
+	for (int i = 0; i < d->nsrc; i++)
+		ft_api_remove_tap(d->api, ft_source_tap(d->src[i]));
+	struct timeval drain = {0, 300 * 1000};
+	event_base_loopexit(d->base, &drain);
 }
 
 static void shutdown_all(struct daemon *d)

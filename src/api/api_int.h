@@ -14,6 +14,18 @@
 #include <flowtap/capture.h>
 
 #define FT__API_MAX_TAPS 64
+#define FT__API_RECENT	 16 /* ended capture sessions kept for status */
+
+/* Final counters of an ended capture session, shown in status as "recent" so
+ * that a client can learn its drops after its stream ended. Loop thread. */
+struct api_recent {
+	uint64_t id;
+	uid_t uid;
+	pid_t pid;
+	char tap[32];
+	enum ft_format format;
+	struct ft_session_stats st;
+};
 
 enum api_client_kind { API_CLIENT_CAPTURE, API_CLIENT_FLOWS };
 
@@ -71,6 +83,9 @@ struct ft_api {
 	struct api_client *flow_clients;
 	struct ft_flowlog *flowlog;
 	int flowlog_sink;
+
+	struct api_recent recent[FT__API_RECENT]; /* ring, loop thread */
+	unsigned nrecent;
 
 	struct api_client *clients; /* every streaming client (loop thread) */
 	unsigned nclients;

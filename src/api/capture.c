@@ -206,7 +206,17 @@ void ft__api_client_free(struct api_client *c, bool conn_gone)
 	/* Closing our end first makes any write of the session fail at once. */
 	if (c->sp[0] >= 0)
 		close(c->sp[0]);
-	ft_session_free(c->sess);
+	if (c->sess) {
+		struct api_recent *r = &api->recent[api->nrecent++ % FT__API_RECENT];
+
+		ft_session_stop(c->sess, &r->st);
+		r->id = c->id;
+		r->uid = c->uid;
+		r->pid = c->pid;
+		r->format = ft_session_format(c->sess);
+		snprintf(r->tap, sizeof(r->tap), "%s", ft_tap_name(c->tap));
+		ft_session_free(c->sess);
+	}
 	if (c->sp[1] >= 0)
 		close(c->sp[1]);
 	if (!conn_gone && c->evcon) {
@@ -357,6 +367,8 @@ void ft__api_handle_capture(struct ft_api *api, struct evhttp_request *req, uid_
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  ft_format_content_type(so.format));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
+	snprintf(err, sizeof(err), "%llu", (unsigned long long)c->id);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Flowtap-Session", err);
 	evhttp_send_reply_start(req, 200, "OK");
 	/* A capture may stay quiet for hours: no idle timeout on the stream. */
 	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(c->evcon), NULL, NULL);

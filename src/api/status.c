@@ -81,6 +81,26 @@ static json_t *status_extra(struct ft_api *api)
 	return j;
 }
 
+static json_t *recent_json(const struct ft_api *api)
+{
+	json_t *a = json_array();
+	unsigned n = api->nrecent < FT__API_RECENT ? api->nrecent : FT__API_RECENT;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct api_recent *r = &api->recent[(api->nrecent - 1 - i) % FT__API_RECENT];
+		json_array_append_new(
+		    a, json_pack("{s:I,s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:s}", "id",
+				 (json_int_t)r->id, "uid", (json_int_t)r->uid, "pid",
+				 (json_int_t)r->pid, "tap", r->tap, "format",
+				 ft_format_name(r->format), "offered", (json_int_t)r->st.offered,
+				 "matched", (json_int_t)r->st.matched, "packets",
+				 (json_int_t)r->st.written, "bytes", (json_int_t)r->st.bytes,
+				 "dropped", (json_int_t)r->st.dropped, "error",
+				 r->st.error ? ft_strerror(r->st.error) : ""));
+	}
+	return a;
+}
+
 void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req)
 {
 	uint64_t now = ft__api_now_ns();
@@ -98,12 +118,13 @@ void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req)
 	ft_api_get_stats(api, &st);
 	json_t *extra = status_extra(api);
 	root = json_pack(
-	    "{s:s,s:s,s:f,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "version", FT_VERSION_STRING,
-	    "socket", api->path, "uptime", (double)(now - api->start_ns) / 1e9, "pid",
-	    (json_int_t)getpid(), "max_sessions", (json_int_t)api->o.max_sessions, "taps", taps,
-	    "sessions", sess, "counters", "requests", (json_int_t)st.requests, "denied",
-	    (json_int_t)st.denied, "sessions_total", (json_int_t)st.sessions_total, "rejected_busy",
-	    (json_int_t)st.rejected_busy, "flows_dropped", (json_int_t)st.flows_dropped);
+	    "{s:s,s:s,s:f,s:I,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "version",
+	    FT_VERSION_STRING, "socket", api->path, "uptime", (double)(now - api->start_ns) / 1e9,
+	    "pid", (json_int_t)getpid(), "max_sessions", (json_int_t)api->o.max_sessions, "taps",
+	    taps, "sessions", sess, "recent", recent_json(api), "counters", "requests",
+	    (json_int_t)st.requests, "denied", (json_int_t)st.denied, "sessions_total",
+	    (json_int_t)st.sessions_total, "rejected_busy", (json_int_t)st.rejected_busy,
+	    "flows_dropped", (json_int_t)st.flows_dropped);
 	if (root && extra)
 		json_object_set(root, api->status_key, extra);
 	json_decref(extra);

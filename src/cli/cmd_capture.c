@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +46,8 @@ struct cap {
 	long http_code;
 	char errbody[1024];
 	size_t errlen;
-	int64_t dropped; /* from status, -1 unknown */
+	int64_t dropped;   /* from status, -1 unknown */
+	long long session; /* our session id (Flowtap-Session header), 0 unknown */
 	time_t last_poll;
 };
 
@@ -256,25 +258,30 @@ static size_t on_header(char *data, size_t sz, size_t nmemb, void *arg)
 
 	if (sz * nmemb > 9 && !strncmp(data, "HTTP/", 5) && sscanf(data, "HTTP/%*s %d", &code) == 1)
 		c->http_code = code;
+	if (sz * nmemb > 16 && !strncasecmp(data, "Flowtap-Session:", 16))
+		c->session = strtoll(data + 16, NULL, 10);
 	return sz * nmemb;
 }
 
-/* Our session's drop count from GET /status (the peer pid is ours). */
+/* Our session's drop count from GET /status: live in "sessions", or among
+ * the "recent" ones once it has ended. */
 static void poll_dropped(struct cap *c)
 {
+	static const char *const lists[] = {"sessions", "recent"};
 	struct cli_buf b = {0};
 	json_t *root = NULL, *s;
 	size_t i;
 
-	if (cli_http_get(c->socket, "/localapi/v0/status", &b, NULL) != 0)
+	if (!c->session || cli_http_get(c->socket, "/localapi/v0/status", &b, NULL) != 0)
 		goto out;
 	root = json_loadb(b.p, b.len, 0, NULL);
-	json_array_foreach(json_object_get(root, "sessions"), i, s)
-	{
-		if (json_integer_value(json_object_get(s, "pid")) == getpid() &&
-		    json_is_integer(json_object_get(s, "dropped")))
-			c->dropped = json_integer_value(json_object_get(s, "dropped"));
-	}
+	for (int l = 0; l < 2; l++)
+		json_array_foreach(json_object_get(root, lists[l]), i, s)
+		{
+			if (json_integer_value(json_object_get(s, "id")) == c->session &&
+			    json_is_integer(json_object_get(s, "dropped")))
+				c->dropped = json_integer_value(json_object_get(s, "dropped"));
+		}
 out:
 	json_decref(root);
 	free(b.p);
@@ -519,6 +526,8 @@ static int run(struct cap *c, const char *url)
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	rc = curl_easy_perform(h);
+	if (c->http_code == 200 && !interrupted)
+		poll_dropped(c); /* the session ended by itself: final counters */
 	if (c->http_code && c->http_code != 200) {
 		ret = report_http_error(c);
 	} else if (rc == CURLE_COULDNT_CONNECT) {

@@ -1,0 +1,110 @@
+#!/bin/bash
+# capture_cli.sh - `flowtap capture`, `flowtap status` and `flowtap dissector`
+# against a running datapath: text like tcpdump by default, -w/-o files read
+# by tshark/capinfos, -c, -G, filters and paths, Ctrl-C leaving a well-formed
+# file and a summary, --wireshark / -o "" feeding the stream to wireshark
+# (a stand-in script that hands it to the real tshark, as there is no display).
+set -u
+. "$(dirname "$0")/api_lib.bash"
+api_require tshark capinfos
+api_setup cli
+
+SOCK=$TMP/s.sock
+export FLOWTAP_SOCKET=$SOCK
+dp_start "$SOCK" --rate 2000
+
+# Text on stdout by default, with -c; the socket from $FLOWTAP_SOCKET.
+"$FLOWTAP" capture -c 10 >"$TMP/out" 2>"$TMP/err" || fail "capture -c 10: $(cat "$TMP/err")"
+[ "$(wc -l <"$TMP/out")" = 10 ] || fail "text: $(wc -l <"$TMP/out") lines"
+grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} (IN|OUT) [a-z-]+ IP6? ' "$TMP/out" ||
+	fail "text lines: $(head -2 "$TMP/out")"
+grep -qx '10 packets captured, 0 dropped' "$TMP/err" || fail "summary: $(cat "$TMP/err")"
+ok "text by default: 10 lines like tcpdump; summary '$(cat "$TMP/err")'"
+
+"$FLOWTAP" capture --socket "$SOCK" -c 5 -v -A --path from-peer udp >"$TMP/out" 2>/dev/null
+[ "$(grep -c ' from-peer IP.*pre-nat dst' "$TMP/out")" = 5 ] || fail "--path/-v/-A: $(cat "$TMP/out")"
+grep -q 'flowtap-testdp' "$TMP/out" || fail "-A printed no payload"
+ok "--socket, --path, -v, -A and an expression"
+
+# -w FILE: pcap (raw IP); -o FILE: the user0 stream; pcapng via --format.
+"$FLOWTAP" capture -w "$TMP/a.pcap" -c 20 'udp dst port 47001' 2>"$TMP/err" || fail "-w: $(cat "$TMP/err")"
+[ "$(npackets "$TMP/a.pcap")" = 20 ] || fail "-w: $(npackets "$TMP/a.pcap") packets"
+grep -q 'Press Ctrl-C' "$TMP/err" && fail "Ctrl-C hint printed although stderr is not a terminal"
+[ "$(tshark -r "$TMP/a.pcap" -T fields -e udp.dstport 2>/dev/null | sort -u)" = 47001 ] || fail "-w filter"
+"$FLOWTAP" capture -o "$TMP/b.pcap" -c 10 2>/dev/null || fail "-o"
+[ "$(capinfos -Ec "$TMP/b.pcap" | awk -F': *' '/encapsulation/ {print $2}')" = "USER 0" ] || fail "-o is not user0"
+[ "$(tshark -X lua_script:"$LUA" -r "$TMP/b.pcap" -T fields -e flowtap.path_name 2>/dev/null | wc -l)" = 10 ] ||
+	fail "-o file not decoded by the dissector"
+"$FLOWTAP" capture -w - --format pcapng -c 7 2>/dev/null >"$TMP/c.pcapng"
+[ "$(npackets "$TMP/c.pcapng")" = 7 ] || fail "-w - --format pcapng"
+ok "-w FILE (pcap), -o FILE (user0), -w - --format pcapng, no Ctrl-C hint without a tty"
+
+# -G: stop after a duration.
+start=$(date +%s%N)
+"$FLOWTAP" capture -G 1 -w "$TMP/g.pcap" 2>/dev/null || fail "-G 1"
+ms=$((($(date +%s%N) - start) / 1000000))
+n=$(npackets "$TMP/g.pcap")
+[ "$ms" -ge 900 ] && [ "$ms" -lt 3000 ] && [ "$n" -ge 1000 ] || fail "-G 1 took ${ms}ms for $n packets"
+ok "-G 1: ended after ${ms}ms with $n packets"
+
+# Ctrl-C: a well-formed file (whole records only) and a summary.
+for fmt in user0 pcapng text; do
+	"$FLOWTAP" capture -w "$TMP/int.$fmt" --format $fmt 2>"$TMP/err" &
+	pid=$!
+	sleep 0.7
+	kill -INT $pid
+	wait $pid || fail "Ctrl-C ($fmt): exit status $?"
+	grep -Eq '^[0-9]+ packets captured, [0-9]+ dropped$' "$TMP/err" || fail "Ctrl-C summary: $(cat "$TMP/err")"
+	n=$(grep -Eo '^[0-9]+' "$TMP/err")
+	if [ $fmt = text ]; then
+		[ "$(wc -l <"$TMP/int.$fmt")" = "$n" ] && [ -z "$(tail -c1 "$TMP/int.$fmt")" ] ||
+			fail "Ctrl-C text: $n reported, $(wc -l <"$TMP/int.$fmt") lines"
+	else
+		capinfos "$TMP/int.$fmt" >"$TMP/ci" 2>&1 || fail "Ctrl-C left a broken $fmt file: $(cat "$TMP/ci")"
+		[ "$(npackets "$TMP/int.$fmt")" = "$n" ] || fail "Ctrl-C $fmt: $n reported, $(npackets "$TMP/int.$fmt") in file"
+	fi
+	[ "$n" -gt 100 ] || fail "Ctrl-C $fmt: only $n packets"
+done
+ok "Ctrl-C: well-formed user0/pcapng/text files, summary matches the file ($(cat "$TMP/err"))"
+
+# --wireshark and -o "": wireshark -X lua_script:<dissector> -k -i - reads the
+# stream. The stand-in records its arguments and hands stdin to tshark.
+mkdir "$TMP/bin"
+cat >"$TMP/bin/wireshark" <<EOF
+#!/bin/bash
+echo "\$@" >"$TMP/ws.args"
+lua=
+while [ \$# -gt 0 ]; do
+	case \$1 in -X) lua=\$2; shift ;; esac
+	shift
+done
+exec tshark -X "\$lua" -r - -T fields -e flowtap.path_name -e flowtap.dnat.ip4 >"$TMP/ws.out" 2>/dev/null
+EOF
+chmod +x "$TMP/bin/wireshark"
+PATH=$TMP/bin:$PATH "$FLOWTAP" capture --wireshark -c 25 2>/dev/null || fail "--wireshark"
+lua=$("$FLOWTAP" dissector --path)
+[ "$(cat "$TMP/ws.args")" = "-X lua_script:$lua -k -i -" ] || fail "wireshark args: $(cat "$TMP/ws.args")"
+[ "$(wc -l <"$TMP/ws.out")" = 25 ] && grep -q '^from-peer	10.0.0.9$' "$TMP/ws.out" || fail "wireshark got: $(cat "$TMP/ws.out")"
+rm "$TMP/ws.out"
+PATH=$TMP/bin:$PATH "$FLOWTAP" capture -o "" -c 5 2>/dev/null || fail '-o ""'
+[ "$(wc -l <"$TMP/ws.out")" = 5 ] || fail '-o "" did not feed wireshark'
+ok "--wireshark and -o \"\": $(cat "$TMP/ws.args") decoded with the dissector"
+
+# flowtap status, flowtap dissector.
+"$FLOWTAP" capture -w /dev/null 2>/dev/null &
+bg=$!
+EXTRA_PIDS=($bg)
+wait_status "$SOCK" '.sessions | length' 1 2 || fail "session not listed"
+"$FLOWTAP" status >"$TMP/st" || fail "status"
+grep -q "^  testdp " "$TMP/st" && grep -q 'disco(254)' "$TMP/st" &&
+	grep -Eq "^  [0-9]+ +capture +testdp +0 +$bg +pcap " "$TMP/st" || fail "status: $(cat "$TMP/st")"
+"$FLOWTAP" status --json | jq -e ".sessions[0].pid == $bg and .sessions[0].format == \"pcap\"" >/dev/null ||
+	fail "status --json"
+kill -INT $bg
+wait $bg
+ok "flowtap status lists the tap, its paths and our session (pid $bg); --json"
+"$FLOWTAP" dissector >"$TMP/d.lua" || fail "dissector"
+cmp -s "$TMP/d.lua" "$LUA" || cmp -s "$TMP/d.lua" "$(dirname "$lua")/flowtap.lua" || fail "dissector output differs"
+grep -q 'wtap.USER0' "$TMP/d.lua" || fail "dissector does not register for USER0"
+ok "flowtap dissector prints $lua"
+exit 0

@@ -76,4 +76,10 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    try:
+        sys.exit(main(sys.argv))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except OSError as e:
+        print(f"tcpxfer: {e}", file=sys.stderr)
+        sys.exit(1)

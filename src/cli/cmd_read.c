@@ -285,7 +285,10 @@ static int setup(struct run *run, int *fd)
 	if (o->paths && ft_pathset_parse(&run->paths, o->paths, NULL, NULL, err, sizeof(err)) < 0)
 		return usage_error("--path: %s", err);
 	wo.format = out_format(o, run->r);
+	/* Keep the input's snapshot length, as tcpdump -w does. */
 	wo.snaplen = o->snaplen;
+	if (!wo.snaplen && wo.format != FT_FORMAT_USER0 && ft_reader_snaplen(run->r) <= 262144)
+		wo.snaplen = ft_reader_snaplen(run->r);
 	wo.dlt = ft_reader_dlt(run->r);
 	wo.text.flags = o->text_flags;
 	wo.text.time = time_mode(o);

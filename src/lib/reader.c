@@ -4,14 +4,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <flowtap/reader.h>
+
+#include "rd.h"
 
 /* stdio buffer for the capture file: large reads, few syscalls. */
 #define READ_BUFSIZE (1 << 20)
 
+/*
+ * Classic pcap files on disk are read straight from a read-only mapping:
+ * no copy through stdio and libpcap's buffer, which is most of the cost of
+ * reading. libpcap still opens the file (and validates its header); pcapng,
+ * pipes and uncommon pcap variants are read through libpcap.
+ */
+struct map {
+	const uint8_t *base;
+	size_t size, off;
+	bool swap, nsec;
+};
+
 struct ft_reader {
 	pcap_t *pcap;
+	struct map map; /* base NULL: read through libpcap */
 	char *iobuf;
 	int dlt;     /* DLT handed out */
 	bool user0;  /* records carry the user0 prefix */
@@ -35,6 +52,85 @@ static FILE *open_file(const char *path, char *errbuf, int *ret)
 		set_err(errbuf, "%s%s", strerror(errno), "");
 	}
 	return fp;
+}
+
+#define MAGIC_US    0xa1b2c3d4u
+#define MAGIC_NS    0xa1b23c4du
+#define PCAP_HDRLEN 24
+#define PCAP_RECLEN 16
+/* libpcap refuses records longer than this (its largest snapshot length). */
+#define MAX_CAPLEN 262144
+
+static uint32_t bswap(uint32_t v, bool swap)
+{
+	return swap ? __builtin_bswap32(v) : v;
+}
+
+/* Map a regular file whose header is classic pcap 2.4; else leave r->map
+ * empty and libpcap does the reading. */
+static void map_file(struct ft_reader *r, FILE *fp)
+{
+	struct stat st;
+	uint32_t magic;
+	void *base;
+	struct ft_rd rd;
+
+	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < PCAP_HDRLEN)
+		return;
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(fp), 0);
+	if (base == MAP_FAILED)
+		return;
+	rd = ft_rd_init(base, (size_t)st.st_size);
+	magic = ft_rd_le32(&rd);
+	r->map.swap = magic == __builtin_bswap32(MAGIC_US) || magic == __builtin_bswap32(MAGIC_NS);
+	magic = bswap(magic, r->map.swap);
+	if ((magic != MAGIC_US && magic != MAGIC_NS) ||
+	    ft_rd_le32(&rd) != (r->map.swap ? (2u << 16 | 4) : (4u << 16 | 2))) {
+		munmap(base, (size_t)st.st_size);
+		return;
+	}
+	madvise(base, (size_t)st.st_size, MADV_SEQUENTIAL);
+	r->map.base = base;
+	r->map.size = (size_t)st.st_size;
+	r->map.off = PCAP_HDRLEN;
+	r->map.nsec = magic == MAGIC_NS;
+}
+
+/* One record from the mapping, with libpcap's checks and messages. */
+static int map_next(struct ft_reader *r, struct ft_pkt *p, uint32_t *caplen, uint32_t *len)
+{
+	struct map *m = &r->map;
+	struct ft_rd rd = ft_rd_init(m->base + m->off, m->size - m->off);
+	uint32_t sec, frac;
+
+	if (m->off == m->size)
+		return 0;
+	if (!ft_rd_has(&rd, PCAP_RECLEN)) {
+		snprintf(r->err, sizeof(r->err),
+			 "truncated dump file; tried to read %d header bytes, only got %zu",
+			 PCAP_RECLEN, m->size - m->off);
+		return FT_ECORRUPT;
+	}
+	sec = bswap(ft_rd_le32(&rd), m->swap);
+	frac = bswap(ft_rd_le32(&rd), m->swap);
+	*caplen = bswap(ft_rd_le32(&rd), m->swap);
+	*len = bswap(ft_rd_le32(&rd), m->swap);
+	if (*caplen > MAX_CAPLEN) {
+		snprintf(r->err, sizeof(r->err),
+			 "invalid packet capture length %u, bigger than maximum of %u", *caplen,
+			 MAX_CAPLEN);
+		return FT_ECORRUPT;
+	}
+	if (!ft_rd_has(&rd, *caplen)) {
+		snprintf(r->err, sizeof(r->err),
+			 "truncated dump file; tried to read %u captured bytes, only got %zu",
+			 *caplen, ft_rd_left(&rd));
+		return FT_ECORRUPT;
+	}
+	p->ts_ns = (uint64_t)sec * 1000000000u + (m->nsec ? frac : (uint64_t)frac * 1000u);
+	p->data = rd.p;
+	m->off += PCAP_RECLEN + *caplen;
+	return 1;
 }
 
 FT_EXPORT int ft_reader_open(struct ft_reader **out, const char *path, char *errbuf)
@@ -64,6 +160,7 @@ FT_EXPORT int ft_reader_open(struct ft_reader **out, const char *path, char *err
 		set_err(errbuf, "%s%s", perr, "");
 		goto fail;
 	}
+	map_file(r, fp);
 	r->dlt = pcap_datalink(r->pcap);
 	if (r->dlt == DLT_USER0) {
 		r->user0 = true;
@@ -80,49 +177,62 @@ fail:
 
 /* Fill @p from a user0 record: the prefix becomes metadata and the IP packet
  * behind it is handed out, its original length reduced by the prefix. */
-static int unwrap_user0(struct ft_reader *r, const struct pcap_pkthdr *h, struct ft_pkt *p)
+static int unwrap_user0(struct ft_reader *r, uint32_t caplen, uint32_t len, struct ft_pkt *p)
 {
 	uint32_t prefix;
 
 	if (ft_user0_parse(p->data, p->caplen, p) < 0) {
 		snprintf(r->err, sizeof(r->err),
 			 "record %llu: bad user0 prefix (%u bytes captured)",
-			 (unsigned long long)r->n, h->caplen);
+			 (unsigned long long)r->n, caplen);
 		return FT_ECORRUPT;
 	}
-	prefix = h->caplen - p->caplen;
-	p->len = h->len >= prefix ? h->len - prefix : p->caplen;
+	prefix = caplen - p->caplen;
+	p->len = len >= prefix ? len - prefix : p->caplen;
 	if (p->len < p->caplen)
 		p->len = p->caplen;
 	return 1;
 }
 
-FT_EXPORT int ft_reader_next(struct ft_reader *r, struct ft_pkt *p)
+static int pcap_next_rec(struct ft_reader *r, struct ft_pkt *p, uint32_t *caplen, uint32_t *len)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
+	int rc = pcap_next_ex(r->pcap, &h, &data);
+
+	if (rc == PCAP_ERROR_BREAK)
+		return 0;
+	if (rc != 1) {
+		snprintf(r->err, sizeof(r->err), "%s", pcap_geterr(r->pcap));
+		return FT_ECORRUPT;
+	}
+	p->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+	p->data = data;
+	*caplen = h->caplen;
+	*len = h->len;
+	return 1;
+}
+
+FT_EXPORT int ft_reader_next(struct ft_reader *r, struct ft_pkt *p)
+{
+	uint32_t caplen, len;
 	int rc;
 
 	if (r->failed)
 		return FT_ECORRUPT;
-	rc = pcap_next_ex(r->pcap, &h, &data);
-	if (rc == PCAP_ERROR_BREAK)
-		return 0;
-	if (rc != 1) {
-		r->failed = true;
-		snprintf(r->err, sizeof(r->err), "%s", pcap_geterr(r->pcap));
-		return FT_ECORRUPT;
+	memset(p, 0, sizeof(*p));
+	rc = r->map.base ? map_next(r, p, &caplen, &len) : pcap_next_rec(r, p, &caplen, &len);
+	if (rc <= 0) {
+		r->failed = rc < 0;
+		return rc;
 	}
 	r->n++;
-	memset(p, 0, sizeof(*p));
-	p->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
-	p->data = data;
-	p->caplen = h->caplen;
-	p->len = h->len < h->caplen ? h->caplen : h->len;
+	p->caplen = caplen;
+	p->len = len < caplen ? caplen : len;
 	p->dlt = r->dlt;
 	p->path = FT_PATH_NONE;
 	if (r->user0)
-		return unwrap_user0(r, h, p);
+		return unwrap_user0(r, caplen, len, p);
 	return 1;
 }
 
@@ -159,6 +269,8 @@ FT_EXPORT void ft_reader_close(struct ft_reader *r)
 		return;
 	/* pcap_close() also closes the FILE (stdin too, as tcpdump does). */
 	pcap_close(r->pcap);
+	if (r->map.base)
+		munmap((void *)r->map.base, r->map.size);
 	free(r->iobuf);
 	free(r);
 }

@@ -214,6 +214,64 @@ static void test_reader_truncated(void **state)
 	unlink(name);
 }
 
+static void put32be(FILE *f, uint32_t v)
+{
+	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+	fwrite(b, 1, 4, f);
+}
+
+static void test_reader_big_endian(void **state)
+{
+	char *name = tmpfile_name(), err[FT_ERRBUF_SIZE];
+	FILE *f = fopen(name, "wb");
+	struct ft_reader *r;
+	struct ft_pkt p;
+	put32be(f, 0xa1b2c3d4);
+	put32be(f, 2u << 16 | 4);
+	put32be(f, 0);
+	put32be(f, 0);
+	put32be(f, 1500);
+	put32be(f, 101);
+	put32be(f, 1700000000);
+	put32be(f, 42);
+	put32be(f, sizeof(ip4));
+	put32be(f, 60);
+	fwrite(ip4, 1, sizeof(ip4), f);
+	fclose(f);
+	assert_int_equal(ft_reader_open(&r, name, err), 0);
+	assert_int_equal(ft_reader_snaplen(r), 1500);
+	assert_int_equal(ft_reader_next(r, &p), 1);
+	assert_int_equal(p.ts_ns, 1700000000000042000ull);
+	assert_int_equal(p.caplen, sizeof(ip4));
+	assert_int_equal(p.len, 60);
+	assert_memory_equal(p.data, ip4, sizeof(ip4));
+	assert_int_equal(ft_reader_next(r, &p), 0);
+	ft_reader_close(r);
+	unlink(name);
+}
+
+static void test_reader_absurd_caplen(void **state)
+{
+	char *name = tmpfile_name(), err[FT_ERRBUF_SIZE];
+	FILE *f = fopen(name, "wb");
+	struct ft_reader *r;
+	struct ft_pkt p;
+	put_hdr(f, 0xa1b2c3d4, 1);
+	put_rec(f, 1, 0, ip4, sizeof(ip4), sizeof(ip4));
+	put32(f, 2);
+	put32(f, 0);
+	put32(f, 0x7fffffff);
+	put32(f, 0x7fffffff);
+	fclose(f);
+	assert_int_equal(ft_reader_open(&r, name, err), 0);
+	assert_int_equal(ft_reader_dlt(r), DLT_EN10MB);
+	assert_int_equal(ft_reader_next(r, &p), 1);
+	assert_int_equal(ft_reader_next(r, &p), FT_ECORRUPT);
+	assert_non_null(strstr(ft_reader_error(r), "invalid packet capture length 2147483647"));
+	ft_reader_close(r);
+	unlink(name);
+}
+
 static void test_reader_bad_files(void **state)
 {
 	char *name = tmpfile_name(), err[FT_ERRBUF_SIZE];
@@ -240,10 +298,11 @@ static void test_reader_bad_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_user0_plain),	     cmocka_unit_test(test_user0_nat),
-	    cmocka_unit_test(test_user0_bad),	     cmocka_unit_test(test_reader_pcap_us),
-	    cmocka_unit_test(test_reader_pcap_ns),   cmocka_unit_test(test_reader_user0),
-	    cmocka_unit_test(test_reader_truncated), cmocka_unit_test(test_reader_bad_files),
+	    cmocka_unit_test(test_user0_plain),	      cmocka_unit_test(test_user0_nat),
+	    cmocka_unit_test(test_user0_bad),	      cmocka_unit_test(test_reader_pcap_us),
+	    cmocka_unit_test(test_reader_pcap_ns),    cmocka_unit_test(test_reader_user0),
+	    cmocka_unit_test(test_reader_truncated),  cmocka_unit_test(test_reader_bad_files),
+	    cmocka_unit_test(test_reader_big_endian), cmocka_unit_test(test_reader_absurd_caplen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

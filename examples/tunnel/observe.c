@@ -1,6 +1,8 @@
 /* \summary: observability around the datapath: connection counters, the flow logger and its
  * sinks, and the local API. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,6 +100,42 @@ fail:
 	return ret;
 }
 
+static json_t *stats_json(const struct tun_stats *s)
+{
+	return json_pack(
+	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I}}", "tun_rx",
+	    (json_int_t)s->tun_rx, "tun_tx", (json_int_t)s->tun_tx, "udp_rx", (json_int_t)s->udp_rx,
+	    "udp_tx", (json_int_t)s->udp_tx, "echo_local", (json_int_t)s->echo_local, "echo_peer",
+	    (json_int_t)s->echo_peer, "keepalive_tx", (json_int_t)s->keepalive_tx, "keepalive_rx",
+	    (json_int_t)s->keepalive_rx, "dropped", "invalid", (json_int_t)s->drop_invalid,
+	    "no_peer", (json_int_t)s->drop_nopeer, "foreign", (json_int_t)s->drop_foreign,
+	    "service", (json_int_t)s->drop_service, "tx_full", (json_int_t)s->drop_tx);
+}
+
+/* The "tunnel" object of GET /localapi/v0/status. The API runs on the
+ * tunnel's own loop, so the datapath's counters are read on their thread. */
+static char *status_json(void *ctx)
+{
+	const struct tunnel *t = ctx;
+	char peer[80] = "", ov[64], svc[INET_ADDRSTRLEN];
+	struct ft_flows_stats fs;
+	json_t *o;
+	char *text;
+
+	if (t->peer_len)
+		tun_format_sockaddr((const struct sockaddr *)&t->peer, peer, sizeof(peer));
+	inet_ntop(AF_INET, &t->cfg->service_be, svc, sizeof(svc));
+	ft_flows_stats(t->tun_flows, &fs);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:o}", "interface", t->ifname, "peer", peer,
+		      "peer_addr", ft_addr_format(&t->peer_overlay, ov, sizeof(ov)), "service_addr",
+		      svc, "dnat_translated", (json_int_t)t->nat.translated, "dnat_replies",
+		      (json_int_t)t->nat.untranslated, "connections", (json_int_t)fs.conns,
+		      "counters", stats_json(&t->st));
+	text = o ? json_dumps(o, JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	return text;
+}
+
 static int start_api(struct tunnel *t, char *err, size_t errlen)
 {
 	const struct tun_cfg *c = t->cfg;
@@ -114,6 +152,7 @@ static int start_api(struct tunnel *t, char *err, size_t errlen)
 			 why[0] ? why : ft_strerror(ret));
 		return ret;
 	}
+	ft_api_set_status_fn(t->api, "tunnel", status_json, t);
 	ret = ft_api_add_tap(t->api, t->tap);
 	if (ret == 0)
 		ret = ft_api_set_flowlog(t->api, t->flowlog);

@@ -176,6 +176,17 @@ if errors:
     sys.exit(1)
 EOF
 
+# The tunnel's own counters in the local API's status.
+tl_status "$TMP/a.sock" | python3 -c '
+import json, sys
+t = json.load(sys.stdin)["tunnel"]
+c = t["counters"]
+assert t["interface"] == "fte0" and t["peer"] == "192.0.2.2:4242", t
+assert c["echo_local"] == 3, c
+assert t["dnat_translated"] >= 4 and t["dnat_replies"] >= 4, t
+assert c["keepalive_tx"] >= 2 and c["keepalive_rx"] >= 2 and c["echo_peer"] >= 2, c
+assert not any(c["dropped"].values()), c
+print("ok - status: tunnel counters", c)' || fail "status of tunnel A"
 tl_stop "$TUN_PID_A"
 tl_stop "$TUN_PID_B"
 grep -q "echo answered 3 local" "$TMP/a.log" || fail "A's summary: $(cat "$TMP/a.log")"

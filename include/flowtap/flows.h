@@ -111,8 +111,10 @@ struct ft_flows;
  * @max_conns: at most this many distinct connections are held between two
  *	extracts (0: FT_FLOWS_DEFAULT_MAX; at most 1<<24). Updates for new
  *	connections beyond the bound are dropped and counted (ft_flows_stats()).
- *	Memory is reserved for the bound up front (about 160 bytes per
- *	connection, touched only as connections appear).
+ *	Each thread that updates the table gets its own table, allocated on
+ *	its first update, with room for the whole bound (about 170 bytes per
+ *	connection of virtual memory, touched only as connections appear);
+ *	beyond 64 updating threads, threads share tables.
  * Returns 0, -EINVAL or -ENOMEM.
  */
 FT_EXPORT int ft_flows_new(struct ft_flows **out, size_t max_conns);
@@ -125,13 +127,16 @@ FT_EXPORT void ft_flows_free(struct ft_flows *f);
 
 /**
  * ft_flows_add - count @pkts packets of @bytes bytes in total for @k.
- * HOT PATH: no allocation, no syscall; one short per-shard spinlock that is
- * shared only with other updaters of the same shard and with extract.
+ * HOT PATH: no allocation (except once, on a thread's first update), no
+ * syscall; one spinlock per updating thread that only that thread and
+ * extract take, so it is uncontended and its cache line stays local.
  * @dir: FT_DIR_OUT counts as tx (sent by @k->src), FT_DIR_IN as rx.
- *	FT_DIR_UNKNOWN: if the reverse of @k is already counted, the packet is
- *	rx of that connection; otherwise it is tx of @k (so the sender of the
- *	first packet seen is the local side).
- * Returns 0, or FT_ELIMIT when @k is new and the table is full (counted).
+ *	FT_DIR_UNKNOWN: if the reverse of @k is already counted (by the same
+ *	thread, since the last extract), the packet is rx of that connection;
+ *	otherwise it is tx of @k (so the sender of the first packet seen is the
+ *	local side). Feed one capture from one thread for this to hold.
+ * Returns 0, FT_ELIMIT when @k is new and the table is full, or -ENOMEM
+ * when the thread's table could not be allocated (both counted as overflow).
  */
 FT_EXPORT int ft_flows_add(struct ft_flows *f, const struct ft_flow_key *k, enum ft_dir dir,
 			   uint64_t pkts, uint64_t bytes);
@@ -176,6 +181,7 @@ FT_EXPORT int ft_flows_add_physical(struct ft_flows *f, const struct ft_addr *pe
  * the next one, never in both and never lost.
  * @out: receives a malloc'ed array (free() it), NULL when empty.
  * @n: receives the number of entries.
+ * A connection counted by several threads appears once, summed.
  * Calls to ft_flows_extract() are serialized internally.
  * Returns 0 or -ENOMEM (nothing is taken out then).
  */

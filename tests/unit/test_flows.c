@@ -381,6 +381,42 @@ static void test_counters_concurrent_extract(void **state)
 	ft_flows_free(f);
 }
 
+/* A connection counted from two threads (TX and RX) is one entry. */
+static void *rx_thread(void *arg)
+{
+	struct ft_flows *f = arg;
+	struct ft_flow_key k = mkkey("100.64.0.1", 1000, "100.64.0.2", 443, 6);
+	for (int i = 0; i < 1000; i++)
+		ft_flows_add(f, &k, FT_DIR_IN, 1, 10);
+	return NULL;
+}
+
+static void test_counters_two_threads_merge(void **state)
+{
+	struct ft_flows *f;
+	struct ft_flow_stat *st;
+	size_t n;
+	pthread_t t;
+	struct ft_flow_key k = mkkey("100.64.0.1", 1000, "100.64.0.2", 443, 6);
+	struct ft_flow_key other = mkkey("100.64.0.1", 1001, "100.64.0.2", 443, 6);
+	assert_int_equal(ft_flows_new(&f, 0), 0);
+	pthread_create(&t, NULL, rx_thread, f);
+	for (int i = 0; i < 500; i++)
+		ft_flows_add(f, &k, FT_DIR_OUT, 1, 20);
+	ft_flows_add(f, &other, FT_DIR_OUT, 1, 20);
+	pthread_join(t, NULL);
+	assert_int_equal(ft_flows_extract(f, &st, &n), 0);
+	assert_int_equal(n, 2);
+	const struct ft_flow_stat *s = find(st, n, &k);
+	assert_non_null(s);
+	assert_int_equal(s->c.tx_pkts, 500);
+	assert_int_equal(s->c.tx_bytes, 10000);
+	assert_int_equal(s->c.rx_pkts, 1000);
+	assert_int_equal(s->c.rx_bytes, 10000);
+	free(st);
+	ft_flows_free(f);
+}
+
 static void test_add_ip(void **state)
 {
 	struct ft_flows *f;

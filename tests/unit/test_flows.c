@@ -453,6 +453,7 @@ int main(void)
 	    cmocka_unit_test(test_counters_bound),
 	    cmocka_unit_test(test_counters_physical),
 	    cmocka_unit_test(test_counters_concurrent_extract),
+	    cmocka_unit_test(test_counters_two_threads_merge),
 	    cmocka_unit_test(test_add_ip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,6 +115,7 @@ struct ft_source_stats {
 	uint64_t skipped;	 /* messages of another group or not decodable */
 	uint64_t opens;		 /* times the socket was opened */
 	char kernel_filter[256]; /* filter attached in the kernel, "" for none */
+	char error[256];	 /* why the last (re)open failed, "" if it did not */
 };
 
 /** ft_source_get_stats - read @s's counters (any thread). */

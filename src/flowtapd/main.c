@@ -274,13 +274,14 @@ static char *sources_status(void *ctx)
 		struct ft_source_stats st;
 		ft_source_get_stats(d->src[i], &st);
 		json_array_append_new(
-		    a, json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "tap",
+		    a, json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "tap",
 				 ft_tap_name(ft_source_tap(d->src[i])), "kind",
 				 ft_source_kind_name(st.kind), "open", st.open, "received",
 				 (json_int_t)st.received, "bytes", (json_int_t)st.bytes,
 				 "kernel_drops", (json_int_t)st.kernel_drops, "seq_gaps",
 				 (json_int_t)st.seq_gaps, "skipped", (json_int_t)st.skipped,
-				 "opens", (json_int_t)st.opens, "kernel_filter", st.kernel_filter));
+				 "opens", (json_int_t)st.opens, "kernel_filter", st.kernel_filter,
+				 "error", st.error));
 	}
 	text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
@@ -300,17 +301,24 @@ static int open_api(struct daemon *d)
 		ftd_log(LOG_ERR, "cannot start the local API: %s", err);
 		return -1;
 	}
+	ft_api_set_status_fn(d->api, "sources", sources_status, d);
+	if ((ret = ft_api_set_flowlog(d->api, d->log)) < 0) {
+		ftd_log(LOG_ERR, "cannot serve flow logs: %s", ft_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+static int serve_taps(struct daemon *d)
+{
+	int ret;
+
 	for (int i = 0; i < d->nsrc; i++)
 		if ((ret = ft_api_add_tap(d->api, ft_source_tap(d->src[i]))) < 0) {
 			ftd_log(LOG_ERR, "cannot serve tap '%s': %s",
 				ft_tap_name(ft_source_tap(d->src[i])), ft_strerror(ret));
 			return -1;
 		}
-	ft_api_set_status_fn(d->api, "sources", sources_status, d);
-	if ((ret = ft_api_set_flowlog(d->api, d->log)) < 0) {
-		ftd_log(LOG_ERR, "cannot serve flow logs: %s", ft_strerror(ret));
-		return -1;
-	}
 	return 0;
 }
 
@@ -395,7 +403,11 @@ static int run(struct daemon *d)
 		evsignal_add(sigs[i], NULL);
 	}
 	ret = 1;
-	if (setup_flows(d) < 0 || open_sources(d) < 0 || open_api(d) < 0)
+	/* Root is needed for the sinks' files and the API socket's directory;
+	 * the kernel sockets only need CAP_NET_RAW and CAP_NET_ADMIN. Capabilities
+	 * are per thread, so privileges drop before any source thread starts:
+	 * the source threads inherit the two capabilities they reopen sockets with. */
+	if (setup_flows(d) < 0 || open_api(d) < 0)
 		goto out;
 	if (d->cfg.user) {
 		char err[512];
@@ -404,6 +416,8 @@ static int run(struct daemon *d)
 			goto out;
 		}
 	}
+	if (open_sources(d) < 0 || serve_taps(d) < 0)
+		goto out;
 	if (d->counting && (ret = ft_flowlog_start(d->log)) < 0) {
 		ftd_log(LOG_ERR, "cannot start the flow logger: %s", ft_strerror(ret));
 		ret = 1;

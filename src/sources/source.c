@@ -95,9 +95,17 @@ static void reconcile(struct ft_source *s)
 		goto out;
 	}
 	if (!s->is_open) {
-		char err[PCAP_ERRBUF_SIZE];
-		if (s->ops->open(s, err, sizeof(err)) < 0)
-			goto out; /* e.g. the interface went away; retried on the next watch */
+		char err[256] = "";
+		if (s->ops->open(s, err, sizeof(err)) < 0) {
+			/* E.g. the interface went away; retried on the next watch. */
+			pthread_mutex_lock(&s->mu);
+			snprintf(s->error, sizeof(s->error), "%s", err[0] ? err : "cannot open");
+			pthread_mutex_unlock(&s->mu);
+			goto out;
+		}
+		pthread_mutex_lock(&s->mu);
+		s->error[0] = 0;
+		pthread_mutex_unlock(&s->mu);
 		s->is_open = true;
 		add_relaxed(&s->opens, 1);
 		s->kfilter[0] = 1; /* force a first set_filter */
@@ -343,5 +351,6 @@ FT_EXPORT void ft_source_get_stats(const struct ft_source *s, struct ft_source_s
 	st->opens = atomic_load_explicit(&s->opens, memory_order_relaxed);
 	pthread_mutex_lock(&m->mu);
 	snprintf(st->kernel_filter, sizeof(st->kernel_filter), "%s", s->kfilter_pub);
+	snprintf(st->error, sizeof(st->error), "%s", s->error);
 	pthread_mutex_unlock(&m->mu);
 }

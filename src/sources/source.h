@@ -73,6 +73,7 @@ struct ft_source {
 	uint64_t kdrops_closed; /* drops of sockets closed already */
 	uint64_t kdrops_now;	/* of the open sockets */
 	char kfilter_pub[256];	/* copy of kfilter for readers, under mu */
+	char error[256];	/* last open failure, under mu */
 };
 
 extern const struct ft_source_ops ft__afpacket_ops;

@@ -26,32 +26,32 @@ struct ft_session_stats {
 	uint64_t offered;   /* packets crossing the tap while attached */
 	uint64_t matched;   /* passed path, direction and filter */
 	uint64_t written;   /* handed to the output */
-	uint64_t bytes;     /* captured bytes written (after snaplen) */
+	uint64_t bytes;	    /* captured bytes written (after snaplen) */
 	uint64_t dropped;   /* matched but lost because the buffer was full */
 	uint64_t truncated; /* written but cut by the snaplen */
 	uint64_t discarded; /* matched but not written because the session had already
 			     * ended (packet count reached, output failed) */
-	int error;          /* 0, or the -errno that ended the session (EPIPE, ENOSPC) */
-	bool done;          /* the session has ended (count, duration, error or stop) */
+	int error;	    /* 0, or the -errno that ended the session (EPIPE, ENOSPC) */
+	bool done;	    /* the session has ended (count, duration, error or stop) */
 };
 
 /** Called from the session thread once when the session ends by itself. */
 typedef void (*ft_session_end_fn)(struct ft_session *s, void *ctx);
 
 struct ft_session_opts {
-	enum ft_format format;   /* output format (default pcap) */
-	const char *filter;      /* tcpdump expression, NULL/"" for all (copied) */
+	enum ft_format format;	 /* output format (default pcap) */
+	const char *filter;	 /* tcpdump expression, NULL/"" for all (copied) */
 	struct ft_pathset paths; /* paths to capture; an all-zero set means all */
-	enum ft_dir dir;         /* FT_DIR_UNKNOWN: both directions */
-	uint32_t snaplen;        /* 0: 65535 */
-	uint64_t max_packets;    /* stop after this many written; 0: no limit */
-	uint64_t duration_ms;    /* stop after this long; 0: no limit */
-	size_t bufsize;          /* bounded buffer in bytes; 0: 4 MiB; min 64 KiB, max 1 GiB */
-	unsigned text_flags;     /* FT_TEXT_* for FT_FORMAT_TEXT */
-	enum ft_time_mode time;  /* for FT_FORMAT_TEXT */
-	ft_output_fn out;        /* output callback (called from the session thread), or */
+	enum ft_dir dir;	 /* FT_DIR_UNKNOWN: both directions */
+	uint32_t snaplen;	 /* 0: 65535 */
+	uint64_t max_packets;	 /* stop after this many written; 0: no limit */
+	uint64_t duration_ms;	 /* stop after this long; 0: no limit */
+	size_t bufsize;		 /* bounded buffer in bytes; 0: 4 MiB; min 64 KiB, max 1 GiB */
+	unsigned text_flags;	 /* FT_TEXT_* for FT_FORMAT_TEXT */
+	enum ft_time_mode time;	 /* for FT_FORMAT_TEXT */
+	ft_output_fn out;	 /* output callback (called from the session thread), or */
 	void *out_ctx;
-	int out_fd;              /* if out is NULL: write to this fd (not closed by the session) */
+	int out_fd;		  /* if out is NULL: write to this fd (not closed by the session) */
 	ft_session_end_fn on_end; /* optional */
 	void *on_end_ctx;
 };

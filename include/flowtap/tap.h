@@ -34,14 +34,17 @@ extern "C" {
 
 /** Optional per-packet metadata for ft_tap_hook(). */
 struct ft_meta {
-	uint64_t ts_ns;         /* 0: the hook takes CLOCK_REALTIME (vDSO, no syscall) */
-	uint8_t dir;            /* enum ft_dir; FT_DIR_UNKNOWN: implied by a built-in path */
-	uint32_t ifid;          /* interface or peer id, 0 if none */
+	uint64_t ts_ns;		/* 0: the hook takes CLOCK_REALTIME (vDSO, no syscall) */
+	uint8_t dir;		/* enum ft_dir; FT_DIR_UNKNOWN: implied by a built-in path */
+	uint32_t ifid;		/* interface or peer id, 0 if none */
 	struct ft_addr nat_src; /* pre-SNAT source address, len 0 if none */
 	struct ft_addr nat_dst; /* pre-DNAT destination address, len 0 if none */
 };
 
-#define FT_META_INIT {0}
+#define FT_META_INIT                                                                               \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 /**
  * ft_meta_set_nat - helper to record NAT: copy the pre-SNAT source and the
@@ -135,14 +138,14 @@ FT_EXPORT int ft_tap_paths(const struct ft_tap *t, unsigned *paths, int max);
 /** Counters of a tap since it was created, summed over all its sessions
  * (live and ended); see struct ft_session_stats for their meaning. */
 struct ft_tap_stats {
-	uint64_t offered;   /* packets offered to a session (counted once per session) */
+	uint64_t offered; /* packets offered to a session (counted once per session) */
 	uint64_t matched;
 	uint64_t written;
 	uint64_t bytes;
 	uint64_t dropped;
 	uint64_t truncated;
-	uint64_t hooked;    /* hook calls that reached the slow path (some session attached) */
-	uint64_t sessions;  /* sessions attached now */
+	uint64_t hooked;   /* hook calls that reached the slow path (some session attached) */
+	uint64_t sessions; /* sessions attached now */
 	uint64_t sessions_total;
 };
 
@@ -153,8 +156,8 @@ FT_EXPORT void ft_tap_get_stats(const struct ft_tap *t, struct ft_tap_stats *st)
  * ft_tap_hook_frame - like ft_tap_hook() for a frame of the tap's link type
  * with its captured and wire lengths (caplen <= len), e.g. from AF_PACKET.
  */
-FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *pkt,
-				  size_t caplen, size_t len, const struct ft_meta *m);
+FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *pkt, size_t caplen,
+				  size_t len, const struct ft_meta *m);
 
 static inline void ft_tap_hook_frame(struct ft_tap *t, unsigned path, const void *pkt,
 				     size_t caplen, size_t len, const struct ft_meta *m)
@@ -169,7 +172,8 @@ static inline void ft_tap_hook_frame(struct ft_tap *t, unsigned path, const void
 /** ft_tap_watched - whether any session is attached (relaxed; a hint). */
 static inline bool ft_tap_watched(const struct ft_tap *t)
 {
-	return atomic_load_explicit(&((struct ft_tap_head *)t)->nsessions, memory_order_relaxed) != 0;
+	return atomic_load_explicit(&((struct ft_tap_head *)t)->nsessions, memory_order_relaxed) !=
+	       0;
 }
 
 /** Out-of-line part of ft_tap_hook(); call ft_tap_hook() instead. */

@@ -2,14 +2,18 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "ring.h"
 
 #define HDR ((uint64_t)sizeof(struct ft_ring_hdr))
 
+/* Records are multiples of the header size, so that a padding record
+ * (at least one header) always fits before the end of the lap. */
 static inline uint64_t rec_size(uint32_t len)
 {
-	return (HDR + len + 7) & ~(uint64_t)7;
+	return (HDR + len + HDR - 1) & ~(HDR - 1);
 }
 
 int ft__ring_init(struct ft_ring *r, size_t size)
@@ -23,6 +27,9 @@ int ft__ring_init(struct ft_ring *r, size_t size)
 		return -ENOMEM;
 	memset(r->buf, 0, sz);
 	r->size = sz;
+	if (getrandom(&r->secret, sizeof(r->secret), GRND_NONBLOCK) != sizeof(r->secret))
+		r->secret =
+		    (uint64_t)(uintptr_t)r->buf * 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
 	return 0;
 }
 
@@ -54,20 +61,28 @@ void *ft__ring_reserve(struct ft_ring *r, uint32_t len)
 	}
 	if (pad) {
 		struct ft_ring_hdr *ph = (struct ft_ring_hdr *)(r->buf + off);
-		atomic_store_explicit(&ph->word,
-				      (uint32_t)(pad - HDR) | FT_RING_PAD | FT_RING_COMMITTED,
-				      memory_order_release);
+		ph->word = (uint32_t)(pad - HDR) | FT_RING_PAD;
+		atomic_store_explicit(&ph->stamp, h ^ r->secret, memory_order_release);
 		off = 0;
+		h += pad;
 	}
+	struct ft_ring_hdr *hd = (struct ft_ring_hdr *)(r->buf + off);
+	hd->reserved = (uint32_t)h; /* low bits of the position, for the commit */
 	return r->buf + off + HDR;
 }
 
-void ft__ring_commit(void *payload, uint32_t len)
+void ft__ring_commit(struct ft_ring *r, void *payload, uint32_t len)
 {
 	struct ft_ring_hdr *h = (struct ft_ring_hdr *)((uint8_t *)payload - HDR);
+	/* Rebuild the full position: the record lies within one lap behind head. */
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t pos = (head & ~(uint64_t)0xffffffff) | h->reserved;
+	if (pos > head)
+		pos -= (uint64_t)1 << 32;
+	h->word = len;
 	/* seq_cst: orders the publication before the producer's later check of
 	 * the consumer's sleeping flag (no lost wake-up). */
-	atomic_exchange_explicit(&h->word, len | FT_RING_COMMITTED, memory_order_seq_cst);
+	atomic_exchange_explicit(&h->stamp, pos ^ r->secret, memory_order_seq_cst);
 }
 
 const void *ft__ring_peek(struct ft_ring *r, uint32_t *len)
@@ -79,12 +94,15 @@ const void *ft__ring_peek(struct ft_ring *r, uint32_t *len)
 			return NULL;
 		uint64_t off = t & (r->size - 1);
 		struct ft_ring_hdr *hd = (struct ft_ring_hdr *)(r->buf + off);
-		uint32_t w = atomic_load_explicit(&hd->word, memory_order_acquire);
-		if (!(w & FT_RING_COMMITTED))
+		if (atomic_load_explicit(&hd->stamp, memory_order_acquire) != (t ^ r->secret))
+			return NULL;
+		uint32_t w = hd->word;
+		uint64_t n =
+		    w & FT_RING_PAD ? HDR + (w & FT_RING_LENMASK) : rec_size(w & FT_RING_LENMASK);
+		/* A committed record lies within what was reserved and the lap. */
+		if (n > h - t || off + n > r->size)
 			return NULL;
 		if (w & FT_RING_PAD) {
-			uint64_t n = HDR + (w & FT_RING_LENMASK);
-			memset(hd, 0, n);
 			atomic_store_explicit(&r->tail, t + n, memory_order_release);
 			continue;
 		}
@@ -98,10 +116,8 @@ void ft__ring_release(struct ft_ring *r)
 	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	uint64_t off = t & (r->size - 1);
 	struct ft_ring_hdr *hd = (struct ft_ring_hdr *)(r->buf + off);
-	uint64_t n =
-	    rec_size(atomic_load_explicit(&hd->word, memory_order_relaxed) & FT_RING_LENMASK);
-	memset(hd, 0, n);
-	atomic_store_explicit(&r->tail, t + n, memory_order_release);
+	atomic_store_explicit(&r->tail, t + rec_size(hd->word & FT_RING_LENMASK),
+			      memory_order_release);
 }
 
 uint64_t ft__ring_used(const struct ft_ring *r)

@@ -8,8 +8,13 @@
  * with the committed bit. The single consumer reads committed records in
  * order from the tail; a reserved but not yet committed record stops it until
  * the producer finishes (a few hundred nanoseconds), never the other way
- * round. The consumer zeroes what it consumed before releasing it, so a stale
- * header from the previous lap can never look committed.
+ * round.
+ *
+ * A record counts as committed when its stamp equals its own position XOR a
+ * random per-ring secret. Stale bytes from an earlier lap (old headers, or
+ * packet payload a sender controls) therefore never look committed, and the
+ * consumer need not clear what it consumed. Lengths are still validated
+ * against the reserved range before use.
  */
 #ifndef FT_RING_H
 #define FT_RING_H
@@ -19,20 +24,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FT_RING_COMMITTED 0x80000000u
-#define FT_RING_PAD	  0x40000000u
-#define FT_RING_LENMASK	  0x3fffffffu
+#define FT_RING_PAD	0x40000000u
+#define FT_RING_LENMASK 0x3fffffffu
 
 struct ft_ring {
 	_Alignas(64) _Atomic uint64_t head; /* bytes reserved, ever */
 	_Alignas(64) _Atomic uint64_t tail; /* bytes released by the consumer, ever */
 	_Alignas(64) uint64_t size;	    /* power of two */
+	uint64_t secret;
 	uint8_t *buf;
 };
 
-/* Every record starts with this word; the payload follows, 8-byte aligned. */
+/* Every record starts with this header; the payload follows, 16-byte aligned. */
 struct ft_ring_hdr {
-	_Atomic uint32_t word; /* length of payload | flags */
+	_Atomic uint64_t stamp; /* position ^ secret once committed */
+	uint32_t word;		/* length of payload | FT_RING_PAD */
 	uint32_t reserved;
 };
 
@@ -42,7 +48,7 @@ void ft__ring_destroy(struct ft_ring *r);
 /* Reserve @len payload bytes; returns the payload or NULL when full. Hot path. */
 void *ft__ring_reserve(struct ft_ring *r, uint32_t len);
 /* Publish a payload returned by ft__ring_reserve(). Hot path; a full barrier. */
-void ft__ring_commit(void *payload, uint32_t len);
+void ft__ring_commit(struct ft_ring *r, void *payload, uint32_t len);
 
 /*
  * Consumer: the next committed payload and its length, or NULL if the ring is

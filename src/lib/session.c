@@ -118,11 +118,17 @@ static bool write_record(struct ft_session *s, const struct ft_rec *r)
 		s->discarded++;
 		return false;
 	}
-	atomic_fetch_add_explicit(&s->written, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->bytes, r->caplen, memory_order_relaxed);
+	/* Only this thread writes these: plain stores, no read-modify-write. */
+	uint64_t written = atomic_load_explicit(&s->written, memory_order_relaxed) + 1;
+	atomic_store_explicit(&s->written, written, memory_order_relaxed);
+	atomic_store_explicit(&s->bytes,
+			      atomic_load_explicit(&s->bytes, memory_order_relaxed) + r->caplen,
+			      memory_order_relaxed);
 	if (r->cut)
-		atomic_fetch_add_explicit(&s->truncated, 1, memory_order_relaxed);
-	return !(max && atomic_load_explicit(&s->written, memory_order_relaxed) >= max);
+		atomic_store_explicit(&s->truncated,
+				      atomic_load_explicit(&s->truncated, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+	return !(max && written >= max);
 }
 
 /* Consume up to @max records; *more is cleared when the session must end. */

@@ -304,7 +304,7 @@ static inline uint64_t now_ns(void)
 }
 
 static inline void offer_one(struct ft_session *s, unsigned path, uint8_t dir, const void *pkt,
-			     size_t caplen, size_t len, const struct ft_meta *m, uint64_t ts)
+			     size_t caplen, size_t len, const struct ft_meta *m, uint64_t *ts)
 {
 	struct ft_rec *r;
 	uint32_t cap;
@@ -323,7 +323,11 @@ static inline void offer_one(struct ft_session *s, unsigned path, uint8_t dir, c
 		atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
 		return;
 	}
-	r->ts_ns = ts;
+	/* The clock is read once per hook call, and only if some session keeps
+	 * the packet: a rejecting filter costs no clock read. */
+	if (!*ts)
+		*ts = now_ns();
+	r->ts_ns = *ts;
 	r->caplen = cap;
 	r->len = (uint32_t)len;
 	r->path = (uint16_t)path;
@@ -339,7 +343,7 @@ static inline void offer_one(struct ft_session *s, unsigned path, uint8_t dir, c
 		r->nat_dst.len = 0;
 	}
 	memcpy(r + 1, pkt, cap);
-	ft__ring_commit(r, (uint32_t)sizeof(*r) + cap);
+	ft__ring_commit(&s->ring, r, (uint32_t)sizeof(*r) + cap);
 	if (atomic_load_explicit(&s->sleeping, memory_order_seq_cst))
 		ft__session_wake(s);
 }
@@ -355,12 +359,12 @@ FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *p
 	atomic_fetch_add_explicit(&t->enter[g], 1, memory_order_seq_cst);
 	l = atomic_load_explicit(&t->list, memory_order_seq_cst);
 	if (l->n) {
-		ts = m && m->ts_ns ? m->ts_ns : now_ns();
+		ts = m ? m->ts_ns : 0;
 		dir = m && m->dir ? m->dir : (uint8_t)ft_path_builtin_dir(path);
 		if (caplen > len)
 			len = caplen;
 		for (unsigned i = 0; i < l->n; i++)
-			offer_one(l->s[i], path, dir, pkt, caplen, len, m, ts);
+			offer_one(l->s[i], path, dir, pkt, caplen, len, m, &ts);
 	}
 	atomic_fetch_add_explicit(&t->leave[g], 1, memory_order_seq_cst);
 }

@@ -270,8 +270,11 @@ void ft__dis_dns(struct ft_dis *d, struct ft_rd r, uint32_t len)
 			ft__putc(o, '|');
 		if (fl & 0x0020)
 			ft__putc(o, '$');
-		if (qd != 1)
-			counts(o, qd, "q");
+		if (qd != 1) {
+			FT_PUTS(o, " [");
+			ft__put_u32(o, qd);
+			FT_PUTS(o, "q]");
+		}
 		FT_PUTS(o, " ");
 		ft__put_u32(o, an);
 		ft__putc(o, '/');
@@ -296,8 +299,11 @@ void ft__dis_dns(struct ft_dis *d, struct ft_rd r, uint32_t len)
 			ft__putc(o, '+');
 		if (fl & 0x0010)
 			ft__putc(o, '%');
-		if (qd != 1)
-			counts(o, qd, "q");
+		if (qd != 1) {
+			FT_PUTS(o, " [");
+			ft__put_u32(o, qd);
+			FT_PUTS(o, "q]");
+		}
 		counts(o, an, "a");
 		counts(o, ns, "n");
 		counts(o, ar, "au");

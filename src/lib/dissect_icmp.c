@@ -37,11 +37,17 @@ static struct quoted quote_ip4(struct ft_rd r)
 	return q;
 }
 
-static void unreach(struct ft_strbuf *o, unsigned code, uint16_t mtu, struct ft_rd r)
+/* Returns false when the quoted header is missing or cut short. */
+static bool unreach(struct ft_strbuf *o, unsigned code, uint16_t mtu, struct ft_rd r)
 {
 	struct quoted q = quote_ip4(r);
-	uint8_t none[4] = {0};
-	const uint8_t *dst = q.ok ? q.dst : none;
+	const uint8_t *dst = q.dst;
+
+	if (!q.ok) {
+		FT_PUTS(o, "unreachable, code ");
+		ft__put_u32(o, code);
+		return false;
+	}
 
 	switch (code) {
 	case 0:
@@ -51,7 +57,7 @@ static void unreach(struct ft_strbuf *o, unsigned code, uint16_t mtu, struct ft_
 		ft__put_ip4(o, dst);
 		FT_PUTS(o, " unreachable");
 		ft__puts(o, code == 6 ? " - unknown" : code == 9 ? " - admin prohibited" : "");
-		return;
+		return true;
 	case 1:
 	case 7:
 	case 10:
@@ -59,13 +65,13 @@ static void unreach(struct ft_strbuf *o, unsigned code, uint16_t mtu, struct ft_
 		ft__put_ip4(o, dst);
 		FT_PUTS(o, " unreachable");
 		ft__puts(o, code == 7 ? " - unknown" : code == 10 ? " - admin prohibited" : "");
-		return;
+		return true;
 	case 2:
 		ft__put_ip4(o, dst);
 		FT_PUTS(o, " protocol ");
 		ft__put_u32(o, q.proto);
 		FT_PUTS(o, " unreachable");
-		return;
+		return true;
 	case 3:
 		ft__put_ip4(o, dst);
 		if (q.have_port && (q.proto == 6 || q.proto == 17)) {
@@ -75,26 +81,26 @@ static void unreach(struct ft_strbuf *o, unsigned code, uint16_t mtu, struct ft_
 			FT_PUTS(o, " port");
 		}
 		FT_PUTS(o, " unreachable");
-		return;
+		return true;
 	case 4:
 		ft__put_ip4(o, dst);
 		FT_PUTS(o, " unreachable - need to frag (mtu ");
 		ft__put_u32(o, mtu);
 		ft__putc(o, ')');
-		return;
+		return true;
 	case 5:
 		ft__put_ip4(o, dst);
 		FT_PUTS(o, " unreachable - source route failed");
-		return;
+		return true;
 	case 13:
 		ft__put_ip4(o, dst);
 		FT_PUTS(o, " unreachable - admin prohibited filter");
-		return;
+		return true;
 	default:
 		ft__put_ip4(o, dst);
 		FT_PUTS(o, " unreachable - code ");
 		ft__put_u32(o, code);
-		return;
+		return true;
 	}
 }
 
@@ -160,14 +166,21 @@ void ft__dis_icmp(struct ft_dis *d, struct ft_rd r, uint32_t len, const struct f
 		ft__put_u32(o, w2);
 		break;
 	case 3:
-		unreach(o, code, w2, r);
+		if (!unreach(o, code, w2, r)) {
+			ft__trunc(d, "icmp");
+			return;
+		}
 		break;
 	case 5: {
 		struct quoted q = quote_ip4(r);
 		uint8_t gw[4] = {(uint8_t)(w1 >> 8), (uint8_t)w1, (uint8_t)(w2 >> 8), (uint8_t)w2};
-		FT_PUTS(o, "redirect ");
-		if (q.ok)
-			ft__put_ip4(o, q.dst);
+		FT_PUTS(o, "redirect");
+		if (!q.ok) {
+			ft__trunc(d, "icmp");
+			return;
+		}
+		ft__putc(o, ' ');
+		ft__put_ip4(o, q.dst);
 		ft__puts(o, code == 0 || code == 2 ? " to net " : " to host ");
 		ft__put_ip4(o, gw);
 		break;

@@ -263,12 +263,12 @@ FT_EXPORT size_t ft_text_format(const struct ft_pkt *pkt, const struct ft_text_o
 	wlen = pkt->len > pkt->caplen ? pkt->len : pkt->caplen;
 	if (dlt == DLT_USER0_) {
 		struct ft_rd pre = r;
-		if (user0_split(&pre, &m)) {
+		struct ft_pkt u = m;
+		if (user0_split(&pre, &u)) {
 			wlen -= (uint32_t)(pre.p - r.p);
 			r = pre;
+			m = u;
 			dlt = DLT_RAW;
-		} else {
-			m.nat_src.len = m.nat_dst.len = 0;
 		}
 	}
 	if (m.dir == FT_DIR_UNKNOWN)

@@ -15,10 +15,11 @@ trap tl_cleanup EXIT
 expect() {
 	local rc=$1 msg=$2 got=0
 	shift 2
-	"$@" >"$TMP/out" 2>"$TMP/err" || got=$?
-	[ "$got" -eq "$rc" ] || fail "'$*' exited $got, expected $rc: $(cat "$TMP/err")"
-	grep -qxF -- "$msg" "$TMP/err" || fail "'$*' said '$(cat "$TMP/err")', expected '$msg'"
+	"$@" >"$TMP/out" 2>"$TMP/cmd.err" || got=$?
+	[ "$got" -eq "$rc" ] || fail "'$*' exited $got, expected $rc: $(cat "$TMP/cmd.err")"
+	grep -qxF -- "$msg" "$TMP/cmd.err" || fail "'$*' said '$(cat "$TMP/cmd.err")', expected '$msg'"
 	[ ! -s "$TMP/out" ] || fail "'$*' printed on stdout: $(cat "$TMP/out")"
+	tl_check_logs
 	ok "exit $rc: $msg"
 }
 
@@ -99,10 +100,10 @@ expect 1 "$P: cannot create TUN interface 'fte0' with /dev/net/tun: Device or re
 	ip netns exec "$NSA" $T --tun fte0 --addr 100.64.1.1/24 --listen 127.0.0.1:0 --socket ''
 rc=0
 ip netns exec "$NSA" $T --tun fte1 --addr 100.64.1.1/24 --listen 127.0.0.1:0 \
-	--socket "$TMP/a.sock" 2>"$TMP/err" || rc=$?
-[ "$rc" -eq 1 ] && grep -qx "$P: cannot start the local API on $TMP/a.sock: .*in use.*" "$TMP/err" ||
-	fail "API socket in use: exit $rc, '$(cat "$TMP/err")'"
-ok "exit 1: $(cat "$TMP/err")"
+	--socket "$TMP/a.sock" 2>"$TMP/cmd.err" || rc=$?
+[ "$rc" -eq 1 ] && grep -qx "$P: cannot start the local API on $TMP/a.sock: .*in use.*" "$TMP/cmd.err" ||
+	fail "API socket in use: exit $rc, '$(cat "$TMP/cmd.err")'"
+ok "exit 1: $(cat "$TMP/cmd.err")"
 ! ip -n "$NSA" link show fte1 2>/dev/null || fail "a failed start left interface fte1 behind"
 ok "failed starts leave no interface behind"
 

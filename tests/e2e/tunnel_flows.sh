@@ -136,3 +136,4 @@ if errors:
     print("\n".join("FAIL: " + e for e in errors), file=sys.stderr)
     sys.exit(1)
 EOF
+tl_stop "$TUN_PID_B"

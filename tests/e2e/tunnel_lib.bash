@@ -9,6 +9,7 @@ FT_BUILD=${FT_BUILD:?FT_BUILD must point at the build directory}
 FT_SRC=${FT_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 TUNNEL=$FT_BUILD/flowtap-tunnel
 FLOWTAP=$FT_BUILD/flowtap
+XFER=$FT_SRC/tests/tools/tcpxfer.py
 
 skip() {
 	echo "SKIP: $*"
@@ -122,10 +123,19 @@ tl_wait_sessions() {
 	fail "expected $2 capture sessions on $1, have $n"
 }
 
-# tl_stop PID: SIGTERM and wait for a clean exit (status 0).
+# tl_stop PID: SIGTERM and wait for a clean exit (status 0), then make sure
+# no sanitizer (FT_SANITIZE builds) reported anything in the logs.
 tl_stop() {
 	local pid=$1 rc=0
 	kill -TERM "$pid" 2>/dev/null || true
 	wait "$pid" || rc=$?
-	[ "$rc" -eq 0 ] || fail "process $pid exited with status $rc"
+	[ "$rc" -eq 0 ] || fail "process $pid exited with status $rc: $(cat "$TMP"/*.log 2>/dev/null)"
+	tl_check_logs
+}
+
+tl_check_logs() {
+	if grep -lE 'Sanitizer|runtime error:' "$TMP"/*.log "$TMP"/*.err 2>/dev/null; then
+		fail "sanitizer report: $(grep -hE -A20 'Sanitizer|runtime error:' "$TMP"/*.log "$TMP"/*.err)"
+	fi
+	return 0
 }

@@ -65,6 +65,10 @@ static int addr_add(struct nl *nl, int ifindex, const struct ipnet *n)
 	ifa->ifa_prefixlen = n->plen;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (unsigned)ifindex;
+	/* Duplicate address detection would hold an IPv6 address back for a
+	 * second or two on a link that has only us and the peer. */
+	if (n->addr.len == 16)
+		ifa->ifa_flags = IFA_F_NODAD;
 	mnl_attr_put(nlh, IFA_LOCAL, n->addr.len, n->addr.b);
 	mnl_attr_put(nlh, IFA_ADDRESS, n->addr.len, n->addr.b);
 	return nl_talk(nl, nlh);

@@ -9,6 +9,7 @@
 #   92 bytes  ping 100.64.0.2       from-local -> peer -> from-peer
 #   100 bytes ping 100.100.100.100  from-local -> synthesized-to-local (A answers)
 #   108 bytes ping 100.64.9.9       DNAT to 100.64.0.2 (A: pre-NAT addresses)
+#   IPv6 ping fd7a:115c:a1e0::2     from-local -> peer -> from-peer
 #   52 bytes  keepalives (ICMP id 0x4654) both ways: synthesized-to-peer/from-peer
 # and a TCP transfer (tests/tools/tcpxfer.py, 512 KiB) to the DNAT address: every TCP segment
 # A sends is on A's from-local (with its pre-DNAT destination) and on B's
@@ -18,8 +19,8 @@ set -euo pipefail
 tl_require ping tshark curl python3
 tl_setup paths
 
-tl_tunnel a --dnat 100.64.9.9=100.64.0.2 --keepalive 1
-tl_tunnel b --keepalive 1
+tl_tunnel a --dnat 100.64.9.9=100.64.0.2 --keepalive 1 --addr fd7a:115c:a1e0::1/64
+tl_tunnel b --keepalive 1 --addr fd7a:115c:a1e0::2/64
 
 "$FLOWTAP" capture --socket "$TMP/a.sock" --format pcapng -w "$TMP/a.pcapng" 2>"$TMP/cap-a.err" &
 CAP_A=$!
@@ -34,6 +35,7 @@ tl_wait_sessions "$TMP/b.sock" 1
 ip netns exec "$NSA" ping -c 5 -i 0.1 -s 64 -q 100.64.0.2 >/dev/null
 ip netns exec "$NSA" ping -c 3 -i 0.1 -s 72 -q 100.100.100.100 >/dev/null
 ip netns exec "$NSA" ping -c 4 -i 0.1 -s 80 -q 100.64.9.9 >/dev/null
+ip netns exec "$NSA" ping -6 -c 3 -i 0.1 -s 96 -q fd7a:115c:a1e0::2 >/dev/null
 tl_bg "$NSB" python3 "$XFER" recv 100.64.0.2 5201
 ip netns exec "$NSA" timeout 20 python3 "$XFER" send 100.64.9.9 5201 524288 >/dev/null ||
 	fail "TCP transfer through the DNAT address failed"
@@ -57,6 +59,9 @@ ufields=(-e flowtap.path_name -e flowtap.snat.ip4 -e flowtap.dnat.ip4 -e ip.src 
 for side in a b; do
 	tshark -X "lua_script:$LUA" -o tcp.check_checksum:TRUE -r "$TMP/$side.user0" -T fields \
 		"${ufields[@]}" >"$TMP/$side-u0.tsv" 2>/dev/null
+	tshark -X "lua_script:$LUA" -r "$TMP/$side.user0" -Y 'icmpv6.type == 128 || icmpv6.type == 129' \
+		-T fields -e flowtap.path_name -e ipv6.src -e ipv6.dst -e icmpv6.type \
+		-e icmpv6.echo.sequence_number -e ipv6.plen >"$TMP/$side-v6.tsv" 2>/dev/null
 done
 
 python3 - "$TMP" <<'EOF'
@@ -146,6 +151,19 @@ check("B user0 pings (no NAT at B, service pings never reach B)", pings, expect(
 ]))
 keepalives("B's keepalives (user0 on B)", ka, "synthesized-to-peer", B, "from-peer")
 keepalives("A's keepalives answered by B (user0 on B)", ka, "from-peer", A, "synthesized-to-peer")
+
+# --- IPv6 goes through unchanged.
+A6, B6 = "fd7a:115c:a1e0::1", "fd7a:115c:a1e0::2"
+def v6(name):
+    return collections.Counter((p[0], p[1], p[2], p[3], int(p[5]), int(p[4])) for p in rows(name))
+check("A user0 IPv6 pings", v6("a-v6.tsv"), expect([
+    (("from-local", A6, B6, "128", 104), range(1, 4)),
+    (("from-peer", B6, A6, "129", 104), range(1, 4)),
+]))
+check("B user0 IPv6 pings", v6("b-v6.tsv"), expect([
+    (("from-peer", A6, B6, "128", 104), range(1, 4)),
+    (("from-local", B6, A6, "129", 104), range(1, 4)),
+]))
 
 # --- TCP through the DNAT address, compared segment by segment across A and B.
 def tcp(name):

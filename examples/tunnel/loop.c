@@ -178,18 +178,14 @@ static void service_peer(struct tunnel *t, struct ip4 *v)
 	udp_tx_flush(t->udp_fd, &t->tx); /* t->synth is reused */
 }
 
-static void from_peer(struct tunnel *t, uint8_t *pkt, uint32_t n)
+/* A datagram of @n bytes from the peer holding an IP packet of @len bytes. */
+static void from_peer(struct tunnel *t, uint8_t *pkt, uint32_t n, uint32_t len)
 {
 	struct ft_meta m = FT_META_INIT;
 	const struct ft_meta *mp = NULL;
 	struct ip4 v;
-	uint32_t len;
 
 	observe_physical(t, FT_DIR_IN, n);
-	if (!ip_valid(pkt, n, &len)) {
-		t->st.drop_invalid++;
-		return;
-	}
 	if (ip_version(pkt, len) == 4 && ip4_parse(pkt, len, &v)) {
 		uint32_t real;
 		learn_overlay(t, &v);
@@ -215,19 +211,21 @@ static void from_peer(struct tunnel *t, uint8_t *pkt, uint32_t n)
 static void on_udp(evutil_socket_t fd, short what, void *arg)
 {
 	struct tunnel *t = arg;
-	int n = udp_recv(fd, &t->rx);
+	int count = udp_recv(fd, &t->rx);
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < count; i++) {
 		uint8_t *pkt = t->rx.iov[i].iov_base;
-		uint32_t len = t->rx.msgs[i].msg_len;
+		uint32_t n = t->rx.msgs[i].msg_len, len;
 		t->st.udp_rx++;
-		if (!accept_sender(t, &t->rx.from[i], t->rx.msgs[i].msg_hdr.msg_namelen))
-			continue;
-		if (!len) {
+		/* Validate before the sender may become the peer: garbage must
+		 * not redirect the tunnel. */
+		if (!n || !ip_valid(pkt, n, &len)) {
 			t->st.drop_invalid++;
 			continue;
 		}
-		from_peer(t, pkt, len);
+		if (!accept_sender(t, &t->rx.from[i], t->rx.msgs[i].msg_hdr.msg_namelen))
+			continue;
+		from_peer(t, pkt, n, len);
 	}
 	udp_tx_flush(fd, &t->tx);
 }

@@ -57,6 +57,21 @@ void udp_rx_free(struct udp_rx *rx)
 	rx->bufs = NULL;
 }
 
+/* A socket bound to [::] reports IPv4 senders as ::ffff:a.b.c.d; turn them
+ * back into IPv4 addresses so they compare equal to an IPv4 --peer. */
+static void unmap_v4(struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in in = {.sin_family = AF_INET};
+
+	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		return;
+	in.sin_port = in6->sin6_port;
+	memcpy(&in.sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+	memcpy(ss, &in, sizeof(in));
+	*len = sizeof(in);
+}
+
 /*
  * udp_recv - receive up to TUN_BATCH datagrams with one recvmmsg(). Each
  * datagram's length is in rx->msgs[i].msg_len, its sender in rx->from[i];
@@ -78,9 +93,11 @@ int udp_recv(int fd, struct udp_rx *rx)
 	n = recvmmsg(fd, rx->msgs, TUN_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		if (rx->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 			rx->msgs[i].msg_len = 0;
+		unmap_v4(&rx->from[i], &rx->msgs[i].msg_hdr.msg_namelen);
+	}
 	return n;
 }
 

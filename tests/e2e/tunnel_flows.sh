@@ -10,14 +10,28 @@
 #    device (from-local as tx, keyed by the pre-DNAT destination; from-peer
 #    after un-DNAT and synthesized-to-local as rx), socket layer = what
 #    crossed the UDP socket (one entry: peer 100.64.0.2 -> 192.0.2.2:4242);
-#  - the /flows stream carried the same messages as the file.
+#  - the /flows stream and an HTTP collector (--url, a real HTTP server
+#    process) received the same messages as the file.
 set -euo pipefail
 . "$(dirname "$0")/tunnel_lib.bash"
 tl_require ping tshark curl python3
 tl_setup flows
 
+# An HTTP collector in A's namespace: appends every POST body to a file.
+tl_bg "$NSA" python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(sys.argv[1], "ab") as f:
+            f.write(body if body.endswith(b"\n") else body + b"\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", 8380), H).serve_forever()' "$TMP/http.flows"
 tl_tunnel a --dnat 100.64.9.9=100.64.0.2 --keepalive 0 --flow-log "$TMP/a.flows" \
-	--flow-interval 1 --node-id node-a
+	--flow-interval 1 --node-id node-a --url http://127.0.0.1:8380/flows
 tl_tunnel b --keepalive 0
 
 curl -sN --unix-socket "$TMP/a.sock" http://local/localapi/v0/flows -o "$TMP/api.flows" &
@@ -131,6 +145,12 @@ if not api or any(byid.get(m.get("id")) != m for m in api):
     errors.append(f"/flows stream: {len(api)} messages, not all equal to the file's")
 else:
     print(f"ok - /flows streamed {len(api)} of the {len(msgs)} messages, identical to the file")
+
+http = [json.loads(l) for l in open(f"{tmp}/http.flows") if l.strip()]
+if sorted(m["id"] for m in http) != sorted(byid) or any(byid[m["id"]] != m for m in http):
+    errors.append(f"HTTP collector: {len(http)} messages, the file has {len(msgs)}")
+else:
+    print(f"ok - the HTTP collector received all {len(http)} messages, identical to the file")
 
 if errors:
     print("\n".join("FAIL: " + e for e in errors), file=sys.stderr)

@@ -14,9 +14,10 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* tcpdump -X shows graphic characters only: a space is a '.' too. */
 static char printable(uint8_t c)
 {
-	return c >= 0x20 && c < 0x7f ? (char)c : '.';
+	return c > 0x20 && c < 0x7f ? (char)c : '.';
 }
 
 void ft__hexdump(struct ft_strbuf *o, const uint8_t *p, size_t n)

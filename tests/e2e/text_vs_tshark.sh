@@ -132,3 +132,15 @@ if errors:
     sys.exit(1)
 print('PASS: %d packets, %d field checks equal to tshark' % (len(rows), checks))
 EOF
+
+# -x must be byte for byte tcpdump -X (dump lines only; the summaries differ
+# where tcpdump decodes more or less than flowtap).
+command -v tcpdump >/dev/null || { echo "SKIP part 2: tcpdump not installed"; exit 0; }
+tcpdump -n -X -r "$tmp/t.pcap" 2>/dev/null | grep -P '^\t0x' >"$tmp/tcpdump-x.txt"
+"$FT_BUILD/flowtap" read -r "$tmp/t.pcap" -x | grep -P '^\t0x' >"$tmp/ours-x.txt"
+if ! cmp -s "$tmp/tcpdump-x.txt" "$tmp/ours-x.txt"; then
+	echo "FAIL: -x differs from tcpdump -X:"
+	diff "$tmp/tcpdump-x.txt" "$tmp/ours-x.txt" | head -20
+	exit 1
+fi
+echo "PASS: -x equals tcpdump -X on $(wc -l <"$tmp/ours-x.txt") dump lines"

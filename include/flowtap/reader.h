@@ -28,7 +28,8 @@ FT_EXPORT int ft_reader_open(struct ft_reader **out, const char *path, char *err
 /**
  * ft_reader_next - read the next packet into @p (its data is valid until the
  * next call). Timestamps have nanosecond precision whatever the file's.
- * Packets of plain files have path FT_PATH_NONE and no direction; packets of
+ * Packets of classic pcap files have path FT_PATH_NONE and no direction (for
+ * pcapng, see ft_reader_is_pcapng()); packets of
  * user0 files carry the record's path, the direction it implies and the
  * pre-NAT addresses, and p->data is the IP packet behind the prefix.
  * Returns 1 for a packet, 0 at the end of the file, or FT_ECORRUPT for a
@@ -49,8 +50,11 @@ FT_EXPORT bool ft_reader_is_user0(const struct ft_reader *r);
 
 /**
  * ft_reader_is_pcapng - whether the file is pcapng (rather than classic pcap).
- * libpcap hands out pcapng packets without their interface or EPB flags, so
- * paths and directions written to pcapng are not recovered by this reader.
+ * pcapng is read by flowtap itself: each packet carries the link type of its
+ * interface (a file may mix them; ft_reader_dlt() is the first interface's),
+ * the path its interface is named after ("from-local", "path-7", ... as
+ * flowtap writes them; otherwise FT_PATH_NONE and ifid = the interface
+ * number) and the direction in its epb_flags.
  */
 FT_EXPORT bool ft_reader_is_pcapng(const struct ft_reader *r);
 

@@ -244,10 +244,17 @@ static int write_error(const struct run *run, int err)
 static int copy_packets(struct run *run)
 {
 	struct ft_pkt p;
-	uint64_t n = 0;
+	uint64_t n = 0, skipped = 0;
+	int dlt = ft_reader_dlt(run->r);
 	int rc, ret;
 
 	while ((rc = ft_reader_next(run->r, &p)) == 1) {
+		/* A pcapng file may mix link types; the filter and the output
+		 * are for the first interface's. */
+		if (p.dlt != dlt) {
+			skipped++;
+			continue;
+		}
 		if (!selected(run, &p))
 			continue;
 		ret = ft_writer_write(run->w, &p);
@@ -259,6 +266,11 @@ static int copy_packets(struct run *run)
 	ret = ft_writer_finish(run->w, NULL);
 	if (ret < 0)
 		return write_error(run, ret);
+	if (skipped)
+		fprintf(stderr,
+			"flowtap: %s: %llu packets skipped: their link type is not that of the "
+			"first interface\n",
+			run->o->in, (unsigned long long)skipped);
 	if (rc < 0) {
 		fprintf(stderr, "flowtap: %s: %s\n", run->o->in, ft_reader_error(run->r));
 		return 1;

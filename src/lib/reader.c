@@ -6,10 +6,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <flowtap/reader.h>
 
 #include "rd.h"
+#include "reader_ng.h"
 
 /* stdio buffer for the capture file: large reads, few syscalls. */
 #define READ_BUFSIZE (1 << 20)
@@ -27,8 +29,10 @@ struct map {
 };
 
 struct ft_reader {
-	pcap_t *pcap;
-	struct map map; /* base NULL: read through libpcap */
+	pcap_t *pcap;	   /* classic pcap (and anything else libpcap reads) */
+	struct ft__ng *ng; /* or pcapng, read by reader_pcapng.c */
+	FILE *ngfp;	   /* the file ng reads */
+	struct map map;	   /* base NULL: read through libpcap */
 	char *iobuf;
 	int dlt;     /* DLT handed out */
 	bool user0;  /* records carry the user0 prefix */
@@ -133,12 +137,105 @@ static int map_next(struct ft_reader *r, struct ft_pkt *p, uint32_t *caplen, uin
 	return 1;
 }
 
+/*
+ * A pipe cannot be rewound after its magic number was read to tell pcapng
+ * from the rest: this stdio cookie hands the bytes already read back to
+ * libpcap before the remainder of the pipe.
+ */
+struct peeked {
+	FILE *fp;
+	uint8_t pre[4];
+	size_t npre, off;
+};
+
+static ssize_t peeked_read(void *c, char *buf, size_t len)
+{
+	struct peeked *pk = c;
+	size_t n = 0;
+
+	while (pk->off < pk->npre && n < len)
+		buf[n++] = (char)pk->pre[pk->off++];
+	if (n < len)
+		n += fread(buf + n, 1, len - n, pk->fp);
+	return (ssize_t)n;
+}
+
+static int peeked_close(void *c)
+{
+	struct peeked *pk = c;
+	int rc = fclose(pk->fp);
+
+	free(pk);
+	return rc;
+}
+
+static FILE *unpeek(FILE *fp, const uint8_t *pre, size_t npre)
+{
+	cookie_io_functions_t io = {.read = peeked_read, .close = peeked_close};
+	struct peeked *pk = calloc(1, sizeof(*pk));
+	FILE *w;
+
+	if (!pk)
+		return NULL;
+	pk->fp = fp;
+	memcpy(pk->pre, pre, npre);
+	pk->npre = npre;
+	w = fopencookie(pk, "rb", io);
+	if (!w)
+		free(pk);
+	return w;
+}
+
+/* Reads the first 4 bytes: without moving a regular file's position, else
+ * by consuming them (returned in @pre/@npre). Returns the LE magic or 0. */
+static uint32_t peek_magic(FILE *fp, uint8_t *pre, size_t *npre)
+{
+	struct stat st;
+	uint8_t b[4];
+	struct ft_rd rd;
+
+	*npre = 0;
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode)) {
+		if (pread(fileno(fp), b, 4, 0) != 4)
+			return 0;
+	} else {
+		*npre = fread(pre, 1, 4, fp);
+		if (*npre != 4)
+			return 0;
+		memcpy(b, pre, 4);
+	}
+	rd = ft_rd_init(b, 4);
+	return ft_rd_le32(&rd);
+}
+
+static int open_ng(struct ft_reader *r, FILE *fp, const uint8_t *pre, size_t npre, char *errbuf)
+{
+	int ret = ft__ng_open(&r->ng, fp, pre, npre, r->err, sizeof(r->err));
+
+	if (ret < 0) {
+		if (errbuf)
+			snprintf(errbuf, FT_ERRBUF_SIZE, "%.200s",
+				 ret == -ENOMEM ? strerror(ENOMEM) : r->err);
+		r->err[0] = '\0';
+		return ret;
+	}
+	r->ngfp = fp;
+	r->dlt = ft__ng_dlt(r->ng);
+	if (r->dlt == DLT_USER0) {
+		r->user0 = true;
+		r->dlt = DLT_RAW;
+	}
+	return 0;
+}
+
 FT_EXPORT int ft_reader_open(struct ft_reader **out, const char *path, char *errbuf)
 {
 	int ret = -ENOMEM;
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	struct ft_reader *r = calloc(1, sizeof(*r));
 	FILE *fp = NULL;
+	uint8_t pre[4];
+	size_t npre;
 
 	*out = NULL;
 	if (errbuf)
@@ -149,6 +246,22 @@ FT_EXPORT int ft_reader_open(struct ft_reader **out, const char *path, char *err
 	if (!fp)
 		goto fail;
 	setvbuf(fp, r->iobuf, _IOFBF, READ_BUFSIZE);
+	if (peek_magic(fp, pre, &npre) == FT__PCAPNG_SHB) {
+		ret = open_ng(r, fp, pre, npre, errbuf);
+		if (ret < 0) {
+			if (fp != stdin)
+				fclose(fp);
+			goto fail;
+		}
+		*out = r;
+		return 0;
+	}
+	if (npre) {
+		FILE *w = unpeek(fp, pre, npre);
+		if (!w)
+			goto fail;
+		fp = w;
+	}
 	/* Nanosecond precision: libpcap scales microsecond files up. */
 	r->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!r->pcap) {
@@ -213,6 +326,23 @@ static int pcap_next_rec(struct ft_reader *r, struct ft_pkt *p, uint32_t *caplen
 	return 1;
 }
 
+/* pcapng packets come with their link type, path and direction. */
+static int ng_next(struct ft_reader *r, struct ft_pkt *p)
+{
+	int rc = ft__ng_next(r->ng, p, r->err, sizeof(r->err));
+
+	if (rc <= 0) {
+		r->failed = rc < 0;
+		return rc;
+	}
+	r->n++;
+	if (p->dlt == DLT_USER0) {
+		p->dlt = DLT_RAW;
+		return unwrap_user0(r, p->caplen, p->len, p);
+	}
+	return 1;
+}
+
 FT_EXPORT int ft_reader_next(struct ft_reader *r, struct ft_pkt *p)
 {
 	uint32_t caplen, len;
@@ -221,6 +351,8 @@ FT_EXPORT int ft_reader_next(struct ft_reader *r, struct ft_pkt *p)
 	if (r->failed)
 		return FT_ECORRUPT;
 	memset(p, 0, sizeof(*p));
+	if (r->ng)
+		return ng_next(r, p);
 	rc = r->map.base ? map_next(r, p, &caplen, &len) : pcap_next_rec(r, p, &caplen, &len);
 	if (rc <= 0) {
 		r->failed = rc < 0;
@@ -243,6 +375,8 @@ FT_EXPORT int ft_reader_dlt(const struct ft_reader *r)
 
 FT_EXPORT uint32_t ft_reader_snaplen(const struct ft_reader *r)
 {
+	if (r->ng)
+		return ft__ng_snaplen(r->ng);
 	return (uint32_t)pcap_snapshot(r->pcap);
 }
 
@@ -255,7 +389,7 @@ FT_EXPORT bool ft_reader_is_pcapng(const struct ft_reader *r)
 {
 	/* libpcap reports the pcapng section's version (1.x) where a classic
 	 * pcap file says 2.x. */
-	return pcap_major_version(r->pcap) == 1;
+	return r->ng || pcap_major_version(r->pcap) == 1;
 }
 
 FT_EXPORT const char *ft_reader_error(const struct ft_reader *r)
@@ -268,7 +402,11 @@ FT_EXPORT void ft_reader_close(struct ft_reader *r)
 	if (!r)
 		return;
 	/* pcap_close() also closes the FILE (stdin too, as tcpdump does). */
-	pcap_close(r->pcap);
+	if (r->pcap)
+		pcap_close(r->pcap);
+	ft__ng_close(r->ng);
+	if (r->ngfp)
+		fclose(r->ngfp);
 	if (r->map.base)
 		munmap((void *)r->map.base, r->map.size);
 	free(r->iobuf);

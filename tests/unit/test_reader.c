@@ -272,6 +272,167 @@ static void test_reader_absurd_caplen(void **state)
 	unlink(name);
 }
 
+/* pcapng pieces, little-endian unless @be. */
+static void ng32(FILE *f, uint32_t v, bool be)
+{
+	if (be)
+		put32be(f, v);
+	else
+		put32(f, v);
+}
+
+static void ng_shb(FILE *f, bool be)
+{
+	ng32(f, 0x0a0d0d0a, be);
+	ng32(f, 28, be);
+	ng32(f, 0x1a2b3c4d, be);
+	ng32(f, be ? (1u << 16) : 1u, be); /* version 1.0 */
+	ng32(f, 0xffffffff, be);
+	ng32(f, 0xffffffff, be);
+	ng32(f, 28, be);
+}
+
+static void ng_idb(FILE *f, uint16_t linktype, bool be)
+{
+	ng32(f, 1, be);
+	ng32(f, 20, be);
+	ng32(f, be ? (uint32_t)linktype << 16 : linktype, be);
+	ng32(f, 0, be);
+	ng32(f, 20, be);
+}
+
+static void ng_epb(FILE *f, uint32_t ifid, uint32_t caplen, uint32_t blen, bool be)
+{
+	uint8_t data[20] = {0};
+	memcpy(data, ip4, sizeof(ip4));
+	ng32(f, 6, be);
+	ng32(f, blen, be);
+	ng32(f, ifid, be);
+	ng32(f, 0, be);
+	ng32(f, 1000000, be); /* 1 s in the default microseconds */
+	ng32(f, caplen, be);
+	ng32(f, 20, be);
+	fwrite(data, 1, 20, f);
+	ng32(f, blen, be);
+}
+
+static int ng_read_all(const char *name, int *npkts, struct ft_pkt *last, const char **err)
+{
+	static char e[FT_ERRBUF_SIZE];
+	struct ft_reader *r;
+	struct ft_pkt p;
+	int rc = ft_reader_open(&r, name, e);
+	*npkts = 0;
+	*err = e;
+	if (rc < 0)
+		return rc;
+	while ((rc = ft_reader_next(r, &p)) == 1) {
+		(*npkts)++;
+		if (last) {
+			/* The data lives in the reader: keep a copy past close. */
+			static uint8_t copy[64];
+			memcpy(copy, p.data, p.caplen < sizeof(copy) ? p.caplen : sizeof(copy));
+			*last = p;
+			last->data = copy;
+		}
+	}
+	snprintf(e, sizeof(e), "%s", ft_reader_error(r));
+	ft_reader_close(r);
+	return rc;
+}
+
+static void test_pcapng_own_reader(void **state)
+{
+	char *name = tmpfile_name();
+	const char *err;
+	struct ft_pkt last;
+	int n;
+	FILE *f;
+
+	/* Big-endian section, Ethernet then raw IP interfaces. */
+	f = fopen(name, "wb");
+	ng_shb(f, true);
+	ng_idb(f, 1, true);
+	ng_idb(f, 101, true);
+	ng_epb(f, 0, 20, 52, true);
+	ng_epb(f, 1, 20, 52, true);
+	fclose(f);
+	assert_int_equal(ng_read_all(name, &n, &last, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(last.dlt, DLT_RAW);
+	assert_int_equal(last.ts_ns, 1000000000ull);
+	assert_int_equal(last.path, FT_PATH_NONE);
+	assert_int_equal(last.ifid, 1);
+	assert_memory_equal(last.data, ip4, sizeof(ip4));
+
+	/* A block length that is not a multiple of 4. */
+	f = fopen(name, "wb");
+	ng_shb(f, false);
+	ng_idb(f, 101, false);
+	ng_epb(f, 0, 20, 53, false);
+	fclose(f);
+	assert_int_equal(ng_read_all(name, &n, NULL, &err), FT_ECORRUPT);
+	assert_string_equal(err, "pcapng block of type 0x6 has a bad length 53");
+
+	/* A packet on an interface nobody declared. */
+	f = fopen(name, "wb");
+	ng_shb(f, false);
+	ng_idb(f, 101, false);
+	ng_epb(f, 0, 20, 52, false);
+	ng_epb(f, 5, 20, 52, false);
+	fclose(f);
+	assert_int_equal(ng_read_all(name, &n, NULL, &err), FT_ECORRUPT);
+	assert_int_equal(n, 1);
+	assert_string_equal(err, "pcapng packet on undeclared interface 5");
+
+	/* A captured length beyond its block. */
+	f = fopen(name, "wb");
+	ng_shb(f, false);
+	ng_idb(f, 101, false);
+	ng_epb(f, 0, 21, 52, false);
+	fclose(f);
+	assert_int_equal(ng_read_all(name, &n, NULL, &err), FT_ECORRUPT);
+	assert_string_equal(err, "pcapng packet block with a bad captured length 21");
+
+	/* Cut in the middle of the second packet: the first still comes out. */
+	f = fopen(name, "wb");
+	ng_shb(f, false);
+	ng_idb(f, 101, false);
+	ng_epb(f, 0, 20, 52, false);
+	ng_epb(f, 0, 20, 52, false);
+	fclose(f);
+	assert_int_equal(truncate(name, 28 + 20 + 52 + 30), 0);
+	assert_int_equal(ng_read_all(name, &n, NULL, &err), FT_ECORRUPT);
+	assert_int_equal(n, 1);
+	assert_string_equal(err,
+			    "truncated pcapng file; tried to read 52 block bytes, only got 30");
+
+	/* A packet before any interface, and a section header with a bad magic. */
+	f = fopen(name, "wb");
+	ng_shb(f, false);
+	ng_epb(f, 0, 20, 52, false);
+	fclose(f);
+	assert_int_equal(ng_read_all(name, &n, NULL, &err), FT_ECORRUPT);
+	assert_string_equal(err, "pcapng packet before any interface");
+	f = fopen(name, "wb");
+	ng_shb(f, false);
+	fclose(f);
+	f = fopen(name, "r+b");
+	fseek(f, 8, SEEK_SET);
+	put32(f, 0x12345678);
+	fclose(f);
+	assert_int_equal(ng_read_all(name, &n, NULL, &err), FT_ECORRUPT);
+	assert_non_null(strstr(err, "bad byte-order magic"));
+
+	/* Only a section header: an empty, valid capture. */
+	f = fopen(name, "wb");
+	ng_shb(f, false);
+	fclose(f);
+	assert_int_equal(ng_read_all(name, &n, NULL, &err), 0);
+	assert_int_equal(n, 0);
+	unlink(name);
+}
+
 static void test_reader_bad_files(void **state)
 {
 	char *name = tmpfile_name(), err[FT_ERRBUF_SIZE];
@@ -298,11 +459,17 @@ static void test_reader_bad_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_user0_plain),	      cmocka_unit_test(test_user0_nat),
-	    cmocka_unit_test(test_user0_bad),	      cmocka_unit_test(test_reader_pcap_us),
-	    cmocka_unit_test(test_reader_pcap_ns),    cmocka_unit_test(test_reader_user0),
-	    cmocka_unit_test(test_reader_truncated),  cmocka_unit_test(test_reader_bad_files),
-	    cmocka_unit_test(test_reader_big_endian), cmocka_unit_test(test_reader_absurd_caplen),
+	    cmocka_unit_test(test_user0_plain),
+	    cmocka_unit_test(test_user0_nat),
+	    cmocka_unit_test(test_user0_bad),
+	    cmocka_unit_test(test_reader_pcap_us),
+	    cmocka_unit_test(test_reader_pcap_ns),
+	    cmocka_unit_test(test_reader_user0),
+	    cmocka_unit_test(test_reader_truncated),
+	    cmocka_unit_test(test_reader_bad_files),
+	    cmocka_unit_test(test_reader_big_endian),
+	    cmocka_unit_test(test_pcapng_own_reader),
+	    cmocka_unit_test(test_reader_absurd_caplen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -314,10 +314,13 @@ static void test_pcapng_read_back(void **state)
 	snprintf(name, sizeof(name), "/tmp/ft-test-writer-%d.pcapng", (int)getpid());
 	fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_int_equal(ft_writer_new(&w, &o, ft_output_fd, (void *)(intptr_t)fd), 0);
-	/* One path: libpcap 1.10 refuses a second raw-IP IDB (it compares
-	 * LINKTYPE_RAW 101 with DLT_RAW 12), tshark reads such files. */
-	for (int i = 0; i < 3; i++)
+	/* Three paths, three raw-IP interfaces: libpcap 1.10 refuses such a
+	 * file, our pcapng reader hands out each packet's path and direction. */
+	for (int i = 0; i < 3; i++) {
+		p.path = (uint16_t)(i == 2 ? 254 : i);
+		p.dir = (uint8_t)(i == 0 ? FT_DIR_OUT : i == 1 ? FT_DIR_IN : FT_DIR_UNKNOWN);
 		assert_int_equal(ft_writer_write(w, &p), 0);
+	}
 	assert_int_equal(ft_writer_finish(w, NULL), 0);
 	ft_writer_free(w);
 	close(fd);
@@ -325,12 +328,16 @@ static void test_pcapng_read_back(void **state)
 	assert_int_equal(ft_reader_open(&r, name, err), 0);
 	assert_true(ft_reader_is_pcapng(r));
 	assert_int_equal(ft_reader_dlt(r), DLT_RAW);
+	assert_int_equal(ft_reader_snaplen(r), 33);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(ft_reader_next(r, &q), 1);
 		assert_int_equal(q.ts_ns, 1700000000123456789ull);
 		assert_int_equal(q.caplen, 33);
 		assert_int_equal(q.len, 40);
 		assert_memory_equal(q.data, syn4, 33);
+		assert_int_equal(q.dlt, DLT_RAW);
+		assert_int_equal(q.path, i == 2 ? 254 : i);
+		assert_int_equal(q.dir, i == 0 ? FT_DIR_OUT : i == 1 ? FT_DIR_IN : FT_DIR_UNKNOWN);
 	}
 	assert_int_equal(ft_reader_next(r, &q), 0);
 	ft_reader_close(r);

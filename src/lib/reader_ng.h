@@ -1,0 +1,27 @@
+/* reader_ng.h - flowtap's own pcapng reader (see reader_pcapng.c). */
+#ifndef FT_READER_NG_H
+#define FT_READER_NG_H
+
+#include <stdio.h>
+
+#include <flowtap/common.h>
+
+#define FT__PCAPNG_SHB 0x0a0d0d0au
+
+struct ft__ng;
+
+/* ft__ng_open - read a pcapng stream from @fp, whose first @npre bytes were
+ * already consumed into @pre (at most 8), up to its first interface.
+ * Returns 0, FT_ECORRUPT (message in @err) or -ENOMEM. Does not own @fp. */
+int ft__ng_open(struct ft__ng **out, FILE *fp, const uint8_t *pre, size_t npre, char *err,
+		size_t errlen);
+
+/* ft__ng_next - the next packet; 1, 0 at the end, or FT_ECORRUPT (message in
+ * @err). p->data stays valid until the next call. */
+int ft__ng_next(struct ft__ng *g, struct ft_pkt *p, char *err, size_t errlen);
+
+int ft__ng_dlt(const struct ft__ng *g);
+uint32_t ft__ng_snaplen(const struct ft__ng *g);
+void ft__ng_close(struct ft__ng *g);
+
+#endif

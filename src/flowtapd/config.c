@@ -31,6 +31,7 @@ static const struct key keys[] = {
     {"url", K_LIST, OFF(url)},
     {"ipfix", K_LIST, OFF(ipfix)},
     {"route", K_LIST, OFF(routes)},
+    {"write", K_LIST, OFF(write)},
     {"spool-dir", K_STR, OFF(spool_dir)},
     {"node-id", K_STR, OFF(node_id)},
     {"user", K_STR, OFF(user)},

@@ -6,6 +6,7 @@
  * and `status` reach them, and a flow logger fed by the same sources.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <jansson.h>
 
 #include <flowtap/api.h>
+#include <flowtap/capture.h>
 #include <flowtap/flows.h>
 #include <flowtap/sources.h>
 
@@ -39,6 +41,12 @@ struct daemon {
 	struct ft_flowlog *log;
 	int sinks[MAX_SINKS];
 	int nsinks;
+	struct {
+		char *tap;
+		int fd;
+		struct ft_session *sess;
+	} writes[FTD_MAX_LIST];
+	int nwrites;
 	bool counting;
 };
 
@@ -52,6 +60,7 @@ static const struct option long_opts[] = {
     {"url", required_argument, NULL, 0},
     {"ipfix", required_argument, NULL, 0},
     {"route", required_argument, NULL, 0},
+    {"write", required_argument, NULL, 'w'},
     {"spool-dir", required_argument, NULL, 0},
     {"node-id", required_argument, NULL, 0},
     {"user", required_argument, NULL, 0},
@@ -74,7 +83,7 @@ static void usage(FILE *f)
 		"                [--ipfix HOST:PORT] [--config FILE] [--route CIDR]...\n"
 		"                [--node-id ID] [--buffer-size BYTES] [--interval SECONDS]\n"
 		"                [--flows] [--log-exit-flows] [--spool-dir DIR] [--group GROUP]\n"
-		"                [--syslog] [--user USER]\n"
+		"                [--syslog] [--user USER] [--write TAP=FILE]...\n"
 		"Capture and flow logs for kernel datapaths; see flowtapd(8).\n");
 }
 
@@ -83,7 +92,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	char err[512];
 	int c, idx;
 
-	while ((c = getopt_long(argc, argv, "i:B:c:hV", long_opts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:B:c:w:hV", long_opts, &idx)) != -1) {
 		const char *name;
 		switch (c) {
 		case 0:
@@ -94,6 +103,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case 'B':
 			name = "buffer-size";
+			break;
+		case 'w':
+			name = "write";
 			break;
 		case 'c':
 			d->config_path = optarg;
@@ -297,6 +309,9 @@ static int open_api(struct daemon *d)
 	ft_api_opts_init(&o);
 	o.socket_path = d->cfg.socket;
 	o.group = d->cfg.group;
+	/* Kernel sources deliver bursts at line rate: give each capture client
+	 * a buffer the size of the kernel ring rather than the 4 MiB default. */
+	o.session_bufsize = d->cfg.buffer_size ? d->cfg.buffer_size : 32u << 20;
 	if ((ret = ft_api_new(&d->api, d->base, &o, err, sizeof(err))) < 0) {
 		ftd_log(LOG_ERR, "cannot start the local API: %s", err);
 		return -1;
@@ -307,6 +322,84 @@ static int open_api(struct daemon *d)
 		return -1;
 	}
 	return 0;
+}
+
+/* --write TAP=FILE: open the files now, before privileges drop. */
+static int open_writes(struct daemon *d)
+{
+	for (int i = 0; i < d->cfg.write.n; i++) {
+		char *spec = d->cfg.write.v[i], *eq = strrchr(spec, '=');
+		if (!eq || eq == spec || !eq[1]) {
+			ftd_log(LOG_ERR, "bad --write '%s' (want TAP=FILE, e.g. eth0=eth0.pcapng)",
+				spec);
+			return -1;
+		}
+		int fd = open(eq + 1, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		if (fd < 0) {
+			ftd_log(LOG_ERR, "cannot open capture file '%s': %s", eq + 1,
+				strerror(errno));
+			return -1;
+		}
+		d->writes[i].tap = spec;
+		d->writes[i].fd = fd;
+		*eq = 0;
+		d->nwrites++;
+	}
+	return 0;
+}
+
+static struct ft_tap *find_tap(struct daemon *d, const char *name)
+{
+	for (int i = 0; i < d->nsrc; i++)
+		if (!strcmp(ft_tap_name(ft_source_tap(d->src[i])), name))
+			return ft_source_tap(d->src[i]);
+	return NULL;
+}
+
+/* Start the --write sessions: pcapng, everything, into the files. */
+static int start_writes(struct daemon *d)
+{
+	for (int i = 0; i < d->nwrites; i++) {
+		struct ft_session_opts o;
+		char err[FT_ERRBUF_SIZE];
+		struct ft_tap *t = find_tap(d, d->writes[i].tap);
+		int ret;
+
+		if (!t) {
+			ftd_log(LOG_ERR,
+				"--write: no source '%s' (give it with --interface, "
+				"--nflog or --psample)",
+				d->writes[i].tap);
+			return -1;
+		}
+		ft_session_opts_init(&o);
+		o.format = FT_FORMAT_PCAPNG;
+		o.out_fd = d->writes[i].fd;
+		o.bufsize = d->cfg.buffer_size ? d->cfg.buffer_size : 32u << 20;
+		if ((ret = ft_session_start(&d->writes[i].sess, t, &o, err, sizeof(err))) < 0) {
+			ftd_log(LOG_ERR, "cannot capture '%s' to a file: %s", d->writes[i].tap,
+				ft_strerror(ret));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void stop_writes(struct daemon *d)
+{
+	for (int i = 0; i < d->nwrites; i++) {
+		struct ft_session_stats st;
+		if (d->writes[i].sess) {
+			ft_session_stop(d->writes[i].sess, &st);
+			ftd_log(LOG_INFO, "%s: %llu packets written to its file, %llu dropped%s%s",
+				d->writes[i].tap, (unsigned long long)st.written,
+				(unsigned long long)st.dropped, st.error ? ": " : "",
+				st.error ? ft_strerror(st.error) : "");
+			ft_session_free(d->writes[i].sess);
+		}
+		close(d->writes[i].fd);
+	}
+	d->nwrites = 0;
 }
 
 static int serve_taps(struct daemon *d)
@@ -368,6 +461,7 @@ static void shutdown_all(struct daemon *d)
 	if (d->log && ft_flowlog_running(d->log))
 		ft_flowlog_stop(d->log);
 	ft_api_free(d->api);
+	stop_writes(d);
 	for (int i = 0; i < d->nsrc; i++) {
 		struct ft_source_stats st;
 		struct ft_tap_stats ts;
@@ -407,7 +501,7 @@ static int run(struct daemon *d)
 	 * the kernel sockets only need CAP_NET_RAW and CAP_NET_ADMIN. Capabilities
 	 * are per thread, so privileges drop before any source thread starts:
 	 * the source threads inherit the two capabilities they reopen sockets with. */
-	if (setup_flows(d) < 0 || open_api(d) < 0)
+	if (setup_flows(d) < 0 || open_writes(d) < 0 || open_api(d) < 0)
 		goto out;
 	if (d->cfg.user) {
 		char err[512];
@@ -416,7 +510,7 @@ static int run(struct daemon *d)
 			goto out;
 		}
 	}
-	if (open_sources(d) < 0 || serve_taps(d) < 0)
+	if (open_sources(d) < 0 || serve_taps(d) < 0 || start_writes(d) < 0)
 		goto out;
 	if (d->counting && (ret = ft_flowlog_start(d->log)) < 0) {
 		ftd_log(LOG_ERR, "cannot start the flow logger: %s", ft_strerror(ret));

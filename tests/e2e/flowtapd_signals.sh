@@ -96,7 +96,7 @@ interface $VB
 flow-log $TMP/flows3.jsonl
 interval 3600
 CONF
-start_flowtapd --config "$TMP/conf"
+start_flowtapd --config "$TMP/conf" --write "$VB=$TMP/write.pcapng"
 "$FT" capture --socket "$SOCK" --format pcapng -w "$TMP/term.pcapng" icmp 2>"$TMP/cap.err" &
 cap=$!
 wait_sessions 1
@@ -109,7 +109,7 @@ FTD_PID=
 wait "$cap"
 [ $rc = 0 ] || fail "flowtapd exited with $rc on SIGTERM"
 grep -q "stopping" "$TMP/flowtapd.log" || fail "no stop message"
-grep -q "$VB: [0-9]* packets received, 0 dropped by the kernel, 1 capture sessions served" \
+grep -q "$VB: [0-9]* packets received, 0 dropped by the kernel, 2 capture sessions served" \
 	"$TMP/flowtapd.log" || fail "no source statistics at exit"
 wait_flow "$TMP/flows3.jsonl" \
 	'any(e.get("txPkts") == 4 and e.get("rxPkts") == 4 for e in m.get("exitTraffic", []))'
@@ -120,5 +120,14 @@ n=$(tshark -r "$TMP/term.pcapng" 2>/dev/null | wc -l)
 grep -q "^8 packets captured, 0 dropped" "$TMP/cap.err" ||
 	fail "the capture client did not see a clean end: $(cat "$TMP/cap.err")"
 ok "SIGTERM: capture session ended with a well-formed pcapng of 8 packets ($(tail -1 "$TMP/cap.err"))"
+# --write: flowtapd's own capture file, finished with its statistics block.
+n=$(tshark -r "$TMP/write.pcapng" -Y icmp 2>/dev/null | wc -l)
+[ "$n" = 8 ] || fail "--write file holds $n ICMP packets, expected 8"
+capinfos "$TMP/write.pcapng" >"$TMP/capinfos" 2>&1 || fail "--write file not well-formed"
+grep -q "Number of stat entries = 1" "$TMP/capinfos" ||
+	fail "--write file has no interface statistics block: $(cat "$TMP/capinfos")"
+grep -q "$VB: [0-9]* packets written to its file, 0 dropped" "$TMP/flowtapd.log" ||
+	fail "no statistics of the --write session at exit"
+ok "--write: flowtapd's own pcapng file complete at SIGTERM"
 [ ! -e "$SOCK" ] || fail "socket left behind"
 exit 0

@@ -113,6 +113,13 @@ FT_EXPORT void ft_tap_set_watch(struct ft_tap *t, ft_tap_watch_fn fn, void *ctx)
  */
 FT_EXPORT int ft_tap_shared_filter(const struct ft_tap *t, char *buf, size_t len);
 
+/**
+ * ft_tap_add_upstream_drops - count @n packets lost before they reached the
+ * tap, e.g. by a capture source's kernel ring. Sessions attached meanwhile
+ * include them in the interface drop count of their pcapng ISB. Any thread.
+ */
+FT_EXPORT void ft_tap_add_upstream_drops(struct ft_tap *t, uint64_t n);
+
 /** ft_tap_name - the name given to ft_tap_new(). */
 FT_EXPORT const char *ft_tap_name(const struct ft_tap *t);
 

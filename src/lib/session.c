@@ -170,7 +170,9 @@ static void finish(struct ft_session *s)
 	f->discarded = s->discarded;
 	if (!f->error) {
 		isb.received = f->offered;
-		isb.dropped = f->dropped;
+		/* Packets lost before the tap (a kernel ring) while attached, too. */
+		isb.dropped = f->dropped + (atomic_load(&s->tap->upstream_drops) -
+					    s->upstream_at_attach);
 		isb.filter_accepted = f->matched;
 		int err = ft_writer_finish(s->writer, &isb);
 		if (err < 0) {

@@ -248,6 +248,7 @@ int ft__tap_attach(struct ft_tap *t, struct ft_session *s)
 	int ret;
 
 	pthread_mutex_lock(&t->mu);
+	s->upstream_at_attach = atomic_load(&t->upstream_drops);
 	ret = publish(t, s, NULL);
 	if (!ret) {
 		t->sessions_total++;
@@ -257,6 +258,11 @@ int ft__tap_attach(struct ft_tap *t, struct ft_session *s)
 	if (!ret)
 		notify(t);
 	return ret;
+}
+
+FT_EXPORT void ft_tap_add_upstream_drops(struct ft_tap *t, uint64_t n)
+{
+	atomic_fetch_add_explicit(&t->upstream_drops, n, memory_order_relaxed);
 }
 
 void ft__tap_detach(struct ft_tap *t, struct ft_session *s)

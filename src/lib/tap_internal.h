@@ -46,6 +46,7 @@ struct ft_tap {
 	void *watch_ctx;
 	struct ft_tap_stats ended; /* sums of sessions that detached */
 	uint64_t sessions_total;
+	_Atomic uint64_t upstream_drops; /* ft_tap_add_upstream_drops() */
 	char name[FT_TAP_MAX_NAME];
 	char path_names[256][FT_PATH_NAME_MAX];
 };
@@ -80,6 +81,7 @@ struct ft_session {
 	_Atomic int error;
 	_Atomic bool done;
 	uint64_t discarded; /* matched after the packet count was reached */
+	uint64_t upstream_at_attach; /* tap's upstream_drops when attached */
 	struct ft_session_stats final;
 };
 

@@ -214,7 +214,6 @@ static void ps_dispatch(struct ft_source *s, int i)
 		ssize_t n = recv(s->fds[0], s->buf, s->buflen, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == ENOBUFS) {
-				bump(&s->kdrops, 1);
 				s->kdrops_closed++;
 				continue;
 			}

@@ -132,6 +132,19 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Kernel drops and psample sequence gaps: into status and the tap's ISB count. */
+static void publish_drops(struct ft_source *s)
+{
+	uint64_t kd = s->kdrops_closed + s->kdrops_now;
+	uint64_t all = kd + atomic_load_explicit(&s->seq_gaps, memory_order_relaxed);
+
+	atomic_store_explicit(&s->kdrops, kd, memory_order_relaxed);
+	if (all > s->drops_published) {
+		ft_tap_add_upstream_drops(s->tap, all - s->drops_published);
+		s->drops_published = all;
+	}
+}
+
 static void *source_thread(void *arg)
 {
 	struct ft_source *s = arg;
@@ -169,8 +182,7 @@ static void *source_thread(void *arg)
 			s->ops->refresh(s);
 			last_refresh = t;
 		}
-		atomic_store_explicit(&s->kdrops, s->kdrops_closed + s->kdrops_now,
-				      memory_order_relaxed);
+		publish_drops(s);
 	}
 	if (s->is_open) {
 		s->ops->close(s);

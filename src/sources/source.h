@@ -70,10 +70,11 @@ struct ft_source {
 	/* Counters: written by the source thread only, read by anyone. */
 	_Atomic uint64_t received, bytes, kdrops, seq_gaps, skipped, opens;
 	atomic_bool open_flag;
-	uint64_t kdrops_closed; /* drops of sockets closed already */
-	uint64_t kdrops_now;	/* of the open sockets */
-	char kfilter_pub[256];	/* copy of kfilter for readers, under mu */
-	char error[256];	/* last open failure, under mu */
+	uint64_t kdrops_closed;	  /* drops of sockets closed already */
+	uint64_t kdrops_now;	  /* of the open sockets */
+	uint64_t drops_published; /* handed to ft_tap_add_upstream_drops() */
+	char kfilter_pub[256];	  /* copy of kfilter for readers, under mu */
+	char error[256];	  /* last open failure, under mu */
 };
 
 extern const struct ft_source_ops ft__afpacket_ops;

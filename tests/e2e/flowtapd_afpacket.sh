@@ -86,4 +86,24 @@ kf=$(source_field "$VB" kernel_filter)
 kill -INT "$c1" "$c2"
 wait "$c1" "$c2"
 ok "different session filters: no shared kernel filter"
+
+# 4. Kernel drops (a 64 KiB ring at top speed) reach status and the pcapng ISB.
+kill "$FTD_PID"
+wait "$FTD_PID"
+rm -f "$SOCK"
+start_flowtapd --interface "$VB" --buffer-size 64K --write "$VB=$TMP/small.pcapng"
+replay
+sleep 1
+kd=$(source_field "$VB" kernel_drops)
+kill "$FTD_PID"
+wait "$FTD_PID"
+FTD_PID=
+sess_drops=$(sed -n "s/.*$VB: [0-9]* packets written to its file, \([0-9]*\) dropped.*/\1/p" "$TMP/flowtapd.log")
+read -r ifrecv ifdrop < <(pcapng_isb "$TMP/small.pcapng") || fail "no ISB in the --write file"
+[ "$kd" -gt 0 ] || skip "no kernel drops with a 64 KiB ring here; ISB check not possible"
+[ "$ifdrop" = $((kd + sess_drops)) ] ||
+	fail "ISB ifdrop $ifdrop, expected kernel $kd + session $sess_drops"
+grep -q "$VB: [0-9]* packets received, $kd dropped by the kernel" "$TMP/flowtapd.log" ||
+	fail "exit statistics do not show the $kd kernel drops"
+ok "kernel drops: $kd in status, in the exit log and in the ISB ($ifdrop with $sess_drops buffer drops)"
 exit 0

@@ -133,3 +133,33 @@ for path in sys.argv[1:]:
     sys.stdout.write(''.join(l + '\n' for l in out))
 PY
 }
+
+# pcapng_isb FILE: "ifrecv ifdrop" of the first Interface Statistics Block.
+pcapng_isb() {
+	python3 - "$1" <<'PY'
+import struct, sys
+data = open(sys.argv[1], 'rb').read()
+off, e = 0, '<'
+while off + 12 <= len(data):
+    btype, blen = struct.unpack(e + 'II', data[off:off + 8])
+    if btype == 0x0A0D0D0A:
+        e = '<' if data[off + 8:off + 12] == b'\x4d\x3c\x2b\x1a' else '>'
+        btype, blen = struct.unpack(e + 'II', data[off:off + 8])
+    if blen < 12:
+        sys.exit('corrupt block')
+    if btype == 5:
+        o, end = off + 20, off + blen - 4
+        opts = {}
+        while o + 4 <= end:
+            code, olen = struct.unpack(e + 'HH', data[o:o + 4])
+            if code == 0:
+                break
+            opts[code] = data[o + 4:o + 4 + olen]
+            o += 4 + ((olen + 3) & ~3)
+        get = lambda c: struct.unpack(e + 'Q', opts[c])[0] if c in opts else -1
+        print(get(4), get(5))
+        sys.exit(0)
+    off += blen
+sys.exit('no ISB')
+PY
+}

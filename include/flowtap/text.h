@@ -1,6 +1,6 @@
 /*
  * flowtap/text.h - one greppable text line per packet, in the spirit of
- * `tcpdump -n` (see flowtap(1) for the exact, stable format).
+ * `tcpdump -n` (see flowtap-text(7) for the exact, stable format).
  *
  *   12:34:56.789012 OUT from-local IP 100.64.0.1.54321 > 100.64.0.2.443: Flags [S], seq 1, win 65535, length 0
  *
@@ -52,14 +52,20 @@ struct ft_strbuf {
 /**
  * ft_text_format - append the text for @pkt to @out.
  * @pkt: the packet; its dlt selects the link-layer decoder (Ethernet, raw IP,
- *       Linux SLL/SLL2, NULL/loopback, NFLOG; others print as unsupported).
- * @o: options, may be NULL for defaults.
- * @out: destination; one line ending in '\n', followed by the -A/-x dump lines.
+ *       Linux SLL/SLL2, NULL/loopback, NFLOG, and user0 records (147) whose
+ *       prefix is decoded here if the reader left it in place; others print
+ *       as unsupported). Its dir, path and nat_src/nat_dst fill the IN/OUT,
+ *       path and "[pre-nat ...]" fields when set.
+ * @o: options, may be NULL for defaults (local time, no flags).
+ * @out: destination; one line ending in '\n', followed by the -x then -A
+ *       dump lines. The text is NUL-terminated (the NUL is not counted in
+ *       out->len), so out->cap - out->len must leave room for it.
  *
  * Every packet byte is read bounds-checked: truncated or garbage input prints
  * a marker such as "[|tcp]" and never reads outside @pkt->data.
- * Not thread-safe only with respect to @out. Returns the number of bytes
- * appended.
+ * Hot path: no allocation, no system call (the time of day is converted once
+ * per second per thread). Thread-safe; only @out must not be shared.
+ * Returns the number of bytes appended (0 if @out was already full).
  */
 FT_EXPORT size_t ft_text_format(const struct ft_pkt *pkt, const struct ft_text_opts *o,
 				struct ft_strbuf *out);

@@ -71,6 +71,7 @@ struct ft_api {
 	struct event *wake;
 	int wakefd; /* eventfd: publishers and session ends wake the loop */
 	_Atomic bool wake_pending;
+	_Atomic bool stopping; /* ft_api_free(): the loop thread must end */
 	char *path;
 	uid_t uid;
 	gid_t gid; /* (gid_t)-1: no capture group */

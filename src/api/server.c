@@ -223,6 +223,10 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return;
 	atomic_store(&api->wake_pending, false);
+	if (atomic_load(&api->stopping)) {
+		event_base_loopbreak(api->base);
+		return;
+	}
 	service_clients(api);
 }
 
@@ -346,7 +350,8 @@ static void *loop_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	event_base_loop(api->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	while (!atomic_load(&api->stopping))
+		event_base_loop(api->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }
 
@@ -559,7 +564,13 @@ FT_EXPORT void ft_api_free(struct ft_api *api)
 	if (!api)
 		return;
 	if (api->has_thread) {
-		event_base_loopbreak(api->base);
+		uint64_t one = 1;
+
+		/* A loopbreak before the thread entered the loop would be lost;
+		 * the flag and the eventfd make the loop notice in any case. */
+		atomic_store(&api->stopping, true);
+		if (write(api->wakefd, &one, sizeof(one)) < 0)
+			event_base_loopbreak(api->base);
 		pthread_join(api->thr, NULL);
 	}
 	ft_api_set_flowlog(api, NULL);

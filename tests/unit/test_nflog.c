@@ -22,6 +22,8 @@ struct rec {
 
 static void put(struct rec *r, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	assert_true(r->len + n <= sizeof(r->b));
 	memcpy(r->b + r->len, p, n);
 	r->len += n;

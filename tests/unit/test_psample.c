@@ -25,6 +25,8 @@ struct msg {
 
 static void put(struct msg *m, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	assert_true(m->len + n <= sizeof(m->b));
 	memcpy(m->b + m->len, p, n);
 	m->len += n;

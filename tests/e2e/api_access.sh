@@ -81,7 +81,7 @@ for _ in 1 2; do
 	curl -s --unix-socket "$SOCK" -X POST "$URL/debug-capture" -o /dev/null &
 	EXTRA_PIDS+=($!)
 done
-curl -s --unix-socket "$SOCK" "$URL/flows" -o "$TMP/flows.ndjson" &
+curl -sN --unix-socket "$SOCK" "$URL/flows" -o "$TMP/flows.ndjson" &
 EXTRA_PIDS+=($!)
 wait_status "$SOCK" '.sessions | length' 3 5 || fail "3 streams not attached"
 c=$(code -X POST "$URL/debug-capture")
@@ -89,7 +89,10 @@ c=$(code -X POST "$URL/debug-capture")
 "$FLOWTAP" capture --socket "$SOCK" -c 1 >/dev/null 2>"$TMP/err" && fail "CLI over the limit succeeded"
 grep -q '503' "$TMP/err" || fail "CLI 503: $(cat "$TMP/err")"
 ok "503 over the session limit (CLI: $(cat "$TMP/err"))"
-sleep 0.5 # at least one flow-log interval
+for _ in $(seq 40); do # flow-log messages every 200 ms
+	[ "$(grep -c '^{.*}$' "$TMP/flows.ndjson")" -ge 2 ] && break
+	sleep 0.05
+done
 kill "${EXTRA_PIDS[@]}"
 wait "${EXTRA_PIDS[@]}" 2>/dev/null
 # curl was killed: drop a message it had only partly written.

@@ -47,7 +47,7 @@ uint32_t dnat_out(struct dnat *d, struct ip4 *v)
 						v->dport,  v->proto,   true};
 		}
 		ip4_set_dst(v, r->real_be);
-		d->translated++;
+		STAT_INC(d->translated);
 		return r->service_be;
 	}
 	return 0;
@@ -84,6 +84,6 @@ uint32_t dnat_in(struct dnat *d, struct ip4 *v)
 			return 0;
 	}
 	ip4_set_src(v, c->service_be);
-	d->untranslated++;
+	STAT_INC(d->untranslated);
 	return real;
 }

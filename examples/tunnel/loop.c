@@ -34,10 +34,10 @@
 static void tun_write(struct tunnel *t, const uint8_t *pkt, uint32_t len)
 {
 	if (write(t->tun_fd, pkt, len) != (ssize_t)len) {
-		t->st.drop_tx++;
+		STAT_INC(t->st.drop_tx);
 		return;
 	}
-	t->st.tun_tx++;
+	STAT_INC(t->st.tun_tx);
 	ft_flows_add_ip(t->tun_flows, pkt, len, FT_DIR_IN);
 }
 
@@ -47,7 +47,7 @@ static void peer_send(struct tunnel *t, uint8_t *pkt, uint32_t len)
 		udp_tx_flush(t->udp_fd, &t->tx);
 		udp_tx_add(&t->tx, pkt, len, &t->peer, t->peer_len);
 	}
-	t->st.udp_tx++;
+	STAT_INC(t->st.udp_tx);
 	observe_physical(t, FT_DIR_OUT, len);
 }
 
@@ -58,13 +58,13 @@ static void service_local(struct tunnel *t, struct ip4 *v)
 
 	ft_tap_hook(t->tap, FT_PATH_FROM_LOCAL, v->p, v->len, NULL);
 	if (!icmp_is_echo_request(v)) {
-		t->st.drop_service++;
+		STAT_INC(t->st.drop_service);
 		return;
 	}
 	n = icmp_echo_reply(v, t->synth, sizeof(t->synth));
 	if (!n)
 		return;
-	t->st.echo_local++;
+	STAT_INC(t->st.echo_local);
 	ft_tap_hook(t->tap, FT_PATH_SYNTHESIZED_TO_LOCAL, t->synth, n, NULL);
 	tun_write(t, t->synth, n);
 }
@@ -79,7 +79,7 @@ static void from_local(struct tunnel *t, uint8_t *pkt, uint32_t n)
 	uint32_t len;
 
 	if (!ip_valid(pkt, n, &len)) {
-		t->st.drop_invalid++;
+		STAT_INC(t->st.drop_invalid);
 		return;
 	}
 	ft_flows_add_ip(t->tun_flows, pkt, len, FT_DIR_OUT);
@@ -97,7 +97,7 @@ static void from_local(struct tunnel *t, uint8_t *pkt, uint32_t n)
 	}
 	ft_tap_hook(t->tap, FT_PATH_FROM_LOCAL, pkt, len, mp);
 	if (!t->peer_len) {
-		t->st.drop_nopeer++;
+		STAT_INC(t->st.drop_nopeer);
 		return;
 	}
 	peer_send(t, pkt, len);
@@ -112,7 +112,7 @@ static void on_tun(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = read(fd, buf, TUN_PKT_MAX);
 		if (n <= 0)
 			break;
-		t->st.tun_rx++;
+		STAT_INC(t->st.tun_rx);
 		from_local(t, buf, (uint32_t)n);
 	}
 	udp_tx_flush(t->udp_fd, &t->tx);
@@ -134,11 +134,17 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_st
 static bool accept_sender(struct tunnel *t, const struct sockaddr_storage *from, socklen_t len)
 {
 	if (t->cfg->peer_len && !same_host(from, &t->cfg->peer)) {
-		t->st.drop_foreign++;
+		STAT_INC(t->st.drop_foreign);
 		return false;
 	}
+	/* Only this thread writes the peer, so it reads it without the lock;
+	 * the lock is for the status readers, taken only when it changes. */
+	if (len == t->peer_len && !memcmp(from, &t->peer, len))
+		return true;
+	pthread_mutex_lock(&t->peer_mu);
 	memcpy(&t->peer, from, len);
 	t->peer_len = len;
+	pthread_mutex_unlock(&t->peer_mu);
 	return true;
 }
 
@@ -155,8 +161,10 @@ static void learn_overlay(struct tunnel *t, const struct ip4 *v)
 	mask = a->plen ? htonl(~0u << (32 - a->plen)) : 0;
 	if ((v->src_be & mask) != (ours & mask) || v->src_be == t->cfg->service_be)
 		return;
+	pthread_mutex_lock(&t->peer_mu);
 	t->peer_overlay.len = 4;
 	memcpy(t->peer_overlay.b, &v->src_be, 4);
+	pthread_mutex_unlock(&t->peer_mu);
 }
 
 /* An echo request from the peer to our service address: answer it to the peer. */
@@ -166,13 +174,13 @@ static void service_peer(struct tunnel *t, struct ip4 *v)
 
 	ft_tap_hook(t->tap, FT_PATH_FROM_PEER, v->p, v->len, NULL);
 	if (!icmp_is_echo_request(v)) {
-		t->st.drop_service++;
+		STAT_INC(t->st.drop_service);
 		return;
 	}
 	n = icmp_echo_reply(v, t->synth, sizeof(t->synth));
 	if (!n)
 		return;
-	t->st.echo_peer++;
+	STAT_INC(t->st.echo_peer);
 	ft_tap_hook(t->tap, FT_PATH_SYNTHESIZED_TO_PEER, t->synth, n, NULL);
 	peer_send(t, t->synth, n);
 	udp_tx_flush(t->udp_fd, &t->tx); /* t->synth is reused */
@@ -195,7 +203,7 @@ static void from_peer(struct tunnel *t, uint8_t *pkt, uint32_t n, uint32_t len)
 		}
 		if (icmp_is_keepalive_reply(&v, t->addr4_be)) {
 			ft_tap_hook(t->tap, FT_PATH_FROM_PEER, pkt, len, NULL);
-			t->st.keepalive_rx++;
+			STAT_INC(t->st.keepalive_rx);
 			return;
 		}
 		real = dnat_in(&t->nat, &v);
@@ -216,11 +224,11 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 	for (int i = 0; i < count; i++) {
 		uint8_t *pkt = t->rx.iov[i].iov_base;
 		uint32_t n = t->rx.msgs[i].msg_len, len;
-		t->st.udp_rx++;
+		STAT_INC(t->st.udp_rx);
 		/* Validate before the sender may become the peer: garbage must
 		 * not redirect the tunnel. */
 		if (!n || !ip_valid(pkt, n, &len)) {
-			t->st.drop_invalid++;
+			STAT_INC(t->st.drop_invalid);
 			continue;
 		}
 		if (!accept_sender(t, &t->rx.from[i], t->rx.msgs[i].msg_hdr.msg_namelen))
@@ -241,7 +249,7 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 			   sizeof(t->synth));
 	if (!n)
 		return;
-	t->st.keepalive_tx++;
+	STAT_INC(t->st.keepalive_tx);
 	ft_tap_hook(t->tap, FT_PATH_SYNTHESIZED_TO_PEER, t->synth, n, NULL);
 	peer_send(t, t->synth, n);
 	udp_tx_flush(t->udp_fd, &t->tx);
@@ -388,9 +396,11 @@ static void summary(const struct tunnel *t)
 			 " peer, keepalive sent %" PRIu64 " answered %" PRIu64 ", dropped %" PRIu64
 			 " invalid %" PRIu64 " no-peer %" PRIu64 " foreign %" PRIu64
 			 " service %" PRIu64 " tx-full\n",
-		t->ifname, s->tun_rx, s->tun_tx, s->udp_rx, s->udp_tx, s->echo_local, s->echo_peer,
-		s->keepalive_tx, s->keepalive_rx, s->drop_invalid, s->drop_nopeer, s->drop_foreign,
-		s->drop_service, s->drop_tx);
+		t->ifname, STAT_GET(s->tun_rx), STAT_GET(s->tun_tx), STAT_GET(s->udp_rx),
+		STAT_GET(s->udp_tx), STAT_GET(s->echo_local), STAT_GET(s->echo_peer),
+		STAT_GET(s->keepalive_tx), STAT_GET(s->keepalive_rx), STAT_GET(s->drop_invalid),
+		STAT_GET(s->drop_nopeer), STAT_GET(s->drop_foreign), STAT_GET(s->drop_service),
+		STAT_GET(s->drop_tx));
 }
 
 static void announce(const struct tunnel *t)
@@ -422,6 +432,7 @@ int tunnel_run(const struct tun_cfg *c)
 	}
 	t->cfg = c;
 	t->tun_fd = t->udp_fd = -1;
+	pthread_mutex_init(&t->peer_mu, NULL);
 	for (int i = 0; i < c->naddrs; i++)
 		if (c->addrs[i].addr.len == 4 && !t->addr4_be)
 			memcpy(&t->addr4_be, c->addrs[i].addr.b, 4);
@@ -436,6 +447,7 @@ int tunnel_run(const struct tun_cfg *c)
 	teardown(t);
 	if (ret == 0 && !c->quiet)
 		summary(t);
+	pthread_mutex_destroy(&t->peer_mu);
 	free(t);
 	return ret;
 }

@@ -104,33 +104,39 @@ static json_t *stats_json(const struct tun_stats *s)
 {
 	return json_pack(
 	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I}}", "tun_rx",
-	    (json_int_t)s->tun_rx, "tun_tx", (json_int_t)s->tun_tx, "udp_rx", (json_int_t)s->udp_rx,
-	    "udp_tx", (json_int_t)s->udp_tx, "echo_local", (json_int_t)s->echo_local, "echo_peer",
-	    (json_int_t)s->echo_peer, "keepalive_tx", (json_int_t)s->keepalive_tx, "keepalive_rx",
-	    (json_int_t)s->keepalive_rx, "dropped", "invalid", (json_int_t)s->drop_invalid,
-	    "no_peer", (json_int_t)s->drop_nopeer, "foreign", (json_int_t)s->drop_foreign,
-	    "service", (json_int_t)s->drop_service, "tx_full", (json_int_t)s->drop_tx);
+	    (json_int_t)STAT_GET(s->tun_rx), "tun_tx", (json_int_t)STAT_GET(s->tun_tx), "udp_rx",
+	    (json_int_t)STAT_GET(s->udp_rx), "udp_tx", (json_int_t)STAT_GET(s->udp_tx),
+	    "echo_local", (json_int_t)STAT_GET(s->echo_local), "echo_peer",
+	    (json_int_t)STAT_GET(s->echo_peer), "keepalive_tx",
+	    (json_int_t)STAT_GET(s->keepalive_tx), "keepalive_rx",
+	    (json_int_t)STAT_GET(s->keepalive_rx), "dropped", "invalid",
+	    (json_int_t)STAT_GET(s->drop_invalid), "no_peer", (json_int_t)STAT_GET(s->drop_nopeer),
+	    "foreign", (json_int_t)STAT_GET(s->drop_foreign), "service",
+	    (json_int_t)STAT_GET(s->drop_service), "tx_full", (json_int_t)STAT_GET(s->drop_tx));
 }
 
-/* The "tunnel" object of GET /localapi/v0/status. The API runs on the
- * tunnel's own loop, so the datapath's counters are read on their thread. */
+/* The "tunnel" object of GET /localapi/v0/status, built on the API's
+ * thread: counters are relaxed atomics, the peer is read under its lock. */
 static char *status_json(void *ctx)
 {
-	const struct tunnel *t = ctx;
+	struct tunnel *t = ctx;
 	char peer[80] = "", ov[64], svc[INET_ADDRSTRLEN];
 	struct ft_flows_stats fs;
 	json_t *o;
 	char *text;
 
+	pthread_mutex_lock(&t->peer_mu);
 	if (t->peer_len)
 		tun_format_sockaddr((const struct sockaddr *)&t->peer, peer, sizeof(peer));
+	ft_addr_format(&t->peer_overlay, ov, sizeof(ov));
+	pthread_mutex_unlock(&t->peer_mu);
 	inet_ntop(AF_INET, &t->cfg->service_be, svc, sizeof(svc));
 	ft_flows_stats(t->tun_flows, &fs);
 	o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:o}", "interface", t->ifname, "peer", peer,
-		      "peer_addr", ft_addr_format(&t->peer_overlay, ov, sizeof(ov)), "service_addr",
-		      svc, "dnat_translated", (json_int_t)t->nat.translated, "dnat_replies",
-		      (json_int_t)t->nat.untranslated, "connections", (json_int_t)fs.conns,
-		      "counters", stats_json(&t->st));
+		      "peer_addr", ov, "service_addr", svc, "dnat_translated",
+		      (json_int_t)STAT_GET(t->nat.translated), "dnat_replies",
+		      (json_int_t)STAT_GET(t->nat.untranslated), "connections",
+		      (json_int_t)fs.conns, "counters", stats_json(&t->st));
 	text = o ? json_dumps(o, JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	return text;
@@ -146,7 +152,10 @@ static int start_api(struct tunnel *t, char *err, size_t errlen)
 	ft_api_opts_init(&o);
 	o.socket_path = c->socket_path;
 	o.group = c->api_group;
-	ret = ft_api_new(&t->api, t->base, &o, why, sizeof(why));
+	/* The API gets its own thread: sharing the datapath's loop would starve
+	 * capture streams under load (the loop is busy with packets), so their
+	 * sessions would fill and drop. */
+	ret = ft_api_new(&t->api, NULL, &o, why, sizeof(why));
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot start the local API on %s: %s", c->socket_path,
 			 why[0] ? why : ft_strerror(ret));

@@ -18,6 +18,8 @@
 #define FT_TUNNEL_H
 
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -31,6 +33,17 @@
 #define TUN_BATCH	32    /* packets per recvmmsg/sendmmsg */
 #define TUN_PKT_MAX	65535 /* largest IP packet */
 #define TUN_DEFAULT_MTU 1420  /* 1500 minus outer IPv6 (40) + UDP (8), rounded down */
+
+/*
+ * A counter written by the loop thread only and read by the local API's
+ * thread: a relaxed load and store (plain moves on common CPUs), not a
+ * locked read-modify-write, since there is a single writer.
+ */
+typedef _Atomic uint64_t stat_t;
+#define STAT_INC(c)                                                                                \
+	atomic_store_explicit(&(c), atomic_load_explicit(&(c), memory_order_relaxed) + 1,          \
+			      memory_order_relaxed)
+#define STAT_GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
 
 /* An address with a prefix length: 100.64.0.1/10, fd7a::1/64. */
 struct ipnet {
@@ -134,7 +147,7 @@ struct dnat {
 	const struct dnat_rule *rules;
 	int nrules;
 	struct dnat_conn conns[DNAT_CONNS];
-	uint64_t translated, untranslated;
+	stat_t translated, untranslated;
 };
 void dnat_init(struct dnat *d, const struct dnat_rule *rules, int n);
 /* Outbound: returns the service address rewritten (network order) or 0. */
@@ -164,15 +177,15 @@ int udp_tx_flush(int fd, struct udp_tx *tx);
 
 /* Counters of the datapath itself (status and the exit summary). */
 struct tun_stats {
-	uint64_t tun_rx, tun_tx;	/* packets read from / written to the TUN device */
-	uint64_t udp_rx, udp_tx;	/* datagrams received from / sent to the peer */
-	uint64_t echo_local, echo_peer; /* echo requests answered for the service address */
-	uint64_t keepalive_tx, keepalive_rx;
-	uint64_t drop_invalid; /* not an IP packet */
-	uint64_t drop_nopeer;  /* no peer known yet */
-	uint64_t drop_foreign; /* datagram from an address that is not the peer */
-	uint64_t drop_service; /* to the service address but not an echo request */
-	uint64_t drop_tx;      /* socket or TUN device full (EAGAIN) or failing */
+	stat_t tun_rx, tun_tx;	      /* packets read from / written to the TUN device */
+	stat_t udp_rx, udp_tx;	      /* datagrams received from / sent to the peer */
+	stat_t echo_local, echo_peer; /* echo requests answered for the service address */
+	stat_t keepalive_tx, keepalive_rx;
+	stat_t drop_invalid; /* not an IP packet */
+	stat_t drop_nopeer;  /* no peer known yet */
+	stat_t drop_foreign; /* datagram from an address that is not the peer */
+	stat_t drop_service; /* to the service address but not an echo request */
+	stat_t drop_tx;	     /* socket or TUN device full (EAGAIN) or failing */
 };
 
 struct ft_tap;
@@ -190,6 +203,7 @@ struct tunnel {
 	struct sockaddr_storage peer;
 	socklen_t peer_len;	     /* 0: not known yet */
 	struct ft_addr peer_overlay; /* the peer's tunnel address (physical flow key) */
+	pthread_mutex_t peer_mu;     /* held to change the peer, and by status readers */
 	uint32_t addr4_be;	     /* our IPv4 tunnel address, 0 if none */
 	struct ft_tap *tap;
 	struct ft_flows *tun_flows, *phys_flows;

@@ -7,13 +7,14 @@
 # nobody reads). Rounds alternate so both see the same machine load; the best
 # of each is compared. The stalled run must complete, reach at least 90% of
 # the throughput without a client, and the client's drops must be counted in
-# the local API's status. Busy machines get up to 6 rounds.
+# the local API's status. The machine is shared and noisy: short runs and
+# up to 10 rounds give the best-of comparison quiet moments to find.
 set -euo pipefail
 . "$(dirname "$0")/tunnel_lib.bash"
 tl_require curl python3
 tl_setup stall
 
-BYTES=$((128 << 20))
+BYTES=$((64 << 20))
 tl_tunnel a --keepalive 0
 tl_tunnel b --keepalive 0
 
@@ -52,7 +53,7 @@ stall_stop() {
 
 best_base=0 best_stall=0 dropped=0
 xfer $((8 << 20)) >/dev/null # warm up the path
-for round in 1 2 3 4 5 6; do
+for round in $(seq 10); do
 	base=$(xfer "$BYTES")
 	stall_start
 	xfer $((16 << 20)) >/dev/null # fill the client's buffers: it is stalled from now on

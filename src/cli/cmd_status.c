@@ -61,6 +61,30 @@ static void print_taps(json_t *taps)
 	}
 }
 
+/* Kernel capture sources, when the process is flowtapd. */
+static void print_sources(json_t *src)
+{
+	json_t *s;
+	size_t i;
+
+	if (!json_is_array(src))
+		return;
+	printf("sources:\n");
+	json_array_foreach(src, i, s)
+	{
+		printf("  %-16s %s, %s, received %lld, kernel drops %lld", str(s, "tap"),
+		       str(s, "kind"), json_is_true(json_object_get(s, "open")) ? "open" : "closed",
+		       num(s, "received"), num(s, "kernel_drops"));
+		if (num(s, "seq_gaps"))
+			printf(", sequence gaps %lld", num(s, "seq_gaps"));
+		if (*str(s, "kernel_filter"))
+			printf(", kernel filter '%s'", str(s, "kernel_filter"));
+		if (*str(s, "error"))
+			printf(", error: %s", str(s, "error"));
+		printf("\n");
+	}
+}
+
 static void print_sessions(json_t *sess)
 {
 	json_t *s;
@@ -147,6 +171,7 @@ int cmd_status_main(int argc, char **argv)
 	print_uptime(json_real_value(json_object_get(root, "uptime")));
 	printf(", socket %s\n", str(root, "socket"));
 	print_taps(json_object_get(root, "taps"));
+	print_sources(json_object_get(root, "sources"));
 	print_sessions(json_object_get(root, "sessions"));
 	ret = 0;
 out:

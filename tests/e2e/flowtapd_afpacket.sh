@@ -64,6 +64,8 @@ cap=$!
 wait_sessions 1
 kf=$(source_field "$VB" kernel_filter)
 [ "$kf" = udp ] || fail "kernel filter is '$kf', expected 'udp'"
+"$FT" status --socket "$SOCK" | grep -q "^  $VB *afpacket, open, .*kernel filter 'udp'" ||
+	fail "flowtap status does not show the source: $("$FT" status --socket "$SOCK")"
 replay
 sleep 1.5
 after=$(source_field "$VB" received)

@@ -76,8 +76,29 @@ static inline void ft__puts(struct ft_strbuf *o, const char *s)
 	ft__put(o, s, strlen(s));
 }
 
+static inline unsigned ft__ndigits(uint32_t v)
+{
+	unsigned n = 1;
+	while (v >= 100) {
+		v /= 100;
+		n += 2;
+	}
+	return n + (v >= 10);
+}
+
 static inline void ft__put_u32(struct ft_strbuf *o, uint32_t v)
 {
+	/* Digits are written in place, right to left: no copy, no libc call. */
+	if (o->cap - o->len > 10) {
+		unsigned n = ft__ndigits(v);
+		char *q = o->p + o->len + n;
+		do {
+			*--q = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		o->len += n;
+		return;
+	}
 	char tmp[10], *e = tmp + sizeof(tmp), *q = e;
 	do {
 		*--q = (char)('0' + v % 10);

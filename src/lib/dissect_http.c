@@ -21,9 +21,11 @@ bool ft__put_line_if(struct ft_dis *d, struct ft_rd r, const char *tag, const ch
 	const uint8_t *s = ft_rd_ptr(&r, left);
 	size_t i;
 
-	if (!s)
+	if (!s || !left)
 		return false;
 	for (i = 0; i < nprefixes; i++) {
+		if (s[0] != (uint8_t)prefixes[i][0])
+			continue; /* most payloads fail here, without a call */
 		size_t pl = strlen(prefixes[i]);
 		if (left >= pl && memcmp(s, prefixes[i], pl) == 0)
 			break;

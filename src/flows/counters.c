@@ -80,12 +80,15 @@ struct ft_flows {
 	pthread_mutex_t extract_mu;
 };
 
-/* The tables this thread updates, by object generation. */
-static _Thread_local struct {
+/* The tables this thread updates, by object generation. initial-exec: a
+ * direct %fs-relative access instead of a __tls_get_addr() call per packet
+ * in position-independent code (libflowtap is not meant to be dlopen()ed). */
+#define TLS_IE __attribute__((tls_model("initial-exec")))
+static _Thread_local TLS_IE struct {
 	uint64_t gen;
 	struct ptab *pt;
 } tls_tabs[TLS_SLOTS];
-static _Thread_local unsigned tls_next;
+static _Thread_local TLS_IE unsigned tls_next;
 static atomic_uint_fast64_t next_gen = 1;
 
 static inline void cpu_relax(void)

@@ -5,8 +5,11 @@ DNS (UDP and TCP), ICMP, ICMPv6 (echo, ND, errors), IPv6 extension headers
 (hop-by-hop, destination options, routing, fragment, AH, ESP), IPv4 options
 and fragments, ARP and VLAN tags.
 
-Usage: gen_text_pcap.py OUT.pcap
+Usage: gen_text_pcap.py OUT.pcap [--link eth|raw|sll|sll2|null|nflog]
 
+The same packets can be wrapped in other link layers (IP packets only, for
+all but eth): raw IP (LINKTYPE_RAW), Linux cooked SLL and SLL2 (alternately
+incoming and outgoing), BSD loopback (NULL) and NFLOG with a prefix.
 Deterministic; checksums are computed so tshark shows no complaints.
 """
 import struct
@@ -227,11 +230,47 @@ def packets():
     return P
 
 
+LINKTYPES = {'eth': 1, 'raw': 101, 'sll': 113, 'sll2': 276, 'null': 0, 'nflog': 239}
+
+
+def nflog_tlv(t, v):
+    n = 4 + len(v)
+    return struct.pack('<HH', n, t) + v + b'\0' * ((4 - n % 4) % 4)
+
+
+def rewrap(frame, link, i):
+    """Re-wrap an Ethernet frame's IP packet in @link; None for non-IP."""
+    etype = struct.unpack('!H', frame[12:14])[0]
+    if link == 'eth':
+        return frame
+    if etype not in (0x0800, 0x86dd):
+        return None
+    ip = frame[14:]
+    v6 = etype == 0x86dd
+    pkttype = 4 if i % 2 else 0  # outgoing / to us
+    if link == 'raw':
+        return ip
+    if link == 'sll':
+        return struct.pack('!HHH8sH', pkttype, 1, 6, ETH_SRC + b'\0\0', etype) + ip
+    if link == 'sll2':
+        return struct.pack('!HHIHBB8s', etype, 0, 2, 1, pkttype, 6, ETH_SRC + b'\0\0') + ip
+    if link == 'null':
+        return struct.pack('<I', 24 if v6 else 2) + ip
+    # NFLOG: header, packet header TLV (hw protocol, hook), prefix, payload.
+    return (bytes([10 if v6 else 2, 0]) + struct.pack('!H', 1) +
+            nflog_tlv(1, struct.pack('!HBB', etype, 1, 0)) +
+            nflog_tlv(10, b'flowtap-test\0') + nflog_tlv(9, ip))
+
+
 def main():
     out = sys.argv[1]
+    link = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == '--link' else 'eth'
     with open(out, 'wb') as f:
-        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, LINKTYPES[link]))
         for i, p in enumerate(packets()):
+            p = rewrap(p, link, i)
+            if p is None:
+                continue
             f.write(struct.pack('<IIII', 1700000000 + i, i * 10, len(p), len(p)) + p)
 
 

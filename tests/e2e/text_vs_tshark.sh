@@ -3,7 +3,9 @@
 # and options, UDP, DNS, ICMP, ICMPv6, IPv6 extension headers, IPv4 options
 # and fragments, ARP, VLAN), the addresses, ports, TCP flags, lengths and
 # ICMP types that `flowtap read` prints must equal what `tshark -T fields`
-# decodes from the same file.
+# decodes from the same file. The IP packets are also wrapped in raw IP,
+# Linux SLL and SLL2 (direction checked too), NULL and NFLOG (prefix checked)
+# link layers. Then -x must equal tcpdump -X.
 set -euo pipefail
 : "${FT_BUILD:?}" "${FT_SRC:?}"
 
@@ -13,27 +15,16 @@ command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-python3 "$FT_SRC/tests/data/gen_text_pcap.py" "$tmp/t.pcap"
-"$FT_BUILD/flowtap" read -r "$tmp/t.pcap" >"$tmp/ours.txt"
-"$FT_BUILD/flowtap" read -r "$tmp/t.pcap" -v >"$tmp/ours-v.txt"
-tshark -r "$tmp/t.pcap" -n -o ip.defragment:FALSE -o ipv6.defragment:FALSE \
-	-o tcp.desegment_tcp_streams:FALSE -T fields -E separator='|' -E occurrence=f \
-	-e frame.number -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst \
-	-e tcp.srcport -e tcp.dstport -e tcp.flags -e tcp.len \
-	-e udp.srcport -e udp.dstport -e udp.length -e icmp.type -e icmpv6.type \
-	-e ip.len -e ip.hdr_len -e ipv6.plen -e ipv6.nxt -e ip.ttl -e ip.id \
-	-e arp.opcode -e arp.src.proto_ipv4 -e arp.dst.proto_ipv4 -e ip.frag_offset \
-	>"$tmp/tshark.txt"
-
-python3 - "$tmp/ours.txt" "$tmp/ours-v.txt" "$tmp/tshark.txt" <<'EOF'
+cat >"$tmp/compare.py" <<'EOF'
 import re, sys
 
+link = sys.argv[4]
 ours = open(sys.argv[1]).read().splitlines()
 ours_v = open(sys.argv[2]).read().splitlines()
 rows = [l.split('|') for l in open(sys.argv[3]).read().splitlines()]
 names = ['no', 'ip_src', 'ip_dst', 'ip6_src', 'ip6_dst', 'tsp', 'tdp', 'tflags', 'tlen',
          'usp', 'udp', 'ulen', 'icmp', 'icmp6', 'iplen', 'iphl', 'plen', 'nxt', 'ttl', 'id',
-         'arpop', 'arpsrc', 'arpdst', 'fragoff']
+         'arpop', 'arpsrc', 'arpdst', 'fragoff', 'pkttype', 'prefix']
 FLAGS = {'F': 0x01, 'S': 0x02, 'R': 0x04, 'P': 0x08, '.': 0x10, 'U': 0x20, 'E': 0x40, 'W': 0x80}
 ICMP = {'echo request': '8', 'echo reply': '0', 'unreachable': '3', 'time exceeded': '11'}
 ICMP6 = {'echo request': '128', 'echo reply': '129', 'neighbor solicitation': '135',
@@ -68,6 +59,16 @@ for line, vline, row in zip(ours, ours_v, rows):
         if str(want) != str(got):
             fail(n, what, want, got, line)
     body = line.split(' ', 1)[1]
+    # Direction from the cooked header's packet type, NFLOG prefix.
+    if link in ('sll', 'sll2'):
+        want = {'0': 'IN', '4': 'OUT'}.get(f['pkttype'], '')
+        eq('direction', want, body.split(' ', 1)[0])
+        if body.startswith(want + ' '):
+            body = body[len(want) + 1:]
+    if link == 'nflog':
+        m = re.match(r'NFLOG prefix "([^"]*)" ', body)
+        eq('nflog prefix', f['prefix'], m.group(1) if m else None)
+        body = body[m.end():] if m else body
     if f['arpop']:
         m = re.search(r'ARP, (?:Request who-has (\S+) tell (\S+),|Reply (\S+) is-at)', body)
         if not m:
@@ -130,8 +131,28 @@ if errors:
     print('\n'.join(errors))
     print('FAIL: %d of %d field checks differ' % (len(errors), checks))
     sys.exit(1)
-print('PASS: %d packets, %d field checks equal to tshark' % (len(rows), checks))
+print('PASS: %s: %d packets, %d field checks equal to tshark' % (link, len(rows), checks))
 EOF
+
+fail=0
+for link in eth raw sll sll2 null nflog; do
+	python3 "$FT_SRC/tests/data/gen_text_pcap.py" "$tmp/t.pcap" --link $link
+	"$FT_BUILD/flowtap" read -r "$tmp/t.pcap" >"$tmp/ours.txt"
+	"$FT_BUILD/flowtap" read -r "$tmp/t.pcap" -v >"$tmp/ours-v.txt"
+	tshark -r "$tmp/t.pcap" -n -o ip.defragment:FALSE -o ipv6.defragment:FALSE \
+		-o tcp.desegment_tcp_streams:FALSE -T fields -E separator='|' -E occurrence=f \
+		-e frame.number -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst \
+		-e tcp.srcport -e tcp.dstport -e tcp.flags -e tcp.len \
+		-e udp.srcport -e udp.dstport -e udp.length -e icmp.type -e icmpv6.type \
+		-e ip.len -e ip.hdr_len -e ipv6.plen -e ipv6.nxt -e ip.ttl -e ip.id \
+		-e arp.opcode -e arp.src.proto_ipv4 -e arp.dst.proto_ipv4 -e ip.frag_offset \
+		-e sll.pkttype -e nflog.prefix \
+		>"$tmp/tshark.txt" 2>"$tmp/tshark.err"
+	python3 "$tmp/compare.py" "$tmp/ours.txt" "$tmp/ours-v.txt" "$tmp/tshark.txt" $link || fail=1
+done
+[ "$fail" -eq 0 ] || exit 1
+# From here on, the Ethernet capture.
+python3 "$FT_SRC/tests/data/gen_text_pcap.py" "$tmp/t.pcap"
 
 # -x must be byte for byte tcpdump -X (dump lines only; the summaries differ
 # where tcpdump decodes more or less than flowtap).

@@ -14,7 +14,7 @@ set -uo pipefail
 FT_SHARED=${FT_SHARED:-$(dirname "$0")/../../shared}
 TMP=${FT_BENCH_TMP:-/tmp}/ftf-bench.$$
 PKTS=${FTF_BENCH_PKTS:-100000}
-LOOPS=${FTF_BENCH_LOOPS:-5}
+LOOPS=${FTF_BENCH_LOOPS:-10}
 NSA=ftf-bencha NSB=ftf-benchb VA=ftf-bench0 VB=ftf-bench1
 SOCK=$TMP/flowtap.sock
 pids=()

@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
 	libpcap-dev libevent-dev libcurl4-openssl-dev libjansson-dev libmnl-dev libcmocka-dev
-	tshark tcpdump nfdump softflowd tcpreplay iperf3 nftables iproute2 curl
+	tshark tcpdump nfdump softflowd tcpreplay iperf3 nftables iproute2 iputils-ping curl
 	python3 util-linux procps psmisc
 )
 

@@ -137,7 +137,7 @@ static int parse_params(struct ft_api *api, struct evkeyvalq *q, struct ft_sessi
 					: k[0] == 'a' ? FT_TEXT_ASCII
 						      : FT_TEXT_HEX;
 			ret = ft__api_parse_bool(val, &b);
-			if (b)
+			if (ret == 0 && b)
 				so->text_flags |= flag;
 		} else {
 			snprintf(err, errlen, "unknown parameter '%s'", k);

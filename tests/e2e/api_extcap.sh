@@ -50,14 +50,17 @@ ok "--capture --fifo with capture filter, paths, direction, snaplen: tshark read
 "$EXTCAP" --capture --extcap-interface flowtap-testdp --fifo "$TMP/fifo" --format user0 &
 ex=$!
 EXTRA_PIDS=($ex)
-tshark -X lua_script:"$LUA" -i "$TMP/fifo" -T fields -e flowtap.path_name 2>/dev/null >"$TMP/out" &
+tshark -l -X lua_script:"$LUA" -i "$TMP/fifo" -T fields -e flowtap.path_name 2>/dev/null >"$TMP/out" &
 ts=$!
 EXTRA_PIDS+=($ts)
-sleep 1
+for _ in $(seq 100); do
+	[ "$(wc -l <"$TMP/out")" -ge 50 ] && break
+	sleep 0.1
+done
 kill -TERM $ex
 wait $ex || fail "extcap exit status $? after SIGTERM"
 wait $ts
-[ "$(wc -l <"$TMP/out")" -gt 100 ] && grep -qx disco "$TMP/out" || fail "user0 via fifo: $(head -3 "$TMP/out")"
+[ "$(wc -l <"$TMP/out")" -ge 50 ] && grep -qx disco "$TMP/out" || fail "user0 via fifo: $(head -3 "$TMP/out")"
 ok "--format user0 decoded by the Lua dissector; SIGTERM ends the capture (exit 0)"
 
 # Wireshark itself: tshark -D lists the interface, tshark -i captures. (Wireshark

@@ -35,14 +35,25 @@ api_require() {
 DP_PIDS=()
 
 api_cleanup() {
-	local p
+	local p rc=$? bad=0
 	for p in "${DP_PIDS[@]}" "${EXTRA_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
+		[ -n "$p" ] && kill "$p" 2>/dev/null
 	done
-	for p in "${DP_PIDS[@]}" "${EXTRA_PIDS[@]}"; do
-		wait "$p" 2>/dev/null
+	for p in "${EXTRA_PIDS[@]}"; do
+		[ -n "$p" ] && wait "$p" 2>/dev/null
 	done
+	# A datapath must exit cleanly on SIGTERM: no crash, no sanitizer report.
+	for p in "${DP_PIDS[@]}"; do
+		[ -n "$p" ] || continue
+		wait "$p" 2>/dev/null || bad=1
+	done
+	if [ $bad = 1 ] || grep -q 'Sanitizer\|runtime error' "$TMP/testdp.log" 2>/dev/null; then
+		echo "FAIL: ft-testdp did not exit cleanly:" >&2
+		cat "$TMP/testdp.log" >&2
+		rc=1
+	fi
 	[ -n "$TMP" ] && rm -rf "$TMP"
+	exit $rc
 }
 
 # api_setup NAME: a temp dir $TMP (/tmp/ftd-NAME-PID, mode 0755 so that other
@@ -74,7 +85,9 @@ dp_start() {
 
 dp_stop() {
 	kill "$DP" 2>/dev/null
-	wait "$DP" 2>/dev/null
+	wait "$DP" 2>/dev/null || fail "ft-testdp exit status $?: $(cat "$TMP/testdp.log")"
+	grep -q 'Sanitizer\|runtime error' "$TMP/testdp.log" && fail "ft-testdp: $(cat "$TMP/testdp.log")"
+	DP_PIDS=("${DP_PIDS[@]/$DP/}")
 }
 
 # status SOCKET JQ-EXPR: a value from GET /localapi/v0/status.

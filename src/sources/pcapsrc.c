@@ -171,10 +171,19 @@ static void afp_packet(u_char *u, const struct pcap_pkthdr *h, const u_char *byt
 				 h->len - (uint32_t)off, m.dir, 0, 1);
 }
 
-static void afp_dispatch(struct ft_source *s, int i)
+static int pcap_result(pcap_t *p, int r, char *errbuf, size_t errlen)
+{
+	if (r != PCAP_ERROR)
+		return 0;
+	snprintf(errbuf, errlen, "%s", pcap_geterr(p));
+	return -EIO;
+}
+
+static int afp_dispatch(struct ft_source *s, int i, char *errbuf, size_t errlen)
 {
 	/* -1: everything in the ring now, in one pass; no syscall per packet. */
-	pcap_dispatch(s->pc[i], -1, afp_packet, (u_char *)&s->pctx[i]);
+	int r = pcap_dispatch(s->pc[i], -1, afp_packet, (u_char *)&s->pctx[i]);
+	return pcap_result(s->pc[i], r, errbuf, errlen);
 }
 
 static void pcap_refresh(struct ft_source *s)
@@ -252,9 +261,10 @@ static void nflog_packet(u_char *u, const struct pcap_pkthdr *h, const u_char *b
 	ft__source_count(s, m.ts_ns, ip, iplen, iplen, (enum ft_dir)m.dir, m.ifid, 1);
 }
 
-static void nflog_dispatch(struct ft_source *s, int i)
+static int nflog_dispatch(struct ft_source *s, int i, char *errbuf, size_t errlen)
 {
-	pcap_dispatch(s->pc[0], -1, nflog_packet, (u_char *)s);
+	int r = pcap_dispatch(s->pc[0], -1, nflog_packet, (u_char *)s);
+	return pcap_result(s->pc[0], r, errbuf, errlen);
 }
 
 const struct ft_source_ops ft__nflog_ops = {

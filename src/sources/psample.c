@@ -208,7 +208,7 @@ static void ps_sample(struct ft_source *s, const struct ft_psample_msg *m)
 			 ft_psample_scale(m));
 }
 
-static void ps_dispatch(struct ft_source *s, int i)
+static int ps_dispatch(struct ft_source *s, int i, char *errbuf, size_t errlen)
 {
 	for (int rounds = 0; rounds < 64; rounds++) {
 		ssize_t n = recv(s->fds[0], s->buf, s->buflen, MSG_DONTWAIT);
@@ -217,7 +217,10 @@ static void ps_dispatch(struct ft_source *s, int i)
 				s->kdrops_closed++;
 				continue;
 			}
-			return; /* EAGAIN or a socket error: poll tells again */
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			snprintf(errbuf, errlen, "psample socket: %s", strerror(errno));
+			return -errno;
 		}
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)s->buf;
 		int left = (int)n;
@@ -236,6 +239,7 @@ static void ps_dispatch(struct ft_source *s, int i)
 			ps_sample(s, &m);
 		}
 	}
+	return 0;
 }
 
 static void ps_refresh(struct ft_source *s)

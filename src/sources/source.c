@@ -17,6 +17,7 @@
 #define SOURCE_BUFSIZE_DEFAULT (32u << 20)
 #define SOURCE_WAIT_MS	       2000
 #define SOURCE_REFRESH_MS      500
+#define SOURCE_RETRY_MS	       1000
 
 FT_EXPORT void ft_source_opts_init(struct ft_source_opts *o)
 {
@@ -77,6 +78,13 @@ int ft__pcap_errno(int e)
 	}
 }
 
+static void set_error(struct ft_source *s, const char *msg)
+{
+	pthread_mutex_lock(&s->mu);
+	snprintf(s->error, sizeof(s->error), "%s", msg);
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* Source thread: bring the sockets and the kernel filter to what is wanted. */
 static void reconcile(struct ft_source *s)
 {
@@ -98,22 +106,19 @@ static void reconcile(struct ft_source *s)
 		char err[256] = "";
 		if (s->ops->open(s, err, sizeof(err)) < 0) {
 			/* E.g. the interface went away; retried on the next watch. */
-			pthread_mutex_lock(&s->mu);
-			snprintf(s->error, sizeof(s->error), "%s", err[0] ? err : "cannot open");
-			pthread_mutex_unlock(&s->mu);
+			set_error(s, err[0] ? err : "cannot open");
 			goto out;
 		}
-		pthread_mutex_lock(&s->mu);
-		s->error[0] = 0;
-		pthread_mutex_unlock(&s->mu);
+		set_error(s, "");
 		s->is_open = true;
 		add_relaxed(&s->opens, 1);
-		s->kfilter[0] = 1; /* force a first set_filter */
+		s->filter_stale = true;
 	}
 	/* Flow counting needs every packet: then only sessions filter. */
 	if (!s->o.on_packet && ft_tap_shared_filter(s->tap, expr, sizeof(expr)) != 1)
 		expr[0] = 0;
-	if (strcmp(expr, s->kfilter) != 0) {
+	if (s->filter_stale || strcmp(expr, s->kfilter) != 0) {
+		s->filter_stale = false;
 		if (s->ops->set_filter(s, expr) < 0)
 			expr[0] = 0;
 		snprintf(s->kfilter, sizeof(s->kfilter), "%s", expr);
@@ -123,6 +128,19 @@ out:
 	pthread_mutex_lock(&s->mu);
 	snprintf(s->kfilter_pub, sizeof(s->kfilter_pub), "%s", s->is_open ? s->kfilter : "");
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* The kernel socket died (e.g. the interface was deleted): close it. */
+static void source_lost(struct ft_source *s, const char *msg)
+{
+	set_error(s, msg);
+	s->ops->refresh(s);
+	s->kdrops_closed += s->kdrops_now;
+	s->kdrops_now = 0;
+	s->ops->close(s);
+	s->is_open = false;
+	s->kfilter[0] = 0;
+	atomic_store(&s->open_flag, false);
 }
 
 static uint64_t now_ms(void)
@@ -148,7 +166,8 @@ static void publish_drops(struct ft_source *s)
 static void *source_thread(void *arg)
 {
 	struct ft_source *s = arg;
-	uint64_t last_refresh = 0;
+	uint64_t last_refresh = 0, last_retry = now_ms();
+	char err[256];
 
 	while (!atomic_load(&s->stop)) {
 		pthread_mutex_lock(&s->mu);
@@ -173,11 +192,18 @@ static void *source_thread(void *arg)
 			if (read(s->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				break;
 		}
-		for (int i = 0; r > 0 && i < n; i++)
-			if (pfd[i].revents & (POLLIN | POLLERR))
-				s->ops->dispatch(s, i);
+		for (int i = 0; r > 0 && i < n && s->is_open; i++)
+			if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP))
+				if (s->ops->dispatch(s, i, err, sizeof(err)) < 0)
+					source_lost(s, err);
 
+		/* A socket lost with the interface: try again, at most once a second. */
 		uint64_t t = now_ms();
+		if (!s->is_open && t - last_retry >= SOURCE_RETRY_MS) {
+			reconcile(s);
+			last_retry = t;
+		}
+
 		if (s->is_open && t - last_refresh >= SOURCE_REFRESH_MS) {
 			s->ops->refresh(s);
 			last_refresh = t;
@@ -298,7 +324,7 @@ FT_EXPORT int ft_source_new(struct ft_source **out, const struct ft_source_opts 
 		goto fail;
 	s->is_open = true;
 	add_relaxed(&s->opens, 1);
-	s->kfilter[0] = 1;
+	s->filter_stale = true;
 	if ((ret = source_tap(s, errbuf, errlen)) < 0)
 		goto fail;
 	ret = -errno;

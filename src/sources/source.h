@@ -27,8 +27,9 @@ struct ft_source_ops {
 	void (*close)(struct ft_source *s);
 	/* Attach @expr ("" for all) in the kernel where possible. Returns 0 or -errno. */
 	int (*set_filter)(struct ft_source *s, const char *expr);
-	/* Read what is ready on fd number @i. */
-	void (*dispatch)(struct ft_source *s, int i);
+	/* Read what is ready on fd number @i. Returns 0, or -errno when the
+	 * socket is dead (interface gone) with a message in errbuf. */
+	int (*dispatch)(struct ft_source *s, int i, char *errbuf, size_t errlen);
 	/* Refresh kernel drop counts into s->kdrops_now. */
 	void (*refresh)(struct ft_source *s);
 };
@@ -53,6 +54,7 @@ struct ft_source {
 	int fds[FT_SOURCE_MAXFD];
 	int nfds;
 	bool is_open;
+	bool filter_stale; /* set_filter() not yet called on the open sockets */
 	pcap_t *pc[2];
 	struct mnl_socket *nl;
 	uint16_t family;

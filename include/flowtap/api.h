@@ -94,8 +94,10 @@ FT_EXPORT void ft_api_opts_init(struct ft_api_opts *o);
  * @out: receives the server; free with ft_api_free().
  * @base: an event base the caller dispatches; the server then lives on that
  *        loop's thread and every ft_api_* call but ft_api_publish_flow() must
- *        be made from it. NULL: the server runs its own thread with its own
- *        base, and every ft_api_* call is safe from any thread.
+ *        be made from it; the process must ignore SIGPIPE (libevent writes to
+ *        clients with plain writev()). NULL: the server runs its own thread
+ *        with its own base (SIGPIPE blocked there), and every ft_api_* call
+ *        is safe from any thread.
  * @o: options (copied), NULL for the defaults.
  * @errbuf: on failure, a message naming what failed and why (may be NULL).
  *

@@ -38,6 +38,12 @@ grep -q 'Press Ctrl-C' "$TMP/err" && fail "Ctrl-C hint printed although stderr i
 "$FLOWTAP" capture -w - --format pcapng -c 7 2>/dev/null >"$TMP/c.pcapng"
 [ "$(npackets "$TMP/c.pcapng")" = 7 ] || fail "-w - --format pcapng"
 ok "-w FILE (pcap), -o FILE (user0), -w - --format pcapng, no Ctrl-C hint without a tty"
+if command -v script >/dev/null; then
+	script -qec "$FLOWTAP capture -w $TMP/tty.pcap -c 3" /dev/null >"$TMP/tty.out" 2>&1
+	grep -q 'Press Ctrl-C to stop the capture.' "$TMP/tty.out" || fail "no Ctrl-C hint on a tty: $(cat "$TMP/tty.out")"
+	[ "$(npackets "$TMP/tty.pcap")" = 3 ] || fail "capture under a tty"
+	ok "stderr on a terminal: 'Press Ctrl-C to stop the capture.'"
+fi
 
 # -G: stop after a duration.
 start=$(date +%s%N)

@@ -118,6 +118,17 @@ if command -v editcap >/dev/null && [ -f "$tmp/eth.pcap" ]; then
 		check "editcap pcapng -> pcap byte-identical" ok differs
 fi
 
+if command -v mergecap >/dev/null && [ -f "$tmp/eth.pcap" ]; then
+	# Interfaces of different link types in one pcapng: those of the first
+	# interface's type are read, the others skipped and counted.
+	mergecap -F pcapng -a -w "$tmp/mixed.pcapng" "$tmp/eth.pcap" "$tmp/raw.pcap"
+	got=$("$FT" read -r "$tmp/mixed.pcapng" -w - --format pcap 2>"$tmp/err" | capinfos -c -M /dev/stdin |
+		awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
+	check "mixed link types: first interface's packets" "$(count "$tmp/eth.pcap")" "$got"
+	check "mixed link types: skipped ones counted" 1 \
+		"$(grep -c "^flowtap: $tmp/mixed.pcapng: $(count "$tmp/raw.pcap") packets skipped" "$tmp/err")"
+fi
+
 # --path and --direction select on the user0 metadata.
 check "--path from-peer" 5 "$("$FT" read -r "$tmp/d.user0" --path from-peer | wc -l)"
 check "--path 2,3" 2 "$("$FT" read -r "$tmp/d.user0" --path 2,3 | wc -l)"

@@ -433,6 +433,68 @@ static void test_pcapng_own_reader(void **state)
 	unlink(name);
 }
 
+/* Random corruption of valid pcapng and pcap files: every outcome is a
+ * packet, the end, or FT_ECORRUPT, and under ASan no read leaves the data. */
+static void mutate_and_read(const char *name, const uint8_t *good, size_t len, unsigned seed)
+{
+	uint8_t *b = malloc(len);
+	const char *err;
+	int n;
+	srand(seed);
+	for (int i = 0; i < 300; i++) {
+		FILE *f;
+		size_t cut = len - (size_t)(rand() % 8 == 0 ? rand() % (int)len : 0);
+		memcpy(b, good, len);
+		for (int k = 0; k < 1 + rand() % 6; k++)
+			b[rand() % (int)len] = (uint8_t)(rand() % 4 == 0 ? 0xff : rand());
+		f = fopen(name, "wb");
+		fwrite(b, 1, cut, f);
+		fclose(f);
+		int rc = ng_read_all(name, &n, NULL, &err);
+		assert_true(rc == 0 || rc == FT_ECORRUPT || rc == -ENOMEM);
+	}
+	free(b);
+}
+
+static uint8_t *slurp(const char *name, size_t *len)
+{
+	FILE *f = fopen(name, "rb");
+	uint8_t *b = malloc(4096);
+	*len = fread(b, 1, 4096, f);
+	fclose(f);
+	return b;
+}
+
+static void test_reader_mutations(void **state)
+{
+	char *name = tmpfile_name();
+	size_t len;
+	uint8_t *good;
+	FILE *f = fopen(name, "wb");
+	ng_shb(f, false);
+	ng_idb(f, 101, false);
+	ng_idb(f, 147, false);
+	for (int i = 0; i < 6; i++)
+		ng_epb(f, (uint32_t)(i & 1), 20, 52, false);
+	fclose(f);
+	good = slurp(name, &len);
+	mutate_and_read(name, good, len, 1);
+	free(good);
+
+	f = fopen(name, "wb");
+	put_hdr(f, 0xa1b2c3d4, FT_LINKTYPE_USER0);
+	for (int i = 0; i < 6; i++) {
+		uint8_t rec[8 + sizeof(ip4)] = {(uint8_t)i, 0, 4, 10, 0, 0, 1, 0};
+		memcpy(rec + 8, ip4, sizeof(ip4));
+		put_rec(f, 1, (uint32_t)i, rec, sizeof(rec), sizeof(rec));
+	}
+	fclose(f);
+	good = slurp(name, &len);
+	mutate_and_read(name, good, len, 2);
+	free(good);
+	unlink(name);
+}
+
 static void test_reader_bad_files(void **state)
 {
 	char *name = tmpfile_name(), err[FT_ERRBUF_SIZE];
@@ -459,17 +521,12 @@ static void test_reader_bad_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_user0_plain),
-	    cmocka_unit_test(test_user0_nat),
-	    cmocka_unit_test(test_user0_bad),
-	    cmocka_unit_test(test_reader_pcap_us),
-	    cmocka_unit_test(test_reader_pcap_ns),
-	    cmocka_unit_test(test_reader_user0),
-	    cmocka_unit_test(test_reader_truncated),
-	    cmocka_unit_test(test_reader_bad_files),
-	    cmocka_unit_test(test_reader_big_endian),
-	    cmocka_unit_test(test_pcapng_own_reader),
-	    cmocka_unit_test(test_reader_absurd_caplen),
+	    cmocka_unit_test(test_user0_plain),	      cmocka_unit_test(test_user0_nat),
+	    cmocka_unit_test(test_user0_bad),	      cmocka_unit_test(test_reader_pcap_us),
+	    cmocka_unit_test(test_reader_pcap_ns),    cmocka_unit_test(test_reader_user0),
+	    cmocka_unit_test(test_reader_truncated),  cmocka_unit_test(test_reader_bad_files),
+	    cmocka_unit_test(test_reader_big_endian), cmocka_unit_test(test_pcapng_own_reader),
+	    cmocka_unit_test(test_reader_mutations),  cmocka_unit_test(test_reader_absurd_caplen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,7 +112,9 @@ bool ft__dis_tls(struct ft_dis *d, struct ft_rd r)
 	/* A hello spread over several segments is decoded as far as it goes. */
 	struct ft_rd h = ft_rd_sub(&rec, hlen);
 	ft__puts(o, b5 == 1 ? ": TLS ClientHello" : ": TLS ServerHello");
-	if (!hello(o, h, b5 == 1))
+	/* rec.err: the hello is longer than what was captured, so an end of
+	 * data before the extensions is a cut, not "no extensions". */
+	if (!hello(o, h, b5 == 1) || rec.err)
 		ft__trunc(d, "tls");
 	return true;
 }

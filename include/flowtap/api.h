@@ -104,7 +104,8 @@ FT_EXPORT void ft_api_opts_init(struct ft_api_opts *o);
  * The socket's directory is created with @o->dir_mode if missing. A stale
  * socket (a file nobody listens on) is replaced; if a live server answers on
  * it, -EADDRINUSE is returned and nothing is touched.
- * Returns 0, -EADDRINUSE, -ENOENT (unknown group), -ENAMETOOLONG, -ENOMEM,
+ * Returns 0, -EADDRINUSE, -EEXIST (the path is not a socket), -ENOENT
+ * (unknown group), -ENAMETOOLONG, -ENOMEM,
  * -EAGAIN (no thread) or the -errno of a failed socket, bind or chmod.
  */
 FT_EXPORT int ft_api_new(struct ft_api **out, struct event_base *base, const struct ft_api_opts *o,
@@ -120,8 +121,10 @@ FT_EXPORT int ft_api_new(struct ft_api **out, struct event_base *base, const str
 FT_EXPORT int ft_api_add_tap(struct ft_api *api, struct ft_tap *t);
 
 /**
- * ft_api_remove_tap - ends every client session on @t (their streams end
- * cleanly) and forgets @t. Returns 0 or -ENOENT.
+ * ft_api_remove_tap - ends every client session on @t and forgets @t. The
+ * sessions are detached before it returns, so @t may be freed then; their
+ * streams end at once (what was still buffered for them is discarded, so the
+ * last record may be cut). Returns 0 or -ENOENT.
  */
 FT_EXPORT int ft_api_remove_tap(struct ft_api *api, struct ft_tap *t);
 

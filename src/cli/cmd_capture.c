@@ -47,6 +47,7 @@ struct cap {
 	char errbody[1024];
 	size_t errlen;
 	int64_t dropped;   /* from status, -1 unknown */
+	uint64_t nwritten; /* bytes written to the output */
 	long long session; /* our session id (Flowtap-Session header), 0 unknown */
 	time_t last_poll;
 };
@@ -206,6 +207,7 @@ static int flush_units(struct cap *c)
 		return -EPROTO;
 	if (off) {
 		int ret = write_all(c->fd, c->buf, off);
+		c->nwritten += off;
 		if (ret < 0)
 			return ret;
 		memmove(c->buf, c->buf + off, c->len - off);
@@ -583,6 +585,9 @@ int cmd_capture_main(int argc, char **argv)
 	ret = run(&c, url);
 	if (c.fd > 2)
 		close(c.fd);
+	/* A refused capture leaves no empty file behind. */
+	if (ret != 0 && !c.nwritten && !o.wireshark && o.outfile && strcmp(o.outfile, "-"))
+		unlink(o.outfile);
 	if (ws > 0)
 		while (waitpid(ws, NULL, 0) < 0 && errno == EINTR)
 			;

@@ -29,8 +29,10 @@ c=$(as_nobody curl -s -o "$TMP/body" -w '%{http_code}' --unix-socket "$SOCK" "$U
 [ "$c" = 200 ] && jq -e '.taps[0].name == "testdp"' "$TMP/body" >/dev/null || fail "nobody status: $c"
 ok "uid nobody: 403 'debug access denied' on capture and flows, 200 on status"
 
-as_nobody "$FLOWTAP" capture --socket "$SOCK" -c 1 >/dev/null 2>"$TMP/err" && fail "CLI capture as nobody succeeded"
+as_nobody "$FLOWTAP" capture --socket "$SOCK" -c 1 -w "$TMP/denied.pcap" 2>"$TMP/err" &&
+	fail "CLI capture as nobody succeeded"
 grep -q 'debug access denied' "$TMP/err" || fail "CLI 403 message: $(cat "$TMP/err")"
+[ -e "$TMP/denied.pcap" ] && fail "a refused capture left an empty file"
 as_nobody "$FLOWTAP" status --socket "$SOCK" >"$TMP/out" || fail "CLI status as nobody failed"
 grep -q '^  testdp' "$TMP/out" || fail "CLI status: $(cat "$TMP/out")"
 ok "CLI as nobody: $(head -1 "$TMP/err"); status works"

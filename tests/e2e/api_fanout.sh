@@ -92,4 +92,12 @@ fd1=$(fds) rss1=$(rss)
 total=$(status "$SOCK" '.taps[0].sessions_total')
 [ "$total" -ge 1200 ] || fail "only $total sessions were attached"
 ok "1000 connect/disconnect cycles in $(echo "$t1 - $t0" | bc)s: fds $fd0 -> $fd1, VmRSS $rss0 -> $rss1 kB"
+dp_stop
+
+# A CLI whose reader stalls for 2 s loses packets, and says how many.
+dp_start "$SOCK" --rate 3000 --size 1400 --session-buf 262144 --client-buf 65536
+"$FLOWTAP" capture --socket "$SOCK" -w - -c 2000 2>"$TMP/err" | (sleep 2; cat >"$TMP/slow.pcap")
+[ "$(npackets "$TMP/slow.pcap")" = 2000 ] || fail "slow reader: $(npackets "$TMP/slow.pcap") packets"
+grep -Eq '^2000 packets captured, [1-9][0-9]* dropped$' "$TMP/err" || fail "slow reader summary: $(cat "$TMP/err")"
+ok "a stalled reader: $(cat "$TMP/err"); file complete and well-formed"
 exit 0

@@ -29,82 +29,26 @@ static const char *const rcodes[16] = {
     " Resp12",	 " Resp13",  " Resp14",	  " NoChange",
 };
 
+static const struct {
+	uint16_t type;
+	char name[7];
+} types[] = {
+    {1, "A"},	   {2, "NS"},	  {5, "CNAME"}, {6, "SOA"},	{12, "PTR"},   {13, "HINFO"},
+    {15, "MX"},	   {16, "TXT"},	  {28, "AAAA"}, {33, "SRV"},	{35, "NAPTR"}, {41, "OPT"},
+    {43, "DS"},	   {46, "RRSIG"}, {47, "NSEC"}, {48, "DNSKEY"}, {64, "SVCB"},  {65, "HTTPS"},
+    {252, "AXFR"}, {255, "ANY"},  {257, "CAA"},
+};
+
 static void put_type(struct ft_strbuf *o, unsigned t)
 {
-	const char *n = NULL;
-	switch (t) {
-	case 1:
-		n = "A";
-		break;
-	case 2:
-		n = "NS";
-		break;
-	case 5:
-		n = "CNAME";
-		break;
-	case 6:
-		n = "SOA";
-		break;
-	case 12:
-		n = "PTR";
-		break;
-	case 13:
-		n = "HINFO";
-		break;
-	case 15:
-		n = "MX";
-		break;
-	case 16:
-		n = "TXT";
-		break;
-	case 28:
-		n = "AAAA";
-		break;
-	case 33:
-		n = "SRV";
-		break;
-	case 35:
-		n = "NAPTR";
-		break;
-	case 41:
-		n = "OPT";
-		break;
-	case 43:
-		n = "DS";
-		break;
-	case 46:
-		n = "RRSIG";
-		break;
-	case 47:
-		n = "NSEC";
-		break;
-	case 48:
-		n = "DNSKEY";
-		break;
-	case 64:
-		n = "SVCB";
-		break;
-	case 65:
-		n = "HTTPS";
-		break;
-	case 252:
-		n = "AXFR";
-		break;
-	case 255:
-		n = "ANY";
-		break;
-	case 257:
-		n = "CAA";
-		break;
-	default:
-		break;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (types[i].type == t) {
+			ft__puts(o, types[i].name);
+			return;
+		}
 	}
-	if (n) {
-		ft__puts(o, n);
-	} else {
-		FT_PUTS(o, "Type");
-		ft__put_u32(o, t);
-	}
+	FT_PUTS(o, "Type");
+	ft__put_u32(o, t);
 }
 
 /*
@@ -151,16 +95,21 @@ static bool put_name(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r)
 	return true;
 }
 
+/* A name printed nowhere: skips it (compression pointers included). */
+static bool skip_name(struct ft_rd msg, struct ft_rd *r)
+{
+	char scratch[1];
+	struct ft_strbuf none = {scratch, 0, 0, false};
+	return put_name(&none, msg, r);
+}
+
 /* One answer: " A 1.2.3.4", " CNAME x.", " MX x. 10". */
 static bool put_rr(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r)
 {
-	struct ft_strbuf skip = {NULL, 0, 0, false};
-	char scratch[1];
 	uint8_t a[16];
 
-	skip.p = scratch;
-	skip.cap = 0; /* the owner name is not printed without -v */
-	if (!put_name(&skip, msg, r))
+	/* The owner name is not printed without -v, as in tcpdump. */
+	if (!skip_name(msg, r))
 		return false;
 	unsigned type = ft_rd_be16(r);
 	ft_rd_skip(r, 6);
@@ -223,12 +172,9 @@ static void counts(struct ft_strbuf *o, unsigned n, const char *what)
 static bool question(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r)
 {
 	struct ft_rd name = *r;
-	struct ft_strbuf skip = {NULL, 0, 0, false};
-	char scratch[1];
 
-	skip.p = scratch;
 	/* The type comes after the name but is printed first: "A? name.". */
-	if (!put_name(&skip, msg, r))
+	if (!skip_name(msg, r))
 		return false;
 	unsigned type = ft_rd_be16(r);
 	ft_rd_skip(r, 2);
@@ -240,19 +186,75 @@ static bool question(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r)
 	return put_name(o, msg, &name);
 }
 
+static void put_qd(struct ft_strbuf *o, unsigned qd)
+{
+	if (qd == 1)
+		return;
+	FT_PUTS(o, " [");
+	ft__put_u32(o, qd);
+	FT_PUTS(o, "q]");
+}
+
+/* "[rcode][*][-][|][$][ [Nq]] an/ns/ar answer, answer, ..." */
+static bool response(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r, uint16_t fl,
+		     const uint16_t c[4])
+{
+	bool ok = true;
+
+	ft__puts(o, rcodes[fl & 0xf]);
+	if (fl & 0x0400)
+		ft__putc(o, '*');
+	if (!(fl & 0x0080))
+		ft__putc(o, '-');
+	if (fl & 0x0200)
+		ft__putc(o, '|');
+	if (fl & 0x0020)
+		ft__putc(o, '$');
+	put_qd(o, c[0]);
+	ft__putc(o, ' ');
+	ft__put_u32(o, c[1]);
+	ft__putc(o, '/');
+	ft__put_u32(o, c[2]);
+	ft__putc(o, '/');
+	ft__put_u32(o, c[3]);
+	for (unsigned i = 0; ok && i < c[0] && i < 64; i++)
+		ok = skip_name(msg, r) && ft_rd_skip(r, 4);
+	for (unsigned i = 0; ok && i < c[1] && i < MAX_ANSWERS; i++) {
+		if (i)
+			ft__putc(o, ',');
+		ok = put_rr(o, msg, r);
+	}
+	if (ok && c[1] > MAX_ANSWERS)
+		FT_PUTS(o, ", ...");
+	return ok;
+}
+
+/* "[+][%][ [Nq]][ [Na]][ [Nn]][ [Nau]] TYPE? name." */
+static bool query(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r, uint16_t fl,
+		  const uint16_t c[4])
+{
+	if (fl & 0x0100)
+		ft__putc(o, '+');
+	if (fl & 0x0010)
+		ft__putc(o, '%');
+	put_qd(o, c[0]);
+	counts(o, c[1], "a");
+	counts(o, c[2], "n");
+	counts(o, c[3], "au");
+	return c[0] ? question(o, msg, r) : true;
+}
+
 void ft__dis_dns(struct ft_dis *d, struct ft_rd r, uint32_t len)
 {
 	struct ft_strbuf *o = d->out;
 	struct ft_rd msg = r;
-	uint16_t id, fl, qd, an, ns, ar;
-	bool ok = true;
+	uint16_t id, fl, c[4];
+	bool ok;
 
 	id = ft_rd_be16(&r);
 	fl = ft_rd_be16(&r);
-	qd = ft_rd_be16(&r);
-	an = ft_rd_be16(&r);
-	ns = ft_rd_be16(&r);
-	ar = ft_rd_be16(&r);
+	for (int i = 0; i < 4; i++)
+		c[i] = ft_rd_be16(&r); /* qd, an, ns, ar */
 	if (r.err) {
 		FT_PUTS(o, "DNS");
 		ft__trunc(d, "domain");
@@ -260,56 +262,7 @@ void ft__dis_dns(struct ft_dis *d, struct ft_rd r, uint32_t len)
 	}
 	ft__put_u32(o, id);
 	ft__puts(o, opcodes[fl >> 11 & 0xf]);
-	if (fl & 0x8000) {
-		ft__puts(o, rcodes[fl & 0xf]);
-		if (fl & 0x0400)
-			ft__putc(o, '*');
-		if (!(fl & 0x0080))
-			ft__putc(o, '-');
-		if (fl & 0x0200)
-			ft__putc(o, '|');
-		if (fl & 0x0020)
-			ft__putc(o, '$');
-		if (qd != 1) {
-			FT_PUTS(o, " [");
-			ft__put_u32(o, qd);
-			FT_PUTS(o, "q]");
-		}
-		FT_PUTS(o, " ");
-		ft__put_u32(o, an);
-		ft__putc(o, '/');
-		ft__put_u32(o, ns);
-		ft__putc(o, '/');
-		ft__put_u32(o, ar);
-		for (unsigned i = 0; ok && i < qd && i < 64; i++) {
-			struct ft_strbuf skip = {NULL, 0, 0, false};
-			char scratch[1];
-			skip.p = scratch;
-			ok = put_name(&skip, msg, &r) && ft_rd_skip(&r, 4);
-		}
-		for (unsigned i = 0; ok && i < an && i < MAX_ANSWERS; i++) {
-			if (i)
-				ft__putc(o, ',');
-			ok = put_rr(o, msg, &r);
-		}
-		if (ok && an > MAX_ANSWERS)
-			FT_PUTS(o, ", ...");
-	} else {
-		if (fl & 0x0100)
-			ft__putc(o, '+');
-		if (fl & 0x0010)
-			ft__putc(o, '%');
-		if (qd != 1) {
-			FT_PUTS(o, " [");
-			ft__put_u32(o, qd);
-			FT_PUTS(o, "q]");
-		}
-		counts(o, an, "a");
-		counts(o, ns, "n");
-		counts(o, ar, "au");
-		if (qd)
-			ok = question(o, msg, &r);
-	}
+	ok = fl & 0x8000 ? response(o, msg, &r, fl, c) : query(o, msg, &r, fl, c);
 	if (!ok) {
 		ft__trunc(d, "domain");
 		return;

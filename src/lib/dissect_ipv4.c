@@ -214,10 +214,63 @@ static void ip_verbose(struct ft_dis *d, struct ft_rd hdr, uint32_t hlen)
 	FT_PUTS(o, ") ");
 }
 
+/*
+ * Checks the version and lengths, printing what is wrong. Returns false when
+ * the packet cannot be decoded further. A total length of 0 (segmentation
+ * offload) is replaced by the length on the wire.
+ */
+static bool ip4_lengths(struct ft_strbuf *o, uint8_t vhl, uint16_t *len, uint32_t wlen)
+{
+	uint32_t hlen = (vhl & 0xfu) * 4u;
+
+	if (vhl >> 4 != 4) {
+		FT_PUTS(o, "bad version ");
+		ft__put_u32(o, vhl >> 4u);
+		FT_PUTS(o, ", length ");
+		ft__put_u32(o, wlen);
+		return false;
+	}
+	if (hlen < 20) {
+		FT_PUTS(o, "bad-hlen ");
+		ft__put_u32(o, hlen);
+		return false;
+	}
+	if (*len == 0 && wlen >= hlen)
+		*len = (uint16_t)(wlen > 0xffff ? 0xffff : wlen);
+	if (*len < hlen) {
+		FT_PUTS(o, "bad-len ");
+		ft__put_u32(o, *len);
+		return false;
+	}
+	if (*len > wlen) {
+		FT_PUTS(o, "truncated-ip - ");
+		ft__put_u32(o, *len - wlen);
+		FT_PUTS(o, " bytes missing! ");
+	}
+	return true;
+}
+
+/* A later fragment: "src > dst: ip-proto-17, frag id 77 offset 40, length 32". */
+static void later_fragment(struct ft_strbuf *o, const struct ft_l3 *l3, unsigned proto, uint16_t id,
+			   uint16_t off, uint32_t len)
+{
+	ft__put_hosts(o, l3);
+	FT_PUTS(o, "ip-proto-");
+	ft__put_u32(o, proto);
+	FT_PUTS(o, ", frag id ");
+	ft__put_u32(o, id);
+	FT_PUTS(o, " offset ");
+	ft__put_u32(o, (off & 0x1fffu) * 8u);
+	if (off & 0x2000)
+		ft__putc(o, '+');
+	FT_PUTS(o, ", length ");
+	ft__put_u32(o, len);
+}
+
 void ft__dis_ip4(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 {
 	struct ft_strbuf *o = d->out;
-	struct ft_rd hdr = r;
+	struct ft_rd hdr = r, l4;
 	struct ft_l3 l3;
 	uint8_t vhl, proto;
 	uint16_t len, id, off;
@@ -238,7 +291,7 @@ void ft__dis_ip4(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 	ft_rd_skip(&r, 2);
 	l3.alen = 4;
 	l3.hosts_done = false;
-	l3.first_frag = false;
+	l3.first_frag = (off & 0x2000) != 0;
 	ft_rd_copy(&r, l3.src, 4);
 	ft_rd_copy(&r, l3.dst, 4);
 	if (r.err) {
@@ -246,31 +299,9 @@ void ft__dis_ip4(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 		return;
 	}
 	ft__putc(o, ' ');
+	if (!ip4_lengths(o, vhl, &len, wlen))
+		return;
 	hlen = (vhl & 0xfu) * 4u;
-	if (vhl >> 4 != 4) {
-		FT_PUTS(o, "bad version ");
-		ft__put_u32(o, vhl >> 4u);
-		FT_PUTS(o, ", length ");
-		ft__put_u32(o, wlen);
-		return;
-	}
-	if (hlen < 20) {
-		FT_PUTS(o, "bad-hlen ");
-		ft__put_u32(o, hlen);
-		return;
-	}
-	if (len == 0 && wlen >= hlen)
-		len = (uint16_t)(wlen > 0xffff ? 0xffff : wlen); /* TSO: length left 0 */
-	if (len < hlen) {
-		FT_PUTS(o, "bad-len ");
-		ft__put_u32(o, len);
-		return;
-	}
-	if (len > wlen) {
-		FT_PUTS(o, "truncated-ip - ");
-		ft__put_u32(o, len - wlen);
-		FT_PUTS(o, " bytes missing! ");
-	}
 	if (d->flags & FT_TEXT_VERBOSE)
 		ip_verbose(d, hdr, hlen);
 	/* Options were printed with -v; skip them here. */
@@ -280,23 +311,11 @@ void ft__dis_ip4(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 		return;
 	}
 	l4len = len - hlen;
-	struct ft_rd l4 = r;
+	l4 = r;
 	if (ft_rd_left(&l4) > l4len)
 		l4.end = l4.p + l4len; /* drop link-layer padding */
-	if (off & 0x1fff) {
-		ft__put_hosts(o, &l3);
-		FT_PUTS(o, "ip-proto-");
-		ft__put_u32(o, proto);
-		FT_PUTS(o, ", frag id ");
-		ft__put_u32(o, id);
-		FT_PUTS(o, " offset ");
-		ft__put_u32(o, (off & 0x1fffu) * 8u);
-		if (off & 0x2000)
-			ft__putc(o, '+');
-		FT_PUTS(o, ", length ");
-		ft__put_u32(o, l4len);
-		return;
-	}
-	l3.first_frag = (off & 0x2000) != 0;
-	ft__dis_l4(d, proto, l4, l4len, &l3);
+	if (off & 0x1fff)
+		later_fragment(o, &l3, proto, id, off, l4len);
+	else
+		ft__dis_l4(d, proto, l4, l4len, &l3);
 }

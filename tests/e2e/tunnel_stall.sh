@@ -4,11 +4,12 @@
 # A bounded TCP transfer (tests/tools/tcpxfer.py, which checks that every
 # byte arrived) runs through the tunnel with no capture client, then with a
 # client attached to tunnel A that stops reading (curl writing into a FIFO
-# nobody reads). Rounds alternate so both see the same machine load; the best
-# of each is compared. The stalled run must complete, reach at least 90% of
-# the throughput without a client, and the client's drops must be counted in
-# the local API's status. The machine is shared and noisy: short runs and
-# up to 10 rounds give the best-of comparison quiet moments to find.
+# nobody reads). Rounds alternate so both see the same machine load, and the
+# best runs of each are compared (see compare). Every stalled run must
+# complete, reach at least 90% of the throughput without a client, and the
+# client's drops must be counted in the local API's status. The machine is
+# shared and noisy: short runs and 4 to 10 rounds give the comparison quiet
+# moments to find.
 set -euo pipefail
 . "$(dirname "$0")/tunnel_lib.bash"
 tl_require curl python3
@@ -51,7 +52,19 @@ stall_stop() {
 	tl_wait_sessions "$TMP/a.sock" 0 # the server noticed the client left
 }
 
-best_base=0 best_stall=0 dropped=0
+# compare: "second-best stalled / second-best without" over the rounds so
+# far. Each run's throughput is capped by the datapath and pushed down by
+# whatever else the machine runs; the best runs approach the cap. The second
+# best is compared rather than the best so one lucky quiet moment on either
+# side cannot decide the outcome.
+compare() {
+	python3 -c '
+import sys
+b, s = (sorted(map(float, x.split()), reverse=True) for x in sys.argv[1:3])
+print(f"{s[1]:.1f} {b[1]:.1f} {s[1] / b[1]:.3f}")' "${bases[*]}" "${stalls[*]}"
+}
+
+dropped=0 bases=() stalls=()
 xfer $((8 << 20)) >/dev/null # warm up the path
 for round in $(seq 10); do
 	base=$(xfer "$BYTES")
@@ -61,19 +74,18 @@ for round in $(seq 10); do
 	stalled=$(xfer "$BYTES")
 	after=$(stall_dropped)
 	stall_stop
-	[ "$after" -gt "$before" ] || fail "round $round: the stalled client's drops did not grow ($before -> $after)"
+	[ "$after" -gt "$before" ] ||
+		fail "round $round: the stalled client's drops did not grow ($before -> $after): $(tl_status "$TMP/a.sock")"
 	dropped=$after
+	bases+=("$base")
+	stalls+=("$stalled")
 	echo "round $round: no client $base Mbit/s, stalled client $stalled Mbit/s, client dropped $after"
-	best_base=$(python3 -c "print(max($best_base, $base))")
-	best_stall=$(python3 -c "print(max($best_stall, $stalled))")
-	if [ "$round" -ge 3 ] && python3 -c "import sys; sys.exit(0 if $best_stall >= 0.9 * $best_base else 1)"; then
-		break
-	fi
+	[ "$round" -ge 2 ] && read -r s b ratio <<<"$(compare)"
+	[ "$round" -ge 4 ] && python3 -c "import sys; sys.exit($ratio < 0.9)" && break
 done
-ratio=$(python3 -c "print(f'{$best_stall / $best_base:.3f}')")
-python3 -c "import sys; sys.exit(0 if $ratio >= 0.9 else 1)" ||
-	fail "stalled client slowed the tunnel: best $best_stall vs $best_base Mbit/s (ratio $ratio)"
-ok "throughput with a stalled client: best $best_stall vs $best_base Mbit/s without (ratio $ratio)"
+python3 -c "import sys; sys.exit($ratio < 0.9)" ||
+	fail "a stalled client slowed the tunnel: $s vs $b Mbit/s without (ratio $ratio)"
+ok "throughput with a stalled client: $s vs $b Mbit/s without, second best of $round runs each (ratio $ratio)"
 ok "the stalled client's drops were counted ($dropped in its last session)"
 tl_stop "$TUN_PID_A"
 tl_stop "$TUN_PID_B"

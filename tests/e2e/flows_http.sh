@@ -82,6 +82,16 @@ left=$(ls "$T/spool" | grep -c ndjson || true)
 [ "$left" -eq 0 ] || { echo "FAIL: $left messages left in the spool"; exit 1; }
 grep -q "reachable again" "$T/err2" || { echo "FAIL: no recovery notice"; cat "$T/err2"; exit 1; }
 
+echo "== without a spool: an in-memory queue, retried through the 503s"
+"$FT" flows -r "$T/b.pcap" --interval 0.002 -w "$T/sent3.jsonl" --url "$URL" 2> "$T/err5"
+python3 - "$T/sent3.jsonl" "$T/recv.ndjson" <<'PY'
+import json, sys
+sent = {json.loads(l)['id'] for l in open(sys.argv[1])}
+recv = {json.loads(l)['id'] for l in open(sys.argv[2])}
+print(f'in-memory: sent {len(sent)}, missing {len(sent - recv)}')
+sys.exit(1 if sent - recv or not sent else 0)
+PY
+
 echo "== spool bound"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 "$FT" flows -r "$T/a.pcap" --interval 0.002 -q --url "$URL" --spool "$T/spool2" --spool-max 5 2> "$T/err3"

@@ -85,6 +85,17 @@ static void set_error(struct ft_source *s, const char *msg)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Source thread: close the kernel sockets, keeping their drop counts. */
+static void close_sockets(struct ft_source *s)
+{
+	s->ops->refresh(s);
+	s->kdrops_closed += s->kdrops_now;
+	s->kdrops_now = 0;
+	s->ops->close(s);
+	s->is_open = false;
+	s->kfilter[0] = 0;
+}
+
 /* Source thread: bring the sockets and the kernel filter to what is wanted. */
 static void reconcile(struct ft_source *s)
 {
@@ -92,14 +103,8 @@ static void reconcile(struct ft_source *s)
 	char expr[sizeof(s->kfilter)] = "";
 
 	if (!want) {
-		if (s->is_open) {
-			s->ops->refresh(s);
-			s->kdrops_closed += s->kdrops_now;
-			s->kdrops_now = 0;
-			s->ops->close(s);
-			s->is_open = false;
-			s->kfilter[0] = 0;
-		}
+		if (s->is_open)
+			close_sockets(s);
 		goto out;
 	}
 	if (!s->is_open) {
@@ -134,12 +139,7 @@ out:
 static void source_lost(struct ft_source *s, const char *msg)
 {
 	set_error(s, msg);
-	s->ops->refresh(s);
-	s->kdrops_closed += s->kdrops_now;
-	s->kdrops_now = 0;
-	s->ops->close(s);
-	s->is_open = false;
-	s->kfilter[0] = 0;
+	close_sockets(s);
 	atomic_store(&s->open_flag, false);
 }
 

@@ -108,7 +108,7 @@ static bool put_rr(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r)
 {
 	uint8_t a[16];
 
-	/* The owner name is not printed without -v, as in tcpdump. */
+	/* The owner name is not printed (tcpdump shows it only with -vv). */
 	if (!skip_name(msg, r))
 		return false;
 	unsigned type = ft_rd_be16(r);

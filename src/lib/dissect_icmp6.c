@@ -44,6 +44,45 @@ static const char *simple_type(unsigned type)
 	}
 }
 
+/*
+ * The packet a destination unreachable quotes, as tcpdump shows it:
+ * "unreachable route DST", "unreachable port, DST udp port N".
+ * Returns false when the quoted header is cut short.
+ */
+static bool quoted(struct ft_strbuf *o, unsigned code, struct ft_rd r)
+{
+	uint8_t dst[16];
+	unsigned nh, dport;
+
+	if (code != 0 && code != 1 && code != 3 && code != 4)
+		return true;
+	ft_rd_skip(&r, 6);
+	nh = ft_rd_u8(&r);
+	ft_rd_skip(&r, 17);
+	if (!ft_rd_copy(&r, dst, 16))
+		return false;
+	if (code != 4) {
+		ft__putc(o, ' ');
+		ft__put_ip6(o, dst);
+		return true;
+	}
+	ft_rd_skip(&r, 2);
+	dport = ft_rd_be16(&r);
+	if (r.err)
+		return false;
+	FT_PUTS(o, ", ");
+	ft__put_ip6(o, dst);
+	if (nh == 6 || nh == 17) {
+		ft__puts(o, nh == 6 ? " tcp port " : " udp port ");
+	} else {
+		FT_PUTS(o, " protocol ");
+		ft__put_u32(o, nh);
+		FT_PUTS(o, " port ");
+	}
+	ft__put_u32(o, dport);
+	return true;
+}
+
 /* Returns false when the message is cut short. */
 static bool icmp6_body(struct ft_strbuf *o, unsigned type, unsigned code, struct ft_rd r)
 {
@@ -71,7 +110,7 @@ static bool icmp6_body(struct ft_strbuf *o, unsigned type, unsigned code, struct
 			FT_PUTS(o, "code ");
 			ft__put_u32(o, code);
 		}
-		return true;
+		return quoted(o, code, r);
 	case 2:
 		FT_PUTS(o, "packet too big, mtu ");
 		ft__put_u32(o, (uint32_t)w1 << 16 | w2);

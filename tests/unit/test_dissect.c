@@ -232,9 +232,10 @@ static const struct vec vecs[] = {
      "00000000000000101042be8000000006000000000081140fd7a115ca1e000000000000000000001fd7a115ca1e000"
      "0000000000000000020001000200089e69",
      "IP6 fd7a:115c:a1e0::2 > fd7a:115c:a1e0::1: ICMP6, destination unreachable, unreachable port, "
-     "length 56",
+     "fd7a:115c:a1e0::2 udp port 2, length 56",
      "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd7a:115c:a1e0::2 > "
-     "fd7a:115c:a1e0::1: ICMP6, destination unreachable, unreachable port, length 56"},
+     "fd7a:115c:a1e0::1: ICMP6, destination unreachable, unreachable port, fd7a:115c:a1e0::2 udp "
+     "port 2, length 56"},
     {"ip6_hbh", 1,
      "02000000000202000000000186dd6000000000130040fd7a115ca1e000000000000000000001fd7a115ca1e000000"
      "000000000000002110005020000010013881770000ba30b686268",

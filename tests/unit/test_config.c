@@ -38,7 +38,8 @@ static void test_full_file(void **state)
 			   "log-exit-flows no\n"
 			   "user flowtap\n"
 			   "group netdev\n"
-			   "spool-dir /var/spool/flowtap";
+			   "spool-dir /var/spool/flowtap\n"
+			   "write eth0=/var/lib/flowtap/eth0.pcapng";
 
 	assert_int_equal(ftd_config_parse(&c, text, "t.conf", err, sizeof(err)), 0);
 	assert_string_equal(c.socket, "/run/ftf/flowtap.sock");
@@ -60,6 +61,7 @@ static void test_full_file(void **state)
 	assert_string_equal(c.user, "flowtap");
 	assert_string_equal(c.group, "netdev");
 	assert_string_equal(c.spool_dir, "/var/spool/flowtap");
+	assert_string_equal(c.write.v[0], "eth0=/var/lib/flowtap/eth0.pcapng");
 	ftd_config_free(&c);
 }
 

@@ -41,14 +41,33 @@ static void tun_write(struct tunnel *t, const uint8_t *pkt, uint32_t len)
 	ft_flows_add_ip(t->tun_flows, pkt, len, FT_DIR_IN);
 }
 
+/* Send what is queued for the peer; count at the socket layer only what the
+ * kernel took. */
+static void peer_flush(struct tunnel *t)
+{
+	struct udp_tx *tx = &t->tx;
+
+	if (!tx->n)
+		return;
+	udp_tx_flush(t->udp_fd, tx);
+	for (int i = 0; i < tx->n; i++) {
+		if (!tx->ok[i]) {
+			STAT_INC(t->st.drop_tx);
+			continue;
+		}
+		STAT_INC(t->st.udp_tx);
+		observe_physical(t, FT_DIR_OUT, tx->iov[i].iov_len);
+	}
+	tx->n = 0;
+}
+
+/* Queue @pkt for the peer; it must stay put until peer_flush(). */
 static void peer_send(struct tunnel *t, uint8_t *pkt, uint32_t len)
 {
 	if (!udp_tx_add(&t->tx, pkt, len, &t->peer, t->peer_len)) {
-		udp_tx_flush(t->udp_fd, &t->tx);
+		peer_flush(t);
 		udp_tx_add(&t->tx, pkt, len, &t->peer, t->peer_len);
 	}
-	STAT_INC(t->st.udp_tx);
-	observe_physical(t, FT_DIR_OUT, len);
 }
 
 /* A packet to the service address: the tunnel itself answers echo requests. */
@@ -115,7 +134,7 @@ static void on_tun(evutil_socket_t fd, short what, void *arg)
 		STAT_INC(t->st.tun_rx);
 		from_local(t, buf, (uint32_t)n);
 	}
-	udp_tx_flush(t->udp_fd, &t->tx);
+	peer_flush(t);
 }
 
 static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -183,7 +202,7 @@ static void service_peer(struct tunnel *t, struct ip4 *v)
 	STAT_INC(t->st.echo_peer);
 	ft_tap_hook(t->tap, FT_PATH_SYNTHESIZED_TO_PEER, t->synth, n, NULL);
 	peer_send(t, t->synth, n);
-	udp_tx_flush(t->udp_fd, &t->tx); /* t->synth is reused */
+	peer_flush(t); /* t->synth is reused */
 }
 
 /* A datagram of @n bytes from the peer holding an IP packet of @len bytes. */
@@ -235,7 +254,7 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 			continue;
 		from_peer(t, pkt, n, len);
 	}
-	udp_tx_flush(fd, &t->tx);
+	peer_flush(t);
 }
 
 static void on_keepalive(evutil_socket_t fd, short what, void *arg)
@@ -252,7 +271,7 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 	STAT_INC(t->st.keepalive_tx);
 	ft_tap_hook(t->tap, FT_PATH_SYNTHESIZED_TO_PEER, t->synth, n, NULL);
 	peer_send(t, t->synth, n);
-	udp_tx_flush(t->udp_fd, &t->tx);
+	peer_flush(t);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

@@ -166,6 +166,7 @@ struct udp_rx {
 struct udp_tx {
 	struct mmsghdr msgs[TUN_BATCH];
 	struct iovec iov[TUN_BATCH];
+	bool ok[TUN_BATCH]; /* set by udp_tx_flush(): datagram i was sent */
 	int n;
 };
 int udp_rx_init(struct udp_rx *rx);

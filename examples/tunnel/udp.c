@@ -125,7 +125,8 @@ bool udp_tx_add(struct udp_tx *tx, void *pkt, size_t len, const struct sockaddr_
  * udp_tx_flush - send the queued datagrams with sendmmsg(). A datagram the
  * kernel refuses (socket buffer full, no route) is dropped rather than
  * retried: the tunnel never blocks, as a real datapath would not.
- * Returns the number of datagrams sent; the batch is empty afterwards.
+ * tx->ok[i] tells whether datagram i went out; the caller accounts for them
+ * and empties the batch (tx->n = 0). Returns the number sent.
  */
 int udp_tx_flush(int fd, struct udp_tx *tx)
 {
@@ -136,12 +137,13 @@ int udp_tx_flush(int fd, struct udp_tx *tx)
 		if (r < 0) {
 			/* sendmmsg fails only for the first datagram: drop it. */
 			if (errno != EINTR)
-				i++;
+				tx->ok[i++] = false;
 			continue;
 		}
+		for (int j = 0; j < r; j++)
+			tx->ok[i + j] = true;
 		i += r;
 		sent += r;
 	}
-	tx->n = 0;
 	return sent;
 }

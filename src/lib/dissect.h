@@ -138,6 +138,8 @@ void ft__dis_sll(struct ft_dis *d, struct ft_rd r, uint32_t wlen);
 void ft__dis_sll2(struct ft_dis *d, struct ft_rd r, uint32_t wlen);
 void ft__dis_null(struct ft_dis *d, struct ft_rd r, uint32_t wlen, bool big_endian);
 void ft__dis_nflog(struct ft_dis *d, struct ft_rd r, uint32_t wlen);
+void ft__dis_ppp(struct ft_dis *d, struct ft_rd r, uint32_t wlen);
+void ft__dis_chdlc(struct ft_dis *d, struct ft_rd r, uint32_t wlen);
 /* Dispatch on an Ethernet type (also used by SLL); VLAN tags recurse. */
 void ft__dis_ethertype(struct ft_dis *d, uint16_t type, struct ft_rd r, uint32_t wlen);
 /* Raw IP: dispatch on the version nibble. */

@@ -26,6 +26,8 @@
 #define DLT_NFLOG_	 239
 #define DLT_LOOP_	 108
 #define DLT_USER0_	 147
+#define DLT_PPP_SERIAL_	 50
+#define DLT_C_HDLC_	 104
 
 static pthread_once_t tz_once = PTHREAD_ONCE_INIT;
 
@@ -235,6 +237,13 @@ static void dispatch(struct ft_dis *d, int dlt, struct ft_rd r, uint32_t wlen)
 		break;
 	case DLT_NFLOG_:
 		ft__dis_nflog(d, r, wlen);
+		break;
+	case DLT_PPP:
+	case DLT_PPP_SERIAL_:
+		ft__dis_ppp(d, r, wlen);
+		break;
+	case DLT_C_HDLC_:
+		ft__dis_chdlc(d, r, wlen);
 		break;
 	default:
 		put_unsupported(d->out, dlt, wlen);

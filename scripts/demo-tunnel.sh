@@ -127,6 +127,9 @@ note "transfer: $result"
 step "keepalive probes (synthesized-to-peer) and their answers (from-peer)"
 sleep 2.2
 
+step "flowtap status: tunnel A's tap, its paths and the two capture sessions"
+"$FLOWTAP" status --socket "$TMP/a.sock" | sed 's/^/   /'
+
 step "Stopping the captures"
 kill -INT "$CAP"
 wait "$CAP" || true

@@ -53,9 +53,8 @@ struct ft_strbuf {
  * ft_text_format - append the text for @pkt to @out.
  * @pkt: the packet; its dlt selects the link-layer decoder (Ethernet, raw IP,
  *       Linux SLL/SLL2, NULL/loopback, NFLOG, PPP, Cisco HDLC, and user0
- *       records (147) whose
- *       prefix is decoded here if the reader left it in place; others print
- *       as unsupported). Its dir, path and nat_src/nat_dst fill the IN/OUT,
+ *       records (147) whose prefix is decoded here if the reader left it in
+ *       place; others print as unsupported). Its dir, path and nat_src/nat_dst fill the IN/OUT,
  *       path and "[pre-nat ...]" fields when set.
  * @o: options, may be NULL for defaults (local time, no flags).
  * @out: destination; one line ending in '\n', followed by the -x then -A

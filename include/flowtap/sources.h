@@ -198,8 +198,9 @@ FT_EXPORT uint32_t ft_psample_scale(const struct ft_psample_msg *m);
 FT_EXPORT bool ft_psample_l3(const struct ft_psample_msg *m);
 
 /**
- * ft_psample_seq_gap - samples missing between the last group sequence
- * number @last (0: none seen) and @seq (wrapping u32). Returns the gap.
+ * ft_psample_seq_gap - samples missing between the previous group sequence
+ * number @last and the next one, @seq (wrapping u32; the kernel counts from
+ * 0). A repeated or older number (reordering) is no loss. Returns the gap.
  */
 FT_EXPORT uint32_t ft_psample_seq_gap(uint32_t last, uint32_t seq);
 

@@ -208,8 +208,6 @@ FT_EXPORT bool ft_psample_l3(const struct ft_psample_msg *m)
 
 FT_EXPORT uint32_t ft_psample_seq_gap(uint32_t last, uint32_t seq)
 {
-	if (last == 0)
-		return 0;
 	uint32_t d = seq - last; /* wraps */
 	/* Duplicates or reordering (d == 0 or "negative") are no loss. */
 	if (d == 0 || d > 0x80000000u)

@@ -148,7 +148,7 @@ static int ps_open(struct ft_source *s, char *errbuf, size_t errlen)
 	s->mcgrp = fi.grp;
 	s->fds[0] = mnl_socket_get_fd(s->nl);
 	s->nfds = 1;
-	s->last_seq = 0;
+	s->have_seq = false;
 	return 0;
 err:
 	ret = -errno;
@@ -233,8 +233,11 @@ static int ps_dispatch(struct ft_source *s, int i, char *errbuf, size_t errlen)
 				continue;
 			}
 			if (FT_PSAMPLE_HAS(&m, FT_PSAMPLE_ATTR_GROUP_SEQ)) {
-				bump(&s->seq_gaps, ft_psample_seq_gap(s->last_seq, m.group_seq));
-				s->last_seq = m.group_seq ? m.group_seq : 1;
+				if (s->have_seq)
+					bump(&s->seq_gaps,
+					     ft_psample_seq_gap(s->last_seq, m.group_seq));
+				s->last_seq = m.group_seq;
+				s->have_seq = true;
 			}
 			ps_sample(s, &m);
 		}

@@ -60,6 +60,7 @@ struct ft_source {
 	uint16_t family;
 	uint32_t mcgrp;
 	uint32_t last_seq;
+	bool have_seq; /* last_seq is valid */
 	uint8_t *buf;
 	size_t buflen;
 	char kfilter[256];

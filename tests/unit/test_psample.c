@@ -249,7 +249,8 @@ static void test_wrong_family_or_command(void **state)
 
 static void test_sequence_gaps(void **state)
 {
-	assert_int_equal(ft_psample_seq_gap(0, 17), 0); /* first seen */
+	assert_int_equal(ft_psample_seq_gap(0, 1), 0); /* the kernel starts at 0 */
+	assert_int_equal(ft_psample_seq_gap(0, 17), 16);
 	assert_int_equal(ft_psample_seq_gap(10, 11), 0);
 	assert_int_equal(ft_psample_seq_gap(10, 15), 4);
 	assert_int_equal(ft_psample_seq_gap(10, 10), 0);	/* duplicate */
@@ -258,13 +259,14 @@ static void test_sequence_gaps(void **state)
 	assert_int_equal(ft_psample_seq_gap(UINT32_MAX - 1, 0), 1);
 
 	/* Gaps as a stream of decoded messages shows them. */
-	uint32_t seqs[] = {1, 2, 3, 7, 8, 20}, last = 0, lost = 0;
+	uint32_t seqs[] = {0, 1, 2, 3, 7, 8, 20}, last = 0, lost = 0;
 	for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
 		struct msg m;
 		struct ft_psample_msg d;
 		build_full(&m, seqs[i]);
 		assert_int_equal(ft_psample_decode(m.b, m.len, FAMILY, &d), 0);
-		lost += ft_psample_seq_gap(last, d.group_seq);
+		if (i > 0)
+			lost += ft_psample_seq_gap(last, d.group_seq);
 		last = d.group_seq;
 	}
 	assert_int_equal(lost, 3 + 11);

@@ -163,6 +163,26 @@ static void ip_options(struct ft_dis *d, struct ft_rd r)
 	ft__putc(o, ')');
 }
 
+/* "+, DF, rsvd" in tcpdump's order, or "none". */
+static void ip_flags(struct ft_strbuf *o, uint16_t off)
+{
+	static const struct {
+		uint16_t bit;
+		char name[5];
+	} bits[] = {{0x2000, "+"}, {0x4000, "DF"}, {0x8000, "rsvd"}};
+	const char *sep = "";
+
+	if (!(off & 0xe000))
+		FT_PUTS(o, "none");
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		if (off & bits[i].bit) {
+			ft__puts(o, sep);
+			ft__puts(o, bits[i].name);
+			sep = ", ";
+		}
+	}
+}
+
 static void ip_verbose(struct ft_dis *d, struct ft_rd hdr, uint32_t hlen)
 {
 	struct ft_strbuf *o = d->out;
@@ -190,18 +210,7 @@ static void ip_verbose(struct ft_dis *d, struct ft_rd hdr, uint32_t hlen)
 	FT_PUTS(o, ", offset ");
 	ft__put_u32(o, (off & 0x1fffu) * 8u);
 	FT_PUTS(o, ", flags [");
-	if (!(off & 0xe000))
-		FT_PUTS(o, "none");
-	if (off & 0x8000)
-		FT_PUTS(o, "rsvd");
-	if ((off & 0x8000) && (off & 0x4000))
-		FT_PUTS(o, ", ");
-	if (off & 0x4000)
-		FT_PUTS(o, "DF");
-	if ((off & 0xc000) && (off & 0x2000))
-		FT_PUTS(o, ", ");
-	if (off & 0x2000)
-		ft__putc(o, '+');
+	ip_flags(o, off);
 	FT_PUTS(o, "], proto ");
 	pname = ft__ipproto_name(proto);
 	ft__puts(o, pname ? pname : "unknown");

@@ -436,6 +436,26 @@ static const struct vec vecs[] = {
      "IP 100.64.0.1.40000 > 100.64.0.2.41641: UDP, length 100",
      "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto UDP (17), length 128) "
      "100.64.0.1.40000 > 100.64.0.2.41641: UDP, length 100"},
+    {"ip_flags_mf_df", 101, "4500001d00016000401106cd0a0000010a00000200010002000973d678",
+     "IP 10.0.0.1.1 > 10.0.0.2.2: UDP, length 1",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [+, DF], proto UDP (17), length 29) 10.0.0.1.1 > "
+     "10.0.0.2.2: UDP, length 1"},
+    {"ip_flags_all", 101, "4500001d0001e000401186cc0a0000010a00000200010002000973d678",
+     "IP 10.0.0.1.1 > 10.0.0.2.2: UDP, length 1",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [+, DF, rsvd], proto UDP (17), length 29) "
+     "10.0.0.1.1 > 10.0.0.2.2: UDP, length 1"},
+    {"ip_flags_rsvd", 101, "4500001d000180004011e6cc0a0000010a00000200010002000973d678",
+     "IP 10.0.0.1.1 > 10.0.0.2.2: UDP, length 1",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [rsvd], proto UDP (17), length 29) 10.0.0.1.1 > "
+     "10.0.0.2.2: UDP, length 1"},
+    {"ip_ra_igmp", 101, "4600002000014000400291d40a0000010a000002940400000000000000000000",
+     "IP 10.0.0.1 > 10.0.0.2: ip-proto-2, length 8",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto IGMP (2), length 32, options (RA)) "
+     "10.0.0.1 > 10.0.0.2: ip-proto-2, length 8"},
+    {"ip_gre", 101, "4500001c00014000402f26b00a0000010a0000020000000000000000",
+     "IP 10.0.0.1 > 10.0.0.2: ip-proto-47, length 8",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto GRE (47), length 28) 10.0.0.1 > "
+     "10.0.0.2: ip-proto-47, length 8"},
 };
 
 #define NVECS (sizeof(vecs) / sizeof(vecs[0]))

@@ -65,4 +65,13 @@ n=$(tshark -r "$TMP/in.pcap" -Y 'nflog.prefix == "ftf-in"' 2>/dev/null | wc -l)
 all=$(tshark -r "$TMP/in.pcap" 2>/dev/null | wc -l)
 [ "$n" = 2 ] && [ "$all" = 2 ] || fail "direction=in capture: $n of $all packets are the 2 requests"
 ok "direction=in selects the logged input packets"
+
+# Flow logs from NFLOG: the logged packets, seen from the local side.
+kill "$FTD_PID"
+wait "$FTD_PID"
+rm -f "$SOCK"
+start_flowtapd --nflog 7 --flow-log "$TMP/flows.jsonl" --interval 0.5 --route 192.0.2.0/24
+ip netns exec "$NSA" ping -c 3 -i 0.2 -W 1 192.0.2.2 >/dev/null || fail "ping failed"
+wait_total "$TMP/flows.jsonl" subnetTraffic 3 3 0 192.0.2.2:0 192.0.2.1:0
+ok "flow log from NFLOG: 3 requests in, 3 replies out for 192.0.2.2 <-> 192.0.2.1"
 exit 0

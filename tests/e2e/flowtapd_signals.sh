@@ -12,52 +12,6 @@ require_root_netns
 need curl python3 ping capinfos tshark
 make_veth
 
-# wait_flow FILE PYEXPR [SKIP]: wait until a flow message in FILE after its
-# first SKIP lines satisfies PYEXPR (m is the message).
-wait_flow() {
-	for _ in $(seq 80); do
-		python3 - "$1" "$2" "${3:-0}" <<'PY' && return 0
-import json, sys
-for i, line in enumerate(open(sys.argv[1])):
-    m = json.loads(line)
-    if i >= int(sys.argv[3]) and eval(sys.argv[2]):
-        sys.exit(0)
-sys.exit(1)
-PY
-		sleep 0.1
-	done
-	echo "--- $1:" >&2
-	cat "$1" >&2
-	fail "no flow message with $2"
-}
-
-# wait_total FILE CLASS TX RX [SKIP] [SRC DST]: wait until the ICMP entries
-# of CLASS (e.g. exitTraffic), summed over the messages after the first SKIP
-# lines (intervals may split a burst), reach TX and RX packets exactly.
-wait_total() {
-	for _ in $(seq 80); do
-		python3 - "$@" <<'PY' && return 0
-import json, sys
-path, cls, tx, rx = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-skip = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-ends = sys.argv[6:8]
-t = r = 0
-for i, line in enumerate(open(path)):
-    if i < skip:
-        continue
-    for e in json.loads(line).get(cls, []):
-        if e.get("proto") == 1 and (not ends or [e["src"], e["dst"]] == ends):
-            t += e.get("txPkts", 0)
-            r += e.get("rxPkts", 0)
-sys.exit(0 if (t, r) == (tx, rx) else 1)
-PY
-		sleep 0.1
-	done
-	echo "--- $1:" >&2
-	cat "$1" >&2
-	fail "$2 in $1 does not sum to $3 tx / $4 rx ICMP packets"
-}
-
 ping_b() {
 	ip netns exec "$NSA" ping -c "$1" -i 0.1 -W 1 192.0.2.2 >/dev/null || fail "ping failed"
 }

@@ -70,6 +70,16 @@ static void peer_send(struct tunnel *t, uint8_t *pkt, uint32_t len)
 	}
 }
 
+/* The "dropped" path (a datapath-defined one) shows what the tunnel threw
+ * away and in which direction it was going: `flowtap capture --path dropped`. */
+static void hook_dropped(struct tunnel *t, const uint8_t *pkt, uint32_t len, enum ft_dir dir)
+{
+	struct ft_meta m = FT_META_INIT;
+
+	m.dir = (uint8_t)dir;
+	ft_tap_hook(t->tap, TUN_PATH_DROPPED, pkt, len, &m);
+}
+
 /* A packet to the service address: the tunnel itself answers echo requests. */
 static void service_local(struct tunnel *t, struct ip4 *v)
 {
@@ -78,6 +88,7 @@ static void service_local(struct tunnel *t, struct ip4 *v)
 	ft_tap_hook(t->tap, FT_PATH_FROM_LOCAL, v->p, v->len, NULL);
 	if (!icmp_is_echo_request(v)) {
 		STAT_INC(t->st.drop_service);
+		hook_dropped(t, v->p, v->len, FT_DIR_OUT);
 		return;
 	}
 	n = icmp_echo_reply(v, t->synth, sizeof(t->synth));
@@ -117,6 +128,7 @@ static void from_local(struct tunnel *t, uint8_t *pkt, uint32_t n)
 	ft_tap_hook(t->tap, FT_PATH_FROM_LOCAL, pkt, len, mp);
 	if (!t->peer_len) {
 		STAT_INC(t->st.drop_nopeer);
+		hook_dropped(t, pkt, len, FT_DIR_OUT);
 		return;
 	}
 	peer_send(t, pkt, len);
@@ -194,6 +206,7 @@ static void service_peer(struct tunnel *t, struct ip4 *v)
 	ft_tap_hook(t->tap, FT_PATH_FROM_PEER, v->p, v->len, NULL);
 	if (!icmp_is_echo_request(v)) {
 		STAT_INC(t->st.drop_service);
+		hook_dropped(t, v->p, v->len, FT_DIR_IN);
 		return;
 	}
 	n = icmp_echo_reply(v, t->synth, sizeof(t->synth));
@@ -250,8 +263,10 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 			STAT_INC(t->st.drop_invalid);
 			continue;
 		}
-		if (!accept_sender(t, &t->rx.from[i], t->rx.msgs[i].msg_hdr.msg_namelen))
+		if (!accept_sender(t, &t->rx.from[i], t->rx.msgs[i].msg_hdr.msg_namelen)) {
+			hook_dropped(t, pkt, len, FT_DIR_IN);
 			continue;
+		}
 		from_peer(t, pkt, n, len);
 	}
 	peer_flush(t);
@@ -366,6 +381,9 @@ static int setup(struct tunnel *t)
 	if (!t->tun_bufs || !t->base || udp_rx_init(&t->rx) < 0)
 		goto oom;
 	ret = ft_tap_new(&t->tap, t->ifname);
+	if (ret < 0)
+		goto oom;
+	ret = ft_tap_path_register(t->tap, TUN_PATH_DROPPED, "dropped");
 	if (ret < 0)
 		goto oom;
 	ret = observe_start(t, err, sizeof(err));

@@ -27,12 +27,13 @@
 
 #include <flowtap/common.h>
 
-#define TUN_PROG	"flowtap-tunnel"
-#define TUN_MAX_ROUTES	16
-#define TUN_MAX_DNAT	8
-#define TUN_BATCH	32    /* packets per recvmmsg/sendmmsg */
-#define TUN_PKT_MAX	65535 /* largest IP packet */
-#define TUN_DEFAULT_MTU 1420  /* 1500 minus outer IPv6 (40) + UDP (8), rounded down */
+#define TUN_PROG	 "flowtap-tunnel"
+#define TUN_MAX_ROUTES	 16
+#define TUN_MAX_DNAT	 8
+#define TUN_BATCH	 32    /* packets per recvmmsg/sendmmsg */
+#define TUN_PKT_MAX	 65535 /* largest IP packet */
+#define TUN_PATH_DROPPED 4     /* datapath-defined capture path: packets the tunnel dropped */
+#define TUN_DEFAULT_MTU	 1420  /* 1500 minus outer IPv6 (40) + UDP (8), rounded down */
 
 /*
  * A counter written by the loop thread only and read by the local API's

@@ -3,7 +3,8 @@
 # dual-stack sockets ([::]:4242); A has an IPv4 --peer, B learns its peer from
 # the first valid datagram (reported as 192.0.2.1, not ::ffff:192.0.2.1).
 # A datagram from another host is dropped as foreign; garbage is dropped as
-# invalid and does not redirect a learning tunnel. Counters in the status.
+# invalid and does not redirect a learning tunnel. Counters in the status;
+# what A drops shows on its datapath-defined capture path "dropped".
 set -euo pipefail
 . "$(dirname "$0")/tunnel_lib.bash"
 tl_require ping curl python3
@@ -42,14 +43,29 @@ s.sendto(bytes.fromhex(sys.argv[3]), (sys.argv[2], 4242))' "$2" "$3" "$4"
 # An echo request 100.64.0.9 -> 100.64.0.1, a valid IPv4 packet.
 ECHO=4500001c000000004001000064400009644000010800f7ff00000000
 
+"$FLOWTAP" capture --socket "$TMP/a.sock" --path dropped --format pcapng -c 2 \
+	-w "$TMP/dropped.pcapng" 2>"$TMP/cap.err" &
+CAP=$!
+tl_wait_sessions "$TMP/a.sock" 1
 before=$(tunnel "$TMP/a.sock" 't["counters"]["tun_tx"]')
 send "$NSB" 2001:db8::3 2001:db8::1 "$ECHO"
+# And a UDP datagram from A's stack to the service address (only pings are answered).
+ip netns exec "$NSA" python3 -c '
+import socket
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("100.100.100.100", 9))'
 sleep 0.3
 [ "$(tunnel "$TMP/a.sock" 't["counters"]["dropped"]["foreign"]')" = 1 ] ||
 	fail "A did not drop the datagram from 2001:db8::3: $(tunnel "$TMP/a.sock" t)"
 [ "$(tunnel "$TMP/a.sock" 't["counters"]["tun_tx"]')" = "$before" ] ||
 	fail "A delivered a packet from a host that is not its peer"
 ok "a datagram from another host is dropped as foreign and never delivered"
+timeout 5 tail --pid="$CAP" -f /dev/null || fail "capture of the dropped path did not end"
+wait "$CAP" || fail "capture failed: $(cat "$TMP/cap.err")"
+got=$(tshark -r "$TMP/dropped.pcapng" -T fields -e frame.interface_name \
+	-e frame.packet_flags_direction -e ip.src -e ip.dst -e ip.proto 2>/dev/null | sort | tr '\t\n' ' |')
+want="dropped 0x00000001 100.64.0.9 100.64.0.1 1|dropped 0x00000002 100.64.0.1 100.100.100.100 17|"
+[ "$got" = "$want" ] || fail "dropped path: got '$got', expected '$want'"
+ok "the dropped path shows the foreign packet (in) and the UDP datagram to the service address (out)"
 
 send "$NSA" 2001:db8::1 2001:db8::2 68656c6c6f # "hello"
 sleep 0.3

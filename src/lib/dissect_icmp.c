@@ -37,43 +37,50 @@ static struct quoted quote_ip4(struct ft_rd r)
 	return q;
 }
 
+/* "PREFIX dst unreachable SUFFIX" for the codes without a number in them. */
+static const struct {
+	const char *prefix, *suffix;
+} unreach_text[16] = {
+    [0] = {"net ", ""},
+    [1] = {"host ", ""},
+    [5] = {"", " - source route failed"},
+    [6] = {"net ", " - unknown"},
+    [7] = {"host ", " - unknown"},
+    [8] = {"", " - source host isolated"},
+    [9] = {"net ", " - admin prohibited"},
+    [10] = {"host ", " - admin prohibited"},
+    [11] = {"net ", " - tos prohibited"},
+    [12] = {"host ", " - tos prohibited"},
+    [13] = {"host ", " - admin prohibited filter"},
+    [14] = {"host ", " - host precedence violation"},
+    [15] = {"host ", " - precedence cutoff"},
+};
+
 /* Returns false when the quoted header is missing or cut short. */
 static bool unreach(struct ft_strbuf *o, unsigned code, uint16_t mtu, struct ft_rd r)
 {
 	struct quoted q = quote_ip4(r);
-	const uint8_t *dst = q.dst;
 
 	if (!q.ok) {
 		FT_PUTS(o, "unreachable, code ");
 		ft__put_u32(o, code);
 		return false;
 	}
-
+	if (code < 16 && unreach_text[code].prefix) {
+		ft__puts(o, unreach_text[code].prefix);
+		ft__put_ip4(o, q.dst);
+		FT_PUTS(o, " unreachable");
+		ft__puts(o, unreach_text[code].suffix);
+		return true;
+	}
+	ft__put_ip4(o, q.dst);
 	switch (code) {
-	case 0:
-	case 6:
-	case 9:
-		FT_PUTS(o, "net ");
-		ft__put_ip4(o, dst);
-		FT_PUTS(o, " unreachable");
-		ft__puts(o, code == 6 ? " - unknown" : code == 9 ? " - admin prohibited" : "");
-		return true;
-	case 1:
-	case 7:
-	case 10:
-		FT_PUTS(o, "host ");
-		ft__put_ip4(o, dst);
-		FT_PUTS(o, " unreachable");
-		ft__puts(o, code == 7 ? " - unknown" : code == 10 ? " - admin prohibited" : "");
-		return true;
 	case 2:
-		ft__put_ip4(o, dst);
 		FT_PUTS(o, " protocol ");
 		ft__put_u32(o, q.proto);
 		FT_PUTS(o, " unreachable");
-		return true;
+		break;
 	case 3:
-		ft__put_ip4(o, dst);
 		if (q.have_port && (q.proto == 6 || q.proto == 17)) {
 			ft__puts(o, q.proto == 6 ? " tcp port " : " udp port ");
 			ft__put_u32(o, q.dport);
@@ -81,27 +88,18 @@ static bool unreach(struct ft_strbuf *o, unsigned code, uint16_t mtu, struct ft_
 			FT_PUTS(o, " port");
 		}
 		FT_PUTS(o, " unreachable");
-		return true;
+		break;
 	case 4:
-		ft__put_ip4(o, dst);
 		FT_PUTS(o, " unreachable - need to frag (mtu ");
 		ft__put_u32(o, mtu);
 		ft__putc(o, ')');
-		return true;
-	case 5:
-		ft__put_ip4(o, dst);
-		FT_PUTS(o, " unreachable - source route failed");
-		return true;
-	case 13:
-		ft__put_ip4(o, dst);
-		FT_PUTS(o, " unreachable - admin prohibited filter");
-		return true;
+		break;
 	default:
-		ft__put_ip4(o, dst);
 		FT_PUTS(o, " unreachable - code ");
 		ft__put_u32(o, code);
-		return true;
+		break;
 	}
+	return true;
 }
 
 static const char *simple_type(unsigned type, unsigned code)
@@ -155,7 +153,7 @@ void ft__dis_icmp(struct ft_dis *d, struct ft_rd r, uint32_t len, const struct f
 		if (type == 0 || type == 8)
 			ft__puts(o, type ? "echo request" : "echo reply");
 		else
-			ft__puts(o, type == 13 ? "time stamp request" : "time stamp reply");
+			ft__puts(o, type == 13 ? "time stamp query" : "time stamp reply");
 		if (r.err) {
 			ft__trunc(d, "icmp");
 			return;
@@ -174,7 +172,7 @@ void ft__dis_icmp(struct ft_dis *d, struct ft_rd r, uint32_t len, const struct f
 	case 5: {
 		struct quoted q = quote_ip4(r);
 		uint8_t gw[4] = {(uint8_t)(w1 >> 8), (uint8_t)w1, (uint8_t)(w2 >> 8), (uint8_t)w2};
-		FT_PUTS(o, "redirect");
+		ft__puts(o, code < 2 ? "redirect" : "redirect-tos");
 		if (!q.ok) {
 			ft__trunc(d, "icmp");
 			return;

@@ -456,6 +456,175 @@ static const struct vec vecs[] = {
      "IP 10.0.0.1 > 10.0.0.2: ip-proto-47, length 8",
      "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto GRE (47), length 28) 10.0.0.1 > "
      "10.0.0.2: ip-proto-47, length 8"},
+    {"icmp_3_0", 101,
+     "4500003800014000400126c20a0000020a00000103000bab000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP net 10.0.0.9 unreachable, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP net 10.0.0.9 unreachable, length 36"},
+    {"icmp_3_1", 101,
+     "4500003800014000400126c20a0000020a00000103010baa000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP host 10.0.0.9 unreachable, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP host 10.0.0.9 unreachable, length 36"},
+    {"icmp_3_2", 101,
+     "4500003800014000400126c20a0000020a00000103020ba9000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP 10.0.0.9 protocol 17 unreachable, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP 10.0.0.9 protocol 17 unreachable, length 36"},
+    {"icmp_3_5", 101,
+     "4500003800014000400126c20a0000020a00000103050ba6000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP 10.0.0.9 unreachable - source route failed, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP 10.0.0.9 unreachable - source route failed, length 36"},
+    {"icmp_3_6", 101,
+     "4500003800014000400126c20a0000020a00000103060ba5000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP net 10.0.0.9 unreachable - unknown, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP net 10.0.0.9 unreachable - unknown, length 36"},
+    {"icmp_3_7", 101,
+     "4500003800014000400126c20a0000020a00000103070ba4000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP host 10.0.0.9 unreachable - unknown, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP host 10.0.0.9 unreachable - unknown, length 36"},
+    {"icmp_3_8", 101,
+     "4500003800014000400126c20a0000020a00000103080ba3000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP 10.0.0.9 unreachable - source host isolated, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP 10.0.0.9 unreachable - source host isolated, length 36"},
+    {"icmp_3_9", 101,
+     "4500003800014000400126c20a0000020a00000103090ba2000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP net 10.0.0.9 unreachable - admin prohibited, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP net 10.0.0.9 unreachable - admin prohibited, length 36"},
+    {"icmp_3_10", 101,
+     "4500003800014000400126c20a0000020a000001030a0ba1000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP host 10.0.0.9 unreachable - admin prohibited, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP host 10.0.0.9 unreachable - admin prohibited, length 36"},
+    {"icmp_3_11", 101,
+     "4500003800014000400126c20a0000020a000001030b0ba0000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP net 10.0.0.9 unreachable - tos prohibited, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP net 10.0.0.9 unreachable - tos prohibited, length 36"},
+    {"icmp_3_12", 101,
+     "4500003800014000400126c20a0000020a000001030c0b9f000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP host 10.0.0.9 unreachable - tos prohibited, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP host 10.0.0.9 unreachable - tos prohibited, length 36"},
+    {"icmp_3_13", 101,
+     "4500003800014000400126c20a0000020a000001030d0b9e000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP host 10.0.0.9 unreachable - admin prohibited filter, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP host 10.0.0.9 unreachable - admin prohibited filter, length 36"},
+    {"icmp_3_14", 101,
+     "4500003800014000400126c20a0000020a000001030e0b9d000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP host 10.0.0.9 unreachable - host precedence violation, length "
+     "36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP host 10.0.0.9 unreachable - host precedence violation, length 36"},
+    {"icmp_3_15", 101,
+     "4500003800014000400126c20a0000020a000001030f0b9c000005784500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP host 10.0.0.9 unreachable - precedence cutoff, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP host 10.0.0.9 unreachable - precedence cutoff, length 36"},
+    {"icmp_11_1", 101,
+     "4500003800014000400126c20a0000020a0000010b010122080000004500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP ip reassembly time exceeded, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP ip reassembly time exceeded, length 36"},
+    {"icmp_5_0", 101,
+     "4500003800014000400126c20a0000020a000001050004250a0000fe4500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP redirect 10.0.0.9 to net 10.0.0.254, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP redirect 10.0.0.9 to net 10.0.0.254, length 36"},
+    {"icmp_5_1", 101,
+     "4500003800014000400126c20a0000020a000001050104240a0000fe4500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP redirect 10.0.0.9 to host 10.0.0.254, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP redirect 10.0.0.9 to host 10.0.0.254, length 36"},
+    {"icmp_5_2", 101,
+     "4500003800014000400126c20a0000020a000001050204230a0000fe4500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP redirect-tos 10.0.0.9 to net 10.0.0.254, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP redirect-tos 10.0.0.9 to net 10.0.0.254, length 36"},
+    {"icmp_5_3", 101,
+     "4500003800014000400126c20a0000020a000001050304220a0000fe4500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP redirect-tos 10.0.0.9 to host 10.0.0.254, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP redirect-tos 10.0.0.9 to host 10.0.0.254, length 36"},
+    {"icmp_12_0", 101,
+     "4500003800014000400126c20a0000020a0000010c000023080000004500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP parameter problem - octet 8, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP parameter problem - octet 8, length 36"},
+    {"icmp_4_0", 101,
+     "4500003800014000400126c20a0000020a00000104000823080000004500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP source quench, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP source quench, length 36"},
+    {"icmp_9_0", 101,
+     "4500003800014000400126c20a0000020a00000109000323080000004500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP router advertisement, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP router advertisement, length 36"},
+    {"icmp_10_0", 101,
+     "4500003800014000400126c20a0000020a0000010a000223080000004500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP router solicitation, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP router solicitation, length 36"},
+    {"icmp_13_0", 101,
+     "4500003800014000400126c20a0000020a0000010d00ff22080000004500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP time stamp query, id 2048, seq 0, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP time stamp query, id 2048, seq 0, length 36"},
+    {"icmp_14_0", 101,
+     "4500003800014000400126c20a0000020a0000010e00fe22080000004500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP time stamp reply, id 2048, seq 0, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP time stamp reply, id 2048, seq 0, length 36"},
+    {"icmp_17_0", 101,
+     "4500003800014000400126c20a0000020a0000011100fb22080000004500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP address mask request, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP address mask request, length 36"},
+    {"icmp_18_0", 101,
+     "4500003800014000400126c20a0000020a0000011200fa22080000004500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP address mask reply, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP address mask reply, length 36"},
+    {"icmp_42_0", 101,
+     "4500003800014000400126c20a0000020a0000012a00e222080000004500001c00014000401126c70a0000010a000"
+     "009829a829b0008e69e",
+     "IP 10.0.0.2 > 10.0.0.1: ICMP type-#42, length 36",
+     "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
+     "10.0.0.1: ICMP type-#42, length 36"},
 };
 
 #define NVECS (sizeof(vecs) / sizeof(vecs[0]))

@@ -61,6 +61,7 @@ struct table {
 struct ptab {
 	atomic_int lock;
 	int active;
+	uint32_t last; /* entry index + 1 of the last update in the active table */
 	struct table t[2];
 	struct ptab *next;
 } __attribute__((aligned(64)));
@@ -365,7 +366,6 @@ static int add_ikey(struct ft_flows *f, const struct ikey *k, enum ft_dir dir, u
 		    uint64_t bytes)
 {
 	struct ptab *pt = my_table(f);
-	uint64_t h = key_hash(k);
 	struct entry *e;
 	uint32_t slot = 0;
 	int ret = 0;
@@ -376,9 +376,17 @@ static int add_ikey(struct ft_flows *f, const struct ikey *k, enum ft_dir dir, u
 	}
 	tab_lock(pt);
 	struct table *t = &pt->t[pt->active];
+	/* Packets come in bursts per connection (a batched read, a TCP window):
+	 * the connection of the previous update skips hashing and probing. */
+	if (pt->last && key_eq(&t->ent[pt->last - 1].k, k)) {
+		count(&t->ent[pt->last - 1], dir != FT_DIR_IN, pkts, bytes);
+		goto out;
+	}
+	uint64_t h = key_hash(k);
 	e = probe(t, k, h, &slot);
 	if (e) {
 		count(e, dir != FT_DIR_IN, pkts, bytes);
+		pt->last = (uint32_t)(e - t->ent) + 1;
 		goto out;
 	}
 	if (dir == FT_DIR_UNKNOWN) {
@@ -405,6 +413,7 @@ static int add_ikey(struct ft_flows *f, const struct ikey *k, enum ft_dir dir, u
 	memset(&e->c, 0, sizeof(e->c));
 	e->slot = slot;
 	t->idx[slot] = ++t->n;
+	pt->last = t->n;
 	count(e, dir != FT_DIR_IN, pkts, bytes);
 out:
 	tab_unlock(pt);
@@ -510,6 +519,7 @@ FT_EXPORT int ft_flows_extract(struct ft_flows *f, struct ft_flow_stat **out, si
 		tab_lock(pt);
 		struct table *t = &pt->t[pt->active];
 		pt->active ^= 1;
+		pt->last = 0;
 		tab_unlock(pt);
 		for (uint32_t j = 0; j < t->n; j++) {
 			copy_out(&t->ent[j], &arr[got++]);

@@ -17,6 +17,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <pcap/pcap.h>
 
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
@@ -301,7 +302,12 @@ static int client_setup(struct api_client *c, struct ft_session_opts *so, char *
 	so->on_end_ctx = c;
 	so->bufsize = api->o.session_bufsize;
 	ret = ft_session_start(&c->sess, c->tap, so, err, errlen);
-	if (ret < 0 && ret != FT_EFILTER)
+	if (ret == -EINVAL && so->format == FT_FORMAT_USER0 && ft_tap_dlt(c->tap) != DLT_RAW)
+		snprintf(err, errlen,
+			 "format user0 needs raw IP packets; tap '%s' has link type %s: "
+			 "use format=pcap or format=pcapng",
+			 ft_tap_name(c->tap), pcap_datalink_val_to_name(ft_tap_dlt(c->tap)));
+	else if (ret < 0 && ret != FT_EFILTER)
 		snprintf(err, errlen, "cannot start capture: %s", ft_strerror(ret));
 	return ret;
 }

@@ -51,19 +51,24 @@ static const char *simple_type(unsigned type)
  */
 static bool quoted(struct ft_strbuf *o, unsigned code, struct ft_rd r)
 {
-	uint8_t dst[16];
+	uint8_t src[16], dst[16];
 	unsigned nh, dport;
 
-	if (code != 0 && code != 1 && code != 3 && code != 4)
+	if (code > 4)
 		return true;
 	ft_rd_skip(&r, 6);
 	nh = ft_rd_u8(&r);
-	ft_rd_skip(&r, 17);
+	ft_rd_skip(&r, 1);
+	ft_rd_copy(&r, src, 16);
 	if (!ft_rd_copy(&r, dst, 16))
 		return false;
 	if (code != 4) {
 		ft__putc(o, ' ');
 		ft__put_ip6(o, dst);
+		if (code == 2) {
+			FT_PUTS(o, ", source address ");
+			ft__put_ip6(o, src);
+		}
 		return true;
 	}
 	ft_rd_skip(&r, 2);
@@ -116,13 +121,26 @@ static bool icmp6_body(struct ft_strbuf *o, unsigned type, unsigned code, struct
 		ft__put_u32(o, (uint32_t)w1 << 16 | w2);
 		return !r.err;
 	case 3:
-		ft__puts(o,
-			 code == 1 ? "ip6 reassembly time exceeded" : "time exceeded in-transit");
+		if (code == 1) {
+			FT_PUTS(o, "time exceeded in-transit (reassembly)");
+			return true;
+		}
+		FT_PUTS(o, "time exceeded in-transit");
+		ft_rd_skip(&r, 24);
+		if (ft_rd_copy(&r, a, 16)) {
+			FT_PUTS(o, " for ");
+			ft__put_ip6(o, a);
+		}
 		return true;
 	case 4:
-		FT_PUTS(o, "parameter problem, code ");
-		ft__put_u32(o, code);
-		FT_PUTS(o, ", pointer ");
+		FT_PUTS(o, "parameter problem, ");
+		if (code < 3) {
+			ft__puts(o, code == 0 ? "erroneous" : code == 1 ? "next header" : "option");
+		} else {
+			FT_PUTS(o, "code ");
+			ft__put_u32(o, code);
+		}
+		FT_PUTS(o, " - octet ");
 		ft__put_u32(o, (uint32_t)w1 << 16 | w2);
 		return !r.err;
 	case 135:

@@ -625,6 +625,144 @@ static const struct vec vecs[] = {
      "IP 10.0.0.2 > 10.0.0.1: ICMP type-#42, length 36",
      "IP (tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto ICMP (1), length 56) 10.0.0.2 > "
      "10.0.0.1: ICMP type-#42, length 36"},
+    {"icmp6_1_0", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010100935900000"
+     "0006000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, destination unreachable, unreachable route fd00::9, length 56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, "
+     "destination unreachable, unreachable route fd00::9, length 56"},
+    {"icmp6_1_1", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010101935800000"
+     "0006000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, destination unreachable, unreachable prohibited fd00::9, "
+     "length 56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, "
+     "destination unreachable, unreachable prohibited fd00::9, length 56"},
+    {"icmp6_1_2", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010102935700000"
+     "0006000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, destination unreachable, beyond scope fd00::9, source address "
+     "fd00::1, length 56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, "
+     "destination unreachable, beyond scope fd00::9, source address fd00::1, length 56"},
+    {"icmp6_1_3", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010103935600000"
+     "0006000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, destination unreachable, unreachable address fd00::9, length "
+     "56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, "
+     "destination unreachable, unreachable address fd00::9, length 56"},
+    {"icmp6_1_5", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010105935400000"
+     "0006000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, destination unreachable, source address failed policy, length "
+     "56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, "
+     "destination unreachable, source address failed policy, length 56"},
+    {"icmp6_1_6", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010106935300000"
+     "0006000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, destination unreachable, reject route, length 56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, "
+     "destination unreachable, reject route, length 56"},
+    {"icmp6_1_7", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010107935200000"
+     "0006000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, destination unreachable, error in source routing header, "
+     "length 56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, "
+     "destination unreachable, error in source routing header, length 56"},
+    {"icmp6_3_0", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010300915900000"
+     "0006000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, time exceeded in-transit for fd00::9, length 56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, time "
+     "exceeded in-transit for fd00::9, length 56"},
+    {"icmp6_3_1", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010301915800000"
+     "0006000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, time exceeded in-transit (reassembly), length 56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, time "
+     "exceeded in-transit (reassembly), length 56"},
+    {"icmp6_4_0", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010400905300000"
+     "0066000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, parameter problem, erroneous - octet 6, length 56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, "
+     "parameter problem, erroneous - octet 6, length 56"},
+    {"icmp6_4_1", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010401905200000"
+     "0066000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, parameter problem, next header - octet 6, length 56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, "
+     "parameter problem, next header - octet 6, length 56"},
+    {"icmp6_4_2", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010402905100000"
+     "0066000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, parameter problem, option - octet 6, length 56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, "
+     "parameter problem, option - octet 6, length 56"},
+    {"icmp6_4_3", 101,
+     "6000000000383a40fd000000000000000000000000000002fd0000000000000000000000000000010403905000000"
+     "0066000000000081140fd000000000000000000000000000001fd0000000000000000000000000000090001000200"
+     "0805d0",
+     "IP6 fd00::2 > fd00::1: ICMP6, parameter problem, code 3 - octet 6, length 56",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 56) fd00::2 > fd00::1: ICMP6, "
+     "parameter problem, code 3 - octet 6, length 56"},
+    {"icmp6_130_0", 101,
+     "6000000000183a40fd000000000000000000000000000002fd000000000000000000000000000001820083a800000"
+     "00000000000000000000000000000000000",
+     "IP6 fd00::2 > fd00::1: ICMP6, multicast listener query, length 24",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 24) fd00::2 > fd00::1: ICMP6, "
+     "multicast listener query, length 24"},
+    {"icmp6_131_0", 101,
+     "6000000000183a40fd000000000000000000000000000002fd000000000000000000000000000001830083a100000"
+     "000ff020000000000000000000000010003",
+     "IP6 fd00::2 > fd00::1: ICMP6, multicast listener report, length 24",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 24) fd00::2 > fd00::1: ICMP6, "
+     "multicast listener report, length 24"},
+    {"icmp6_132_0", 101,
+     "6000000000183a40fd000000000000000000000000000002fd000000000000000000000000000001840082a100000"
+     "000ff020000000000000000000000010003",
+     "IP6 fd00::2 > fd00::1: ICMP6, multicast listener done, length 24",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 24) fd00::2 > fd00::1: ICMP6, "
+     "multicast listener done, length 24"},
+    {"icmp6_134_0", 101,
+     "6000000000103a40fd000000000000000000000000000002fd00000000000000000000000000000186007fb000000"
+     "0000000000000000000",
+     "IP6 fd00::2 > fd00::1: ICMP6, router advertisement, length 16",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 16) fd00::2 > fd00::1: ICMP6, router "
+     "advertisement, length 16"},
+    {"icmp6_137_0", 101,
+     "6000000000283a40fd000000000000000000000000000002fd0000000000000000000000000000018900828b00000"
+     "000fd000000000000000000000000000005fd000000000000000000000000000006",
+     "IP6 fd00::2 > fd00::1: ICMP6, redirect, fd00::6 to fd00::5, length 40",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 40) fd00::2 > fd00::1: ICMP6, "
+     "redirect, fd00::6 to fd00::5, length 40"},
+    {"icmp6_143_0", 101,
+     "6000000000083a40fd000000000000000000000000000002fd0000000000000000000000000000018f0076b800000"
+     "000",
+     "IP6 fd00::2 > fd00::1: ICMP6, multicast listener report v2, length 8",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 8) fd00::2 > fd00::1: ICMP6, multicast "
+     "listener report v2, length 8"},
+    {"icmp6_200_0", 101,
+     "6000000000083a40fd000000000000000000000000000002fd000000000000000000000000000001c8003db800000"
+     "000",
+     "IP6 fd00::2 > fd00::1: ICMP6, type-#200, length 8",
+     "IP6 (hlim 64, next-header ICMPv6 (58) payload length: 8) fd00::2 > fd00::1: ICMP6, "
+     "type-#200, length 8"},
 };
 
 #define NVECS (sizeof(vecs) / sizeof(vecs[0]))

@@ -312,11 +312,19 @@ static int send_batch(struct sink_http *h, CURL *c, size_t *k)
 	it = h->head;
 	pthread_mutex_unlock(&h->mu);
 	/* In-flight items are never dropped or freed by others: safe unlocked. */
-	for (size_t i = 0; i < *k && it; i++, it = it->next)
+	for (size_t i = 0; i < *k && it; i++) {
 		if (append_item(h, it, &body, &blen, &bcap) < 0) {
 			free(body);
+			pthread_mutex_lock(&h->mu);
+			h->inflight = 0;
+			pthread_mutex_unlock(&h->mu);
 			return -ENOMEM;
 		}
+		/* The last in-flight item's link may be written by a concurrent
+		 * push or drop: only follow links between in-flight items. */
+		if (i + 1 < *k)
+			it = it->next;
+	}
 	if (blen)
 		ret = post(h, c, body, blen, why, sizeof(why));
 	free(body);

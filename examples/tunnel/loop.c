@@ -183,14 +183,11 @@ static bool accept_sender(struct tunnel *t, const struct sockaddr_storage *from,
  * inner sources inside our own tunnel prefix. */
 static void learn_overlay(struct tunnel *t, const struct ip4 *v)
 {
-	const struct ipnet *a = &t->cfg->addrs[0];
-	uint32_t mask, ours;
+	uint32_t mask = t->addr4_mask_be;
 
 	if (t->peer_overlay.len || !t->addr4_be || v->src_be == t->addr4_be)
 		return;
-	memcpy(&ours, a->addr.b, 4);
-	mask = a->plen ? htonl(~0u << (32 - a->plen)) : 0;
-	if ((v->src_be & mask) != (ours & mask) || v->src_be == t->cfg->service_be)
+	if ((v->src_be & mask) != (t->addr4_be & mask) || v->src_be == t->cfg->service_be)
 		return;
 	pthread_mutex_lock(&t->peer_mu);
 	t->peer_overlay.len = 4;
@@ -443,15 +440,20 @@ static void summary(const struct tunnel *t)
 static void announce(const struct tunnel *t)
 {
 	const struct tun_cfg *c = t->cfg;
-	char a[64], l[80], p[80] = "learned from the first datagram", s[INET_ADDRSTRLEN];
+	char addrs[160] = "", a[64], l[80], p[80] = "learned from the first datagram";
+	char s[INET_ADDRSTRLEN];
+	size_t off = 0;
 
+	for (int i = 0; i < c->naddrs && off < sizeof(addrs); i++)
+		off += (size_t)snprintf(addrs + off, sizeof(addrs) - off, "%s%s/%u", i ? " " : "",
+					ft_addr_format(&c->addrs[i].addr, a, sizeof(a)),
+					c->addrs[i].plen);
 	tun_format_sockaddr((const struct sockaddr *)&c->listen, l, sizeof(l));
 	if (c->peer_len)
 		tun_format_sockaddr((const struct sockaddr *)&c->peer, p, sizeof(p));
 	inet_ntop(AF_INET, &c->service_be, s, sizeof(s));
-	fprintf(stderr, TUN_PROG ": %s up: %s/%u, udp %s, peer %s, service %s, local API %s\n",
-		t->ifname, ft_addr_format(&c->addrs[0].addr, a, sizeof(a)), c->addrs[0].plen, l, p,
-		s, t->api ? c->socket_path : "off");
+	fprintf(stderr, TUN_PROG ": %s up: %s, udp %s, peer %s, service %s, local API %s\n",
+		t->ifname, addrs, l, p, s, t->api ? c->socket_path : "off");
 }
 
 /*
@@ -470,9 +472,13 @@ int tunnel_run(const struct tun_cfg *c)
 	t->cfg = c;
 	t->tun_fd = t->udp_fd = -1;
 	pthread_mutex_init(&t->peer_mu, NULL);
-	for (int i = 0; i < c->naddrs; i++)
-		if (c->addrs[i].addr.len == 4 && !t->addr4_be)
-			memcpy(&t->addr4_be, c->addrs[i].addr.b, 4);
+	for (int i = 0; i < c->naddrs; i++) {
+		uint8_t plen = c->addrs[i].plen;
+		if (c->addrs[i].addr.len != 4)
+			continue;
+		memcpy(&t->addr4_be, c->addrs[i].addr.b, 4);
+		t->addr4_mask_be = plen ? htonl(~0u << (32 - plen)) : 0;
+	}
 	t->peer_overlay = c->peer_overlay;
 	dnat_init(&t->nat, c->dnat, c->ndnat);
 	ret = setup(t);

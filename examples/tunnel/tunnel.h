@@ -207,6 +207,7 @@ struct tunnel {
 	struct ft_addr peer_overlay; /* the peer's tunnel address (physical flow key) */
 	pthread_mutex_t peer_mu;     /* held to change the peer, and by status readers */
 	uint32_t addr4_be;	     /* our IPv4 tunnel address, 0 if none */
+	uint32_t addr4_mask_be;	     /* its prefix as a mask, network order */
 	struct ft_tap *tap;
 	struct ft_flows *tun_flows, *phys_flows;
 	struct ft_flowlog *flowlog;

@@ -35,9 +35,13 @@ size_t ft__fmt_time(uint64_t ns, char *buf)
 	time_t sec = (time_t)(ns / 1000000000u);
 	struct tm tm;
 	gmtime_r(&sec, &tm);
-	return (size_t)snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
-				tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-				(unsigned)(ns % 1000000000u));
+	/* The modulos bound every field for the compiler (and years past 9999,
+	 * which RFC 3339 cannot express anyway). */
+	return (size_t)snprintf(buf, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%09uZ",
+				(unsigned)(tm.tm_year + 1900) % 10000u,
+				(unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+				(unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+				(unsigned)tm.tm_sec % 100u, (unsigned)(ns % 1000000000u));
 }
 
 static char *put_u64(char *p, uint64_t v)

@@ -51,16 +51,17 @@ static int add_sinks(struct tunnel *t, char *err, size_t errlen)
 	if (c->url) {
 		ret = ft_flowlog_add_sink_http(t->flowlog, c->url, c->spool_dir, NULL);
 		if (ret < 0) {
-			snprintf(err, errlen, "cannot log flows to '%s': %s", c->url,
-				 ft_strerror(ret));
+			snprintf(err, errlen, "cannot log flows to '%s': %s%s", c->url,
+				 ft_strerror(ret),
+				 ret == -EINVAL ? " (expected an http:// or https:// URL)" : "");
 			return ret;
 		}
 	}
 	if (c->ipfix) {
 		ret = ft_flowlog_add_sink_ipfix(t->flowlog, c->ipfix);
 		if (ret < 0) {
-			snprintf(err, errlen, "cannot export IPFIX to '%s': %s", c->ipfix,
-				 ft_strerror(ret));
+			snprintf(err, errlen, "cannot export IPFIX to '%s': %s%s", c->ipfix,
+				 ft_strerror(ret), ret == -EINVAL ? " (expected HOST:PORT)" : "");
 			return ret;
 		}
 	}

@@ -89,8 +89,18 @@ expect 1 "$P: cannot create TUN interface 'ft0' with /dev/null: Inappropriate io
 expect 1 "$P: cannot open TUN device /dev/net/tun: No such file or directory (no TUN support: is the tun module loaded?)" \
 	ip netns exec "$NSA" unshare -m sh -c "mount -t tmpfs none /dev/net && exec $T --addr 100.64.0.1/24 --socket ''"
 
-# The default port in use, by another tunnel; then its interface and its API socket.
+# Flow-log sinks and the API socket that cannot be set up.
 ip -n "$NSA" link set lo up
+for args in "--flow-log /nonexistent/dir/f.json|cannot open flow log '/nonexistent/dir/f.json': No such file or directory" \
+	"--url notaurl|cannot log flows to 'notaurl': Invalid argument (expected an http:// or https:// URL)" \
+	"--ipfix nohostport|cannot export IPFIX to 'nohostport': Invalid argument (expected HOST:PORT)"; do
+	expect 1 "$P: ${args#*|}" ip netns exec "$NSA" $T --addr 100.64.0.1/24 --listen 127.0.0.1:0 \
+		--socket '' ${args%%|*}
+done
+expect 1 "$P: cannot start the local API on /nonexistent/dir/x.sock: cannot create directory /nonexistent/dir: No such file or directory" \
+	ip netns exec "$NSA" $T --addr 100.64.0.1/24 --listen 127.0.0.1:0 --socket /nonexistent/dir/x.sock
+
+# The default port in use, by another tunnel; then its interface and its API socket.
 tl_bg "$NSA" "$T" --tun fte0 --addr 100.64.0.1/24 --socket "$TMP/a.sock" 2>"$TMP/a.log"
 FIRST=$!
 tl_wait_api "$TMP/a.sock" || fail "first tunnel did not start: $(cat "$TMP/a.log")"

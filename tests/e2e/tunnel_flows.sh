@@ -5,6 +5,9 @@
 # GET /localapi/v0/flows) while a user0 capture of every path runs. Then:
 #  - the ping connections carry exactly the packets ping sent (7 to the peer,
 #    3 to the DNAT address, 4 to the service address), 84 bytes each;
+#  - classes: 10.77.0.1 (behind B, inside A's --route) is subnet traffic,
+#    198.51.100.7 (behind B, routed by hand, outside --route) exit traffic,
+#    anonymized into one entry per local address and protocol;
 #  - every connection's packets and bytes (TCP: headers included) equal the
 #    sums computed from the capture: tunnel layer = what crossed the TUN
 #    device (from-local as tx, keyed by the pre-DNAT destination; from-peer
@@ -31,8 +34,11 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 http.server.HTTPServer(("127.0.0.1", 8380), H).serve_forever()' "$TMP/http.flows"
 tl_tunnel a --dnat 100.64.9.9=100.64.0.2 --keepalive 0 --flow-log "$TMP/a.flows" \
-	--flow-interval 1 --node-id node-a --url http://127.0.0.1:8380/flows
+	--flow-interval 1 --node-id node-a --url http://127.0.0.1:8380/flows --route 10.77.0.0/16
 tl_tunnel b --keepalive 0
+ip -n "$NSB" addr add 10.77.0.1/32 dev lo
+ip -n "$NSB" addr add 198.51.100.7/32 dev lo
+ip -n "$NSA" route add 198.51.100.0/24 dev fte0
 
 curl -sN --unix-socket "$TMP/a.sock" http://local/localapi/v0/flows -o "$TMP/api.flows" &
 CURL=$!
@@ -44,6 +50,8 @@ tl_bg "$NSB" python3 "$XFER" recv 100.64.0.2 5201
 ip netns exec "$NSA" ping -c 7 -i 0.1 -q 100.64.0.2 >/dev/null
 ip netns exec "$NSA" ping -c 3 -i 0.1 -q 100.64.9.9 >/dev/null
 ip netns exec "$NSA" ping -c 4 -i 0.1 -q 100.100.100.100 >/dev/null
+ip netns exec "$NSA" ping -c 2 -i 0.1 -q 10.77.0.1 >/dev/null
+ip netns exec "$NSA" ping -c 3 -i 0.1 -q 198.51.100.7 >/dev/null
 ip netns exec "$NSA" timeout 20 python3 "$XFER" send 100.64.0.2 5201 1048576 >/dev/null ||
 	fail "TCP transfer failed"
 sleep 1.5 # past one flow-log interval, so the stream carries messages
@@ -60,7 +68,7 @@ tshark -X "lua_script:$FT_SRC/share/flowtap/flowtap.lua" -r "$TMP/a.user0" -T fi
 	-e ip.proto -e tcp.srcport -e tcp.dstport -e ip.len >"$TMP/a.tsv" 2>/dev/null
 
 python3 - "$TMP" <<'EOF'
-import collections, json, sys
+import collections, ipaddress, json, sys
 
 tmp = sys.argv[1]
 A, B, SVC, DNAT = "100.64.0.1", "100.64.0.2", "100.100.100.100", "100.64.9.9"
@@ -76,17 +84,24 @@ phys = collections.defaultdict(zero)
 for m in msgs:
     if m.get("nodeId") != "node-a":
         errors.append(f"message without nodeId node-a: {m}")
-    for cls in ("subnetTraffic", "exitTraffic"):
-        if m.get(cls):
-            errors.append(f"unexpected {cls}: {m[cls]}")
-    for e in m.get("virtualTraffic", []):
-        k = (e.get("proto", 0), e["src"], e["dst"])
-        for f in zero():
-            logged[k][f] += e.get(f, 0)
+    for cls in ("virtualTraffic", "subnetTraffic", "exitTraffic"):
+        for e in m.get(cls, []):
+            k = (cls, e.get("proto", 0), e.get("src", ""), e.get("dst", ""))
+            for f in zero():
+                logged[k][f] += e.get(f, 0)
     for e in m.get("physicalTraffic", []):
         k = (e["src"], e["dst"])
         for f in zero():
             phys[k][f] += e.get(f, 0)
+
+def classify(proto, src, dst):
+    """The class of a connection, and its key as logged (exit: anonymized)."""
+    remote = ipaddress.ip_address(dst.rsplit(":", 1)[0])
+    if remote in ipaddress.ip_network("10.77.0.0/16"):
+        return ("subnetTraffic", proto, src, dst)
+    if remote in ipaddress.ip_network("100.64.0.0/10"):
+        return ("virtualTraffic", proto, src, dst)
+    return ("exitTraffic", proto, src.rsplit(":", 1)[0] + ":0", "")
 
 # The same from the capture.
 want = collections.defaultdict(zero)
@@ -112,19 +127,22 @@ for path, snat, dnat, src, dst, proto, sp, dp, iplen in pk:
     else:
         errors.append(f"unexpected path {path} with keepalives off")
         continue
+    k = classify(*k)
     want[k][d + "Pkts"] += 1
     want[k][d + "Bytes"] += n
 
 # Pings: exactly what ping sent, independent of the capture.
-for dst, count in ((B, 7), (DNAT, 3), (SVC, 4)):
-    got = logged.get((1, f"{A}:0", f"{dst}:0"))
+for cls, dst, count in (("virtualTraffic", f"{B}:0", 7), ("virtualTraffic", f"{DNAT}:0", 3),
+                        ("virtualTraffic", f"{SVC}:0", 4), ("subnetTraffic", "10.77.0.1:0", 2),
+                        ("exitTraffic", "", 3)):
+    got = logged.get((cls, 1, f"{A}:0", dst))
     exp = {"txPkts": count, "txBytes": 84 * count, "rxPkts": count, "rxBytes": 84 * count}
     if got != exp:
         errors.append(f"ping to {dst}: logged {got}, sent {exp}")
     else:
-        print(f"ok - ping to {dst}: {count} packets each way, as sent")
+        print(f"ok - ping to {dst or 'the exit address'}: {count} packets each way in {cls}, as sent")
 
-tcp = [k for k in want if k[0] == 6]
+tcp = [k for k in want if k[1] == 6]
 if len(tcp) != 1:
     errors.append(f"expected the TCP transfer's connection, got {tcp}")
 if dict(logged) != dict(want):
@@ -133,7 +151,7 @@ if dict(logged) != dict(want):
             errors.append(f"{k}: logged {logged.get(k)}, captured {want.get(k)}")
 else:
     tb = sum(want[k]["txBytes"] + want[k]["rxBytes"] for k in tcp)
-    print(f"ok - {len(want)} virtual connections match the capture exactly ({tb} TCP bytes)")
+    print(f"ok - all {len(want)} connections match the capture exactly ({tb} TCP bytes)")
 if dict(phys) != dict(want_phys):
     errors.append(f"physical: logged {dict(phys)}, captured {dict(want_phys)}")
 else:

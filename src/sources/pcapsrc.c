@@ -7,7 +7,9 @@
  * compiles inbound/outbound to the kernel's SKF_AD_PKTTYPE): each packet is
  * copied to exactly one ring and its direction is the ring's. libpcap turns
  * immediate mode into TPACKET_V2, so instead of immediate mode the rings use
- * a short block timeout, which bounds the delay the same way.
+ * a short block timeout, which bounds the delay the same way. The two rings
+ * are merged back into timestamp order (a packet waits until the other ring
+ * shows a later one, or at most HOLD_NS), so captures read like tcpdump's.
  *
  * NFLOG: libpcap's "nflog:N" device; the records keep their TLVs (prefix,
  * interfaces) and the tap has link type DLT_NFLOG.
@@ -19,10 +21,14 @@
 #include <pcap/dlt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "source.h"
 
 #define RING_TIMEOUT_MS 10
+/* Longer than a block can stay open with a packet in it (timeout + timer slack). */
+#define HOLD_NS	     (25 * 1000000ull)
+#define MERGE_BUDGET 4096
 
 static const char *const dir_expr[2] = {"inbound", "outbound"};
 static const pcap_direction_t dir_pcap[2] = {PCAP_D_IN, PCAP_D_OUT};
@@ -35,6 +41,8 @@ static uint64_t hdr_ns(const struct ft_source *s, const struct pcap_pkthdr *h)
 
 static void close_all(struct ft_source *s)
 {
+	s->head[0].valid = s->head[1].valid = false;
+	s->head[0].ready = s->head[1].ready = true;
 	for (int i = 0; i < 2; i++) {
 		if (s->pc[i])
 			pcap_close(s->pc[i]);
@@ -154,14 +162,14 @@ fail:
 	return ret;
 }
 
-static void afp_packet(u_char *u, const struct pcap_pkthdr *h, const u_char *bytes)
+/* One AF_PACKET frame of ring @dirn (0 inbound, 1 outbound) to the tap and the counters. */
+static void afp_emit(struct ft_source *s, int dirn, const struct pcap_pkthdr *h,
+		     const u_char *bytes, uint64_t ts)
 {
-	struct ft_source_pctx *c = (struct ft_source_pctx *)u;
-	struct ft_source *s = c->s;
 	struct ft_meta m = FT_META_INIT;
 
-	m.ts_ns = hdr_ns(s, h);
-	m.dir = c->dirn == 0 ? FT_DIR_IN : FT_DIR_OUT;
+	m.ts_ns = ts;
+	m.dir = dirn == 0 ? FT_DIR_IN : FT_DIR_OUT;
 	ft_tap_hook_frame(s->tap, FT_SOURCE_PATH, bytes, h->caplen, h->len, &m);
 	int off = s->o.on_packet ? ft_frame_ip(s->dlt, bytes, h->caplen) : -1;
 	if (off < 0)
@@ -179,11 +187,99 @@ static int pcap_result(pcap_t *p, int r, char *errbuf, size_t errlen)
 	return -EIO;
 }
 
+/* Load the next packet of ring @i into its head slot if it has none. */
+static int afp_fill(struct ft_source *s, int i, char *errbuf, size_t errlen)
+{
+	struct ft_source_head *h = &s->head[i];
+
+	/* An empty ring costs libpcap a poll() per look: look only when the
+	 * ring's descriptor was readable, until it runs dry. */
+	if (h->valid || !h->ready)
+		return 0;
+	int r = pcap_next_ex(s->pc[i], &h->hdr, &h->data);
+	if (r == 1) {
+		h->valid = true;
+		h->ts = hdr_ns(s, h->hdr);
+		return 0;
+	}
+	h->ready = false;
+	return pcap_result(s->pc[i], r, errbuf, errlen);
+}
+
+static void afp_flush_heads(struct ft_source *s)
+{
+	struct ft_source_head *a = &s->head[0], *b = &s->head[1];
+
+	if (a->valid && b->valid && b->ts < a->ts) {
+		afp_emit(s, 1, b->hdr, b->data, b->ts);
+		b->valid = false;
+	}
+	for (int i = 0; i < 2; i++)
+		if (s->head[i].valid) {
+			afp_emit(s, i, s->head[i].hdr, s->head[i].data, s->head[i].ts);
+			s->head[i].valid = false;
+		}
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Merge the two rings in timestamp order. Each ring is in order; a packet
+ * may only go out once the other ring shows a later one, or once it is older
+ * than HOLD_NS: by then the other ring's block that could hold an older
+ * packet has been retired by its timeout and is visible. Bounded work per
+ * call so the thread still sees its eventfd.
+ */
+static int afp_merge(struct ft_source *s, char *errbuf, size_t errlen, int *timeout_ms,
+		     unsigned *skip)
+{
+	uint64_t limit = realtime_ns() - HOLD_NS;
+
+	for (unsigned budget = 0; budget < MERGE_BUDGET; budget++) {
+		if (afp_fill(s, 0, errbuf, errlen) < 0 || afp_fill(s, 1, errbuf, errlen) < 0) {
+			/* The interface is gone: what was read still goes out, in order. */
+			afp_flush_heads(s);
+			return -EIO;
+		}
+		struct ft_source_head *a = &s->head[0], *b = &s->head[1];
+		int pick = -1;
+		if (a->valid && b->valid)
+			pick = a->ts <= b->ts ? 0 : 1;
+		else if (a->valid && a->ts <= limit)
+			pick = 0;
+		else if (b->valid && b->ts <= limit)
+			pick = 1;
+		if (pick < 0) {
+			const struct ft_source_head *w = a->valid ? a : b->valid ? b : NULL;
+			*timeout_ms = w ? (int)((w->ts - limit) / 1000000) + 1 : -1;
+			*skip = (a->valid ? 1u : 0u) | (b->valid ? 2u : 0u);
+			return 0;
+		}
+		afp_emit(s, pick, s->head[pick].hdr, s->head[pick].data, s->head[pick].ts);
+		s->head[pick].valid = false;
+	}
+	*timeout_ms = 0; /* more to do: come back right away */
+	*skip = 0;
+	return 0;
+}
+
 static int afp_dispatch(struct ft_source *s, int i, char *errbuf, size_t errlen)
 {
-	/* -1: everything in the ring now, in one pass; no syscall per packet. */
-	int r = pcap_dispatch(s->pc[i], -1, afp_packet, (u_char *)&s->pctx[i]);
-	return pcap_result(s->pc[i], r, errbuf, errlen);
+	int timeout;
+	unsigned skip;
+	s->head[i].ready = true;
+	return afp_merge(s, errbuf, errlen, &timeout, &skip);
+}
+
+static int afp_pending(struct ft_source *s, char *errbuf, size_t errlen, int *timeout_ms,
+		       unsigned *skip)
+{
+	return afp_merge(s, errbuf, errlen, timeout_ms, skip);
 }
 
 static void pcap_refresh(struct ft_source *s)
@@ -202,6 +298,7 @@ const struct ft_source_ops ft__afpacket_ops = {
     .close = close_all,
     .set_filter = afp_set_filter,
     .dispatch = afp_dispatch,
+    .pending = afp_pending,
     .refresh = pcap_refresh,
 };
 

@@ -182,11 +182,23 @@ static void *source_thread(void *arg)
 		}
 
 		struct pollfd pfd[FT_SOURCE_MAXFD + 1];
+		int timeout = SOURCE_REFRESH_MS;
+		unsigned skip = 0;
+		if (s->is_open && s->ops->pending) {
+			int want = -1;
+			if (s->ops->pending(s, err, sizeof(err), &want, &skip) < 0)
+				source_lost(s, err);
+			else if (want >= 0 && want < timeout)
+				timeout = want;
+		}
 		int n = s->is_open ? s->nfds : 0;
 		for (int i = 0; i < n; i++)
-			pfd[i] = (struct pollfd){.fd = s->fds[i], .events = POLLIN};
+			/* A negative fd is ignored by poll(): a ring whose next packet
+			 * is held would only wake us up for nothing. */
+			pfd[i] = (struct pollfd){.fd = (skip >> i) & 1 ? -1 : s->fds[i],
+						 .events = POLLIN};
 		pfd[n] = (struct pollfd){.fd = s->evfd, .events = POLLIN};
-		int r = poll(pfd, (nfds_t)n + 1, SOURCE_REFRESH_MS);
+		int r = poll(pfd, (nfds_t)n + 1, timeout);
 		if (r > 0 && (pfd[n].revents & POLLIN)) {
 			uint64_t v;
 			if (read(s->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)

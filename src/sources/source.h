@@ -30,6 +30,12 @@ struct ft_source_ops {
 	/* Read what is ready on fd number @i. Returns 0, or -errno when the
 	 * socket is dead (interface gone) with a message in errbuf. */
 	int (*dispatch)(struct ft_source *s, int i, char *errbuf, size_t errlen);
+	/* Optional: work left without a readable socket (packets held back
+	 * for ordering). Sets the poll timeout it needs in ms (-1: none) and
+	 * the fds not to poll meanwhile (bit i: fds[i], whose next packet is
+	 * already held). Returns 0 or -errno (socket dead, errbuf set). */
+	int (*pending)(struct ft_source *s, char *errbuf, size_t errlen, int *timeout_ms,
+		       unsigned *skip);
 	/* Refresh kernel drop counts into s->kdrops_now. */
 	void (*refresh)(struct ft_source *s);
 };
@@ -69,6 +75,13 @@ struct ft_source {
 		struct ft_source *s;
 		int dirn;
 	} pctx[2];
+	struct ft_source_head { /* AF_PACKET: next packet of each ring, for merging */
+		struct pcap_pkthdr *hdr;
+		const u_char *data;
+		uint64_t ts;
+		bool valid;
+		bool ready; /* the ring may have packets: poll said so, none read since */
+	} head[2];
 
 	/* Counters: written by the source thread only, read by anyone. */
 	_Atomic uint64_t received, bytes, kdrops, seq_gaps, skipped, opens;

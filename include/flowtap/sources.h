@@ -11,7 +11,8 @@
  *    "inbound and (E)" / "outbound and (E)", where E is the filter every
  *    attached session shares (ft_tap_shared_filter()), so packets no session
  *    wants never reach userspace. The tap is named after the interface, has
- *    the interface's link type and one path named after the interface.
+ *    the interface's link type and one path named after the interface. The
+ *    two rings are merged back into time order (a packet waits at most 25 ms).
  *  - NFLOG group N (nft ... log group N) through libpcap's "nflog:N" device.
  *    The tap has link type DLT_NFLOG so captures keep the log prefix and the
  *    in/out interfaces; ft_nflog_decode() reads them.

@@ -174,8 +174,9 @@ static int start_api(struct tunnel *t, char *err, size_t errlen)
 
 /*
  * observe_start - the tunnel-layer and socket-layer counters, the flow
- * logger with the configured sinks (when --flow-log, --url or --ipfix asks
- * for one) and the local API (unless --socket is empty) on the tunnel's loop.
+ * logger (always: the local API streams its messages) with the sinks that
+ * --flow-log, --url and --ipfix ask for, and the local API on a thread of
+ * its own (unless --socket is empty).
  * Returns 0 or -errno with a message in @err.
  */
 int observe_start(struct tunnel *t, char *err, size_t errlen)

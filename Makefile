@@ -11,7 +11,7 @@ ifeq ($(CI),true)
 CMAKE_ARGS += -DFT_WERROR=ON
 endif
 
-.PHONY: all deps test asan tsan bench demo install clean format fuzz
+.PHONY: all deps test asan tsan bench demo demo-read install clean format fuzz
 
 all:
 	cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null
@@ -40,6 +40,10 @@ bench: deps
 	FT_BUILD=$(abspath $(BUILD)-bench) bench/run.sh
 
 demo: deps all
+	FT_BUILD=$(abspath $(BUILD)) scripts/demo-tunnel.sh
+
+# The offline reader on a capture the project generates (no root needed).
+demo-read: deps all
 	FT_BUILD=$(abspath $(BUILD)) scripts/demo.sh
 
 install: all

@@ -479,6 +479,10 @@ static const char *pick_format(const struct capopts *o, enum framing *fr)
 	return f;
 }
 
+/* Set when open_output() created the file: only then may a refused capture
+ * remove it again (never a file, device or FIFO that was already there). */
+static bool created_output;
+
 static int open_output(const struct capopts *o, pid_t *ws)
 {
 	int fd;
@@ -489,7 +493,13 @@ static int open_output(const struct capopts *o, pid_t *ws)
 	}
 	if (!o->outfile || !strcmp(o->outfile, "-"))
 		return 1;
-	fd = open(o->outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(o->outfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		created_output = true;
+		return fd;
+	}
+	if (errno == EEXIST)
+		fd = open(o->outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		fprintf(stderr, "flowtap: cannot open '%s': %s\n", o->outfile, strerror(errno));
 	return fd;
@@ -586,7 +596,7 @@ int cmd_capture_main(int argc, char **argv)
 	if (c.fd > 2)
 		close(c.fd);
 	/* A refused capture leaves no empty file behind. */
-	if (ret != 0 && !c.nwritten && !o.wireshark && o.outfile && strcmp(o.outfile, "-"))
+	if (ret != 0 && !c.nwritten && created_output)
 		unlink(o.outfile);
 	if (ws > 0)
 		while (waitpid(ws, NULL, 0) < 0 && errno == EINTR)

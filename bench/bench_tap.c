@@ -110,14 +110,20 @@ int main(void)
 	printf("BENCH tap_hook_empty_loop %.3f ns/call\n", e);
 	printf("BENCH tap_hook_unwatched_overhead %.3f ns/call\n", h - e > 0 ? h - e : 0);
 
-	/* 2. Match-all session, 1500-byte packets, pcap to /dev/null. */
+	/* 2. Match-all session, 1500-byte packets, pcap to /dev/null. The
+	 * producer offers as fast as it can; the capture rate is what the
+	 * session wrote, from the first packet until stop had drained it. */
 	const uint64_t M = 3000000;
 	s = start(t, NULL, devnull, NULL, NULL);
+	uint64_t c0 = now_ns();
 	double ns = hook_loop(t, M, sizeof(pkt));
 	ft_session_stop(s, &st);
+	double elapsed = (double)(now_ns() - c0);
 	ft_session_free(s);
-	printf("BENCH tap_matchall_1500_rate %.2f Mpps\n", 1000.0 / ns);
-	printf("BENCH tap_matchall_1500_cost %.1f ns/pkt\n", ns);
+	printf("BENCH tap_matchall_1500_producer_rate %.2f Mpps\n", 1000.0 / ns);
+	printf("BENCH tap_matchall_1500_producer_cost %.1f ns/pkt\n", ns);
+	printf("BENCH tap_matchall_1500_captured_rate %.2f Mpps\n",
+	       (double)st.written * 1000.0 / elapsed);
 	printf("BENCH tap_matchall_1500_dropped_at_max_rate %.2f %%\n",
 	       100.0 * (double)st.dropped / (double)st.matched);
 	static uint8_t dst[1 << 20];
@@ -128,7 +134,8 @@ int main(void)
 	}
 	double mc = (double)(now_ns() - t0) / (double)M;
 	printf("BENCH memcpy_1500_rate %.2f Mpps\n", 1000.0 / mc);
-	printf("BENCH tap_matchall_vs_memcpy %.3f ratio\n", mc / ns);
+	printf("BENCH tap_captured_vs_memcpy %.3f ratio\n",
+	       ((double)st.written * 1000.0 / elapsed) / (1000.0 / mc));
 
 	/* Paced at 1 Mpps for 1 s: drops must be 0. */
 	s = start(t, NULL, devnull, NULL, NULL);

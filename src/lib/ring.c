@@ -85,25 +85,40 @@ void ft__ring_commit(struct ft_ring *r, void *payload, uint32_t len)
 	atomic_exchange_explicit(&h->stamp, pos ^ r->secret, memory_order_seq_cst);
 }
 
+static void publish(struct ft_ring *r)
+{
+	r->unpublished = 0;
+	if (atomic_load_explicit(&r->tail, memory_order_relaxed) != r->ctail)
+		atomic_store_explicit(&r->tail, r->ctail, memory_order_release);
+}
+
 const void *ft__ring_peek(struct ft_ring *r, uint32_t *len)
 {
 	for (;;) {
-		uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-		uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
-		if (t == h)
-			return NULL;
+		uint64_t t = r->ctail;
+		if (t == r->chead) {
+			r->chead = atomic_load_explicit(&r->head, memory_order_acquire);
+			if (t == r->chead) {
+				publish(r);
+				return NULL;
+			}
+		}
 		uint64_t off = t & (r->size - 1);
 		struct ft_ring_hdr *hd = (struct ft_ring_hdr *)(r->buf + off);
-		if (atomic_load_explicit(&hd->stamp, memory_order_acquire) != (t ^ r->secret))
+		if (atomic_load_explicit(&hd->stamp, memory_order_acquire) != (t ^ r->secret)) {
+			publish(r);
 			return NULL;
+		}
 		uint32_t w = hd->word;
 		uint64_t n =
 		    w & FT_RING_PAD ? HDR + (w & FT_RING_LENMASK) : rec_size(w & FT_RING_LENMASK);
 		/* A committed record lies within what was reserved and the lap. */
-		if (n > h - t || off + n > r->size)
+		if (n > r->chead - t || off + n > r->size) {
+			publish(r);
 			return NULL;
+		}
 		if (w & FT_RING_PAD) {
-			atomic_store_explicit(&r->tail, t + n, memory_order_release);
+			r->ctail = t + n;
 			continue;
 		}
 		*len = w & FT_RING_LENMASK;
@@ -113,11 +128,10 @@ const void *ft__ring_peek(struct ft_ring *r, uint32_t *len)
 
 void ft__ring_release(struct ft_ring *r)
 {
-	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	uint64_t off = t & (r->size - 1);
-	struct ft_ring_hdr *hd = (struct ft_ring_hdr *)(r->buf + off);
-	atomic_store_explicit(&r->tail, t + rec_size(hd->word & FT_RING_LENMASK),
-			      memory_order_release);
+	struct ft_ring_hdr *hd = (struct ft_ring_hdr *)(r->buf + (r->ctail & (r->size - 1)));
+	r->ctail += rec_size(hd->word & FT_RING_LENMASK);
+	if (++r->unpublished >= FT_RING_PUBLISH)
+		publish(r);
 }
 
 uint64_t ft__ring_used(const struct ft_ring *r)

@@ -26,11 +26,18 @@
 
 #define FT_RING_PAD	0x40000000u
 #define FT_RING_LENMASK 0x3fffffffu
+#define FT_RING_PUBLISH 32
 
 struct ft_ring {
 	_Alignas(64) _Atomic uint64_t head; /* bytes reserved, ever */
 	_Alignas(64) _Atomic uint64_t tail; /* bytes released by the consumer, ever */
-	_Alignas(64) uint64_t size;	    /* power of two */
+	/* Consumer-private: what it has consumed, and the head it last saw.
+	 * The tail is published in batches so that producers and the consumer
+	 * do not trade cache lines on every record. */
+	_Alignas(64) uint64_t ctail;
+	uint64_t chead;
+	unsigned unpublished;
+	_Alignas(64) uint64_t size; /* power of two */
 	uint64_t secret;
 	uint8_t *buf;
 };
@@ -55,7 +62,9 @@ void ft__ring_commit(struct ft_ring *r, void *payload, uint32_t len);
  * empty or the next record is not committed yet.
  */
 const void *ft__ring_peek(struct ft_ring *r, uint32_t *len);
-/* Consumer: release the record returned by the last ft__ring_peek(). */
+/* Consumer: release the record returned by the last ft__ring_peek(); the
+ * space returns to producers within FT_RING_PUBLISH records, or as soon as
+ * ft__ring_peek() finds nothing more. */
 void ft__ring_release(struct ft_ring *r);
 /* Bytes in use (approximate while producers run). */
 uint64_t ft__ring_used(const struct ft_ring *r);

@@ -18,6 +18,8 @@
 #define MAX_BUFSIZE	(1u << 30)
 #define FLUSH_NS	100000000ull /* output is flushed at least this often while busy */
 #define BATCH		256
+#define LINGER_POLLS	20     /* idle polls before the thread sleeps until woken */
+#define LINGER_POLL_NS	100000 /* 0.1 ms: the latency added while lingering */
 
 void ft__tap_add_ended_output(struct ft_tap *t, uint64_t written, uint64_t bytes,
 			      uint64_t truncated);
@@ -171,8 +173,8 @@ static void finish(struct ft_session *s)
 	if (!f->error) {
 		isb.received = f->offered;
 		/* Packets lost before the tap (a kernel ring) while attached, too. */
-		isb.dropped = f->dropped + (atomic_load(&s->tap->upstream_drops) -
-					    s->upstream_at_attach);
+		isb.dropped =
+		    f->dropped + (atomic_load(&s->tap->upstream_drops) - s->upstream_at_attach);
 		isb.filter_accepted = f->matched;
 		int err = ft_writer_finish(s->writer, &isb);
 		if (err < 0) {
@@ -191,6 +193,7 @@ static void *session_main(void *arg)
 	uint64_t start = mono_ns(), last_flush = start;
 	uint64_t deadline = s->opts.duration_ms ? start + s->opts.duration_ms * 1000000ull : 0;
 	bool more = true, by_itself = false;
+	unsigned idle_polls = 0;
 
 	for (;;) {
 		unsigned n;
@@ -199,6 +202,8 @@ static void *session_main(void *arg)
 		if (atomic_load(&s->stop_req))
 			break;
 		n = drain(s, BATCH, &more);
+		if (n)
+			idle_polls = 0;
 		now = mono_ns();
 		if (!more || atomic_load(&s->error) || (deadline && now >= deadline)) {
 			by_itself = true;
@@ -216,6 +221,15 @@ static void *session_main(void *arg)
 		last_flush = now;
 		if (atomic_load(&s->error))
 			continue;
+		/* Linger a little before announcing sleep: while traffic keeps
+		 * coming the producers then never need a wake-up syscall. */
+		if (idle_polls < LINGER_POLLS) {
+			struct timespec ts = {0, LINGER_POLL_NS};
+			idle_polls++;
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		idle_polls = 0;
 		uint32_t seq = atomic_load(&s->wake_seq);
 		atomic_store(&s->sleeping, 1);
 		uint32_t len;

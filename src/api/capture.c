@@ -99,7 +99,7 @@ static int parse_params(struct ft_api *api, struct evkeyvalq *q, struct ft_sessi
 	const char *tapname = evhttp_find_header(q, "tap");
 	const char *paths = NULL;
 	struct evkeyval *kv;
-	uint64_t v;
+	uint64_t v = 0;
 	bool b;
 
 	*tap = ft__api_find_tap(api, tapname);

@@ -105,6 +105,8 @@ struct ft_api {
 uint64_t ft__api_now_ns(void);
 void ft__api_reply(struct evhttp_request *req, int code, const char *reason, const char *body);
 void ft__api_wake(struct ft_api *api);
+void ft__api_client_init(struct api_client *c, struct ft_api *api, enum api_client_kind kind,
+			 struct evhttp_request *req, uid_t uid, pid_t pid);
 void ft__api_client_link(struct ft_api *api, struct api_client *c);
 void ft__api_client_unlink(struct ft_api *api, struct api_client *c);
 struct ft_tap *ft__api_find_tap(struct ft_api *api, const char *name);

@@ -23,6 +23,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "api_int.h"
+#include "parse_num.h"
 
 #define READ_CHUNK (64 * 1024)
 
@@ -77,21 +78,6 @@ int ft__api_parse_duration(const char *s, uint64_t *ms)
 	return 0;
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* Query parameters into session options; on error, a message in @err. */
 static int parse_params(struct ft_api *api, struct evkeyvalq *q, struct ft_session_opts *so,
 			struct ft_tap **tap, char *err, size_t errlen)
@@ -125,12 +111,12 @@ static int parse_params(struct ft_api *api, struct evkeyvalq *q, struct ft_sessi
 		} else if (!strcmp(k, "direction")) {
 			ret = ft_dir_parse(val, &so->dir);
 		} else if (!strcmp(k, "snaplen")) {
-			ret = parse_u64(val, 262144, &v);
+			ret = ft__parse_u64(val, 262144, &v);
 			so->snaplen = (uint32_t)v;
 			if (!ret && v == 0)
 				ret = -EINVAL;
 		} else if (!strcmp(k, "count")) {
-			ret = parse_u64(val, UINT64_MAX, &so->max_packets);
+			ret = ft__parse_u64(val, UINT64_MAX, &so->max_packets);
 		} else if (!strcmp(k, "duration")) {
 			ret = ft__api_parse_duration(val, &so->duration_ms);
 		} else if (!strcmp(k, "verbose") || !strcmp(k, "ascii") || !strcmp(k, "hex")) {
@@ -339,15 +325,7 @@ void ft__api_handle_capture(struct ft_api *api, struct evhttp_request *req, uid_
 		ft__api_reply(req, 500, "Internal Server Error", "out of memory");
 		return;
 	}
-	c->api = api;
-	c->kind = API_CLIENT_CAPTURE;
-	c->sp[0] = c->sp[1] = -1;
-	c->req = req;
-	c->evcon = evhttp_request_get_connection(req);
-	c->conn_fd = (int)bufferevent_getfd(evhttp_connection_get_bufferevent(c->evcon));
-	c->uid = uid;
-	c->pid = pid;
-	c->started_ns = ft__api_now_ns();
+	ft__api_client_init(c, api, API_CLIENT_CAPTURE, req, uid, pid);
 	ft_session_opts_init(&so);
 	if (query && evhttp_parse_query_str(query, &q) < 0) {
 		snprintf(err, sizeof(err), "malformed query string");

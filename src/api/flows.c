@@ -132,15 +132,7 @@ void ft__api_handle_flows(struct ft_api *api, struct evhttp_request *req, uid_t 
 		ft__api_reply(req, 500, "Internal Server Error", "out of memory");
 		return;
 	}
-	c->api = api;
-	c->kind = API_CLIENT_FLOWS;
-	c->sp[0] = c->sp[1] = -1;
-	c->req = req;
-	c->evcon = evhttp_request_get_connection(req);
-	c->conn_fd = (int)bufferevent_getfd(evhttp_connection_get_bufferevent(c->evcon));
-	c->uid = uid;
-	c->pid = pid;
-	c->started_ns = ft__api_now_ns();
+	ft__api_client_init(c, api, API_CLIENT_FLOWS, req, uid, pid);
 	c->id = ++api->next_id;
 	ft__api_client_link(api, c);
 	pthread_mutex_lock(&api->mu);

@@ -79,6 +79,22 @@ void ft__api_wake(struct ft_api *api)
 		atomic_store(&api->wake_pending, false);
 }
 
+/* The fields every streaming client starts with; the connection's fd is
+ * kept for SO_PEERCRED checks and hang-up polling. */
+void ft__api_client_init(struct api_client *c, struct ft_api *api, enum api_client_kind kind,
+			 struct evhttp_request *req, uid_t uid, pid_t pid)
+{
+	c->api = api;
+	c->kind = kind;
+	c->sp[0] = c->sp[1] = -1;
+	c->req = req;
+	c->evcon = evhttp_request_get_connection(req);
+	c->conn_fd = (int)bufferevent_getfd(evhttp_connection_get_bufferevent(c->evcon));
+	c->uid = uid;
+	c->pid = pid;
+	c->started_ns = ft__api_now_ns();
+}
+
 void ft__api_client_link(struct ft_api *api, struct api_client *c)
 {
 	c->next = api->clients;

@@ -11,6 +11,8 @@
 
 #include <flowtap/filter.h>
 #include <flowtap/reader.h>
+
+#include "parse_num.h"
 #include <flowtap/writer.h>
 
 #include "cli.h"
@@ -62,21 +64,6 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "\n");
 	usage(stderr);
 	return 2;
-}
-
-static int parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 /* Joins the remaining arguments with spaces, as tcpdump does. */
@@ -131,12 +118,12 @@ static int parse_opts(int argc, char **argv, struct read_opts *o)
 			o->have_format = true;
 			break;
 		case 'c':
-			if (parse_uint(optarg, UINT64_MAX, &v) < 0 || v == 0)
+			if (ft__parse_u64(optarg, UINT64_MAX, &v) < 0 || v == 0)
 				return usage_error("bad packet count '%s'", optarg);
 			o->count = v;
 			break;
 		case 's':
-			if (parse_uint(optarg, 262144, &v) < 0)
+			if (ft__parse_u64(optarg, 262144, &v) < 0)
 				return usage_error("bad snaplen '%s' (0..262144)", optarg);
 			o->snaplen = (uint32_t)v;
 			break;

@@ -24,6 +24,7 @@
 #include <flowtap/sources.h>
 
 #include "flowtapd.h"
+#include "parse_num.h"
 
 #define MAX_SOURCES (3 * FTD_MAX_LIST)
 #define MAX_SINKS   (3 * FTD_MAX_LIST)
@@ -168,10 +169,17 @@ static int add_source(struct daemon *d, enum ft_source_kind kind, const char *ar
 
 	ft_source_opts_init(&o);
 	o.kind = kind;
-	if (kind == FT_SOURCE_AFPACKET)
+	if (kind == FT_SOURCE_AFPACKET) {
 		o.ifname = arg;
-	else
-		o.group = (unsigned)strtoul(arg, NULL, 10);
+	} else {
+		uint64_t g;
+		if (ft__parse_u64(arg, 65535, &g) < 0) {
+			ftd_log(LOG_ERR, "bad %s group '%s': expected a number 0-65535",
+				ft_source_kind_name(kind), arg);
+			return -EINVAL;
+		}
+		o.group = (unsigned)g;
+	}
 	o.buffer_size = d->cfg.buffer_size;
 	if (d->counting) {
 		o.on_packet = count_packet;

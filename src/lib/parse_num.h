@@ -1,0 +1,14 @@
+/* parse_num.h - strict number parsing shared by the CLI, the API and flowtapd. */
+#ifndef FT_PARSE_NUM_H
+#define FT_PARSE_NUM_H
+
+#include <stdint.h>
+
+/*
+ * ft__parse_u64 - parse a decimal number with nothing before or after it
+ * (no sign, no spaces, no suffix) that is at most @max.
+ * Returns 0 or -EINVAL; @out is untouched on failure.
+ */
+int ft__parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+#endif

@@ -5,9 +5,12 @@
 #define FLOWTAP_FLOWTAP_H
 
 #include <flowtap/common.h>
+#include <flowtap/api.h>
 #include <flowtap/capture.h>
 #include <flowtap/filter.h>
+#include <flowtap/flows.h>
 #include <flowtap/reader.h>
+#include <flowtap/sources.h>
 #include <flowtap/tap.h>
 #include <flowtap/text.h>
 #include <flowtap/writer.h>

@@ -49,8 +49,26 @@ demo-read: deps all
 install: all
 	cmake --install $(BUILD)
 
+# make fuzz FUZZ_SECONDS=N: build the libFuzzer targets with clang in
+# $(FUZZ_BUILD), seed their corpora (fuzz/seeds.sh) and run each for N s.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TARGETS ?= text reader user0 psample api_query config flows
+fuzz:
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DFT_FUZZ=ON -DBUILD_TESTING=OFF $(CMAKE_ARGS) >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) $(addprefix --target fuzz_,$(FUZZ_TARGETS))
+	FT_BUILD=$(abspath $(BUILD)) fuzz/seeds.sh $(FUZZ_BUILD)/corpus
+	@mkdir -p $(FUZZ_BUILD)/artifacts
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=1024 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- $(FUZZ_BUILD)/corpus/$$t \
+			>$(FUZZ_BUILD)/fuzz_$$t.log 2>&1 || { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
+		grep -E '^(stat::number_of_executed_units|Done)' $(FUZZ_BUILD)/fuzz_$$t.log | tr '\n' ' '; echo; \
+	done
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BUILD)-bench
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BUILD)-bench $(FUZZ_BUILD)

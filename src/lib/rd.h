@@ -22,7 +22,8 @@ struct ft_rd {
 
 static inline struct ft_rd ft_rd_init(const void *p, size_t len)
 {
-	struct ft_rd r = {(const uint8_t *)p, (const uint8_t *)p + len, false};
+	/* No arithmetic on NULL (an empty attribute, say): UB even for + 0. */
+	struct ft_rd r = {(const uint8_t *)p, p ? (const uint8_t *)p + len : NULL, false};
 	return r;
 }
 

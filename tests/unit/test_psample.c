@@ -300,6 +300,26 @@ static void test_l2_or_l3(void **state)
 	assert_false(ft_psample_l3(&d));
 }
 
+/* Regression (fuzz_psample): a sample with a protocol attribute but no data
+ * attribute left data NULL, and ft_psample_l3() did NULL + 0 (UBSan). */
+static void test_l3_without_data(void **state)
+{
+	struct msg m;
+	struct ft_psample_msg d;
+
+	hdr(&m, FAMILY, 0);
+	attr_u32(&m, FT_PSAMPLE_ATTR_SAMPLE_GROUP, 3);
+	attr_u16(&m, FT_PSAMPLE_ATTR_PROTO, 0x0800);
+	finish(&m);
+	assert_int_equal(ft_psample_decode(m.b, m.len, FAMILY, &d), 0);
+	assert_null(d.data);
+	assert_int_equal(d.data_len, 0);
+	assert_false(ft_psample_l3(&d));
+	d.proto = 0x86dd;
+	assert_false(ft_psample_l3(&d));
+	assert_int_equal(ft_frame_ip(1 /* DLT_EN10MB */, NULL, 0), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +330,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_family_or_command),
 	    cmocka_unit_test(test_sequence_gaps),
 	    cmocka_unit_test(test_l2_or_l3),
+	    cmocka_unit_test(test_l3_without_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,7 @@ enum framing { FRAME_PCAP, FRAME_PCAPNG, FRAME_TEXT };
 
 struct cap {
 	const char *socket;
+	const char *outname; /* for messages */
 	enum framing framing;
 	int fd;	   /* output */
 	char *buf; /* bytes of an incomplete record */
@@ -549,10 +550,12 @@ static int run(struct cap *c, const char *url)
 	} else if (rc == CURLE_WRITE_ERROR && c->werr) {
 		if (c->werr == EPIPE)
 			ret = 0; /* the reader (wireshark, head) went away */
-		else
+		else if (c->werr == EPROTO)
 			fprintf(stderr, "flowtap: cannot write the capture: %s\n",
-				c->werr == EPROTO ? "malformed stream from the server"
-						  : strerror(c->werr));
+				"malformed stream from the server");
+		else
+			fprintf(stderr, "flowtap: cannot write to '%s': %s\n", c->outname,
+				strerror(c->werr));
 	} else if (rc == CURLE_OK || (rc == CURLE_ABORTED_BY_CALLBACK && interrupted)) {
 		ret = 0;
 	} else {
@@ -583,6 +586,9 @@ int cmd_capture_main(int argc, char **argv)
 		return 2;
 	}
 	c.socket = cli_socket_path(o.socket);
+	c.outname = o.wireshark				    ? "wireshark"
+		    : !o.outfile || !strcmp(o.outfile, "-") ? "standard output"
+							    : o.outfile;
 	c.fd = open_output(&o, &ws);
 	if (c.fd < 0)
 		return 1;

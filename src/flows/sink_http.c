@@ -457,6 +457,10 @@ static int spool_scan(struct sink_http *h)
 		return -errno;
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
+		/* A half-written message of a run that was killed: we hold the
+		 * spool's lock, so nobody is writing it any more. */
+		if (!strncmp(de->d_name, ".tmp-", 5))
+			unlinkat(dirfd(d), de->d_name, 0);
 		if (de->d_name[0] == '.' || l < 8 || strcmp(de->d_name + l - 7, ".ndjson"))
 			continue;
 		if (n == cap) {

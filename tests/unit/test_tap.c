@@ -226,7 +226,7 @@ static void test_bad_filter(void **state)
 	assert_int_equal(ft_session_start(&s, tap, &o, err, sizeof(err)), -EINVAL);
 }
 
-static int ended;
+static _Atomic int ended; /* set by the session thread */
 static void on_end(struct ft_session *s, void *ctx)
 {
 	ended++;

@@ -7,7 +7,7 @@ pkgs=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
 	libpcap-dev libevent-dev libcurl4-openssl-dev libjansson-dev libmnl-dev libcmocka-dev
 	tshark tcpdump nfdump softflowd tcpreplay iperf3 nftables iproute2 iputils-ping curl
-	python3 util-linux procps psmisc
+	python3 util-linux procps psmisc jq bc xxd bsdextrautils bsdutils kmod
 )
 
 missing=()

@@ -5,6 +5,7 @@ TSAN_BUILD ?= build-tsan
 CMAKE_ARGS ?=
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?=
+MAKEFLAGS += --no-print-directory
 FUZZ_SECONDS ?= 60
 
 ifeq ($(CI),true)

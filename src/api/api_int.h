@@ -67,6 +67,7 @@ struct ft_api {
 	bool has_thread;
 	pthread_t thr;
 	struct evhttp *http;
+	struct evconnlistener *listener; /* owned by @http; paused while out of fds */
 	struct event *tick;
 	struct event *wake;
 	int wakefd; /* eventfd: publishers and session ends wake the loop */

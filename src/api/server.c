@@ -20,6 +20,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <event2/thread.h>
 
 #include <flowtap/flows.h>
@@ -248,7 +249,20 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-	service_clients(arg);
+	struct ft_api *api = arg;
+
+	/* Undoes a pause of on_accept_error(); a no-op otherwise. */
+	evconnlistener_enable(api->listener);
+	service_clients(api);
+}
+
+/* accept() failed for want of fds (EMFILE, ENFILE) or memory: the listening
+ * socket stays readable, so without a pause the loop would spin and libevent
+ * would print a warning per turn. Stop accepting until the next tick; the
+ * connections wait in the backlog. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	evconnlistener_disable(l);
 }
 
 /* An existing socket: refuse if a server answers, remove it if stale. */
@@ -386,10 +400,13 @@ static int setup_events(struct ft_api *api, int lfd, char *errbuf, size_t errlen
 	evhttp_set_max_headers_size(api->http, 16384);
 	evhttp_set_max_body_size(api->http, 65536);
 	evhttp_set_gencb(api->http, handle, api);
-	if (!evhttp_accept_socket_with_handle(api->http, lfd)) {
+	struct evhttp_bound_socket *bound = evhttp_accept_socket_with_handle(api->http, lfd);
+	if (!bound) {
 		seterr(errbuf, errlen, "cannot listen on %s", api->path);
 		return -ENOMEM;
 	}
+	api->listener = evhttp_bound_socket_get_listener(bound);
+	evconnlistener_set_error_cb(api->listener, on_accept_error);
 	api->wake = event_new(api->base, api->wakefd, EV_READ | EV_PERSIST, on_wake, api);
 	api->tick = event_new(api->base, -1, EV_PERSIST, on_tick, api);
 	if (!api->wake || !api->tick || event_add(api->wake, NULL) < 0 ||

@@ -131,3 +131,39 @@ ok "10,000 connect/disconnect cycles: fds and VmRSS flat"
 [ "$(status "$SOCK" '.taps[0].name')" = testdp ] || fail "server no longer answers"
 dp_stop
 ok "ft-testdp exits cleanly"
+
+# 4. Out of fds: more clients than RLIMIT_NOFILE allows. Regression: the
+# listening socket stayed readable, the loop spun at full CPU and libevent
+# printed "Error from accept() call" hundreds of thousands of times a second.
+# Now accepting pauses until the next tick and resumes when fds are free.
+SOCK2=$TMP/lim.sock
+: >"$TMP/testdp.log"
+(ulimit -n 40 && exec "$TESTDP" --socket "$SOCK2" --count 10 --rate 100 2>>"$TMP/testdp.log") &
+DP=$!
+DP_PIDS+=("$DP")
+for _ in $(seq 100); do [ -S "$SOCK2" ] && break; sleep 0.05; done
+python3 - "$SOCK2" "$DP" <<'PY' || fail "out of fds"
+import os, socket, sys, time
+path, pid = sys.argv[1], int(sys.argv[2])
+def cpu():
+    f = open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
+ss = []
+for i in range(80):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    ss.append(s)
+time.sleep(0.3)
+c0 = cpu()
+time.sleep(2)
+used = cpu() - c0
+for s in ss:
+    s.close()
+print('80 idle clients against 40 fds: %.2f s of CPU in 2 s' % used)
+if used > 0.5:
+    sys.exit('the server spins while out of fds (%.2f s CPU in 2 s)' % used)
+PY
+wait_status "$SOCK2" '.taps[0].name' testdp 3 || fail "no answer once fds were free again"
+grep -q 'accept' "$TMP/testdp.log" && fail "accept errors printed: $(grep -c accept "$TMP/testdp.log") lines"
+dp_stop
+ok "out of fds: the server pauses accepting, prints nothing, recovers"

@@ -127,6 +127,20 @@ if r1 - r0 > limit:
 PY
 ok "10,000 connect/disconnect cycles: fds and VmRSS flat"
 
+# Message size limits: headers over 16 KiB and bodies over 64 KiB are refused.
+big=$(head -c 20000 /dev/zero | tr '\0' a)
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $big" --unix-socket "$SOCK" \
+	http://local/localapi/v0/status)
+[ "$code" = 400 ] || fail "20 KB header: HTTP $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" \
+	"http://local/localapi/v0/status?x=$big")
+[ "$code" = 400 ] || fail "20 KB request line: HTTP $code"
+head -c 100000 /dev/zero >"$TMP/body"
+code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$TMP/body" --unix-socket "$SOCK" \
+	"http://local/localapi/v0/debug-capture?count=1")
+[ "$code" = 413 ] || fail "100 KB body: HTTP $code"
+ok "20 KB headers / request line: 400; 100 KB body: 413"
+
 [ "$(status "$SOCK" '.taps[0].sessions')" = 0 ] || fail "sessions left attached"
 [ "$(status "$SOCK" '.taps[0].name')" = testdp ] || fail "server no longer answers"
 dp_stop

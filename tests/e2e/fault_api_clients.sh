@@ -27,6 +27,10 @@ ms_until_gone() {
 }
 
 wait_status "$SOCK" '.taps[0].sessions' 0 2 || fail "sessions before the test"
+# The server frees a session within a second; polling status with curl and jq
+# adds its own latency, more so under sanitizers on a loaded machine.
+LIMIT_MS=1000
+[ -n "${FT_SANITIZE:-}" ] && LIMIT_MS=2000
 
 # 1. flowtap capture killed mid-stream.
 "$FLOWTAP" capture --socket "$SOCK" -w "$TMP/k.pcap" 2>"$TMP/cap.err" &
@@ -37,7 +41,7 @@ sleep 0.3
 kill -9 "$CAP"
 wait "$CAP" 2>/dev/null
 ms=$(ms_until_gone)
-[ "$ms" -le 1000 ] || fail "session of a SIGKILLed flowtap capture still there after ${ms} ms"
+[ "$ms" -le $LIMIT_MS ] || fail "session of a SIGKILLed flowtap capture still there after ${ms} ms"
 [ -s "$TMP/k.pcap" ] || fail "the killed capture had received nothing"
 ok "flowtap capture killed -9 mid-stream: session gone after ${ms} ms"
 
@@ -51,7 +55,7 @@ sleep 0.3
 kill -9 "$CURL"
 wait "$CURL" 2>/dev/null
 ms=$(ms_until_gone)
-[ "$ms" -le 1000 ] || fail "session of a SIGKILLed curl still there after ${ms} ms"
+[ "$ms" -le $LIMIT_MS ] || fail "session of a SIGKILLed curl still there after ${ms} ms"
 grep -q 'IP' "$TMP/k.txt" || fail "the killed curl had received no text"
 ok "curl killed -9 mid-stream: session gone after ${ms} ms"
 

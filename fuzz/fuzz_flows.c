@@ -337,13 +337,72 @@ static void decode_ipfix(const uint8_t *m, size_t len, struct rec *recs, size_t 
 	next_seq += nd;
 }
 
+/* Checks the messages in @msgs (and frees them); fills @want with the IPFIX
+ * records they stand for. Totals must equal what was counted. */
+static size_t check_json(const char *node, struct rec *want, size_t cap, uint64_t sum_pkts,
+			 uint64_t sum_bytes)
+{
+	static const char *const cls_names[] = {NULL, "virtualTraffic", "subnetTraffic",
+						"exitTraffic", "physicalTraffic"};
+	uint64_t js_pkts = 0, js_bytes = 0;
+	size_t i, nwant = 0;
+	json_t *m;
+
+	json_array_foreach(msgs, i, m)
+	{
+		json_t *id = json_object_get(m, "id"), *nid = json_object_get(m, "nodeId");
+		if (!json_is_string(id) || !json_string_length(id))
+			abort();
+		if (node[0] ? !nid || strcmp(json_string_value(nid), node) : nid != NULL)
+			abort();
+		if (strcmp(json_string_value(json_object_get(m, "start")),
+			   "2023-11-14T22:13:20.123000000Z") ||
+		    strcmp(json_string_value(json_object_get(m, "end")),
+			   "2023-11-14T22:13:25.456000000Z"))
+			abort();
+		for (uint8_t c = 1; c <= 4; c++) {
+			json_t *arr = json_object_get(m, cls_names[c]), *e;
+			size_t j;
+			json_array_foreach(arr, j, e)
+			{
+				js_pkts += jint(e, "txPkts") + jint(e, "rxPkts");
+				js_bytes += jint(e, "txBytes") + jint(e, "rxBytes");
+				if (nwant + 2 > cap)
+					abort();
+				nwant += expect(e, c, want + nwant);
+			}
+		}
+	}
+	json_decref(msgs);
+	msgs = NULL;
+	if (js_pkts != sum_pkts || js_bytes != sum_bytes)
+		abort();
+	return nwant;
+}
+
+/* Decodes every IPFIX datagram waiting on the socket into @got. */
+static size_t recv_ipfix(struct rec *got, size_t cap)
+{
+	static uint8_t dg[65536];
+	size_t ngot = 0;
+
+	for (;;) {
+		ssize_t n = recv(usock, dg, sizeof(dg), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			abort();
+		}
+		decode_ipfix(dg, (size_t)n, got, &ngot, cap);
+	}
+	return ngot;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct rec want[4 * MAX_UPD + 8], got[4 * MAX_UPD + 8];
-	static uint8_t dg[65536];
 	char node[256];
-	size_t nwant = 0, ngot = 0;
-	uint64_t sum_pkts = 0, sum_bytes = 0, js_pkts = 0, js_bytes = 0;
+	uint64_t sum_pkts = 0, sum_bytes = 0;
 
 	if (!lg)
 		setup();
@@ -390,48 +449,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nm < 0 || (size_t)nm != json_array_size(msgs) || (nm == 0) != (sum_pkts == 0))
 		abort();
 
-	static const char *const cls_names[] = {NULL, "virtualTraffic", "subnetTraffic",
-						"exitTraffic", "physicalTraffic"};
-	size_t i;
-	json_t *m;
-	json_array_foreach(msgs, i, m)
-	{
-		json_t *id = json_object_get(m, "id"), *nid = json_object_get(m, "nodeId");
-		if (!json_is_string(id) || !json_string_length(id))
-			abort();
-		if (node[0] ? !nid || strcmp(json_string_value(nid), node) : nid != NULL)
-			abort();
-		if (strcmp(json_string_value(json_object_get(m, "start")),
-			   "2023-11-14T22:13:20.123000000Z") ||
-		    strcmp(json_string_value(json_object_get(m, "end")),
-			   "2023-11-14T22:13:25.456000000Z"))
-			abort();
-		for (uint8_t c = 1; c <= 4; c++) {
-			json_t *arr = json_object_get(m, cls_names[c]), *e;
-			size_t j;
-			json_array_foreach(arr, j, e)
-			{
-				js_pkts += jint(e, "txPkts") + jint(e, "rxPkts");
-				js_bytes += jint(e, "txBytes") + jint(e, "rxBytes");
-				if (nwant + 2 > sizeof(want) / sizeof(want[0]))
-					abort();
-				nwant += expect(e, c, want + nwant);
-			}
-		}
-	}
-	json_decref(msgs);
-	if (js_pkts != sum_pkts || js_bytes != sum_bytes)
-		abort();
-
-	for (;;) {
-		ssize_t n = recv(usock, dg, sizeof(dg), MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			abort();
-		}
-		decode_ipfix(dg, (size_t)n, got, &ngot, sizeof(got) / sizeof(got[0]));
-	}
+	size_t nwant = check_json(node, want, sizeof(want) / sizeof(want[0]), sum_pkts, sum_bytes);
+	size_t ngot = recv_ipfix(got, sizeof(got) / sizeof(got[0]));
 	qsort(want, nwant, sizeof(want[0]), cmp_rec);
 	qsort(got, ngot, sizeof(got[0]), cmp_rec);
 	if (nwant != ngot || memcmp(want, got, nwant * sizeof(want[0]))) {

@@ -72,6 +72,8 @@ cp "$SMALL"/spool/*.ndjson "$TMP/kept/"
 kept=$(ls "$TMP/kept" | wc -l)
 [ "$kept" -gt 0 ] && [ "$kept" -lt "$sent" ] || fail "spool holds $kept of $sent messages"
 ls -a "$SMALL/spool" | grep -q '^\.tmp-' && fail "half-written spool files left behind"
+nerr=$(grep -c "cannot write spool file" "$TMP/err")
+[ "$nerr" -eq $((sent - kept)) ] || fail "$((sent - kept)) messages not spooled, $nerr reported"
 ok "spool on a full disk: $kept of $sent messages spooled, the rest reported (exit $rc)"
 
 python3 "$COLL" --port "$PORT" --port-file "$TMP/port" --out "$TMP/recv.ndjson" &

@@ -17,8 +17,20 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const int dlts[] = {
-    DLT_EN10MB,	     DLT_RAW,  DLT_LINUX_SLL, DLT_LINUX_SLL2,	      DLT_NULL, DLT_LOOP, DLT_NFLOG,
-    147 /* user0 */, DLT_IPV4, DLT_IPV6,      12 /* DLT_RAW alias */,
+    DLT_EN10MB,
+    DLT_RAW,
+    DLT_LINUX_SLL,
+    DLT_LINUX_SLL2,
+    DLT_NULL,
+    DLT_LOOP,
+    DLT_NFLOG,
+    147 /* user0 */,
+    DLT_IPV4,
+    DLT_IPV6,
+    101 /* LINKTYPE_RAW */,
+    DLT_PPP,
+    50 /* PPP_SERIAL */,
+    104 /* C_HDLC */,
 };
 
 static char big[FT_TEXT_MAX];

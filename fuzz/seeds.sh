@@ -21,7 +21,7 @@ if [ -n "$corpus" ]; then
 	if [ -x "${FT_BUILD:-}/flowtap" ]; then
 		for f in $(find "$corpus" -type f -size -8k -name '*.pcap' | sort | head -20); do
 			b=$(basename "$f" .pcap)
-			"$FT_BUILD/flowtap" read -r "$f" -w "$out/reader/$b.ft.pcapng" -F pcapng >/dev/null 2>&1 || true
+			"$FT_BUILD/flowtap" read -r "$f" -w "$out/reader/$b.ft.pcapng" --format pcapng >/dev/null 2>&1 || true
 		done
 	fi
 fi
@@ -31,7 +31,8 @@ import hashlib, os, struct, sys
 out, corpus = sys.argv[1], sys.argv[2]
 
 # Link types (LINKTYPE_*) to the selector byte of fuzz_text.c's table.
-SEL = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 239: 6, 147: 7, 228: 8, 229: 9, 12: 10}
+SEL = {1: 0, 12: 1, 113: 2, 276: 3, 0: 4, 108: 5, 239: 6, 147: 7, 228: 8, 229: 9, 101: 10,
+       9: 11, 50: 12, 104: 13}
 
 def packets(path):
     """(linktype, bytes) of a classic pcap or pcapng file; tolerant."""

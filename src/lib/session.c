@@ -18,8 +18,8 @@
 #define MAX_BUFSIZE	(1u << 30)
 #define FLUSH_NS	100000000ull /* output is flushed at least this often while busy */
 #define BATCH		256
-#define LINGER_POLLS	20     /* idle polls before the thread sleeps until woken */
-#define LINGER_POLL_NS	100000 /* 0.1 ms: the latency added while lingering */
+#define LINGER_POLLS	10	/* idle polls before the thread sleeps until woken */
+#define LINGER_POLL_NS	1000000 /* 1 ms: the latency added while lingering */
 
 void ft__tap_add_ended_output(struct ft_tap *t, uint64_t written, uint64_t bytes,
 			      uint64_t truncated);

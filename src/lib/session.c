@@ -21,9 +21,6 @@
 #define LINGER_POLLS	10	/* idle polls before the thread sleeps until woken */
 #define LINGER_POLL_NS	1000000 /* 1 ms: the latency added while lingering */
 
-void ft__tap_add_ended_output(struct ft_tap *t, uint64_t written, uint64_t bytes,
-			      uint64_t truncated);
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -260,8 +257,8 @@ static int check_opts(const struct ft_session_opts *o, const struct ft_tap *t)
 		return -EINVAL;
 	if (o->bufsize && (o->bufsize < MIN_BUFSIZE || o->bufsize > MAX_BUFSIZE))
 		return -EINVAL;
-	if (o->format == FT_FORMAT_USER0 && ft_tap_dlt(t) != 12 /* DLT_RAW */ &&
-	    ft_tap_dlt(t) != 14)
+	/* user0 records carry bare IP packets. */
+	if (o->format == FT_FORMAT_USER0 && ft_dlt_to_linktype(ft_tap_dlt(t)) != 101)
 		return -EINVAL;
 	return 0;
 }

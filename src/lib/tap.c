@@ -289,8 +289,6 @@ void ft__tap_detach(struct ft_tap *t, struct ft_session *s)
 }
 
 void ft__tap_add_ended_output(struct ft_tap *t, uint64_t written, uint64_t bytes,
-			      uint64_t truncated);
-void ft__tap_add_ended_output(struct ft_tap *t, uint64_t written, uint64_t bytes,
 			      uint64_t truncated)
 {
 	pthread_mutex_lock(&t->mu);

@@ -87,6 +87,9 @@ struct ft_session {
 
 int ft__tap_attach(struct ft_tap *t, struct ft_session *s);
 void ft__tap_detach(struct ft_tap *t, struct ft_session *s);
+/* A session that finished adds what it wrote while draining to the tap's sums. */
+void ft__tap_add_ended_output(struct ft_tap *t, uint64_t written, uint64_t bytes,
+			      uint64_t truncated);
 void ft__session_wake(struct ft_session *s);
 void ft__session_snapshot(const struct ft_session *s, struct ft_session_stats *st);
 

@@ -224,6 +224,14 @@ static void test_bad_filter(void **state)
 	o.out_fd = 1;
 	o.bufsize = 1000;
 	assert_int_equal(ft_session_start(&s, tap, &o, err, sizeof(err)), -EINVAL);
+	/* user0 carries bare IP packets: refused on an Ethernet tap. */
+	struct ft_tap *eth;
+	assert_int_equal(ft_tap_new_dlt(&eth, "eth0", 1 /* DLT_EN10MB */), 0);
+	o.bufsize = 0;
+	o.format = FT_FORMAT_USER0;
+	assert_int_equal(ft_session_start(&s, eth, &o, err, sizeof(err)), -EINVAL);
+	assert_false(ft_tap_watched(eth));
+	ft_tap_free(eth);
 }
 
 static _Atomic int ended; /* set by the session thread */

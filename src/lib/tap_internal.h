@@ -80,7 +80,7 @@ struct ft_session {
 	_Atomic uint64_t truncated;
 	_Atomic int error;
 	_Atomic bool done;
-	uint64_t discarded; /* matched after the packet count was reached */
+	uint64_t discarded;	     /* matched after the packet count was reached */
 	uint64_t upstream_at_attach; /* tap's upstream_drops when attached */
 	struct ft_session_stats final;
 };

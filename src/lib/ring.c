@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -22,10 +23,15 @@ int ft__ring_init(struct ft_ring *r, size_t size)
 	while (sz < size)
 		sz <<= 1;
 	memset(r, 0, sizeof(*r));
-	r->buf = aligned_alloc(64, sz);
-	if (!r->buf)
+	/* Mapped, not malloc'd: pages are zero and only become resident as
+	 * records reach them, and munmap gives them back when the session
+	 * ends, where malloc would keep a freed 4 MB ring in its heap (its
+	 * mmap threshold rises after the first such free). */
+	r->buf = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r->buf == MAP_FAILED) {
+		r->buf = NULL;
 		return -ENOMEM;
-	memset(r->buf, 0, sz);
+	}
 	r->size = sz;
 	if (getrandom(&r->secret, sizeof(r->secret), GRND_NONBLOCK) != sizeof(r->secret))
 		r->secret =
@@ -35,7 +41,8 @@ int ft__ring_init(struct ft_ring *r, size_t size)
 
 void ft__ring_destroy(struct ft_ring *r)
 {
-	free(r->buf);
+	if (r->buf)
+		munmap(r->buf, r->size);
 	r->buf = NULL;
 }
 

@@ -18,7 +18,10 @@
  *        403 "debug access denied", 404 unknown tap, 503 over the session limit.
  *   GET  /localapi/v0/status          JSON: version, uptime, taps and their
  *        paths, active sessions (peer uid and pid, format, filter, packets,
- *        bytes, dropped). Readable by anyone who can connect.
+ *        bytes, dropped), the last ended sessions and, with a flow logger
+ *        set (ft_api_set_flowlog), its delivery counters under "flowlog"
+ *        (messages, HTTP sent/dropped/retries, IPFIX sent/errors).
+ *        Readable by anyone who can connect.
  *   GET  /localapi/v0/flows           NDJSON stream of flow-log messages.
  *
  * Access control: the peer's credentials come from SO_PEERCRED (and

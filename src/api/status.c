@@ -6,6 +6,8 @@
 
 #include <jansson.h>
 
+#include <flowtap/flows.h>
+
 #include "api_int.h"
 
 static json_t *tap_json(struct ft_tap *t)
@@ -81,6 +83,26 @@ static json_t *status_extra(struct ft_api *api)
 	return j;
 }
 
+/* The counters of the flow logger behind GET /localapi/v0/flows, or NULL:
+ * what its sinks delivered and, above all, lost. */
+static json_t *flowlog_json(struct ft_api *api)
+{
+	struct ft_flowlog_stats st;
+
+	pthread_mutex_lock(&api->mu);
+	if (!api->flowlog) {
+		pthread_mutex_unlock(&api->mu);
+		return NULL;
+	}
+	ft_flowlog_get_stats(api->flowlog, &st);
+	pthread_mutex_unlock(&api->mu);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "messages", (json_int_t)st.messages,
+			 "conns", (json_int_t)st.conns, "http_sent", (json_int_t)st.http_sent,
+			 "http_dropped", (json_int_t)st.http_dropped, "http_retries",
+			 (json_int_t)st.http_retries, "ipfix_sent", (json_int_t)st.ipfix_sent,
+			 "ipfix_errors", (json_int_t)st.ipfix_errors);
+}
+
 static json_t *recent_json(const struct ft_api *api)
 {
 	json_t *a = json_array();
@@ -116,7 +138,7 @@ void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req)
 	for (const struct api_client *c = api->clients; c; c = c->next)
 		json_array_append_new(sess, client_json(c, now));
 	ft_api_get_stats(api, &st);
-	json_t *extra = status_extra(api);
+	json_t *extra = status_extra(api), *flowlog = flowlog_json(api);
 	root = json_pack(
 	    "{s:s,s:s,s:f,s:I,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "version",
 	    FT_VERSION_STRING, "socket", api->path, "uptime", (double)(now - api->start_ns) / 1e9,
@@ -125,8 +147,11 @@ void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req)
 	    (json_int_t)st.requests, "denied", (json_int_t)st.denied, "sessions_total",
 	    (json_int_t)st.sessions_total, "rejected_busy", (json_int_t)st.rejected_busy,
 	    "flows_dropped", (json_int_t)st.flows_dropped);
+	if (root && flowlog)
+		json_object_set(root, "flowlog", flowlog);
 	if (root && extra)
 		json_object_set(root, api->status_key, extra);
+	json_decref(flowlog);
 	json_decref(extra);
 	if (root)
 		text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

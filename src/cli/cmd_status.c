@@ -85,6 +85,22 @@ static void print_sources(json_t *src)
 	}
 }
 
+/* The flow logger's delivery, when the process has one. */
+static void print_flowlog(json_t *fl)
+{
+	if (!json_is_object(fl))
+		return;
+	printf("flow log:\n  %lld messages, %lld connection entries", num(fl, "messages"),
+	       num(fl, "conns"));
+	if (num(fl, "http_sent") || num(fl, "http_dropped") || num(fl, "http_retries"))
+		printf("; HTTP sent %lld, dropped %lld, failed attempts %lld", num(fl, "http_sent"),
+		       num(fl, "http_dropped"), num(fl, "http_retries"));
+	if (num(fl, "ipfix_sent") || num(fl, "ipfix_errors"))
+		printf("; IPFIX datagrams %lld, send errors %lld", num(fl, "ipfix_sent"),
+		       num(fl, "ipfix_errors"));
+	printf("\n");
+}
+
 static void print_sessions(json_t *sess)
 {
 	json_t *s;
@@ -172,6 +188,7 @@ int cmd_status_main(int argc, char **argv)
 	printf(", socket %s\n", str(root, "socket"));
 	print_taps(json_object_get(root, "taps"));
 	print_sources(json_object_get(root, "sources"));
+	print_flowlog(json_object_get(root, "flowlog"));
 	print_sessions(json_object_get(root, "sessions"));
 	ret = 0;
 out:

@@ -56,6 +56,14 @@ ip netns exec "$NSA" timeout 20 python3 "$XFER" send 100.64.0.2 5201 1048576 >/d
 	fail "TCP transfer failed"
 sleep 1.5 # past one flow-log interval, so the stream carries messages
 
+# Status shows the logger's delivery: messages went to the collector, none lost.
+curl -sf --unix-socket "$TMP/a.sock" http://local/localapi/v0/status | python3 -c '
+import json, sys
+fl = json.load(sys.stdin).get("flowlog")
+sys.exit(None if fl and fl["messages"] > 0 and fl["http_sent"] > 0 and fl["http_dropped"] == 0
+         else "flowlog counters in status: %r" % fl)' || fail "status has no flow-log delivery"
+"$FLOWTAP" status --socket "$TMP/a.sock" | grep -q "^flow log:" || fail "flowtap status shows no flow log"
+
 kill -INT "$CAP"
 wait "$CAP" || fail "capture failed: $(cat "$TMP/cap.err")"
 grep -q ' 0 dropped' "$TMP/cap.err" || fail "the capture dropped packets: $(cat "$TMP/cap.err")"

@@ -58,9 +58,10 @@ cpu() {
 	echo "$t"
 }
 
-# run_case api|write: prints "sent ft_got td_got ft_cpu td_cpu rate kernel_drops"
+# run_case api|write: prints "sent ft_got td_got ft_cpu td_cpu rate kernel_drops client_cpu"
+# (client_cpu: the part of ft_cpu spent by the `flowtap capture` client)
 run_case() {
-	local mode=$1 ftd cap= td ft0 td0 ft1 td1 ft_got td_got sent rate kd watch
+	local mode=$1 ftd cap= td ft0 td0 ft1 td1 cl0=0 cl1=0 ft_got td_got sent rate kd watch
 	rm -f "$SOCK"
 	if [ "$mode" = write ]; then
 		ip netns exec $NSB "$FT_BUILD/flowtapd" --socket "$SOCK" --interface $VB \
@@ -87,11 +88,13 @@ run_case() {
 	sleep 0.5
 	ft0=$(cpu $watch)
 	td0=$(cpu $td)
+	[ -n "$cap" ] && cl0=$(cpu $cap)
 	ip netns exec $NSA tcpreplay -i $VA --topspeed --loop "$LOOPS" "$TMP/traffic.pcap" \
 		>"$TMP/replay.log" 2>&1 || skip "tcpreplay failed: $(tail -3 "$TMP/replay.log")"
 	sleep 1.5
 	ft1=$(cpu $watch)
 	td1=$(cpu $td)
+	[ -n "$cap" ] && cl1=$(cpu $cap)
 	kd=$(curl -sf --unix-socket "$SOCK" http://local/localapi/v0/status |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["sources"][0]["kernel_drops"])')
 	kill -INT $td $cap $ftd 2>/dev/null
@@ -101,7 +104,7 @@ run_case() {
 	ft_got=$(capinfos -c -M "$TMP/flowtapd.pcapng" 2>/dev/null | grep -o 'packets: *[0-9]*' | grep -o '[0-9]*$')
 	td_got=$(grep -o '^[0-9]* packets captured' "$TMP/tcpdump.err" | grep -o '^[0-9]*')
 	[ -n "$sent" ] && [ -n "$ft_got" ] && [ -n "$td_got" ] || skip "could not read the counts ($mode)"
-	echo "$sent $ft_got $td_got $(echo "$ft1 - $ft0" | bc) $(echo "$td1 - $td0" | bc) $rate $kd"
+	echo "$sent $ft_got $td_got $(echo "$ft1 - $ft0" | bc) $(echo "$td1 - $td0" | bc) $rate $kd $(echo "$cl1 - $cl0" | bc)"
 	rm -f "$TMP/flowtapd.pcapng" "$TMP/tcpdump.pcap"
 }
 
@@ -112,6 +115,7 @@ prefix = sys.argv[1]
 sent, ft_n, td_n = map(int, sys.argv[2:5])
 ft_cpu, td_cpu, rate = map(float, sys.argv[5:8])
 kd = int(sys.argv[8])
+client_cpu = float(sys.argv[9])
 ft = ft_cpu / (ft_n / 1e6) if ft_n else float('nan')
 td = td_cpu / (td_n / 1e6) if td_n else float('nan')
 print("BENCH %s_replay_rate %.0f pps" % (prefix, rate))
@@ -121,6 +125,9 @@ print("BENCH %s_tcpdump_drops %d pkts" % (prefix, sent - td_n))
 print("BENCH %s_cpu_s_per_mpkt %.3f s" % (prefix, ft))
 print("BENCH %s_tcpdump_cpu_s_per_mpkt %.3f s" % (prefix, td))
 print("BENCH %s_cpu_ratio %.2f x" % (prefix, ft / td if td > 0 else float('nan')))
+if client_cpu > 0 and ft_n:
+    print("BENCH %s_client_cpu_s_per_mpkt %.3f s" % (prefix, client_cpu / (ft_n / 1e6)))
+    print("BENCH %s_server_cpu_s_per_mpkt %.3f s" % (prefix, (ft_cpu - client_cpu) / (ft_n / 1e6)))
 PY
 }
 

@@ -36,8 +36,9 @@ struct cap {
 	const char *outname; /* for messages */
 	enum framing framing;
 	int fd;	   /* output */
-	char *buf; /* bytes of an incomplete record */
+	char *buf; /* received bytes not yet written */
 	size_t len, cap;
+	size_t done;	  /* of which whole records (counted, ready to write) */
 	bool header_done; /* pcap global header passed */
 	bool swapped;	  /* pcap/pcapng written big-endian */
 	uint64_t packets;
@@ -194,25 +195,32 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-/* Writes out the complete units in c->buf; keeps the incomplete tail. */
-static int flush_units(struct cap *c)
+/* Whole records are written in batches: curl hands over one HTTP chunk per
+ * call, often a few KB, and a write per chunk would cost more than the rest
+ * of the client. What is left is written after each round of reading (in
+ * the progress callback) and at the end, so nothing waits for long. */
+#define WRITE_BATCH (256u << 10)
+
+/* Counts the whole records received; writes them out when @force or when a
+ * batch is ready, keeping an incomplete tail. */
+static int flush_units(struct cap *c, bool force)
 {
-	size_t off = 0;
 	long u;
 
-	while ((u = unit_len(c, (uint8_t *)c->buf + off, c->len - off)) > 0) {
-		count_unit(c, (uint8_t *)c->buf + off, (size_t)u);
-		off += (size_t)u;
+	while ((u = unit_len(c, (uint8_t *)c->buf + c->done, c->len - c->done)) > 0) {
+		count_unit(c, (uint8_t *)c->buf + c->done, (size_t)u);
+		c->done += (size_t)u;
 	}
 	if (u < 0)
 		return -EPROTO;
-	if (off) {
-		int ret = write_all(c->fd, c->buf, off);
-		c->nwritten += off;
+	if (c->done && (force || c->done >= WRITE_BATCH)) {
+		int ret = write_all(c->fd, c->buf, c->done);
+		c->nwritten += c->done;
 		if (ret < 0)
 			return ret;
-		memmove(c->buf, c->buf + off, c->len - off);
-		c->len -= off;
+		memmove(c->buf, c->buf + c->done, c->len - c->done);
+		c->len -= c->done;
+		c->done = 0;
 	}
 	return 0;
 }
@@ -246,7 +254,7 @@ static size_t on_data(char *data, size_t sz, size_t nmemb, void *arg)
 	}
 	memcpy(c->buf + c->len, data, n);
 	c->len += n;
-	int ret = flush_units(c);
+	int ret = flush_units(c, false);
 	if (ret < 0) {
 		c->werr = -ret;
 		return 0;
@@ -294,7 +302,12 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 {
 	struct cap *c = arg;
 	time_t now = time(NULL);
+	int ret;
 
+	if (c->http_code == 200 && c->done && (ret = flush_units(c, true)) < 0) {
+		c->werr = -ret;
+		return 1;
+	}
 	if (c->http_code == 200 && (interrupted || now - c->last_poll >= 1)) {
 		c->last_poll = now;
 		poll_dropped(c);
@@ -538,7 +551,17 @@ static int run(struct cap *c, const char *url)
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	/* Take what the socket holds in one read and one file write, not
+	 * 16 KB at a time: at line rate that is most of the client's cost. */
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
 	rc = curl_easy_perform(h);
+	if (c->http_code == 200 && c->done && !c->werr) {
+		int err = flush_units(c, true);
+		if (err < 0) {
+			c->werr = -err;
+			rc = CURLE_WRITE_ERROR;
+		}
+	}
 	if (c->http_code == 200 && !interrupted)
 		poll_dropped(c); /* the session ended by itself: final counters */
 	if (c->http_code && c->http_code != 200) {
@@ -547,7 +570,7 @@ static int run(struct cap *c, const char *url)
 		fprintf(stderr,
 			"flowtap: cannot connect to %s: is flowtapd or the datapath running?\n",
 			c->socket);
-	} else if (rc == CURLE_WRITE_ERROR && c->werr) {
+	} else if ((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) && c->werr) {
 		if (c->werr == EPIPE)
 			ret = 0; /* the reader (wireshark, head) went away */
 		else if (c->werr == EPROTO)

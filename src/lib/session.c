@@ -16,7 +16,7 @@
 #define DEFAULT_BUFSIZE (4u << 20)
 #define MIN_BUFSIZE	(64u << 10)
 #define MAX_BUFSIZE	(1u << 30)
-#define FLUSH_NS	100000000ull /* output is flushed at least this often while busy */
+#define FLUSH_NS	50000000ull /* output is flushed at least this often while busy */
 #define BATCH		256
 #define LINGER_POLLS	10	/* idle polls before the thread sleeps until woken */
 #define LINGER_POLL_NS	1000000 /* 1 ms: the latency added while lingering */
@@ -213,19 +213,23 @@ static void *session_main(void *arg)
 			}
 			continue;
 		}
-		/* Idle: what is buffered goes out right away. */
-		flush(s);
-		last_flush = now;
-		if (atomic_load(&s->error))
-			continue;
 		/* Linger a little before announcing sleep: while traffic keeps
-		 * coming the producers then never need a wake-up syscall. */
-		if (idle_polls < LINGER_POLLS) {
+		 * coming the producers then never need a wake-up syscall, and
+		 * what the bursts leave in the writer goes out as one write
+		 * (one wake-up of the reader) instead of one per burst. */
+		if (idle_polls < LINGER_POLLS && now - last_flush < FLUSH_NS) {
 			struct timespec ts = {0, LINGER_POLL_NS};
 			idle_polls++;
 			nanosleep(&ts, NULL);
 			continue;
 		}
+		/* Idle for a while: what is buffered goes out now. */
+		flush(s);
+		last_flush = now;
+		if (atomic_load(&s->error))
+			continue;
+		if (idle_polls < LINGER_POLLS)
+			continue;
 		idle_polls = 0;
 		uint32_t seq = atomic_load(&s->wake_seq);
 		atomic_store(&s->sleeping, 1);

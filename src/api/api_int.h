@@ -47,13 +47,17 @@ struct api_client {
 	uint64_t started_ns;
 	bool paused; /* not reading from the session because the client is slow */
 
-	/* Capture: the session writes into sp[1] from its thread; the loop
-	 * reads sp[0] (event @rev) and sends chunks. */
-	int sp[2];
-	struct event *rev;
+	/* Capture: once the loop has sent the response head (@head_sent),
+	 * the session thread writes the body to @wfd, a dup of the
+	 * connection's socket, as chunks when @chunked (HTTP/1.1). */
+	int wfd;
+	bool chunked;
 	struct ft_tap *tap;
 	struct ft_session *sess;
+	_Atomic bool head_sent;
 	_Atomic bool closing; /* the client is gone: the output fails fast */
+	_Atomic bool ended;   /* the session ended by itself: end the reply */
+	_Atomic bool blocked; /* the session waits for the client (status) */
 
 	/* Flows: messages waiting for the loop, bounded (under api->mu). */
 	struct evbuffer *pending;

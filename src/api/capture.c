@@ -2,11 +2,13 @@
  * \summary: POST /localapi/v0/debug-capture: one capture session per client,
  * streamed as a chunked HTTP response.
  *
- * The session formats packets on its own thread and writes them into a
- * socket pair; the loop reads the other end and queues chunks on the HTTP
- * connection. While more than client_bufsize bytes wait for a slow client,
- * the loop stops reading the pair, the pair fills, the session thread waits,
- * its bounded buffer fills and the tap drops packets for that session only.
+ * evhttp parses the request and sends the response head; then the session
+ * thread writes the body's chunks straight to the connection (a dup of its
+ * socket), so a packet is copied once from the session's buffer into the
+ * socket and the loop is not woken per chunk. When the stream ends, evhttp
+ * writes the last chunk. A slow client fills its socket (at most
+ * client_bufsize), the session thread waits, its bounded buffer fills and
+ * the tap drops packets for that session only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <pcap/pcap.h>
 
@@ -24,8 +27,6 @@
 
 #include "api_int.h"
 #include "parse_num.h"
-
-#define READ_CHUNK (64 * 1024)
 
 int ft__api_parse_bool(const char *s, bool *out)
 {
@@ -140,43 +141,91 @@ static int parse_params(struct ft_api *api, struct evkeyvalq *q, struct ft_sessi
 	return 0;
 }
 
-/* The session's output: runs on the session thread. */
-static int client_out(void *ctx, const void *data, size_t len)
+/* Waits until @fd takes more or the client is gone; false if it is. */
+static bool wait_writable(struct api_client *c, int fd)
 {
-	struct api_client *c = ctx;
-	const char *p = data;
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 
-	while (len) {
-		ssize_t n;
+	atomic_store_explicit(&c->blocked, true, memory_order_relaxed);
+	/* Look at @closing often, so a stop never waits on a client that is
+	 * gone. */
+	while (!atomic_load_explicit(&c->closing, memory_order_acquire)) {
+		if (poll(&pfd, 1, 100) > 0) {
+			atomic_store_explicit(&c->blocked, false, memory_order_relaxed);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Sends @iov whole on the client's socket; on the session thread. */
+static int send_all(struct api_client *c, struct iovec *iov, int n)
+{
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+
+	while (m.msg_iovlen) {
+		ssize_t k;
 
 		if (atomic_load_explicit(&c->closing, memory_order_acquire))
 			return -EPIPE;
-		n = send(c->sp[1], p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			struct pollfd pfd = {.fd = c->sp[1], .events = POLLOUT};
-
+		k = sendmsg(c->wfd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
-				return -errno;
-			/* The client is slow: wait, but look at @closing often
-			 * so a stop never waits on a client that is gone. */
-			poll(&pfd, 1, 100);
+				return errno == ECONNRESET ? -EPIPE : -errno;
+			if (!wait_writable(c, c->wfd))
+				return -EPIPE;
 			continue;
 		}
-		p += n;
-		len -= (size_t)n;
+		while (m.msg_iovlen && (size_t)k >= m.msg_iov->iov_len) {
+			k -= (ssize_t)m.msg_iov->iov_len;
+			m.msg_iov++;
+			m.msg_iovlen--;
+		}
+		if (m.msg_iovlen) {
+			m.msg_iov->iov_base = (char *)m.msg_iov->iov_base + k;
+			m.msg_iov->iov_len -= (size_t)k;
+		}
 	}
 	return 0;
 }
 
-/* Session thread: the session ended by itself (count, duration, error),
- * everything is written; EOF on the pair tells the loop to end the reply. */
+/* The session's output, on the session thread: one HTTP chunk per flush of
+ * the session's writer. */
+static int client_out(void *ctx, const void *data, size_t len)
+{
+	struct api_client *c = ctx;
+	char head[20];
+	struct iovec iov[3] = {
+	    {head, (size_t)snprintf(head, sizeof(head), "%zx\r\n", len)},
+	    {(void *)data, len},
+	    {"\r\n", 2},
+	};
+
+	if (!len)
+		return 0; /* a zero-length chunk would end the stream */
+	/* The loop writes the response head right after starting the
+	 * session; only a client that does not read can delay it. */
+	while (!atomic_load_explicit(&c->head_sent, memory_order_acquire)) {
+		struct timespec ts = {0, 1000000};
+
+		if (atomic_load_explicit(&c->closing, memory_order_acquire))
+			return -EPIPE;
+		nanosleep(&ts, NULL);
+	}
+	if (!c->chunked)
+		return send_all(c, iov + 1, 1);
+	return send_all(c, iov, 3);
+}
+
+/* Session thread: the session ended by itself (count, duration, error) and
+ * wrote everything; the loop ends the reply. */
 static void client_end(struct ft_session *s, void *ctx)
 {
 	struct api_client *c = ctx;
 
-	shutdown(c->sp[1], SHUT_WR);
+	atomic_store_explicit(&c->ended, true, memory_order_release);
 	ft__api_wake(c->api);
 }
 
@@ -188,11 +237,6 @@ void ft__api_client_free(struct api_client *c, bool conn_gone)
 	atomic_store_explicit(&c->closing, true, memory_order_release);
 	if (c->kind == API_CLIENT_FLOWS)
 		ft__api_flows_unlink(c);
-	if (c->rev)
-		event_free(c->rev);
-	/* Closing our end first makes any write of the session fail at once. */
-	if (c->sp[0] >= 0)
-		close(c->sp[0]);
 	if (c->sess) {
 		struct api_recent *r = &api->recent[api->nrecent++ % FT__API_RECENT];
 
@@ -204,8 +248,8 @@ void ft__api_client_free(struct api_client *c, bool conn_gone)
 		snprintf(r->tap, sizeof(r->tap), "%s", ft_tap_name(c->tap));
 		ft_session_free(c->sess);
 	}
-	if (c->sp[1] >= 0)
-		close(c->sp[1]);
+	if (c->wfd >= 0)
+		close(c->wfd);
 	if (!conn_gone && c->evcon) {
 		evhttp_connection_set_closecb(c->evcon, NULL, NULL);
 		/* The stream ends here: no trailer we could add would be seen
@@ -231,34 +275,18 @@ static struct evbuffer *conn_output(struct api_client *c)
 	return bufferevent_get_output(evhttp_connection_get_bufferevent(c->evcon));
 }
 
-/* Output toward the client drained completely: read the session again. */
-static void on_sent(struct evhttp_connection *evcon, void *arg)
+/* Once evhttp has written the response head (and anything before it), the
+ * session may write the body. Normally the socket takes the head at once,
+ * here; if the client does not read, libevent writes it later and the tick
+ * looks again. */
+static void head_check(struct api_client *c)
 {
-	struct api_client *c = arg;
+	struct evbuffer *out = conn_output(c);
 
-	if (c->paused && c->rev) {
-		c->paused = false;
-		event_add(c->rev, NULL);
-	}
-}
-
-static void on_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct api_client *c = arg;
-	int n = evbuffer_read(c->pending, fd, READ_CHUNK);
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		/* EOF: the session ended and wrote everything. */
-		ft__api_client_free(c, false);
-		return;
-	}
-	evhttp_send_reply_chunk_with_cb(c->req, c->pending, on_sent, c);
-	if (evbuffer_get_length(conn_output(c)) >= c->api->o.client_bufsize) {
-		c->paused = true;
-		event_del(c->rev);
-	}
+	while (evbuffer_get_length(out) > 0)
+		if (evbuffer_write(out, c->conn_fd) <= 0)
+			return;
+	atomic_store_explicit(&c->head_sent, true, memory_order_release);
 }
 
 /* A client that closed its socket while no data flowed is noticed here: the
@@ -267,6 +295,12 @@ void ft__api_capture_check(struct api_client *c)
 {
 	struct pollfd pfd = {.fd = c->conn_fd, .events = POLLIN};
 
+	if (atomic_load_explicit(&c->ended, memory_order_acquire)) {
+		ft__api_client_free(c, false);
+		return;
+	}
+	if (!atomic_load_explicit(&c->head_sent, memory_order_relaxed))
+		head_check(c);
 	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
 		evhttp_connection_free(c->evcon); /* calls on_close */
 }
@@ -274,14 +308,20 @@ void ft__api_capture_check(struct api_client *c)
 static int client_setup(struct api_client *c, struct ft_session_opts *so, char *err, size_t errlen)
 {
 	struct ft_api *api = c->api;
-	int ret;
+	int ret, sndbuf = 0;
+	socklen_t sl = sizeof(sndbuf);
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, c->sp) < 0)
+	/* Our own descriptor: evhttp closes its own when the connection fails,
+	 * and the number could be reused while the session still writes. */
+	c->wfd = fcntl(c->conn_fd, F_DUPFD_CLOEXEC, 0);
+	if (c->wfd < 0)
 		return -errno;
-	c->pending = evbuffer_new();
-	c->rev = event_new(api->base, c->sp[0], EV_READ | EV_PERSIST, on_readable, c);
-	if (!c->pending || !c->rev)
-		return -ENOMEM;
+	/* The bound on what waits for a slow client is the socket's buffer. */
+	if (getsockopt(c->wfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) == 0 &&
+	    (size_t)sndbuf > api->o.client_bufsize) {
+		sndbuf = (int)(api->o.client_bufsize / 2); /* the kernel doubles it */
+		setsockopt(c->wfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
 	so->out = client_out;
 	so->out_ctx = c;
 	so->on_end = client_end;
@@ -300,14 +340,8 @@ static int client_setup(struct api_client *c, struct ft_session_opts *so, char *
 
 static void client_discard(struct api_client *c)
 {
-	if (c->rev)
-		event_free(c->rev);
-	if (c->sp[0] >= 0)
-		close(c->sp[0]);
-	if (c->sp[1] >= 0)
-		close(c->sp[1]);
-	if (c->pending)
-		evbuffer_free(c->pending);
+	if (c->wfd >= 0)
+		close(c->wfd);
 	free(c);
 }
 
@@ -354,8 +388,12 @@ void ft__api_handle_capture(struct ft_api *api, struct evhttp_request *req, uid_
 	snprintf(err, sizeof(err), "%llu", (unsigned long long)c->id);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Flowtap-Session", err);
 	evhttp_send_reply_start(req, 200, "OK");
+	/* evhttp chose chunked encoding (HTTP/1.1) or a body ended by closing
+	 * the connection (HTTP/1.0); the session's writes must follow. */
+	c->chunked =
+	    evhttp_find_header(evhttp_request_get_output_headers(req), "Transfer-Encoding") != NULL;
 	/* A capture may stay quiet for hours: no idle timeout on the stream. */
 	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(c->evcon), NULL, NULL);
 	evhttp_connection_set_closecb(c->evcon, on_close, c);
-	event_add(c->rev, NULL);
+	head_check(c);
 }

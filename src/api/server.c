@@ -87,7 +87,7 @@ void ft__api_client_init(struct api_client *c, struct ft_api *api, enum api_clie
 {
 	c->api = api;
 	c->kind = kind;
-	c->sp[0] = c->sp[1] = -1;
+	c->wfd = -1;
 	c->req = req;
 	c->evcon = evhttp_request_get_connection(req);
 	c->conn_fd = (int)bufferevent_getfd(evhttp_connection_get_bufferevent(c->evcon));

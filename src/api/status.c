@@ -54,7 +54,7 @@ static json_t *client_json(const struct api_client *c, uint64_t now)
 	json_object_set_new(o, "bytes", json_integer((json_int_t)st.bytes));
 	json_object_set_new(o, "dropped", json_integer((json_int_t)st.dropped));
 	json_object_set_new(o, "truncated", json_integer((json_int_t)st.truncated));
-	json_object_set_new(o, "paused", json_boolean(c->paused));
+	json_object_set_new(o, "paused", json_boolean(atomic_load(&c->blocked)));
 	return o;
 }
 

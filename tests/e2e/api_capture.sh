@@ -102,6 +102,14 @@ got=$(tshark -X lua_script:"$LUA" -r "$TMP/e.pcap" -T fields -e flowtap.path_nam
 [ "$got" = "from-local synthesized-to-peer " ] || fail "direction=out: got $got"
 ok "direction=out selects from-local and synthesized-to-peer"
 
+# An HTTP/1.0 client gets the body unchunked, ended by closing the connection.
+curl -s -m 10 --http1.0 --unix-socket "$SOCK" -X POST \
+	"http://local/localapi/v0/debug-capture?format=pcapng&count=25" -D "$TMP/h" -o "$TMP/g.pcapng"
+grep -q '^HTTP/1.0 200' "$TMP/h" && ! grep -qi '^Transfer-Encoding' "$TMP/h" ||
+	fail "HTTP/1.0 reply head: $(cat "$TMP/h")"
+[ "$(npackets "$TMP/g.pcapng")" = 25 ] || fail "HTTP/1.0: $(npackets "$TMP/g.pcapng") packets"
+ok "HTTP/1.0 client: unchunked pcapng body of 25 packets"
+
 [ "$(status "$SOCK" '.taps[0].sessions')" = 0 ] || fail "sessions left attached"
 dp_stop
 

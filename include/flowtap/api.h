@@ -31,11 +31,12 @@
  * (default 0660, owned by the configured group when there is one).
  *
  * A client that stops reading only loses packets of its own session (counted,
- * shown in status): its bytes pass through a per-client socket pair that the
- * server stops reading while the connection has more than a bound queued, so
- * that session's bounded buffer fills and drops. A client that disconnects is
- * noticed and freed within a second; when the last session of a tap ends the
- * tap is back to its no-session cost.
+ * shown in status): after evhttp has sent the response head, the session's
+ * own thread writes the body to the connection, so a full socket (at most
+ * client_bufsize) makes that session wait, its bounded buffer fills and
+ * drops. Neither the datapath nor the server's loop ever waits for a client.
+ * A client that disconnects is noticed and freed within a second; when the
+ * last session of a tap ends the tap is back to its no-session cost.
  *
  * Example: a datapath with its own loop thread for the API.
  *
@@ -85,8 +86,10 @@ struct ft_api_opts {
 	mode_t dir_mode;	 /* permissions of a socket directory we create; 0: 0750 */
 	unsigned max_sessions;	 /* concurrent capture + flow streams; 0: 16 */
 	size_t session_bufsize;	 /* each capture session's bounded buffer; 0: 4 MiB */
-	size_t client_bufsize;	 /* bytes queued toward one client before we stop
-				    reading its session; 0: 1 MiB */
+	size_t client_bufsize;	 /* bytes queued toward one client: a capture
+				    connection's socket buffer is lowered to it,
+				    a flows client's queue is bounded by it;
+				    0: 1 MiB */
 };
 
 /** ft_api_opts_init - the defaults above. */

@@ -129,8 +129,10 @@ FT_EXPORT int ft_api_add_tap(struct ft_api *api, struct ft_tap *t);
 /**
  * ft_api_remove_tap - ends every client session on @t and forgets @t. The
  * sessions are detached before it returns, so @t may be freed then; their
- * streams end at once (what was still buffered for them is discarded, so the
- * last record may be cut). Returns 0 or -ENOENT.
+ * streams end at once: what was still buffered for them is discarded (and a
+ * pcapng stream gets no final statistics block). A stream ends with the last
+ * HTTP chunk after whole records, or, for a client so slow that a chunk was
+ * only partly sent, by closing the connection. Returns 0 or -ENOENT.
  */
 FT_EXPORT int ft_api_remove_tap(struct ft_api *api, struct ft_tap *t);
 

@@ -52,6 +52,7 @@ struct api_client {
 	 * connection's socket, as chunks when @chunked (HTTP/1.1). */
 	int wfd;
 	bool chunked;
+	bool torn; /* session thread, read after it ends: a chunk was cut */
 	struct ft_tap *tap;
 	struct ft_session *sess;
 	_Atomic bool head_sent;

@@ -147,10 +147,10 @@ static bool wait_writable(struct api_client *c, int fd)
 	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 
 	atomic_store_explicit(&c->blocked, true, memory_order_relaxed);
-	/* Look at @closing often, so a stop never waits on a client that is
-	 * gone. */
+	/* Look at @closing often: freeing a client (on the loop thread) waits
+	 * for its session to notice. */
 	while (!atomic_load_explicit(&c->closing, memory_order_acquire)) {
-		if (poll(&pfd, 1, 100) > 0) {
+		if (poll(&pfd, 1, 10) > 0) {
 			atomic_store_explicit(&c->blocked, false, memory_order_relaxed);
 			return true;
 		}
@@ -158,26 +158,34 @@ static bool wait_writable(struct api_client *c, int fd)
 	return false;
 }
 
-/* Sends @iov whole on the client's socket; on the session thread. */
+/* Sends @iov whole on the client's socket; on the session thread. Given up
+ * when the client is freed: if part of the chunk went out by then, @torn
+ * tells the loop that the stream can only be cut, not ended. */
 static int send_all(struct api_client *c, struct iovec *iov, int n)
 {
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+	bool partial = false;
 
 	while (m.msg_iovlen) {
 		ssize_t k;
 
-		if (atomic_load_explicit(&c->closing, memory_order_acquire))
+		if (atomic_load_explicit(&c->closing, memory_order_acquire)) {
+			c->torn = partial; /* read after the session is joined */
 			return -EPIPE;
+		}
 		k = sendmsg(c->wfd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
 				return errno == ECONNRESET ? -EPIPE : -errno;
-			if (!wait_writable(c, c->wfd))
+			if (!wait_writable(c, c->wfd)) {
+				c->torn = partial;
 				return -EPIPE;
+			}
 			continue;
 		}
+		partial = true;
 		while (m.msg_iovlen && (size_t)k >= m.msg_iov->iov_len) {
 			k -= (ssize_t)m.msg_iov->iov_len;
 			m.msg_iov++;
@@ -208,7 +216,7 @@ static int client_out(void *ctx, const void *data, size_t len)
 	/* The loop writes the response head right after starting the
 	 * session; only a client that does not read can delay it. */
 	while (!atomic_load_explicit(&c->head_sent, memory_order_acquire)) {
-		struct timespec ts = {0, 1000000};
+		struct timespec ts = {0, 10000000};
 
 		if (atomic_load_explicit(&c->closing, memory_order_acquire))
 			return -EPIPE;
@@ -250,7 +258,12 @@ void ft__api_client_free(struct api_client *c, bool conn_gone)
 	}
 	if (c->wfd >= 0)
 		close(c->wfd);
-	if (!conn_gone && c->evcon) {
+	if (!conn_gone && c->evcon && c->torn) {
+		/* A chunk was cut short: a terminating chunk now would be read
+		 * as its data, so the client learns of the end by the close. */
+		evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+		evhttp_connection_free(c->evcon);
+	} else if (!conn_gone && c->evcon) {
 		evhttp_connection_set_closecb(c->evcon, NULL, NULL);
 		/* The stream ends here: no trailer we could add would be seen
 		 * by a client that needs it, so just end the chunked reply. */
@@ -387,6 +400,11 @@ void ft__api_handle_capture(struct ft_api *api, struct evhttp_request *req, uid_
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
 	snprintf(err, sizeof(err), "%llu", (unsigned long long)c->id);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Flowtap-Session", err);
+	/* The stream ends the connection: evhttp then never announces a
+	 * keep-alive HTTP/1.0 reply with "Content-Length: 0", and an HTTP/1.0
+	 * body ends where the connection does. */
+	evhttp_remove_header(evhttp_request_get_input_headers(req), "Connection");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 	evhttp_send_reply_start(req, 200, "OK");
 	/* evhttp chose chunked encoding (HTTP/1.1) or a body ended by closing
 	 * the connection (HTTP/1.0); the session's writes must follow. */

@@ -44,7 +44,8 @@ struct cap {
 	uint64_t packets;
 	uint64_t isb_drops;
 	bool have_isb;
-	int werr; /* errno of a failed output write */
+	int werr;	 /* errno of a failed output write (or EPROTO, ENOMEM) */
+	bool out_failed; /* a write to the output failed */
 	long http_code;
 	char errbody[1024];
 	size_t errlen;
@@ -201,8 +202,28 @@ static int write_all(int fd, const void *data, size_t len)
  * the progress callback) and at the end, so nothing waits for long. */
 #define WRITE_BATCH (256u << 10)
 
+/* Writes out the whole records counted so far. */
+static int write_done(struct cap *c)
+{
+	int ret;
+
+	if (!c->done)
+		return 0;
+	ret = write_all(c->fd, c->buf, c->done);
+	if (ret < 0) {
+		c->out_failed = true;
+		return ret;
+	}
+	c->nwritten += c->done;
+	memmove(c->buf, c->buf + c->done, c->len - c->done);
+	c->len -= c->done;
+	c->done = 0;
+	return 0;
+}
+
 /* Counts the whole records received; writes them out when @force or when a
- * batch is ready, keeping an incomplete tail. */
+ * batch is ready, keeping an incomplete tail. After garbage (-EPROTO) the
+ * records before it stay counted, and the end of the transfer writes them. */
 static int flush_units(struct cap *c, bool force)
 {
 	long u;
@@ -213,15 +234,8 @@ static int flush_units(struct cap *c, bool force)
 	}
 	if (u < 0)
 		return -EPROTO;
-	if (c->done && (force || c->done >= WRITE_BATCH)) {
-		int ret = write_all(c->fd, c->buf, c->done);
-		c->nwritten += c->done;
-		if (ret < 0)
-			return ret;
-		memmove(c->buf, c->buf + c->done, c->len - c->done);
-		c->len -= c->done;
-		c->done = 0;
-	}
+	if (force || c->done >= WRITE_BATCH)
+		return write_done(c);
 	return 0;
 }
 
@@ -555,9 +569,11 @@ static int run(struct cap *c, const char *url)
 	 * 16 KB at a time: at line rate that is most of the client's cost. */
 	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
 	rc = curl_easy_perform(h);
-	if (c->http_code == 200 && c->done && !c->werr) {
-		int err = flush_units(c, true);
-		if (err < 0) {
+	/* Whole records still buffered go out, also after a malformed stream
+	 * or a full buffer: only a failed output loses them. */
+	if (c->http_code == 200 && c->done && !c->out_failed) {
+		int err = write_done(c);
+		if (err < 0 && !c->werr) {
 			c->werr = -err;
 			rc = CURLE_WRITE_ERROR;
 		}

@@ -108,7 +108,14 @@ curl -s -m 10 --http1.0 --unix-socket "$SOCK" -X POST \
 grep -q '^HTTP/1.0 200' "$TMP/h" && ! grep -qi '^Transfer-Encoding' "$TMP/h" ||
 	fail "HTTP/1.0 reply head: $(cat "$TMP/h")"
 [ "$(npackets "$TMP/g.pcapng")" = 25 ] || fail "HTTP/1.0: $(npackets "$TMP/g.pcapng") packets"
-ok "HTTP/1.0 client: unchunked pcapng body of 25 packets"
+# Also when it asks to keep the connection alive: no "Content-Length: 0".
+curl -s -m 10 --http1.0 -H "Connection: keep-alive" --unix-socket "$SOCK" -X POST \
+	"http://local/localapi/v0/debug-capture?format=pcapng&count=25" -D "$TMP/h" -o "$TMP/g.pcapng" ||
+	fail "HTTP/1.0 keep-alive: curl exit $?"
+! grep -qi '^Content-Length' "$TMP/h" && grep -qi '^Connection: close' "$TMP/h" ||
+	fail "HTTP/1.0 keep-alive reply head: $(cat "$TMP/h")"
+[ "$(npackets "$TMP/g.pcapng")" = 25 ] || fail "HTTP/1.0 keep-alive: $(npackets "$TMP/g.pcapng") packets"
+ok "HTTP/1.0 client: unchunked pcapng body of 25 packets, also when asking for keep-alive"
 
 [ "$(status "$SOCK" '.taps[0].sessions')" = 0 ] || fail "sessions left attached"
 dp_stop

@@ -107,4 +107,59 @@ dp_start "$SOCK" --rate 3000 --size 1400 --session-buf 262144 --client-buf 65536
 [ "$(npackets "$TMP/slow.pcap")" = 2000 ] || fail "slow reader: $(npackets "$TMP/slow.pcap") packets"
 grep -Eq '^2000 packets captured, [1-9][0-9]* dropped$' "$TMP/err" || fail "slow reader summary: $(cat "$TMP/err")"
 ok "a stalled reader: $(cat "$TMP/err"); file complete and well-formed"
+
+# The datapath removes the tap while a reading client and a stalled one
+# (mid-chunk, its socket full) stream from it: the reader gets a clean end
+# of the chunked reply, the stalled one a closed connection, not a hang.
+curl -sN --unix-socket "$SOCK" -X POST "$URL?format=pcap" -o "$TMP/live.pcap" &
+LIVE=$!
+python3 - "$SOCK" "$TMP/stalled.out" <<'EOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(sys.argv[1])
+s.sendall(b"POST /localapi/v0/debug-capture?format=pcap HTTP/1.1\r\nHost: local\r\n"
+          b"Content-Length: 0\r\n\r\n")
+time.sleep(3)  # stalled: the server's chunks back up
+s.settimeout(10)
+got = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        got += d
+except socket.timeout:
+    sys.exit("stalled client: no end of stream 10 s after the tap was removed")
+# Walk the chunked body: it either ends with the last chunk at a chunk
+# boundary, or is cut inside a chunk by the close; a last chunk written into
+# a cut chunk would be taken for data.
+head, _, body = got.partition(b"\r\n\r\n")
+assert head.startswith(b"HTTP/1.1 200"), head[:100]
+pos, end = 0, "cut"
+while pos < len(body):
+    line, sep, _ = body[pos:].partition(b"\r\n")
+    if not sep:
+        break
+    size = int(line, 16)
+    if size == 0:
+        end = "last chunk"
+        break
+    pos += len(line) + 2 + size + 2
+    if pos > len(body) and body.endswith(b"0\r\n\r\n"):
+        sys.exit("stalled client: last chunk written inside a cut chunk")
+open(sys.argv[2], "w").write("%d bytes, %s" % (len(got), end))
+EOF
+STALLED2=$!
+EXTRA_PIDS+=($LIVE $STALLED2)
+wait_status "$SOCK" '.taps[0].sessions' 2 5 || fail "the two clients did not attach"
+sleep 1.5
+kill -USR1 "$DP"
+wait "$LIVE" || fail "reading client: curl exit $? after the tap was removed"
+[ "$(npackets "$TMP/live.pcap")" -gt 0 ] || fail "reading client: no packets before the end"
+wait "$STALLED2" || fail "stalled client did not see its stream end"
+[ "$(curl -s --unix-socket "$SOCK" -X POST "$URL" -o /dev/null -w '%{http_code}')" = 404 ] ||
+	fail "capture still possible after the tap was removed"
+ok "tap removed while streaming: reader ended cleanly ($(npackets "$TMP/live.pcap") packets), stalled client's stream ended ($(cat "$TMP/stalled.out"))"
+dp_stop
 exit 0

@@ -113,4 +113,30 @@ ok "flowtap status lists the tap, its paths and our session (pid $bg); --json"
 cmp -s "$TMP/d.lua" "$LUA" || cmp -s "$TMP/d.lua" "$(dirname "$lua")/flowtap.lua" || fail "dissector output differs"
 grep -q 'wtap.USER0' "$TMP/d.lua" || fail "dissector does not register for USER0"
 ok "flowtap dissector prints $lua"
+# A server whose stream turns to garbage after 3 records: the CLI keeps the
+# 3 whole records (batched writes are flushed) and names the problem.
+python3 - "$TMP/bad.sock" <<'EOF' &
+import socket, struct, sys
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(sys.argv[1])
+srv.listen(1)
+c, _ = srv.accept()
+c.recv(65536)
+body = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101)
+for i in range(3):
+    pkt = bytes([0x45, 0, 0, 28]) + bytes(24)
+    body += struct.pack("<IIII", 1700000000 + i, 0, len(pkt), len(pkt)) + pkt
+body += struct.pack("<IIII", 1700000009, 0, 0x7fffffff, 0x7fffffff) + b"junk"
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.tcpdump.pcap\r\n"
+          b"Content-Length: %d\r\n\r\n" % len(body) + body)
+c.close()
+EOF
+BAD=$!
+EXTRA_PIDS+=($BAD)
+for _ in $(seq 50); do [ -S "$TMP/bad.sock" ] && break; sleep 0.05; done
+"$FLOWTAP" capture --socket "$TMP/bad.sock" -w "$TMP/bad.pcap" 2>"$TMP/bad.err" &&
+	fail "a malformed stream exited 0"
+grep -q "malformed stream" "$TMP/bad.err" || fail "malformed stream message: $(cat "$TMP/bad.err")"
+[ "$(npackets "$TMP/bad.pcap")" = 3 ] || fail "records before the garbage: $(npackets "$TMP/bad.pcap"), want 3"
+ok "a malformed stream: $(cat "$TMP/bad.err"); the 3 records before it are kept"
 exit 0

@@ -19,7 +19,9 @@
  * --flows also counts every packet in a flow table whose logger (interval MS,
  * node id "testdp") feeds GET /localapi/v0/flows.
  * With --wait-sessions it starts offering once K sessions are attached. After
- * --count packets it keeps serving until SIGINT/SIGTERM.
+ * --count packets it keeps serving until SIGINT/SIGTERM. SIGUSR1 removes the
+ * tap from the API (ft_api_remove_tap), which ends its streams, while the
+ * server and the offering go on.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,7 +36,21 @@
 #include <flowtap/flows.h>
 #include <flowtap/tap.h>
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, remove_tap;
+
+static void on_usr1(int sig)
+{
+	remove_tap = 1;
+}
+
+static void maybe_remove(struct ft_api *api, struct ft_tap *tap)
+{
+	if (!remove_tap)
+		return;
+	remove_tap = 0;
+	ft_api_remove_tap(api, tap);
+	fprintf(stderr, "ft-testdp: tap removed from the API\n");
+}
 
 static void on_signal(int sig)
 {
@@ -238,6 +254,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, on_usr1);
 	if (ft_tap_new(&tap, "testdp") < 0 || ft_tap_path_register(tap, 254, "disco") < 0) {
 		fprintf(stderr, "ft-testdp: cannot create the tap\n");
 		return 1;
@@ -263,11 +280,14 @@ int main(int argc, char **argv)
 	for (uint64_t i = 0; !stop && (!count || i < count); i++) {
 		if (rate)
 			sleep_until(t0 + i * 1000000000u / rate);
+		maybe_remove(api, tap);
 		offer(tap, i, payload);
 	}
 	fprintf(stderr, "ft-testdp: offered %llu packets\n", (unsigned long long)count);
-	while (!stop)
+	while (!stop) {
 		pause();
+		maybe_remove(api, tap);
+	}
 	ft_api_free(api);
 	ft_flowlog_free(log);
 	ft_flows_free(flows);

@@ -19,6 +19,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 #include <pcap/pcap.h>
 
@@ -141,37 +142,39 @@ static int parse_params(struct ft_api *api, struct evkeyvalq *q, struct ft_sessi
 	return 0;
 }
 
-/* Waits until @fd takes more or the client is gone; false if it is. */
-static bool wait_writable(struct api_client *c, int fd)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+/* How long a stop lets a chunk that is partly sent finish: a client that
+ * reads gets its stream ended cleanly, a stalled one is cut. */
+#define FINISH_CHUNK_NS 300000000ull
 
-	atomic_store_explicit(&c->blocked, true, memory_order_relaxed);
-	/* Look at @closing often: freeing a client (on the loop thread) waits
-	 * for its session to notice. */
-	while (!atomic_load_explicit(&c->closing, memory_order_acquire)) {
-		if (poll(&pfd, 1, 10) > 0) {
-			atomic_store_explicit(&c->blocked, false, memory_order_relaxed);
-			return true;
-		}
-	}
-	return false;
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Sends @iov whole on the client's socket; on the session thread. Given up
- * when the client is freed: if part of the chunk went out by then, @torn
- * tells the loop that the stream can only be cut, not ended. */
+ * when the client is freed (@closing), except that a chunk partly sent may
+ * finish for a moment; if it cannot, @torn tells the loop that the stream
+ * can only be cut, not ended. */
 static int send_all(struct api_client *c, struct iovec *iov, int n)
 {
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+	struct pollfd pfd = {.fd = c->wfd, .events = POLLOUT};
 	bool partial = false;
+	uint64_t give_up = 0;
 
 	while (m.msg_iovlen) {
 		ssize_t k;
 
 		if (atomic_load_explicit(&c->closing, memory_order_acquire)) {
-			c->torn = partial; /* read after the session is joined */
-			return -EPIPE;
+			if (!give_up)
+				give_up = mono_ns() + FINISH_CHUNK_NS;
+			if (!partial || mono_ns() >= give_up) {
+				c->torn = partial; /* read after the session is joined */
+				return -EPIPE;
+			}
 		}
 		k = sendmsg(c->wfd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (k < 0) {
@@ -179,12 +182,13 @@ static int send_all(struct api_client *c, struct iovec *iov, int n)
 				continue;
 			if (errno != EAGAIN)
 				return errno == ECONNRESET ? -EPIPE : -errno;
-			if (!wait_writable(c, c->wfd)) {
-				c->torn = partial;
-				return -EPIPE;
-			}
+			/* The client is slow. Short waits: freeing a client (on
+			 * the loop thread) waits for its session to notice. */
+			atomic_store_explicit(&c->blocked, true, memory_order_relaxed);
+			poll(&pfd, 1, 10);
 			continue;
 		}
+		atomic_store_explicit(&c->blocked, false, memory_order_relaxed);
 		partial = true;
 		while (m.msg_iovlen && (size_t)k >= m.msg_iov->iov_len) {
 			k -= (ssize_t)m.msg_iov->iov_len;

@@ -43,11 +43,15 @@ int ft__ring_init(struct ft_ring *r, size_t size)
 		return -ENOMEM;
 	memset(r->buf, 0, sz);
 #else
-	/* Mapped, not malloc'd: pages are zero and only become resident as
-	 * records reach them, and munmap gives them back when the session
-	 * ends, where malloc would keep a freed 4 MB ring in its heap (its
-	 * mmap threshold rises after the first such free). */
-	r->buf = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Mapped, not malloc'd: munmap gives the pages back when the session
+	 * ends, where malloc would keep a freed 4 MB ring in its heap (its mmap
+	 * threshold rises after the first such free). Populated now, on the
+	 * thread that starts the session: a first touch later would be a page
+	 * fault in the datapath's hook, and a consumer that peeked at an
+	 * untouched page first would make it a copy-on-write fault with a TLB
+	 * shootdown. */
+	r->buf = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		      -1, 0);
 	if (r->buf == MAP_FAILED) {
 		r->buf = NULL;
 		return -ENOMEM;

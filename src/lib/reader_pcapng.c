@@ -178,15 +178,28 @@ static int read_block(struct ft__ng *g, uint32_t *type, uint32_t *len, char *err
 	return 1;
 }
 
+/* The next option of a block's option list: its code, its value in @v and
+ * its length in @olen; 0 at opt_endofopt or where the list is truncated. */
+static uint16_t next_option(struct ft__ng *g, struct ft_rd *r, struct ft_rd *v, uint16_t *olen)
+{
+	uint16_t code;
+
+	if (!ft_rd_has(r, 4))
+		return 0;
+	code = rd16(r, g->swap);
+	*olen = rd16(r, g->swap);
+	*v = ft_rd_sub(r, *olen);
+	ft_rd_skip(r, pad4(*olen) - *olen);
+	return v->err ? 0 : code;
+}
+
 /* Options of an IDB: if_name and if_tsresol. */
 static void idb_options(struct ft__ng *g, struct ft_rd *r, struct ng_if *f)
 {
-	while (ft_rd_has(r, 4)) {
-		uint16_t code = rd16(r, g->swap), olen = rd16(r, g->swap);
-		struct ft_rd v = ft_rd_sub(r, olen);
-		ft_rd_skip(r, pad4(olen) - olen);
-		if (code == 0 || v.err)
-			break;
+	struct ft_rd v;
+	uint16_t code, olen;
+
+	while ((code = next_option(g, r, &v, &olen))) {
 		if (code == 2 && olen > 0 && olen < 64) {
 			char name[64];
 			ft_rd_copy(&v, name, olen);
@@ -239,12 +252,10 @@ static uint64_t to_ns(uint64_t t, uint64_t units)
 /* epb_flags (EPB option 2, PB option 2): inbound/outbound in bits 0-1. */
 static uint8_t flags_dir(struct ft__ng *g, struct ft_rd *r)
 {
-	while (ft_rd_has(r, 4)) {
-		uint16_t code = rd16(r, g->swap), olen = rd16(r, g->swap);
-		struct ft_rd v = ft_rd_sub(r, olen);
-		ft_rd_skip(r, pad4(olen) - olen);
-		if (code == 0 || v.err)
-			break;
+	struct ft_rd v;
+	uint16_t code, olen;
+
+	while ((code = next_option(g, r, &v, &olen))) {
 		if (code == 2 && olen == 4) {
 			uint32_t fl = rd32(&v, g->swap) & 3;
 			return fl == 1 ? FT_DIR_IN : fl == 2 ? FT_DIR_OUT : FT_DIR_UNKNOWN;

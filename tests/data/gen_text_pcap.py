@@ -15,26 +15,10 @@ Deterministic; checksums are computed so tshark shows no complaints.
 import struct
 import sys
 
+from inet import addr, csum, l4csum
+
 ETH_SRC = bytes.fromhex('020000000001')
 ETH_DST = bytes.fromhex('020000000002')
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b'\0'
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
-
-
-def a4(s):
-    return bytes(int(x) for x in s.split('.'))
-
-
-def a6(s):
-    import ipaddress
-    return ipaddress.IPv6Address(s).packed
 
 
 def ip4(src, dst, proto, payload, ttl=64, ident=1, frag=0x4000, opts=b'', tot=None):
@@ -42,22 +26,14 @@ def ip4(src, dst, proto, payload, ttl=64, ident=1, frag=0x4000, opts=b'', tot=No
     if tot is None:
         tot = hl + len(payload)
     h = struct.pack('!BBHHHBBH4s4s', 0x40 | hl // 4, 0, tot, ident, frag, ttl, proto, 0,
-                    a4(src), a4(dst)) + opts
+                    addr(src), addr(dst)) + opts
     h = h[:10] + struct.pack('!H', csum(h)) + h[12:]
     return h + payload
 
 
 def ip6(src, dst, nh, payload, hlim=64, flow=0):
-    return struct.pack('!IHBB16s16s', (6 << 28) | flow, len(payload), nh, hlim, a6(src),
-                       a6(dst)) + payload
-
-
-def l4csum(src, dst, proto, seg):
-    if len(src) == 4:
-        ph = src + dst + struct.pack('!BBH', 0, proto, len(seg))
-    else:
-        ph = src + dst + struct.pack('!IxxxB', len(seg), proto)
-    return csum(ph + seg)
+    return struct.pack('!IHBB16s16s', (6 << 28) | flow, len(payload), nh, hlim, addr(src),
+                       addr(dst)) + payload
 
 
 def tcp(src, dst, sp, dp, seq, ack, flags, data=b'', opts=b'', win=65535, urg=0):
@@ -149,7 +125,7 @@ def tls_server_hello():
 def packets():
     c4, s4 = '100.64.0.1', '100.64.0.2'
     c6, s6 = 'fd7a:115c:a1e0::1', 'fd7a:115c:a1e0::2'
-    C4, S4, C6, S6 = a4(c4), a4(s4), a6(c6), a6(s6)
+    C4, S4, C6, S6 = addr(c4), addr(s4), addr(c6), addr(s6)
     syn_opts = (b'\x02\x04\x05\xb4' + b'\x04\x02' + b'\x08\x0a' + struct.pack('!II', 1, 0) +
                 b'\x01' + b'\x03\x03\x07')
     P = []
@@ -173,11 +149,11 @@ def packets():
     # DNS over UDP and TCP, mDNS, plain UDP.
     P.append(v4(c4, s4, 17, udp_full(C4, S4, 33333, 53, dns_query(4660, 'example.com', 1, True))))
     P.append(v4(s4, c4, 17, udp_full(S4, C4, 53, 33333, dns_response(
-        4660, 'example.com', [(5, dns_name('www.example.com')), (1, a4('93.184.216.34'))]))))
+        4660, 'example.com', [(5, dns_name('www.example.com')), (1, addr('93.184.216.34'))]))))
     P.append(v4(c4, s4, 17, udp_full(C4, S4, 33334, 53, dns_query(7, 'example.org', 28))))
     q = dns_query(9, 'example.net', 1)
     P.append(v4(c4, s4, 6, tcp(C4, S4, 33335, 53, 1, 1, 0x18, data=struct.pack('!H', len(q)) + q)))
-    P.append(v4(c4, '224.0.0.251', 17, udp_full(C4, a4('224.0.0.251'), 5353, 5353,
+    P.append(v4(c4, '224.0.0.251', 17, udp_full(C4, addr('224.0.0.251'), 5353, 5353,
                                                  dns_query(0, 'printer.local', 12))))
     P.append(v4(c4, s4, 17, udp_full(C4, S4, 40000, 41641, b'\x01' * 100)))
     # ICMP.
@@ -200,10 +176,10 @@ def packets():
     P.append(v6(c6, s6, 58, icmp6(C6, S6, 128, 0, struct.pack('!HH', 7, 3) + bytes(16))))
     P.append(v6(s6, c6, 58, icmp6(S6, C6, 129, 0, struct.pack('!HH', 7, 3) + bytes(16))))
     ll1, mc = 'fe80::1', 'ff02::1:ff00:2'
-    P.append(v6(ll1, mc, 58, icmp6(a6(ll1), a6(mc), 135, 0, bytes(4) + a6('fe80::2')), hlim=255))
-    P.append(v6('fe80::2', ll1, 58, icmp6(a6('fe80::2'), a6(ll1), 136, 0,
-                                           b'\x60\0\0\0' + a6('fe80::2')), hlim=255))
-    P.append(v6(ll1, 'ff02::2', 58, icmp6(a6(ll1), a6('ff02::2'), 133, 0, bytes(4)), hlim=255))
+    P.append(v6(ll1, mc, 58, icmp6(addr(ll1), addr(mc), 135, 0, bytes(4) + addr('fe80::2')), hlim=255))
+    P.append(v6('fe80::2', ll1, 58, icmp6(addr('fe80::2'), addr(ll1), 136, 0,
+                                           b'\x60\0\0\0' + addr('fe80::2')), hlim=255))
+    P.append(v6(ll1, 'ff02::2', 58, icmp6(addr(ll1), addr('ff02::2'), 133, 0, bytes(4)), hlim=255))
     inner6 = ip6(c6, s6, 17, udp(C6, S6, 1, 2, b''))[:48]
     P.append(v6(s6, c6, 58, icmp6(S6, C6, 2, 0, struct.pack('!I', 1280) + inner6)))
     P.append(v6(s6, c6, 58, icmp6(S6, C6, 1, 4, bytes(4) + inner6)))
@@ -212,7 +188,7 @@ def packets():
     P.append(v6(c6, s6, 0, hbh + udp_full(C6, S6, 5000, 6000, b'hbh')))
     dst = bytes([6, 0]) + b'\x01\x04\x00\x00\x00\x00'
     P.append(v6(c6, s6, 60, dst + tcp(C6, S6, 5001, 6001, 1, 1, 0x10)))
-    rt = bytes([58, 2, 0, 1]) + bytes(4) + a6('fd7a:115c:a1e0::3')
+    rt = bytes([58, 2, 0, 1]) + bytes(4) + addr('fd7a:115c:a1e0::3')
     P.append(v6(c6, s6, 43, rt + icmp6(C6, S6, 128, 0, struct.pack('!HH', 1, 1))))
     body6 = udp_full(C6, S6, 5002, 6002, bytes(40))
     P.append(v6(c6, s6, 44, bytes([17, 0]) + struct.pack('!HI', 0x0001, 0xabcd) + body6[:24]))

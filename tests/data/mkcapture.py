@@ -13,30 +13,10 @@ synthesized-to-peer and 254 (disco). Used by the tests and by `make demo`.
 With RAW.pcap, the same IP packets are also written as a plain raw-IP pcap
 (LINKTYPE_RAW), the reference for what a reader must hand out.
 """
-import ipaddress
 import struct
 import sys
 
-
-def csum(b):
-    if len(b) % 2:
-        b += b'\0'
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
-
-
-def a(s):
-    return ipaddress.ip_address(s).packed
-
-
-def l4sum(src, dst, proto, seg):
-    if len(src) == 4:
-        ph = src + dst + struct.pack('!BBH', 0, proto, len(seg))
-    else:
-        ph = src + dst + struct.pack('!IxxxB', len(seg), proto)
-    return csum(ph + seg)
+from inet import addr as a, csum, l4csum as l4sum
 
 
 def ip(src, dst, proto, seg, ident=1, ttl=64):

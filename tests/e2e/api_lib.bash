@@ -9,19 +9,7 @@ TESTDP=$FT_BUILD/ft-testdp
 EXTCAP=$FT_BUILD/flowtap-extcap
 LUA=$FT_SRC/share/flowtap/flowtap.lua
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-ok() {
-	echo "ok - $*"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 # api_require TOOL...: skip unless the tools exist; fail if our binaries are missing.
 api_require() {

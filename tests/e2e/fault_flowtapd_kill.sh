@@ -12,15 +12,9 @@ COLL=${FT_SRC:?}/tests/data/flows/collector.py
 NS=ftg-kill-$$
 T=$(mktemp -d /tmp/ftg-kill.XXXXXX)
 PIDS=()
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$T"/ftd*.log; do [ -s "$f" ] && sed "s|^|  $(basename "$f"): |" "$f" >&2; done
-	exit 1
-}
-ok() { echo "ok: $*"; }
-skip() {
-	echo "SKIP: $*"
-	exit 77
+. "$(dirname "$0")/common.bash"
+fail_details() {
+	for f in "$T"/ftd*.log; do [ -s "$f" ] && sed "s|^|  $(basename "$f"): |" "$f"; done
 }
 cleanup() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done

@@ -16,19 +16,10 @@ TMP=$(mktemp -d /tmp/ftf-e2e.XXXXXX)
 SOCK=$TMP/flowtap.sock
 FTD_PID=
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
-fail() {
-	echo "FAIL: $*" >&2
-	[ -s "$TMP/flowtapd.log" ] && sed 's/^/  flowtapd.log: /' "$TMP/flowtapd.log" >&2
-	exit 1
-}
-
-ok() {
-	echo "ok: $*"
+fail_details() {
+	[ -s "$TMP/flowtapd.log" ] && sed 's/^/  flowtapd.log: /' "$TMP/flowtapd.log"
 }
 
 cleanup() {

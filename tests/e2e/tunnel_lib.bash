@@ -11,19 +11,7 @@ TUNNEL=$FT_BUILD/flowtap-tunnel
 FLOWTAP=$FT_BUILD/flowtap
 XFER=$FT_SRC/tests/tools/tcpxfer.py
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-ok() {
-	echo "ok - $*"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 tl_require() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces and TUN devices)"

@@ -18,6 +18,8 @@
 
 #include <flowtap/flows.h>
 
+#include "flow_key.h"
+
 struct cap {
 	pthread_mutex_t mu;
 	json_t *msgs; /* array of parsed messages */
@@ -80,19 +82,6 @@ static int teardown(void **state)
 	pthread_mutex_destroy(&fx->cap.mu);
 	free(fx);
 	return 0;
-}
-
-static struct ft_flow_key mkkey(const char *s, uint16_t sp, const char *d, uint16_t dp,
-				uint8_t proto)
-{
-	struct ft_flow_key k;
-	memset(&k, 0, sizeof(k));
-	ft_addr_parse(s, &k.src);
-	ft_addr_parse(d, &k.dst);
-	k.sport = sp;
-	k.dport = dp;
-	k.proto = proto;
-	return k;
 }
 
 static void add(struct fixture *fx, const char *s, uint16_t sp, const char *d, uint16_t dp,

@@ -13,6 +13,8 @@
 
 #include <flowtap/flows.h>
 
+#include "flow_key.h"
+
 /* IPv4 header (no options) + @l4 bytes. */
 static size_t ip4(uint8_t *b, uint8_t proto, const char *src, const char *dst, uint16_t frag,
 		  const uint8_t *l4, size_t l4len)
@@ -206,19 +208,6 @@ static void test_prefix(void **state)
 	assert_int_equal(ft_prefix_parse("::/0", &p), 0);
 	ft_addr_parse("2001:db8::1", &a);
 	assert_true(ft_prefix_contains(&p, &a));
-}
-
-static struct ft_flow_key mkkey(const char *s, uint16_t sp, const char *d, uint16_t dp,
-				uint8_t proto)
-{
-	struct ft_flow_key k;
-	memset(&k, 0, sizeof(k));
-	ft_addr_parse(s, &k.src);
-	ft_addr_parse(d, &k.dst);
-	k.sport = sp;
-	k.dport = dp;
-	k.proto = proto;
-	return k;
 }
 
 static const struct ft_flow_stat *find(const struct ft_flow_stat *st, size_t n,

@@ -1,7 +1,7 @@
 /*
  * fuzz_psample.c - libFuzzer target for the psample and NFLOG decoders and
  * the link-layer IP finder: any bytes, never a read outside the buffer.
- * Build: clang -fsanitize=fuzzer,address,undefined -Iinclude -Isrc/lib \
+ * Build: clang -fsanitize=fuzzer,address,undefined -Iinclude -Isrc/common -Isrc/dissect -Isrc/format -Isrc/core \
  *        fuzz/fuzz_psample.c src/sources/decode.c (3.5M runs clean at writing)
  */
 #include <stddef.h>

@@ -164,3 +164,35 @@ for i in range(8):
 print('seeds: %s' % ', '.join('%s %d' % (t, len(os.listdir(os.path.join(out, t))))
                               for t in sorted(os.listdir(out))))
 PY
+
+# wireguard: a UAPI answer (first byte odd) and a WG_CMD_GET_DEVICE reply
+# with two peers (first byte even), as the kernel and wireguard-go send them.
+mkdir -p "$out/wireguard"
+python3 - "$out/wireguard" <<'PY'
+import socket, struct, sys
+out = sys.argv[1]
+k = lambda b: bytes([b]) * 32
+uapi = ("private_key=" + "11" * 32 + "\nlisten_port=51820\npublic_key=" + "22" * 32 +
+        "\nendpoint=192.0.2.7:51821\nlast_handshake_time_sec=1\nlast_handshake_time_nsec=2\n"
+        "tx_bytes=3\nrx_bytes=4\npersistent_keepalive_interval=25\nallowed_ip=100.64.0.2/32\n"
+        "public_key=" + "33" * 32 + "\nendpoint=[2001:db8::7]:4500\nallowed_ip=0.0.0.0/0\n"
+        "allowed_ip=::/0\nerrno=0\n\n")
+open(out + "/uapi", "wb").write(b"\x01" + uapi.encode())
+def attr(t, p):
+    a = struct.pack("=HH", 4 + len(p), t) + p
+    return a + b"\0" * (-len(a) % 4)
+def nest(t, p): return attr(t | 0x8000, p)
+def allowed(i, fam, ip, bits):
+    return nest(i, attr(1, struct.pack("=H", fam)) + attr(2, ip) + attr(3, bytes([bits])))
+ep4 = struct.pack("=H", socket.AF_INET) + struct.pack(">H", 51821) + socket.inet_aton("192.0.2.7") + b"\0" * 8
+ep6 = struct.pack("=H", socket.AF_INET6) + struct.pack(">HI", 4500, 0) + socket.inet_pton(socket.AF_INET6, "2001:db8::7") + b"\0" * 4
+p1 = nest(0, attr(1, k(0x22)) + attr(4, ep4) + attr(6, struct.pack("=qq", 1, 2)) +
+          attr(7, struct.pack("=Q", 4)) + attr(8, struct.pack("=Q", 3)) + attr(5, struct.pack("=H", 25)) +
+          nest(9, allowed(0, socket.AF_INET, socket.inet_aton("100.64.0.2"), 32)))
+p2 = nest(1, attr(1, k(0x33)) + attr(4, ep6) +
+          nest(9, allowed(0, socket.AF_INET, b"\0" * 4, 0) + allowed(1, socket.AF_INET6, b"\0" * 16, 0)))
+body = (struct.pack("=BBH", 0, 1, 0) + attr(1, struct.pack("=I", 7)) + attr(2, b"wg0\0") +
+        attr(4, k(0x44)) + attr(6, struct.pack("=H", 51820)) + nest(8, p1 + p2))
+msg = struct.pack("=IHHII", 16 + len(body), 0x20, 2, 1, 0) + body
+open(out + "/genl", "wb").write(b"\x00" + msg)
+PY

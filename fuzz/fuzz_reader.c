@@ -19,7 +19,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_PKTS 4096
 
-static char out[FT_TEXT_MAX];
 static volatile uint8_t sink;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -60,12 +59,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (uint32_t j = 0; j < p.caplen; j++)
 			sum ^= p.data[j];
 		sink = sum;
-		struct ft_strbuf b = {.p = out, .cap = sizeof(out)};
+		/* The invariant of issue 11: a buffer of ft_text_size_max()
+		 * holds the whole text of any packet; nothing is ever cut. */
 		struct ft_text_opts o = {.time = FT_TIME_UTC,
-					 .flags = FT_TEXT_VERBOSE | FT_TEXT_HEX};
-		ft_text_format(&p, &o, &b);
-		if (b.overflow)
+					 .flags = FT_TEXT_VERBOSE | FT_TEXT_HEX | FT_TEXT_ASCII};
+		size_t cap = ft_text_size_max(p.caplen, o.flags);
+		struct ft_strbuf b = {.p = malloc(cap), .cap = cap};
+		if (!b.p)
 			abort();
+		ft_text_format(&p, &o, &b);
+		if (b.overflow || b.len >= cap)
+			abort();
+		free(b.p);
 	}
 	ft_reader_close(r);
 	return 0;

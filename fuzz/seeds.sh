@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # fuzz/seeds.sh OUTDIR - seed corpora for the fuzz targets, one directory
-# per target (OUTDIR/text, OUTDIR/reader, ...), generated from the tcpdump
-# test captures in $FT_SHARED/corpus/tcpdump (optional; default ../shared),
+# per target (OUTDIR/text, OUTDIR/reader, ...), generated from every tcpdump
+# test capture in $FT_SHARED/corpus/tcpdump (optional; default ../shared),
 # flowtap's own writers ($FT_BUILD/flowtap, optional) and hand-made inputs.
-# Nothing binary is committed: the corpora are rebuilt on demand.
+# The whole corpus, never a sample: a sample missed the large packets that
+# overflowed the text buffer (issue 11). Targets that do not parse packets
+# (api_query, config, flows) get the raw files too: libFuzzer keeps those
+# that reach new code. Nothing binary is committed: the corpora are rebuilt
+# on demand.
 set -euo pipefail
 out=${1:?usage: seeds.sh OUTDIR}
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,17 +17,21 @@ mkdir -p "$out"/{text,reader,user0,psample,api_query,config,flows}
 corpus="$shared/corpus/tcpdump"
 [ -d "$corpus" ] || { echo "seeds.sh: no $corpus, hand seeds only" >&2; corpus=""; }
 
-# Small capture files as reader seeds; plus pcapng/user0 rewrites of a few
-# by flowtap itself when it is built.
+# Every capture file as a reader seed (and a raw seed for the targets that
+# take no packets); plus pcapng and user0 rewrites of every file by flowtap
+# itself when it is built.
 if [ -n "$corpus" ]; then
-	find "$corpus" -type f -size -24k \( -name '*.pcap' -o -name '*.pcapng' \) | sort | head -250 |
-		while read -r f; do cp "$f" "$out/reader/$(basename "$f")"; done
-	if [ -x "${FT_BUILD:-}/flowtap" ]; then
-		for f in $(find "$corpus" -type f -size -8k -name '*.pcap' | sort | head -20); do
-			b=$(basename "$f" .pcap)
-			"$FT_BUILD/flowtap" read -r "$f" -w "$out/reader/$b.ft.pcapng" --format pcapng >/dev/null 2>&1 || true
-		done
-	fi
+	find "$corpus" -type f | sort | while read -r f; do
+		b=$(basename "$f")
+		cp "$f" "$out/reader/$b"
+		for t in api_query config flows; do cp "$f" "$out/$t/corpus-$b"; done
+		if [ -x "${FT_BUILD:-}/flowtap" ]; then
+			"$FT_BUILD/flowtap" read -r "$f" -w "$out/reader/$b.ft.pcapng" --format pcapng \
+				>/dev/null 2>&1 </dev/null || rm -f "$out/reader/$b.ft.pcapng"
+			"$FT_BUILD/flowtap" read -r "$f" -w "$out/reader/$b.ft.user0" --format user0 \
+				>/dev/null 2>&1 </dev/null || rm -f "$out/reader/$b.ft.user0"
+		fi
+	done
 fi
 
 python3 - "$out" "$corpus" <<'PY'
@@ -82,24 +90,25 @@ for name in files:
         for lt, pkt in packets(os.path.join(corpus, name)):
             if lt not in SEL:
                 continue
-            pkt = pkt[:1600]
+            # Whole packets: the large ones are the point (a 123 KiB
+            # packet overflowed FT_TEXT_MAX).
             k = (lt, hashlib.sha1(pkt).digest())
             if k in seen:
                 continue
             seen.add(k)
-            if len(seen) > 4000:
-                break
             # flags: alternate verbose / -A / -x; big output buffer
             put('text', bytes([SEL[lt], len(seen) % 8, 255]) + pkt)
-            if lt in (101, 12, 228, 229) and len(ips) < 300:
+            if lt in (101, 12, 228, 229):
                 ips.append(pkt)
+            elif lt == 1 and pkt[12:14] in (b'\x08\x00', b'\x86\xdd'):
+                ips.append(pkt[14:])
     except OSError:
         pass
 
 # user0: prefix (path u16 LE, len + pre-SNAT, len + pre-DNAT) + IP packet;
 # also as text seeds (selector 7).
 ip4 = bytes.fromhex('4500001c0001000040117cce0a0000010a000002303900350008e8c6')
-for i, ip in enumerate(ips[:100] or [ip4]):
+for i, ip in enumerate(ips or [ip4]):
     pre = [struct.pack('<HB', i % 5, 0) + b'\0',
            struct.pack('<HB', 1, 4) + bytes([100, 64, 0, 1]) + b'\x04' + bytes([10, 0, 0, 9]),
            struct.pack('<HB', 0xffff, 16) + bytes(range(16)) + b'\0'][i % 3]
@@ -111,7 +120,7 @@ for i, ip in enumerate(ips[:100] or [ip4]):
 def nla(t, v):
     a = struct.pack('=HH', 4 + len(v), t) + v
     return a + b'\0' * (-len(a) % 4)
-for i, ip in enumerate(ips[:20] or [ip4]):
+for i, ip in enumerate([ip for ip in ips if len(ip) < 65000] or [ip4]):
     attrs = (nla(0, struct.pack('=H', 2)) + nla(1, struct.pack('=H', 3)) +
              nla(2, struct.pack('=I', len(ip))) + nla(3, struct.pack('=I', 7)) +
              nla(4, struct.pack('=I', i)) + nla(5, struct.pack('=I', 100)) +

@@ -46,8 +46,20 @@ struct ft_strbuf {
 };
 
 /** A buffer of this size always holds one formatted packet of up to 65535
- * bytes with -x and -A. */
+ * bytes with -x and -A. Larger packets (libpcap takes up to 262144 bytes)
+ * need ft_text_size_max(). */
 #define FT_TEXT_MAX (512 * 1024)
+
+/**
+ * ft_text_size_max - the most ft_text_format() appends for one packet.
+ * @caplen: captured bytes of the packet
+ * @flags: the FT_TEXT_* flags it will be formatted with
+ *
+ * A buffer with this much room (NUL included) always holds the packet's
+ * whole text: nothing is cut and overflow stays false. Pure function;
+ * thread-safe. Returns a size in bytes.
+ */
+FT_EXPORT size_t ft_text_size_max(uint32_t caplen, unsigned flags);
 
 /**
  * ft_text_format - append the text for @pkt to @out.

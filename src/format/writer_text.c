@@ -1,4 +1,5 @@
 /* \summary: text writer: ft_text_format() lines into the writer's buffer. */
+#include <errno.h>
 #include <string.h>
 
 #include <flowtap/text.h>
@@ -7,8 +8,9 @@
 
 static size_t max_record(const struct ft_writer_opts *o, uint32_t snaplen)
 {
-	/* The formatter never writes more than FT_TEXT_MAX for one packet. */
-	return FT_TEXT_MAX;
+	/* Sized from the packet, not FT_TEXT_MAX: the dumps of a packet over
+	 * 64 KiB are larger than that, and nothing may be cut. */
+	return ft_text_size_max(snaplen, o->text.flags);
 }
 
 static int header(struct ft_writer *w)
@@ -22,7 +24,8 @@ static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 	struct ft_text_opts o = w->o.text;
 	struct ft_pkt p = *pk;
 	struct ft_strbuf sb;
-	uint8_t *dst = ft__writer_reserve(w, FT_TEXT_MAX);
+	size_t room = ft_text_size_max(caplen, o.flags);
+	uint8_t *dst = ft__writer_reserve(w, room);
 
 	if (!dst)
 		return w->err;
@@ -34,11 +37,12 @@ static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 	p.dlt = w->o.dlt;
 	sb.p = (char *)dst;
 	sb.len = 0;
-	sb.cap = FT_TEXT_MAX;
+	sb.cap = room;
 	sb.overflow = false;
 	ft_text_format(&p, &o, &sb);
 	w->len += sb.len;
-	return 0;
+	/* Cannot happen (fuzz_text checks the bound); never cut silently. */
+	return sb.overflow ? -E2BIG : 0;
 }
 
 const struct ft__writer_ops ft__writer_text_ops = {

@@ -19,7 +19,9 @@
 
 #include <flowtap/text.h>
 
-static char buf[FT_TEXT_MAX];
+/* Room for the largest packet libpcap reads, with every dump. */
+#define BUF_MAX (8u << 20)
+static char buf[BUF_MAX];
 static char dir[4096];
 
 static size_t count_lines(const char *s, size_t n)
@@ -30,13 +32,17 @@ static size_t count_lines(const char *s, size_t n)
 	return k;
 }
 
-/* Formats @p with @flags into buf; returns the text length. */
+/* Formats @p with @flags into buf, given exactly the room that
+ * ft_text_size_max() promises is enough; returns the text length. */
 static size_t fmt(const struct ft_pkt *p, unsigned flags, enum ft_time_mode tm)
 {
 	struct ft_text_opts o = {flags, tm, NULL, NULL};
-	struct ft_strbuf sb = {buf, 0, sizeof(buf), false};
+	size_t cap = ft_text_size_max(p->caplen, flags);
+	struct ft_strbuf sb = {buf, 0, cap, false};
+	assert_true(cap <= BUF_MAX);
 	size_t n = ft_text_format(p, &o, &sb);
 	assert_false(sb.overflow);
+	assert_true(n < cap);
 	return n;
 }
 

@@ -413,21 +413,29 @@ static void test_formats(void **state)
 	assert_string_equal(ft_format_content_type(FT_FORMAT_TEXT), "text/plain; charset=utf-8");
 }
 
+/* The text of @p, twice, in UTC, as a NUL-terminated string in @s. */
+static const char *text_twice(struct sink *s, const struct ft_pkt *p, unsigned flags)
+{
+	struct ft_writer_opts o = {.format = FT_FORMAT_TEXT, .dlt = DLT_RAW};
+	struct ft_writer *w;
+
+	o.text.flags = flags;
+	o.text.time = FT_TIME_UTC;
+	assert_int_equal(ft_writer_new(&w, &o, collect, s), 0);
+	assert_int_equal(ft_writer_write(w, p), 0);
+	assert_int_equal(ft_writer_write(w, p), 0);
+	assert_int_equal(ft_writer_finish(w, NULL), 0);
+	ft_writer_free(w);
+	s->p = realloc(s->p, s->len + 1);
+	s->p[s->len] = 0;
+	return (const char *)s->p;
+}
+
 static void test_text(void **state)
 {
 	struct sink s = {0};
-	struct ft_writer_opts o = {.format = FT_FORMAT_TEXT, .dlt = DLT_RAW};
-	struct ft_writer *w;
 	struct ft_pkt p = pkt(1700000000123456000ull, FT_PATH_FROM_LOCAL, FT_DIR_OUT);
-	o.text.time = FT_TIME_UTC;
-	assert_int_equal(ft_writer_new(&w, &o, collect, &s), 0);
-	assert_int_equal(ft_writer_write(w, &p), 0);
-	assert_int_equal(ft_writer_write(w, &p), 0);
-	assert_int_equal(ft_writer_finish(w, NULL), 0);
-	ft_writer_free(w);
-	s.p = realloc(s.p, s.len + 1);
-	s.p[s.len] = 0;
-	const char *t = (const char *)s.p;
+	const char *t = text_twice(&s, &p, 0);
 	/* Two lines, each with the time, path and addresses. */
 	assert_non_null(strstr(t, "22:13:20.123456"));
 	assert_non_null(strstr(t, "from-local"));
@@ -436,6 +444,47 @@ static void test_text(void **state)
 	assert_non_null(strchr(t, '\n'));
 	assert_non_null(strstr(strchr(t, '\n') + 1, "100.64.0.1.54321 > 100.64.0.2.443"));
 	free(s.p);
+}
+
+/*
+ * Issue 11: `flowtap read -v -x` of a 123,392-byte packet (libpcap takes up
+ * to 262,144) made more text than FT_TEXT_MAX and the dump was cut with no
+ * error. Every byte of the largest packets must be dumped, -x and -A.
+ */
+static void check_big_text(uint32_t size, unsigned flags)
+{
+	struct sink s = {0};
+	uint8_t *big = malloc(size);
+	struct ft_pkt p = pkt(1700000000123456000ull, FT_PATH_NONE, FT_DIR_UNKNOWN);
+	char last[32];
+	size_t lines = 0;
+
+	assert_non_null(big);
+	memset(big, 'a', size);
+	memcpy(big, syn4, sizeof(syn4));
+	big[2] = big[3] = 0xff; /* ip length 65535: as big as IPv4 says */
+	p.data = big;
+	p.caplen = p.len = size;
+	text_twice(&s, &p, flags);
+	for (size_t i = 0; i < s.len; i++)
+		lines += s.p[i] == '\n';
+	/* Per packet: the line, one hex line per 16 bytes, the -A dump. */
+	assert_int_equal(lines, 2 * (1 + (flags & FT_TEXT_HEX ? (size + 15) / 16 : 0) +
+				     (flags & FT_TEXT_ASCII ? 1 : 0)));
+	if (flags & FT_TEXT_HEX) {
+		snprintf(last, sizeof(last), "\t0x%x:  6161", (size - 1) / 16 * 16);
+		assert_non_null(strstr((char *)s.p, last));
+	}
+	assert_int_equal(s.p[s.len - 1], '\n');
+	free(s.p);
+	free(big);
+}
+
+static void test_text_largest_packets(void **state)
+{
+	check_big_text(123392, FT_TEXT_VERBOSE | FT_TEXT_HEX);
+	check_big_text(262144, FT_TEXT_VERBOSE | FT_TEXT_HEX | FT_TEXT_ASCII);
+	check_big_text(262144, FT_TEXT_ASCII);
 }
 
 int main(void)
@@ -452,6 +501,7 @@ int main(void)
 	    cmocka_unit_test(test_output_fd_error),
 	    cmocka_unit_test(test_formats),
 	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_text_largest_packets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

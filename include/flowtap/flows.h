@@ -192,6 +192,10 @@ struct ft_flows_stats {
 	uint64_t conns;	   /* connections currently held */
 	uint64_t overflow; /* packets dropped because the table was full (total) */
 	uint64_t max;	   /* the bound given to ft_flows_new() */
+	uint64_t collided; /* packets not counted because their lookup reached the
+			    * probe limit (the collision bucket; total). The hash
+			    * is keyed, so this stays 0 unless a table is full of
+			    * one connection's neighbours by rare chance. */
 };
 
 /** ft_flows_stats - read @f's counters (relaxed; for status output). */
@@ -204,8 +208,9 @@ FT_EXPORT void ft_flows_stats(const struct ft_flows *f, struct ft_flows_stats *s
  */
 typedef void (*ft_flows_notify_fn)(void *ctx);
 
-/** ft_flows_set_notify - install (or with NULL remove) @fn. Not thread-safe
- * with concurrent updates; install before traffic starts. ft_flowlog_new()
+/** ft_flows_set_notify - install (or with NULL remove) @fn. Safe with
+ * concurrent updates: once it returns, the previous function has returned
+ * and is never called again (so its @ctx may be freed). ft_flowlog_new()
  * installs its own. */
 FT_EXPORT void ft_flows_set_notify(struct ft_flows *f, ft_flows_notify_fn fn, void *ctx);
 

@@ -21,6 +21,15 @@
  *
  * The hash is symmetric in (src, sport) and (dst, dport) so a connection and
  * its reverse share a probe chain: FT_DIR_UNKNOWN looks both up at once.
+ *
+ * Addresses and ports come from the network, so the hash is keyed
+ * (SipHash-1-3 under a random key per table set): an unkeyed hash let anyone
+ * holding one IPv6 /64 send flows that all hash alike, and linear probing
+ * then cost a scan of every earlier one per packet (60,000 such flows took
+ * 21x as long as random ones, quadratic in their number). The key makes
+ * collisions a matter of chance; the probe limit bounds the work per packet
+ * even so: a packet whose lookup would probe further is counted in the
+ * collision bucket (ft_flows_stats) instead of getting an entry.
  */
 #include <errno.h>
 #include <sched.h>
@@ -28,9 +37,15 @@
 #include <string.h>
 
 #include "flows_int.h"
+#include "siphash.h"
 
 #define MAX_TABLES 64
 #define TLS_SLOTS  4
+/* Longest probe sequence a lookup walks. With a random hash and the index at
+ * most half full, the longest run of occupied slots in a full 2^17-slot index
+ * is about 60: 128 is never reached by chance in practice, and bounds a
+ * packet's cost to 128 slot reads. */
+#define PROBE_MAX 128
 
 /* Internal key: fixed layout, no padding, unused bytes zero. */
 struct ikey {
@@ -75,9 +90,14 @@ struct ft_flows {
 	atomic_uint ntabs;
 	atomic_uint_fast64_t count __attribute__((aligned(64)));
 	atomic_uint_fast64_t overflow;
+	atomic_uint_fast64_t collided; /* packets beyond PROBE_MAX */
 	atomic_bool dirty __attribute__((aligned(64)));
+	/* Taken only by the update that wins `dirty` (once per extract) and by
+	 * set_notify: a callback never runs after set_notify replaced it. */
+	pthread_mutex_t notify_mu;
 	ft_flows_notify_fn notify;
 	void *notify_ctx;
+	struct ft__sipkey key;
 	pthread_mutex_t extract_mu;
 };
 
@@ -124,21 +144,40 @@ static inline void tab_unlock(struct ptab *s)
 	atomic_store_explicit(&s->lock, 0, memory_order_release);
 }
 
-/* Cheap multiplicative hashing: a few multiplies, no loops. */
-static inline uint64_t side_hash(const uint8_t a[16], uint16_t port)
+/*
+ * Keyed and symmetric: the two (address, port) sides go in a canonical order
+ * (the smaller first), so a connection and its reverse hash alike. Hot path:
+ * SipHash-1-3 of two words for IPv4 (6 rounds) or five for IPv6 (9 rounds),
+ * skipped altogether for the packets of a burst (see add_ikey). The word
+ * holding the ports also holds the address lengths, so the two layouts
+ * never encode the same key.
+ */
+static inline uint64_t key_hash(const struct ft__sipkey *key, const struct ikey *k)
 {
-	uint64_t lo, hi;
-	memcpy(&lo, a, 8);
-	memcpy(&hi, a + 8, 8);
-	return (lo ^ (hi * 0x9e3779b97f4a7c15ULL) ^ port) * 0xff51afd7ed558ccdULL;
-}
-
-/* Symmetric: hash(k) == hash(reverse(k)). */
-static inline uint64_t key_hash(const struct ikey *k)
-{
-	uint64_t h = side_hash(k->src, k->sport) + side_hash(k->dst, k->dport) + k->proto;
-	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 32);
+	uint64_t sp = k->sport | (uint64_t)k->slen << 16;
+	uint64_t dp = k->dport | (uint64_t)k->dlen << 16;
+	uint64_t m[5];
+	if (k->slen <= 4 && k->dlen <= 4) {
+		uint32_t s, d;
+		memcpy(&s, k->src, 4);
+		memcpy(&d, k->dst, 4);
+		bool swap = s != d ? s > d : sp > dp;
+		m[0] = swap ? d | (uint64_t)s << 32 : s | (uint64_t)d << 32;
+		m[1] = (swap ? dp | sp << 24 : sp | dp << 24) | (uint64_t)k->proto << 56;
+		return ft__siphash13_words(key, m, 2);
+	}
+	uint64_t s0, s1, d0, d1;
+	memcpy(&s0, k->src, 8);
+	memcpy(&s1, k->src + 8, 8);
+	memcpy(&d0, k->dst, 8);
+	memcpy(&d1, k->dst + 8, 8);
+	bool swap = s0 != d0 ? s0 > d0 : s1 != d1 ? s1 > d1 : sp > dp;
+	m[0] = swap ? d0 : s0;
+	m[1] = swap ? d1 : s1;
+	m[2] = swap ? s0 : d0;
+	m[3] = swap ? s1 : d1;
+	m[4] = (swap ? dp | sp << 24 : sp | dp << 24) | (uint64_t)k->proto << 56;
+	return ft__siphash13_words(key, m, 5);
 }
 
 static inline bool key_eq(const struct ikey *a, const struct ikey *b)
@@ -204,7 +243,9 @@ FT_EXPORT int ft_flows_new(struct ft_flows **out, size_t max_conns)
 	f->gen = atomic_fetch_add(&next_gen, 1);
 	f->max = max_conns;
 	f->idx_mask = round_pow2((uint64_t)max_conns * 2) - 1;
+	ft__sipkey_random(&f->key);
 	pthread_mutex_init(&f->reg_mu, NULL);
+	pthread_mutex_init(&f->notify_mu, NULL);
 	pthread_mutex_init(&f->extract_mu, NULL);
 	*out = f;
 	return 0;
@@ -251,6 +292,7 @@ FT_EXPORT void ft_flows_free(struct ft_flows *f)
 		pt = next;
 	}
 	pthread_mutex_destroy(&f->reg_mu);
+	pthread_mutex_destroy(&f->notify_mu);
 	pthread_mutex_destroy(&f->extract_mu);
 	free(f);
 }
@@ -295,15 +337,21 @@ static inline struct ptab *my_table(struct ft_flows *f)
 
 FT_EXPORT void ft_flows_set_notify(struct ft_flows *f, ft_flows_notify_fn fn, void *ctx)
 {
+	pthread_mutex_lock(&f->notify_mu);
 	f->notify = fn;
 	f->notify_ctx = ctx;
+	pthread_mutex_unlock(&f->notify_mu);
 }
 
-/* Finds @k in @t; returns the entry or NULL and the slot where it would go. */
+/*
+ * Finds @k in @t: returns the entry, or NULL with the empty slot where it
+ * would go in *@slot, or NULL with *@slot = UINT32_MAX when PROBE_MAX slots
+ * were walked without finding either.
+ */
 static inline struct entry *probe(struct table *t, const struct ikey *k, uint64_t h, uint32_t *slot)
 {
 	uint32_t i = (uint32_t)h & t->mask;
-	for (;;) {
+	for (int n = 0; n < PROBE_MAX; n++) {
 		uint32_t v = t->idx[i];
 		if (!v) {
 			*slot = i;
@@ -313,6 +361,8 @@ static inline struct entry *probe(struct table *t, const struct ikey *k, uint64_
 			return &t->ent[v - 1];
 		i = (i + 1) & t->mask;
 	}
+	*slot = UINT32_MAX;
+	return NULL;
 }
 
 /*
@@ -321,12 +371,12 @@ static inline struct entry *probe(struct table *t, const struct ikey *k, uint64_
  * allocation, and a small index stays in cache for the common case of a few
  * hundred connections per thread.
  */
-static void grow(struct table *t)
+static void grow(const struct ft__sipkey *key, struct table *t)
 {
 	t->mask = t->mask * 2 + 1;
 	memset(t->idx, 0, ((size_t)t->mask + 1) * sizeof(*t->idx));
 	for (uint32_t j = 0; j < t->n; j++) {
-		uint32_t i = (uint32_t)key_hash(&t->ent[j].k) & t->mask;
+		uint32_t i = (uint32_t)key_hash(key, &t->ent[j].k) & t->mask;
 		while (t->idx[i])
 			i = (i + 1) & t->mask;
 		t->idx[i] = j + 1;
@@ -358,8 +408,12 @@ static inline void mark_dirty(struct ft_flows *f)
 {
 	if (atomic_load_explicit(&f->dirty, memory_order_relaxed))
 		return;
-	if (!atomic_exchange_explicit(&f->dirty, true, memory_order_acq_rel) && f->notify)
+	if (atomic_exchange_explicit(&f->dirty, true, memory_order_acq_rel))
+		return;
+	pthread_mutex_lock(&f->notify_mu);
+	if (f->notify)
 		f->notify(f->notify_ctx);
+	pthread_mutex_unlock(&f->notify_mu);
 }
 
 static int add_ikey(struct ft_flows *f, const struct ikey *k, enum ft_dir dir, uint64_t pkts,
@@ -382,7 +436,7 @@ static int add_ikey(struct ft_flows *f, const struct ikey *k, enum ft_dir dir, u
 		count(&t->ent[pt->last - 1], dir != FT_DIR_IN, pkts, bytes);
 		goto out;
 	}
-	uint64_t h = key_hash(k);
+	uint64_t h = key_hash(&f->key, k);
 	e = probe(t, k, h, &slot);
 	if (e) {
 		count(e, dir != FT_DIR_IN, pkts, bytes);
@@ -399,14 +453,24 @@ static int add_ikey(struct ft_flows *f, const struct ikey *k, enum ft_dir dir, u
 			goto out;
 		}
 	}
+	if (slot == UINT32_MAX) {
+		atomic_fetch_add_explicit(&f->collided, pkts, memory_order_relaxed);
+		ret = FT_ELIMIT;
+		goto out;
+	}
 	if (t->n >= f->max || !reserve(f)) {
 		atomic_fetch_add_explicit(&f->overflow, pkts, memory_order_relaxed);
 		ret = FT_ELIMIT;
 		goto out;
 	}
 	if ((t->n + 1) * 2 > t->mask + 1 && t->mask < f->idx_mask) {
-		grow(t);
-		probe(t, k, h, &slot);
+		grow(&f->key, t);
+		if (probe(t, k, h, &slot), slot == UINT32_MAX) {
+			atomic_fetch_sub_explicit(&f->count, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&f->collided, pkts, memory_order_relaxed);
+			ret = FT_ELIMIT;
+			goto out;
+		}
 	}
 	e = &t->ent[t->n];
 	e->k = *k;
@@ -547,5 +611,7 @@ FT_EXPORT void ft_flows_stats(const struct ft_flows *f, struct ft_flows_stats *s
 	st->conns = atomic_load_explicit(&((struct ft_flows *)f)->count, memory_order_relaxed);
 	st->overflow =
 	    atomic_load_explicit(&((struct ft_flows *)f)->overflow, memory_order_relaxed);
+	st->collided =
+	    atomic_load_explicit(&((struct ft_flows *)f)->collided, memory_order_relaxed);
 	st->max = f->max;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -430,6 +431,162 @@ static void test_add_ip(void **state)
 	ft_flows_free(f);
 }
 
+/*
+ * The hash before it was keyed (multiply-xor, symmetric): kept here only to
+ * craft inputs that defeat it. side(a, port) is (lo ^ hi*C1 ^ port) * C2, so
+ * for any port the interface id hi = (T ^ lo ^ port) * C1^-1 gives the same
+ * side hash T * C2: every flow of the set lands on one hash value.
+ */
+#define OLD_C1 0x9e3779b97f4a7c15ULL
+#define OLD_C2 0xff51afd7ed558ccdULL
+
+static uint64_t old_side(const uint8_t a[16], uint16_t port)
+{
+	uint64_t lo, hi;
+	memcpy(&lo, a, 8);
+	memcpy(&hi, a + 8, 8);
+	return (lo ^ (hi * OLD_C1) ^ port) * OLD_C2;
+}
+
+static uint64_t old_hash(const struct ft_flow_key *k)
+{
+	uint64_t h = old_side(k->src.b, k->sport) + old_side(k->dst.b, k->dport) + k->proto;
+	h = (h ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 32);
+}
+
+/* Flow @i of the crafted set: 2001:db8:1:2::/64 with a chosen interface id. */
+static struct ft_flow_key crafted_key(uint32_t i)
+{
+	struct ft_flow_key k =
+	    mkkey("2001:db8:1:2::", (uint16_t)(1024 + i), "2001:db8:ff::1", 443, 17);
+	uint64_t inv = OLD_C1, lo, hi;
+	for (int j = 0; j < 6; j++) /* Newton: inverse of C1 mod 2^64 */
+		inv *= 2 - OLD_C1 * inv;
+	memcpy(&lo, k.src.b, 8);
+	hi = (0x5eed5eed5eed5eedULL ^ lo ^ k.sport) * inv;
+	memcpy(k.src.b + 8, &hi, 8);
+	return k;
+}
+
+/*
+ * A remote peer with one /64 must not be able to make flow counting slow:
+ * 60,000 flows that all collide under the unkeyed hash are counted with
+ * short probe sequences (no lookup reaches the probe limit, so none lands in
+ * the collision bucket) and every one gets its entry. Not timed: with the
+ * old hash every lookup walks the whole chain and hits the limit.
+ */
+static void test_counters_crafted_collisions(void **state)
+{
+	enum { N = 60000 };
+	struct ft_flows *f;
+	struct ft_flow_stat *st;
+	struct ft_flows_stats fs;
+	size_t n;
+
+	struct ft_flow_key k0 = crafted_key(0);
+	for (uint32_t i = 1; i < N; i += 997) {
+		struct ft_flow_key k = crafted_key(i);
+		assert_int_equal(old_hash(&k), old_hash(&k0)); /* the input is adversarial */
+		assert_memory_not_equal(k.src.b, k0.src.b, 16);
+	}
+	assert_int_equal(ft_flows_new(&f, 1u << 17), 0);
+	for (uint32_t i = 0; i < N; i++) {
+		struct ft_flow_key k = crafted_key(i);
+		assert_int_equal(ft_flows_add(f, &k, FT_DIR_OUT, 1, 100), 0);
+		/* and the reverse direction, looked up both ways */
+		struct ft_flow_key r = k;
+		r.src = k.dst, r.dst = k.src, r.sport = k.dport, r.dport = k.sport;
+		assert_int_equal(ft_flows_add(f, &r, FT_DIR_UNKNOWN, 1, 10), 0);
+	}
+	ft_flows_stats(f, &fs);
+	assert_int_equal(fs.collided, 0);
+	assert_int_equal(fs.overflow, 0);
+	assert_int_equal(fs.conns, N);
+	assert_int_equal(ft_flows_extract(f, &st, &n), 0);
+	assert_int_equal(n, N);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(st[i].c.tx_pkts, 1);
+		assert_int_equal(st[i].c.rx_pkts, 1);
+	}
+	free(st);
+	ft_flows_free(f);
+}
+
+/* Two tables hash independently: the key is random per table set, so even
+ * a peer that learnt one table's layout learns nothing about another's. */
+static void test_counters_keyed(void **state)
+{
+	struct ft_flows *a, *b;
+	struct ft_flows_stats fs;
+	assert_int_equal(ft_flows_new(&a, 64), 0);
+	assert_int_equal(ft_flows_new(&b, 64), 0);
+	/* 64 flows in a table of 64: full, but every one found (probe limit
+	 * never reached at the maximum load factor). */
+	for (uint32_t i = 0; i < 64; i++) {
+		struct ft_flow_key k = crafted_key(i);
+		assert_int_equal(ft_flows_add(a, &k, FT_DIR_OUT, 1, 1), 0);
+		assert_int_equal(ft_flows_add(b, &k, FT_DIR_OUT, 1, 1), 0);
+	}
+	ft_flows_stats(a, &fs);
+	assert_int_equal(fs.collided, 0);
+	assert_int_equal(fs.conns, 64);
+	ft_flows_free(a);
+	ft_flows_free(b);
+}
+
+struct notify_race {
+	struct ft_flows *f;
+	atomic_int calls;
+	atomic_bool stop;
+};
+
+static void count_notify(void *ctx)
+{
+	struct notify_race *r = ctx;
+	atomic_fetch_add(&r->calls, 1);
+}
+
+static void *notify_updater(void *arg)
+{
+	struct notify_race *r = arg;
+	struct ft_flow_key k = mkkey("100.64.0.1", 1, "100.64.0.2", 2, 6);
+	while (!atomic_load(&r->stop))
+		ft_flows_add(r->f, &k, FT_DIR_OUT, 1, 1);
+	return NULL;
+}
+
+/* The notify callback may be replaced while another thread updates (a
+ * logger created or freed beside a running datapath): TSan sees a data race
+ * if the pointer is unsynchronised, and once set_notify(NULL) returned the
+ * old callback never runs again. */
+static void test_counters_notify_race(void **state)
+{
+	struct notify_race r = {0};
+	pthread_t th;
+	assert_int_equal(ft_flows_new(&r.f, 16), 0);
+	assert_int_equal(pthread_create(&th, NULL, notify_updater, &r), 0);
+	for (int i = 0; i < 2000; i++) {
+		struct ft_flow_stat *st;
+		size_t n;
+		ft_flows_set_notify(r.f, (i & 1) ? count_notify : NULL, &r);
+		if (ft_flows_extract(r.f, &st, &n) == 0)
+			free(st);
+	}
+	ft_flows_set_notify(r.f, NULL, NULL);
+	int calls = atomic_load(&r.calls);
+	for (int i = 0; i < 100; i++) {
+		struct ft_flow_stat *st;
+		size_t n;
+		if (ft_flows_extract(r.f, &st, &n) == 0)
+			free(st);
+	}
+	assert_int_equal(atomic_load(&r.calls), calls);
+	atomic_store(&r.stop, true);
+	pthread_join(th, NULL);
+	ft_flows_free(r.f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +601,9 @@ int main(void)
 	    cmocka_unit_test(test_counters_concurrent_extract),
 	    cmocka_unit_test(test_counters_two_threads_merge),
 	    cmocka_unit_test(test_add_ip),
+	    cmocka_unit_test(test_counters_crafted_collisions),
+	    cmocka_unit_test(test_counters_keyed),
+	    cmocka_unit_test(test_counters_notify_race),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,7 @@
 #include <flowtap/writer.h>
 
 #include "cli.h"
+#include "output_file.h"
 #include "localapi.h"
 
 #define MAX_UNIT (16u << 20) /* largest record or block we accept */
@@ -180,6 +181,10 @@ static void count_unit(struct cap *c, const uint8_t *p, size_t n)
 	}
 }
 
+/* The -w file: an existing one is emptied only when the first packets
+ * arrive, and a refused capture removes only a file it created. */
+static struct cli_output output = {.fd = -1};
+
 static int write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
@@ -209,7 +214,9 @@ static int write_done(struct cap *c)
 
 	if (!c->done)
 		return 0;
-	ret = write_all(c->fd, c->buf, c->done);
+	ret = cli_output_begin(&output);
+	if (ret == 0)
+		ret = write_all(c->fd, c->buf, c->done);
 	if (ret < 0) {
 		c->out_failed = true;
 		return ret;
@@ -507,10 +514,6 @@ static const char *pick_format(const struct capopts *o, enum framing *fr)
 	return f;
 }
 
-/* Set when open_output() created the file: only then may a refused capture
- * remove it again (never a file, device or FIFO that was already there). */
-static bool created_output;
-
 static int open_output(const struct capopts *o, pid_t *ws)
 {
 	int fd;
@@ -521,16 +524,7 @@ static int open_output(const struct capopts *o, pid_t *ws)
 	}
 	if (!o->outfile || !strcmp(o->outfile, "-"))
 		return 1;
-	fd = open(o->outfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		created_output = true;
-		return fd;
-	}
-	if (errno == EEXIST)
-		fd = open(o->outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		fprintf(stderr, "flowtap: cannot open '%s': %s\n", o->outfile, strerror(errno));
-	return fd;
+	return cli_output_open(&output, o->outfile, NULL) ? -1 : output.fd;
 }
 
 static int report_http_error(struct cap *c)
@@ -638,11 +632,10 @@ int cmd_capture_main(int argc, char **argv)
 		fprintf(stderr, "Press Ctrl-C to stop the capture.\n");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ret = run(&c, url);
-	if (c.fd > 2)
+	if (output.fd >= 0)
+		cli_output_close(&output, ret != 0); /* a refused capture leaves no file */
+	else if (c.fd > 2)
 		close(c.fd);
-	/* A refused capture leaves no empty file behind. */
-	if (ret != 0 && !c.nwritten && created_output)
-		unlink(o.outfile);
 	if (ws > 0)
 		while (waitpid(ws, NULL, 0) < 0 && errno == EINTR)
 			;

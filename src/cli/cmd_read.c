@@ -16,6 +16,7 @@
 #include <flowtap/writer.h>
 
 #include "cli.h"
+#include "output_file.h"
 
 /* Text output is gathered in chunks this large before each write(). */
 #define TEXT_CHUNK (1 << 20)
@@ -191,18 +192,6 @@ static enum ft_format out_format(const struct read_opts *o, const struct ft_read
 	return ft_reader_is_pcapng(r) ? FT_FORMAT_PCAPNG : FT_FORMAT_PCAP;
 }
 
-static int open_output(const char *out)
-{
-	int fd;
-
-	if (!out || !strcmp(out, "-"))
-		return STDOUT_FILENO;
-	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		fprintf(stderr, "flowtap: cannot create '%s': %s\n", out, strerror(errno));
-	return fd;
-}
-
 struct run {
 	struct read_opts *o;
 	struct ft_reader *r;
@@ -210,6 +199,7 @@ struct run {
 	struct ft_pathset paths;
 	struct ft_writer *w;
 	const char *outname;
+	struct cli_output out;
 };
 
 static bool selected(const struct run *run, const struct ft_pkt *p)
@@ -265,7 +255,7 @@ static int copy_packets(struct run *run)
 	return 0;
 }
 
-static int setup(struct run *run, int *fd)
+static int setup(struct run *run)
 {
 	struct read_opts *o = run->o;
 	char err[FT_ERRBUF_SIZE];
@@ -298,23 +288,25 @@ static int setup(struct run *run, int *fd)
 			o->in);
 		return 2;
 	}
-	*fd = open_output(o->out);
-	if (*fd < 0)
-		return 1;
-	ret = ft_writer_new(&run->w, &wo, ft_output_fd, (void *)(intptr_t)*fd);
+	/* Never the input, and emptied only once all is ready. */
+	ret = cli_output_open(&run->out, o->out, o->in);
+	if (ret)
+		return ret;
+	ret = ft_writer_new(&run->w, &wo, ft_output_fd, (void *)(intptr_t)run->out.fd);
 	if (ret < 0) {
 		fprintf(stderr, "flowtap: cannot write %s: %s\n", ft_format_name(wo.format),
 			ret == -EINVAL ? "snaplen too short for this format" : ft_strerror(ret));
 		return 2;
 	}
-	return 0;
+	ret = cli_output_begin(&run->out);
+	return ret < 0 ? write_error(run, ret) : 0;
 }
 
 int cmd_read_main(int argc, char **argv)
 {
 	struct read_opts o = {0};
-	struct run run = {.o = &o};
-	int fd = -1, ret;
+	struct run run = {.o = &o, .out = {.fd = -1}};
+	int ret;
 
 	ret = parse_opts(argc, argv, &o);
 	if (ret)
@@ -322,14 +314,15 @@ int cmd_read_main(int argc, char **argv)
 	/* A closed pipe is reported as EPIPE by write(), not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 	run.outname = o.out && strcmp(o.out, "-") ? o.out : "standard output";
-	ret = setup(&run, &fd);
+	ret = setup(&run);
 	if (ret == 0)
 		ret = copy_packets(&run);
 	ft_writer_free(run.w);
 	ft_filter_free(run.f);
 	ft_reader_close(run.r);
-	if (fd > STDOUT_FILENO && close(fd) < 0 && ret == 0)
-		ret = write_error(&run, -errno);
+	int cret = cli_output_close(&run.out, ret != 0);
+	if (cret < 0 && ret == 0)
+		ret = write_error(&run, cret);
 	free(o.expr);
 	return ret;
 }

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,14 +17,24 @@
 #define READ_BUFSIZE (1 << 20)
 
 /*
- * Classic pcap files on disk are read straight from a read-only mapping:
- * no copy through stdio and libpcap's buffer, which is most of the cost of
- * reading. libpcap still opens the file (and validates its header); pcapng,
- * pipes and uncommon pcap variants are read through libpcap.
+ * Classic pcap files on disk are read with large pread() calls into one
+ * window: no copy through stdio and libpcap's buffer, which is most of the
+ * cost of reading. libpcap still opens the file (and validates its header);
+ * pcapng, pipes and uncommon pcap variants are read through libpcap.
+ *
+ * Not mmap(): a file truncated while mapped (by another program, or by our
+ * own -w to the same file) kills the process with SIGBUS, and a library
+ * must not install a process-wide handler to survive that. With read(), a
+ * file that shrinks under us is a short read: a "truncated dump file" error.
  */
-struct map {
-	const uint8_t *base;
-	size_t size, off;
+#define WIN_CHUNK (1u << 20)
+
+struct win {
+	uint8_t *buf;	      /* NULL: read through libpcap */
+	size_t cap, len, off; /* bytes held, bytes consumed */
+	off_t pos;	      /* file offset of buf[len] */
+	int fd;
+	int err; /* errno of a failed read, sticky */
 	bool swap, nsec;
 };
 
@@ -32,7 +42,7 @@ struct ft_reader {
 	pcap_t *pcap;	   /* classic pcap (and anything else libpcap reads) */
 	struct ft__ng *ng; /* or pcapng, read by reader_pcapng.c */
 	FILE *ngfp;	   /* the file ng reads */
-	struct map map;	   /* base NULL: read through libpcap */
+	struct win map;	   /* buf NULL: read through libpcap */
 	char *iobuf;
 	int dlt;     /* DLT handed out */
 	bool user0;  /* records carry the user0 prefix */
@@ -47,10 +57,22 @@ static void set_err(char *errbuf, const char *fmt, const char *a, const char *b)
 		snprintf(errbuf, FT_ERRBUF_SIZE, fmt, a, b);
 }
 
+/*
+ * "-" is standard input, read through a FILE of our own on a duplicate of
+ * fd 0: the caller's stdin is never given our buffer (which a failed open
+ * frees) and is not closed by ft_reader_close().
+ */
 static FILE *open_file(const char *path, char *errbuf, int *ret)
 {
-	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	FILE *fp = NULL;
 
+	if (strcmp(path, "-")) {
+		fp = fopen(path, "rb");
+	} else {
+		int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (fd >= 0 && !(fp = fdopen(fd, "rb")))
+			close(fd);
+	}
 	if (!fp) {
 		*ret = -errno;
 		set_err(errbuf, "%s%s", strerror(errno), "");
@@ -70,51 +92,87 @@ static uint32_t bswap(uint32_t v, bool swap)
 	return swap ? __builtin_bswap32(v) : v;
 }
 
-/* Map a regular file whose header is classic pcap 2.4; else leave r->map
- * empty and libpcap does the reading. */
+/* Read a regular file whose header is classic pcap 2.4 through the
+ * window; else leave r->map empty and libpcap does the reading. */
 static void map_file(struct ft_reader *r, FILE *fp)
 {
 	struct stat st;
 	uint32_t magic;
-	void *base;
+	uint8_t hdr[8];
 	struct ft_rd rd;
+	struct win *m = &r->map;
 
-	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < PCAP_HDRLEN)
+	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < PCAP_HDRLEN ||
+	    pread(fileno(fp), hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
 		return;
-	base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(fp), 0);
-	if (base == MAP_FAILED)
-		return;
-	rd = ft_rd_init(base, (size_t)st.st_size);
+	rd = ft_rd_init(hdr, sizeof(hdr));
 	magic = ft_rd_le32(&rd);
-	r->map.swap = magic == __builtin_bswap32(MAGIC_US) || magic == __builtin_bswap32(MAGIC_NS);
-	magic = bswap(magic, r->map.swap);
+	m->swap = magic == __builtin_bswap32(MAGIC_US) || magic == __builtin_bswap32(MAGIC_NS);
+	magic = bswap(magic, m->swap);
 	if ((magic != MAGIC_US && magic != MAGIC_NS) ||
-	    ft_rd_le32(&rd) != (r->map.swap ? (2u << 16 | 4) : (4u << 16 | 2))) {
-		munmap(base, (size_t)st.st_size);
+	    ft_rd_le32(&rd) != (m->swap ? (2u << 16 | 4) : (4u << 16 | 2)))
 		return;
-	}
-	madvise(base, (size_t)st.st_size, MADV_SEQUENTIAL);
-	r->map.base = base;
-	r->map.size = (size_t)st.st_size;
-	r->map.off = PCAP_HDRLEN;
-	r->map.nsec = magic == MAGIC_NS;
+	/* A chunk, plus the largest record, so that one always fits. */
+	m->cap = WIN_CHUNK + PCAP_RECLEN + MAX_CAPLEN;
+	m->buf = malloc(m->cap);
+	if (!m->buf)
+		return; /* libpcap reads it instead */
+	posix_fadvise(fileno(fp), 0, 0, POSIX_FADV_SEQUENTIAL);
+	m->fd = fileno(fp);
+	m->pos = PCAP_HDRLEN;
+	m->nsec = magic == MAGIC_NS;
 }
 
-/* One record from the mapping, with libpcap's checks and messages. */
+/* At least @need bytes at m->buf + m->off, reading more if the window holds
+ * fewer; false at the end of the file (or on a read error, in m->err). */
+static bool win_fill(struct win *m, size_t need)
+{
+	if (m->len - m->off >= need)
+		return true;
+	memmove(m->buf, m->buf + m->off, m->len - m->off);
+	m->len -= m->off;
+	m->off = 0;
+	while (m->len < need && !m->err) {
+		ssize_t n = pread(m->fd, m->buf + m->len, m->cap - m->len, m->pos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			m->err = errno;
+		if (n <= 0)
+			break;
+		m->len += (size_t)n;
+		m->pos += n;
+	}
+	return m->len >= need;
+}
+
+/* "truncated dump file" for a short read, else the read error. */
+static int win_short(struct ft_reader *r, const char *what, size_t want, size_t got)
+{
+	struct win *m = &r->map;
+
+	if (m->err)
+		snprintf(r->err, sizeof(r->err), "read error: %s", strerror(m->err));
+	else
+		snprintf(r->err, sizeof(r->err),
+			 "truncated dump file; tried to read %zu %s bytes, only got %zu", want,
+			 what, got);
+	return m->err ? -m->err : FT_ECORRUPT;
+}
+
+/* One record from the window, with libpcap's checks and messages. */
 static int map_next(struct ft_reader *r, struct ft_pkt *p, uint32_t *caplen, uint32_t *len)
 {
-	struct map *m = &r->map;
-	struct ft_rd rd = ft_rd_init(m->base + m->off, m->size - m->off);
+	struct win *m = &r->map;
+	struct ft_rd rd;
 	uint32_t sec, frac;
 
-	if (m->off == m->size)
-		return 0;
-	if (!ft_rd_has(&rd, PCAP_RECLEN)) {
-		snprintf(r->err, sizeof(r->err),
-			 "truncated dump file; tried to read %d header bytes, only got %zu",
-			 PCAP_RECLEN, m->size - m->off);
-		return FT_ECORRUPT;
+	if (!win_fill(m, PCAP_RECLEN)) {
+		if (m->len == m->off && !m->err)
+			return 0;
+		return win_short(r, "header", PCAP_RECLEN, m->len - m->off);
 	}
+	rd = ft_rd_init(m->buf + m->off, m->len - m->off);
 	sec = bswap(ft_rd_le32(&rd), m->swap);
 	frac = bswap(ft_rd_le32(&rd), m->swap);
 	*caplen = bswap(ft_rd_le32(&rd), m->swap);
@@ -125,14 +183,10 @@ static int map_next(struct ft_reader *r, struct ft_pkt *p, uint32_t *caplen, uin
 			 MAX_CAPLEN);
 		return FT_ECORRUPT;
 	}
-	if (!ft_rd_has(&rd, *caplen)) {
-		snprintf(r->err, sizeof(r->err),
-			 "truncated dump file; tried to read %u captured bytes, only got %zu",
-			 *caplen, ft_rd_left(&rd));
-		return FT_ECORRUPT;
-	}
+	if (!win_fill(m, PCAP_RECLEN + (size_t)*caplen))
+		return win_short(r, "captured", *caplen, m->len - m->off - PCAP_RECLEN);
 	p->ts_ns = (uint64_t)sec * 1000000000u + (m->nsec ? frac : (uint64_t)frac * 1000u);
-	p->data = rd.p;
+	p->data = m->buf + m->off + PCAP_RECLEN;
 	m->off += PCAP_RECLEN + *caplen;
 	return 1;
 }
@@ -249,8 +303,7 @@ FT_EXPORT int ft_reader_open(struct ft_reader **out, const char *path, char *err
 	if (peek_magic(fp, pre, &npre) == FT__PCAPNG_SHB) {
 		ret = open_ng(r, fp, pre, npre, errbuf);
 		if (ret < 0) {
-			if (fp != stdin)
-				fclose(fp);
+			fclose(fp);
 			goto fail;
 		}
 		*out = r;
@@ -258,8 +311,10 @@ FT_EXPORT int ft_reader_open(struct ft_reader **out, const char *path, char *err
 	}
 	if (npre) {
 		FILE *w = unpeek(fp, pre, npre);
-		if (!w)
+		if (!w) {
+			fclose(fp);
 			goto fail;
+		}
 		fp = w;
 	}
 	/* Nanosecond precision: libpcap scales microsecond files up. */
@@ -268,8 +323,7 @@ FT_EXPORT int ft_reader_open(struct ft_reader **out, const char *path, char *err
 		/* libpcap closes nothing on failure; an unknown magic means
 		 * "not a capture file", anything else is an I/O error. */
 		ret = ferror(fp) ? -EIO : FT_ECORRUPT;
-		if (fp != stdin)
-			fclose(fp);
+		fclose(fp);
 		set_err(errbuf, "%s%s", perr, "");
 		goto fail;
 	}
@@ -345,7 +399,7 @@ static int ng_next(struct ft_reader *r, struct ft_pkt *p)
 
 FT_EXPORT int ft_reader_next(struct ft_reader *r, struct ft_pkt *p)
 {
-	uint32_t caplen, len;
+	uint32_t caplen = 0, len = 0;
 	int rc;
 
 	if (r->failed)
@@ -353,7 +407,7 @@ FT_EXPORT int ft_reader_next(struct ft_reader *r, struct ft_pkt *p)
 	memset(p, 0, sizeof(*p));
 	if (r->ng)
 		return ng_next(r, p);
-	rc = r->map.base ? map_next(r, p, &caplen, &len) : pcap_next_rec(r, p, &caplen, &len);
+	rc = r->map.buf ? map_next(r, p, &caplen, &len) : pcap_next_rec(r, p, &caplen, &len);
 	if (rc <= 0) {
 		r->failed = rc < 0;
 		return rc;
@@ -401,14 +455,13 @@ FT_EXPORT void ft_reader_close(struct ft_reader *r)
 {
 	if (!r)
 		return;
-	/* pcap_close() also closes the FILE (stdin too, as tcpdump does). */
+	/* pcap_close() also closes the FILE (for "-", our duplicate of fd 0). */
 	if (r->pcap)
 		pcap_close(r->pcap);
 	ft__ng_close(r->ng);
 	if (r->ngfp)
 		fclose(r->ngfp);
-	if (r->map.base)
-		munmap((void *)r->map.base, r->map.size);
+	free(r->map.buf);
 	free(r->iobuf);
 	free(r);
 }

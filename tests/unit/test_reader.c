@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <pcap/pcap.h>
@@ -518,15 +521,162 @@ static void test_reader_bad_files(void **state)
 	ft_reader_close(NULL);
 }
 
+/* Runs @fn in a child with @name as its standard input; returns its wait
+ * status (a crash there is a failure here, with the signal). */
+static int with_stdin(const char *name, void (*fn)(void))
+{
+	int st = -1;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(name, O_RDONLY);
+		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+			_exit(3);
+		close(fd);
+		fn();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (WIFSIGNALED(st))
+		fprintf(stderr, "child killed by signal %d\n", WTERMSIG(st));
+	return st;
+}
+
+static void stdin_after_failed_open(void)
+{
+	struct ft_reader *r;
+	char err[FT_ERRBUF_SIZE], line[64];
+
+	if (ft_reader_open(&r, "-", err) != FT_ECORRUPT)
+		_exit(4);
+	/* Whatever is left of stdin is still readable: its buffer was
+	 * never the reader's, which the failed open freed (and which the
+	 * next allocation of that size gets back and overwrites). */
+	char *reuse = malloc(1 << 20);
+	if (!reuse)
+		_exit(7);
+	memset(reuse, 0, 1 << 20);
+	if (fgets(line, sizeof(line), stdin) && strncmp(line, "this is not", 11) &&
+	    strncmp(line, "le, and stdin", 13))
+		_exit(5);
+	free(reuse);
+	if (fcntl(STDIN_FILENO, F_GETFD) < 0)
+		_exit(6);
+}
+
+static void stdin_read_and_close(void)
+{
+	struct ft_reader *r;
+	struct ft_pkt p;
+	char err[FT_ERRBUF_SIZE];
+	struct stat st;
+
+	if (ft_reader_open(&r, "-", err) != 0 || ft_reader_next(r, &p) != 1 ||
+	    ft_reader_next(r, &p) != 0)
+		_exit(4);
+	ft_reader_close(r);
+	/* The caller's stdin stays open. */
+	if (fstat(STDIN_FILENO, &st) < 0 || fileno(stdin) != STDIN_FILENO)
+		_exit(5);
+}
+
+/* Issue 11: a failed open of "-" left the reader's freed buffer attached to
+ * stdin (setvbuf), and a successful one closed the caller's stdin. */
+static void test_reader_stdin(void **state)
+{
+	char *name = tmpfile_name();
+	FILE *f = fopen(name, "wb");
+
+	fputs("this is not a capture file, and stdin must survive it\n", f);
+	fclose(f);
+	assert_int_equal(with_stdin(name, stdin_after_failed_open), 0);
+
+	f = fopen(name, "wb");
+	put_hdr(f, 0xa1b2c3d4, 101);
+	put_rec(f, 1, 0, ip4, sizeof(ip4), sizeof(ip4));
+	fclose(f);
+	assert_int_equal(with_stdin(name, stdin_read_and_close), 0);
+	unlink(name);
+}
+
+/* Records of every size, the largest libpcap takes among them, across the
+ * boundaries of the reader's 1 MiB read window. */
+static const uint32_t win_sizes[] = {20, 1500, 262144, 7, 65535, 262144, 0, 99999};
+
+static const uint8_t *win_data(const uint8_t *big, unsigned i)
+{
+	return big + (win_sizes[i % 8] == 262144 ? 0 : i);
+}
+
+static void test_reader_window(void **state)
+{
+	char *name = tmpfile_name(), err[FT_ERRBUF_SIZE];
+	FILE *f = fopen(name, "wb");
+	uint8_t *big = malloc(262144);
+	struct ft_reader *r;
+	struct ft_pkt p;
+	unsigned n = 0;
+
+	assert_non_null(big);
+	for (uint32_t i = 0; i < 262144; i++)
+		big[i] = (uint8_t)(i * 7 + i / 251);
+	put_hdr(f, 0xa1b2c3d4, 101);
+	for (unsigned i = 0; i < 40; i++)
+		put_rec(f, i, 0, win_data(big, i), win_sizes[i % 8], 262144);
+	fclose(f);
+	assert_int_equal(ft_reader_open(&r, name, err), 0);
+	while (ft_reader_next(r, &p) == 1) {
+		assert_int_equal(p.caplen, win_sizes[n % 8]);
+		assert_int_equal(p.ts_ns, (uint64_t)n * 1000000000u);
+		assert_memory_equal(p.data, win_data(big, n), p.caplen);
+		n++;
+	}
+	assert_string_equal(ft_reader_error(r), "");
+	assert_int_equal(n, 40);
+	ft_reader_close(r);
+	free(big);
+	unlink(name);
+}
+
+/* Issue 11: a capture truncated while it is being read killed the reader
+ * with SIGBUS (the file was mapped). It is now a "truncated" error. */
+static void test_reader_file_shrinks(void **state)
+{
+	char *name = tmpfile_name(), err[FT_ERRBUF_SIZE];
+	FILE *f = fopen(name, "wb");
+	static uint8_t pkt[1400];
+	struct ft_reader *r;
+	struct ft_pkt p;
+	int rc, n = 0;
+
+	put_hdr(f, 0xa1b2c3d4, 101);
+	for (int i = 0; i < 4000; i++) /* 5.6 MB */
+		put_rec(f, i, 0, pkt, sizeof(pkt), sizeof(pkt));
+	fclose(f);
+	assert_int_equal(ft_reader_open(&r, name, err), 0);
+	assert_int_equal(ft_reader_next(r, &p), 1);
+	assert_int_equal(truncate(name, 100000), 0);
+	while ((rc = ft_reader_next(r, &p)) == 1)
+		n++;
+	assert_int_equal(rc, FT_ECORRUPT);
+	assert_non_null(strstr(ft_reader_error(r), "truncated dump file"));
+	assert_true(n < 4000);
+	ft_reader_close(r);
+	unlink(name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_user0_plain),	      cmocka_unit_test(test_user0_nat),
-	    cmocka_unit_test(test_user0_bad),	      cmocka_unit_test(test_reader_pcap_us),
-	    cmocka_unit_test(test_reader_pcap_ns),    cmocka_unit_test(test_reader_user0),
-	    cmocka_unit_test(test_reader_truncated),  cmocka_unit_test(test_reader_bad_files),
-	    cmocka_unit_test(test_reader_big_endian), cmocka_unit_test(test_pcapng_own_reader),
-	    cmocka_unit_test(test_reader_mutations),  cmocka_unit_test(test_reader_absurd_caplen),
+	    cmocka_unit_test(test_user0_plain),		cmocka_unit_test(test_user0_nat),
+	    cmocka_unit_test(test_user0_bad),		cmocka_unit_test(test_reader_pcap_us),
+	    cmocka_unit_test(test_reader_pcap_ns),	cmocka_unit_test(test_reader_user0),
+	    cmocka_unit_test(test_reader_truncated),	cmocka_unit_test(test_reader_bad_files),
+	    cmocka_unit_test(test_reader_big_endian),	cmocka_unit_test(test_pcapng_own_reader),
+	    cmocka_unit_test(test_reader_mutations),	cmocka_unit_test(test_reader_absurd_caplen),
+	    cmocka_unit_test(test_reader_stdin),	cmocka_unit_test(test_reader_window),
+	    cmocka_unit_test(test_reader_file_shrinks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /*
  * fuzz_psample.c - libFuzzer target for the psample and NFLOG decoders and
  * the link-layer IP finder: any bytes, never a read outside the buffer.
- * Build: clang -fsanitize=fuzzer,address,undefined -Iinclude -Isrc/common -Isrc/dissect -Isrc/format -Isrc/core \
- *        fuzz/fuzz_psample.c src/sources/decode.c (3.5M runs clean at writing)
+ * Build: clang -fsanitize=fuzzer,address,undefined -Iinclude -Isrc/common -Isrc/dissect
+ * -Isrc/format -Isrc/core \ fuzz/fuzz_psample.c src/sources/decode.c (3.5M runs clean at writing)
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +11,8 @@
 #include <pcap/dlt.h>
 
 #include <flowtap/sources.h>
+
+#include "sources/decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,17 +30,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Patch the family so the attribute loop is reached often. */
 	if (size >= 6)
 		buf[4] = 0x1c, buf[5] = 0;
-	if (ft_psample_decode(buf, size, 0x1c, &m) == 0) {
-		(void)ft_psample_scale(&m);
-		(void)ft_psample_l3(&m);
+	if (ft__psample_decode(buf, size, 0x1c, &m) == 0) {
+		(void)ft__psample_scale(&m);
+		(void)ft__psample_l3(&m);
 		if (m.data_len && (m.data < buf || m.data + m.data_len > buf + size))
 			abort();
 	}
-	if (ft_nflog_decode(buf, size, &n) == 0 && n.payload_len &&
+	if (ft__nflog_decode(buf, size, &n) == 0 && n.payload_len &&
 	    (n.payload < buf || n.payload + n.payload_len > buf + size))
 		abort();
 	for (size_t i = 0; i < sizeof(dlts) / sizeof(dlts[0]); i++) {
-		int off = ft_frame_ip(dlts[i], buf, (uint32_t)size);
+		int off = ft__frame_ip(dlts[i], buf, (uint32_t)size);
 		if (off > (int)size)
 			abort();
 	}

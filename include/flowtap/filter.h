@@ -65,21 +65,6 @@ FT_EXPORT bool ft_filter_match_all(const struct ft_filter *f);
 /** ft_filter_free - free @f (NULL allowed). */
 FT_EXPORT void ft_filter_free(struct ft_filter *f);
 
-/** A structured filter; unset fields (NULL, 0) are not constrained. */
-struct ft_filter_spec {
-	const char *host, *src_host, *dst_host; /* address */
-	const char *net;                         /* CIDR */
-	uint16_t port, src_port, dst_port;
-	const char *proto; /* "tcp", "udp", "icmp", "icmp6", "ip", "ip6" */
-};
-
-/**
- * ft_filter_render - render @s as a tcpdump expression into @buf.
- * Returns the length, -EINVAL for a value that is not an address/CIDR/protocol
- * name (nothing is passed through unchecked), or -ENOSPC.
- */
-FT_EXPORT int ft_filter_render(const struct ft_filter_spec *s, char *buf, size_t len);
-
 #ifdef __cplusplus
 }
 #endif

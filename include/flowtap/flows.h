@@ -302,12 +302,6 @@ FT_EXPORT int ft_flowlog_add_route_str(struct ft_flowlog *l, const char *cidr);
 FT_EXPORT int ft_flowlog_set_overlay(struct ft_flowlog *l, const struct ft_prefix *p, size_t n);
 
 /**
- * ft_flowlog_classify - the class of a tunnel-layer key under @l's current
- * overlay ranges and routes (never FT_FLOW_PHYSICAL).
- */
-FT_EXPORT enum ft_flow_class ft_flowlog_classify(struct ft_flowlog *l, const struct ft_flow_key *k);
-
-/**
  * A sink callback: receives each message as one JSON object, @len bytes
  * at @json, NUL-terminated, without a trailing newline; borrowed for the
  * call. Called from the logger's thread (or the thread calling

@@ -9,6 +9,8 @@
 
 #include <flowtap/filter.h>
 
+#include "filter_int.h"
+
 /* Snapshot length the filter is compiled for: the largest any writer keeps. */
 #define FILTER_SNAPLEN 262144
 
@@ -205,7 +207,7 @@ static void put_port(struct render *r, const char *kw, uint16_t port)
 	put_term(r, "%s %s", kw, p);
 }
 
-FT_EXPORT int ft_filter_render(const struct ft_filter_spec *s, char *buf, size_t len)
+int ft__filter_render(const struct ft_filter_spec *s, char *buf, size_t len)
 {
 	struct render r = {buf, len, 0, false};
 

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "flows_int.h"
+#include "classify.h"
 
 struct sink_fn {
 	struct ft__sink base;
@@ -289,7 +290,7 @@ static enum ft_flow_class classify(struct ft_flowlog *l, const struct ft_flow_ke
 	return FT_FLOW_EXIT;
 }
 
-FT_EXPORT enum ft_flow_class ft_flowlog_classify(struct ft_flowlog *l, const struct ft_flow_key *k)
+enum ft_flow_class ft__flowlog_classify(struct ft_flowlog *l, const struct ft_flow_key *k)
 {
 	pthread_mutex_lock(&l->cfg_mu);
 	enum ft_flow_class c = classify(l, k);

@@ -12,6 +12,7 @@
 
 #include <flowtap/sources.h>
 #include "rd.h"
+#include "decode.h"
 
 #define NLMSG_HDRLEN_	    16
 #define GENL_HDRLEN_	    4
@@ -126,8 +127,7 @@ static void psample_attr(struct ft_psample_msg *m, unsigned type, struct ft_rd *
 	}
 }
 
-FT_EXPORT int ft_psample_decode(const void *buf, size_t len, uint16_t family_id,
-				struct ft_psample_msg *m)
+int ft__psample_decode(const void *buf, size_t len, uint16_t family_id, struct ft_psample_msg *m)
 {
 	struct ft_rd r = ft_rd_init(buf, len);
 
@@ -172,7 +172,7 @@ FT_EXPORT int ft_psample_decode(const void *buf, size_t len, uint16_t family_id,
 	return 0;
 }
 
-FT_EXPORT uint32_t ft_psample_scale(const struct ft_psample_msg *m)
+uint32_t ft__psample_scale(const struct ft_psample_msg *m)
 {
 	if (!m->probability)
 		return m->rate ? m->rate : 1;
@@ -183,7 +183,7 @@ FT_EXPORT uint32_t ft_psample_scale(const struct ft_psample_msg *m)
 	return n ? (uint32_t)n : 1;
 }
 
-FT_EXPORT bool ft_psample_l3(const struct ft_psample_msg *m)
+bool ft__psample_l3(const struct ft_psample_msg *m)
 {
 	unsigned ver;
 
@@ -206,7 +206,7 @@ FT_EXPORT bool ft_psample_l3(const struct ft_psample_msg *m)
 	return true;
 }
 
-FT_EXPORT uint32_t ft_psample_seq_gap(uint32_t last, uint32_t seq)
+uint32_t ft__psample_seq_gap(uint32_t last, uint32_t seq)
 {
 	uint32_t d = seq - last; /* wraps */
 	/* Duplicates or reordering (d == 0 or "negative") are no loss. */
@@ -283,7 +283,7 @@ static void nflog_tlv(struct ft_nflog_msg *m, unsigned type, struct ft_rd *v)
 	}
 }
 
-FT_EXPORT int ft_nflog_decode(const void *buf, size_t len, struct ft_nflog_msg *m)
+int ft__nflog_decode(const void *buf, size_t len, struct ft_nflog_msg *m)
 {
 	struct ft_rd r = ft_rd_init(buf, len);
 
@@ -323,7 +323,7 @@ static int ether_ip(struct ft_rd *r, const uint8_t *base)
 	return (int)(r->p - base);
 }
 
-FT_EXPORT int ft_frame_ip(int dlt, const uint8_t *p, uint32_t caplen)
+int ft__frame_ip(int dlt, const uint8_t *p, uint32_t caplen)
 {
 	struct ft_rd r = ft_rd_init(p, caplen);
 	uint16_t et;
@@ -347,7 +347,7 @@ FT_EXPORT int ft_frame_ip(int dlt, const uint8_t *p, uint32_t caplen)
 		return (!r.err && (et == 0x0800 || et == 0x86dd)) ? 20 : -1;
 	case DLT_NFLOG: {
 		struct ft_nflog_msg m;
-		if (ft_nflog_decode(p, caplen, &m) < 0 || !m.payload)
+		if (ft__nflog_decode(p, caplen, &m) < 0 || !m.payload)
 			return -1;
 		return (int)(m.payload - p);
 	}

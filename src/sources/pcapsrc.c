@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "source.h"
+#include "decode.h"
 
 #define RING_TIMEOUT_MS 10
 /* Longer than a block can stay open with a packet in it (timeout + timer slack). */
@@ -171,7 +172,7 @@ static void afp_emit(struct ft_source *s, int dirn, const struct pcap_pkthdr *h,
 	m.ts_ns = ts;
 	m.dir = dirn == 0 ? FT_DIR_IN : FT_DIR_OUT;
 	ft_tap_hook_frame(s->tap, FT_SOURCE_PATH, bytes, h->caplen, h->len, &m);
-	int off = s->o.on_packet ? ft_frame_ip(s->dlt, bytes, h->caplen) : -1;
+	int off = s->o.on_packet ? ft__frame_ip(s->dlt, bytes, h->caplen) : -1;
 	if (off < 0)
 		ft__source_count(s, m.ts_ns, NULL, 0, h->len, m.dir, 0, 1);
 	else
@@ -339,7 +340,7 @@ static void nflog_packet(u_char *u, const struct pcap_pkthdr *h, const u_char *b
 	uint32_t iplen = 0;
 
 	m.ts_ns = hdr_ns(s, h);
-	if (ft_nflog_decode(bytes, h->caplen, &nm) == 0) {
+	if (ft__nflog_decode(bytes, h->caplen, &nm) == 0) {
 		/* A packet with an input device arrived; one with only an output leaves. */
 		m.dir = nm.indev ? FT_DIR_IN : nm.outdev ? FT_DIR_OUT : FT_DIR_UNKNOWN;
 		m.ifid = nm.indev ? nm.indev : nm.outdev;

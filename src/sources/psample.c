@@ -16,6 +16,7 @@
 #include <pcap/dlt.h>
 
 #include "source.h"
+#include "decode.h"
 
 #define PSAMPLE_RECV_BUF (256u << 10)
 
@@ -186,8 +187,8 @@ static void ps_sample(struct ft_source *s, const struct ft_psample_msg *m)
 	const uint8_t *ip = m->data;
 	uint32_t caplen = m->data_len, len;
 
-	if (!ft_psample_l3(m)) {
-		int off = ft_frame_ip(DLT_EN10MB, m->data, m->data_len);
+	if (!ft__psample_l3(m)) {
+		int off = ft__frame_ip(DLT_EN10MB, m->data, m->data_len);
 		if (off < 0) {
 			bump(&s->skipped, 1);
 			return;
@@ -205,7 +206,7 @@ static void ps_sample(struct ft_source *s, const struct ft_psample_msg *m)
 	meta.ifid = m->oif ? m->oif : m->iif;
 	ft_tap_hook_frame(s->tap, FT_SOURCE_PATH, ip, caplen, len, &meta);
 	ft__source_count(s, m->timestamp_ns, ip, caplen, len, (enum ft_dir)meta.dir, meta.ifid,
-			 ft_psample_scale(m));
+			 ft__psample_scale(m));
 }
 
 static int ps_dispatch(struct ft_source *s, int i, char *errbuf, size_t errlen)
@@ -226,7 +227,7 @@ static int ps_dispatch(struct ft_source *s, int i, char *errbuf, size_t errlen)
 		int left = (int)n;
 		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 			struct ft_psample_msg m;
-			if (ft_psample_decode(nlh, nlh->nlmsg_len, s->family, &m) < 0 ||
+			if (ft__psample_decode(nlh, nlh->nlmsg_len, s->family, &m) < 0 ||
 			    !FT_PSAMPLE_HAS(&m, FT_PSAMPLE_ATTR_SAMPLE_GROUP) ||
 			    m.group != s->o.group || !m.data) {
 				bump(&s->skipped, 1);
@@ -235,7 +236,7 @@ static int ps_dispatch(struct ft_source *s, int i, char *errbuf, size_t errlen)
 			if (FT_PSAMPLE_HAS(&m, FT_PSAMPLE_ATTR_GROUP_SEQ)) {
 				if (s->have_seq)
 					bump(&s->seq_gaps,
-					     ft_psample_seq_gap(s->last_seq, m.group_seq));
+					     ft__psample_seq_gap(s->last_seq, m.group_seq));
 				s->last_seq = m.group_seq;
 				s->have_seq = true;
 			}

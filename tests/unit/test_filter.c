@@ -10,6 +10,8 @@
 
 #include <flowtap/filter.h>
 
+#include "filter_int.h"
+
 /* IPv4 TCP SYN 100.64.0.1:54321 -> 100.64.0.2:443, raw IP (no link header). */
 static const uint8_t syn4[] = {
     0x45, 0x00, 0x00, 0x28, 0x00, 0x01, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, 100,  64,
@@ -126,13 +128,13 @@ static void test_render(void **state)
 {
 	char buf[256];
 	struct ft_filter_spec s = {0};
-	assert_int_equal(ft_filter_render(&s, buf, sizeof(buf)), 0);
+	assert_int_equal(ft__filter_render(&s, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "");
 
 	s.proto = "tcp";
 	s.host = "100.64.0.1";
 	s.dst_port = 443;
-	int n = ft_filter_render(&s, buf, sizeof(buf));
+	int n = ft__filter_render(&s, buf, sizeof(buf));
 	assert_string_equal(buf, "tcp and host 100.64.0.1 and dst port 443");
 	assert_int_equal(n, (int)strlen(buf));
 	assert_true(match(buf, syn4, sizeof(syn4)));
@@ -142,7 +144,7 @@ static void test_render(void **state)
 	s.net = "fd7a::/16";
 	s.src_port = 5353;
 	s.proto = "udp";
-	assert_true(ft_filter_render(&s, buf, sizeof(buf)) > 0);
+	assert_true(ft__filter_render(&s, buf, sizeof(buf)) > 0);
 	assert_string_equal(buf, "udp and src host fd7a::1 and net fd7a::/16 and src port 5353");
 	assert_true(match(buf, udp6, sizeof(udp6)));
 }
@@ -152,23 +154,23 @@ static void test_render_strict(void **state)
 	char buf[256];
 	struct ft_filter_spec s = {0};
 	s.host = "1.2.3.4 or tcp";
-	assert_int_equal(ft_filter_render(&s, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(ft__filter_render(&s, buf, sizeof(buf)), -EINVAL);
 	s.host = NULL;
 	s.proto = "tcp or 1";
-	assert_int_equal(ft_filter_render(&s, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(ft__filter_render(&s, buf, sizeof(buf)), -EINVAL);
 	s.proto = NULL;
 	s.net = "10.0.0.0/33";
-	assert_int_equal(ft_filter_render(&s, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(ft__filter_render(&s, buf, sizeof(buf)), -EINVAL);
 	s.net = "10.1.0.0/8"; /* host bits set */
-	assert_int_equal(ft_filter_render(&s, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(ft__filter_render(&s, buf, sizeof(buf)), -EINVAL);
 	s.net = "10.0.0.0/";
-	assert_int_equal(ft_filter_render(&s, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(ft__filter_render(&s, buf, sizeof(buf)), -EINVAL);
 	s.net = "10.0.0.0/8x";
-	assert_int_equal(ft_filter_render(&s, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(ft__filter_render(&s, buf, sizeof(buf)), -EINVAL);
 	s.net = "10.0.0.0/8";
-	assert_int_equal(ft_filter_render(&s, buf, sizeof(buf)), 14);
+	assert_int_equal(ft__filter_render(&s, buf, sizeof(buf)), 14);
 	assert_string_equal(buf, "net 10.0.0.0/8");
-	assert_int_equal(ft_filter_render(&s, buf, 10), -ENOSPC);
+	assert_int_equal(ft__filter_render(&s, buf, 10), -ENOSPC);
 	assert_string_equal(buf, "");
 }
 

@@ -18,6 +18,8 @@
 
 #include <flowtap/flows.h>
 
+#include "flows/classify.h"
+
 #include "flow_key.h"
 
 struct cap {
@@ -172,11 +174,11 @@ static void test_classify_and_anonymize(void **state)
 
 	/* Classification alone. */
 	struct ft_flow_key k = mkkey("100.64.0.1", 1, "10.1.0.1", 2, 6);
-	assert_int_equal(ft_flowlog_classify(fx->log, &k), FT_FLOW_SUBNET);
+	assert_int_equal(ft__flowlog_classify(fx->log, &k), FT_FLOW_SUBNET);
 	k = mkkey("100.64.0.1", 1, "100.127.0.1", 2, 6);
-	assert_int_equal(ft_flowlog_classify(fx->log, &k), FT_FLOW_VIRTUAL);
+	assert_int_equal(ft__flowlog_classify(fx->log, &k), FT_FLOW_VIRTUAL);
 	k = mkkey("100.64.0.1", 1, "100.128.0.1", 2, 6);
-	assert_int_equal(ft_flowlog_classify(fx->log, &k), FT_FLOW_EXIT);
+	assert_int_equal(ft__flowlog_classify(fx->log, &k), FT_FLOW_EXIT);
 
 	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 1000), 1);
 	json_t *m = last_msg(fx);

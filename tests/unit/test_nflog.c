@@ -15,6 +15,8 @@
 
 #include <flowtap/sources.h>
 
+#include "sources/decode.h"
+
 struct rec {
 	uint8_t b[1024];
 	size_t len;
@@ -75,7 +77,7 @@ static void test_decode(void **state)
 	struct ft_nflog_msg m;
 
 	build(&r, true);
-	assert_int_equal(ft_nflog_decode(r.b, r.len, &m), 0);
+	assert_int_equal(ft__nflog_decode(r.b, r.len, &m), 0);
 	assert_int_equal(m.family, 2);
 	assert_int_equal(m.resource_id, 7);
 	assert_int_equal(m.hw_protocol, 0x0800);
@@ -88,7 +90,7 @@ static void test_decode(void **state)
 	assert_int_equal(m.unknown, 1);
 	assert_int_equal(m.payload_len, sizeof(ip4));
 	assert_memory_equal(m.payload, ip4, sizeof(ip4));
-	assert_int_equal(ft_frame_ip(DLT_NFLOG, r.b, (uint32_t)r.len), (int)(r.len - sizeof(ip4)));
+	assert_int_equal(ft__frame_ip(DLT_NFLOG, r.b, (uint32_t)r.len), (int)(r.len - sizeof(ip4)));
 }
 
 static void test_prefix_limits(void **state)
@@ -101,10 +103,10 @@ static void test_prefix_limits(void **state)
 	memset(longp, 'p', sizeof(longp));
 	put(&r, hdr, 4);
 	tlv(&r, 10, longp, sizeof(longp)); /* no NUL, longer than our buffer */
-	assert_int_equal(ft_nflog_decode(r.b, r.len, &m), 0);
+	assert_int_equal(ft__nflog_decode(r.b, r.len, &m), 0);
 	assert_int_equal(strlen(m.prefix), sizeof(m.prefix) - 1);
 	assert_null(m.payload);
-	assert_int_equal(ft_frame_ip(DLT_NFLOG, r.b, (uint32_t)r.len), -1);
+	assert_int_equal(ft__frame_ip(DLT_NFLOG, r.b, (uint32_t)r.len), -1);
 }
 
 static void test_truncated(void **state)
@@ -116,7 +118,7 @@ static void test_truncated(void **state)
 	for (size_t n = 0; n < r.len; n++) {
 		uint8_t *copy = malloc(n ? n : 1);
 		memcpy(copy, r.b, n);
-		int ret = ft_nflog_decode(copy, n, &m);
+		int ret = ft__nflog_decode(copy, n, &m);
 		/* Cut on a TLV boundary is a valid shorter record; anything else is corrupt. */
 		assert_true(ret == 0 || ret == FT_ECORRUPT);
 		if (n < 4)
@@ -129,40 +131,40 @@ static void test_truncated(void **state)
 	uint16_t bad[2] = {3, 9};
 	put(&b, hdr, 4);
 	put(&b, bad, 4);
-	assert_int_equal(ft_nflog_decode(b.b, b.len, &m), FT_ECORRUPT);
+	assert_int_equal(ft__nflog_decode(b.b, b.len, &m), FT_ECORRUPT);
 	b.len = 4;
 	tlv(&b, 4, "\1\2", 2); /* indev must be 4 bytes */
-	assert_int_equal(ft_nflog_decode(b.b, b.len, &m), FT_ECORRUPT);
+	assert_int_equal(ft__nflog_decode(b.b, b.len, &m), FT_ECORRUPT);
 }
 
 static void test_frame_ip(void **state)
 {
 	uint8_t f[64 + 28];
 
-	assert_int_equal(ft_frame_ip(DLT_RAW, ip4, sizeof(ip4)), 0);
-	assert_int_equal(ft_frame_ip(DLT_RAW, (const uint8_t *)"\x10", 1), -1);
-	assert_int_equal(ft_frame_ip(DLT_RAW, ip4, 0), -1);
+	assert_int_equal(ft__frame_ip(DLT_RAW, ip4, sizeof(ip4)), 0);
+	assert_int_equal(ft__frame_ip(DLT_RAW, (const uint8_t *)"\x10", 1), -1);
+	assert_int_equal(ft__frame_ip(DLT_RAW, ip4, 0), -1);
 
 	memset(f, 0, sizeof(f));
 	f[12] = 0x81; /* one VLAN tag, then IPv4 */
 	f[16] = 0x08;
 	memcpy(f + 18, ip4, sizeof(ip4));
-	assert_int_equal(ft_frame_ip(DLT_EN10MB, f, 18 + sizeof(ip4)), 18);
-	assert_int_equal(ft_frame_ip(DLT_EN10MB, f, 17), -1);
+	assert_int_equal(ft__frame_ip(DLT_EN10MB, f, 18 + sizeof(ip4)), 18);
+	assert_int_equal(ft__frame_ip(DLT_EN10MB, f, 17), -1);
 	f[12] = 0x08;
 	f[13] = 0x06; /* ARP */
-	assert_int_equal(ft_frame_ip(DLT_EN10MB, f, sizeof(f)), -1);
+	assert_int_equal(ft__frame_ip(DLT_EN10MB, f, sizeof(f)), -1);
 
 	memset(f, 0, sizeof(f)); /* SLL2: protocol first, 20 bytes */
 	f[0] = 0x86;
 	f[1] = 0xdd;
-	assert_int_equal(ft_frame_ip(DLT_LINUX_SLL2, f, 40), 20);
-	assert_int_equal(ft_frame_ip(DLT_LINUX_SLL2, f, 19), -1);
+	assert_int_equal(ft__frame_ip(DLT_LINUX_SLL2, f, 40), 20);
+	assert_int_equal(ft__frame_ip(DLT_LINUX_SLL2, f, 19), -1);
 	memset(f, 0, sizeof(f)); /* SLL: protocol at 14, 16 bytes */
 	f[14] = 0x08;
-	assert_int_equal(ft_frame_ip(DLT_LINUX_SLL, f, 40), 16);
-	assert_int_equal(ft_frame_ip(DLT_LINUX_SLL, f, 15), -1);
-	assert_int_equal(ft_frame_ip(DLT_IEEE802_11, f, 40), -1);
+	assert_int_equal(ft__frame_ip(DLT_LINUX_SLL, f, 40), 16);
+	assert_int_equal(ft__frame_ip(DLT_LINUX_SLL, f, 15), -1);
+	assert_int_equal(ft__frame_ip(DLT_IEEE802_11, f, 40), -1);
 }
 
 int main(void)

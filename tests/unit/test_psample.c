@@ -16,6 +16,8 @@
 
 #include <flowtap/sources.h>
 
+#include "sources/decode.h"
+
 #define FAMILY 0x1c
 
 struct msg {
@@ -113,7 +115,7 @@ static void test_every_attribute(void **state)
 	struct ft_psample_msg d;
 
 	build_full(&m, 41);
-	assert_int_equal(ft_psample_decode(m.b, m.len, FAMILY, &d), 0);
+	assert_int_equal(ft__psample_decode(m.b, m.len, FAMILY, &d), 0);
 	assert_int_equal(d.iif, 3);
 	assert_int_equal(d.oif, 4);
 	assert_int_equal(d.origsize, 1500);
@@ -138,8 +140,8 @@ static void test_every_attribute(void **state)
 	for (unsigned a = FT_PSAMPLE_ATTR_IIFINDEX; a <= FT_PSAMPLE_ATTR_USER_COOKIE; a++)
 		assert_true(FT_PSAMPLE_HAS(&d, a));
 	assert_false(FT_PSAMPLE_HAS(&d, FT_PSAMPLE_ATTR_SAMPLE_PROBABILITY));
-	assert_int_equal(ft_psample_scale(&d), 100);
-	assert_true(ft_psample_l3(&d));
+	assert_int_equal(ft__psample_scale(&d), 100);
+	assert_true(ft__psample_l3(&d));
 }
 
 static void test_probability(void **state)
@@ -153,17 +155,17 @@ static void test_probability(void **state)
 	attr_u32(&m, FT_PSAMPLE_ATTR_SAMPLE_RATE, UINT32_MAX / 1000);
 	attr(&m, FT_PSAMPLE_ATTR_SAMPLE_PROBABILITY, NULL, 0);
 	finish(&m);
-	assert_int_equal(ft_psample_decode(m.b, m.len, FAMILY, &d), 0);
+	assert_int_equal(ft__psample_decode(m.b, m.len, FAMILY, &d), 0);
 	assert_true(d.probability);
 	assert_true(FT_PSAMPLE_HAS(&d, FT_PSAMPLE_ATTR_SAMPLE_PROBABILITY));
-	assert_int_equal(ft_psample_scale(&d), 1000);
+	assert_int_equal(ft__psample_scale(&d), 1000);
 	d.rate = UINT32_MAX; /* p = 1: every packet */
-	assert_int_equal(ft_psample_scale(&d), 1);
+	assert_int_equal(ft__psample_scale(&d), 1);
 	d.rate = 0;
-	assert_int_equal(ft_psample_scale(&d), 1);
+	assert_int_equal(ft__psample_scale(&d), 1);
 	d.probability = false;
 	d.rate = 0;
-	assert_int_equal(ft_psample_scale(&d), 1);
+	assert_int_equal(ft__psample_scale(&d), 1);
 }
 
 static void test_unknown_and_malformed(void **state)
@@ -180,7 +182,7 @@ static void test_unknown_and_malformed(void **state)
 	attr_u32(&m, FT_PSAMPLE_ATTR_SAMPLE_PROBABILITY, 1); /* a flag has no payload */
 	attr_u32(&m, FT_PSAMPLE_ATTR_GROUP_SEQ, 5);
 	finish(&m);
-	assert_int_equal(ft_psample_decode(m.b, m.len, FAMILY, &d), 0);
+	assert_int_equal(ft__psample_decode(m.b, m.len, FAMILY, &d), 0);
 	assert_int_equal(d.unknown, 2);
 	assert_int_equal(d.malformed, 3);
 	assert_false(FT_PSAMPLE_HAS(&d, FT_PSAMPLE_ATTR_IIFINDEX));
@@ -200,7 +202,7 @@ static void test_truncated_everywhere(void **state)
 	for (size_t n = 0; n < m.len; n++) {
 		uint8_t *copy = malloc(n ? n : 1); /* exact size: ASan sees overreads */
 		memcpy(copy, m.b, n);
-		assert_int_equal(ft_psample_decode(copy, n, FAMILY, &d), FT_ECORRUPT);
+		assert_int_equal(ft__psample_decode(copy, n, FAMILY, &d), FT_ECORRUPT);
 		free(copy);
 	}
 	/* A message whose own length cuts an attribute: corrupt, never a read past it. */
@@ -209,7 +211,7 @@ static void test_truncated_everywhere(void **state)
 			continue; /* cut on an attribute boundary: valid and shorter */
 		struct msg t = m;
 		memcpy(t.b, &cut, 4);
-		int r = ft_psample_decode(t.b, t.len, FAMILY, &d);
+		int r = ft__psample_decode(t.b, t.len, FAMILY, &d);
 		assert_true(r == FT_ECORRUPT || r == 0);
 	}
 	/* An attribute length below its header. */
@@ -217,14 +219,14 @@ static void test_truncated_everywhere(void **state)
 	uint16_t bad[2] = {2, FT_PSAMPLE_ATTR_DATA};
 	put(&m, bad, 4);
 	finish(&m);
-	assert_int_equal(ft_psample_decode(m.b, m.len, FAMILY, &d), FT_ECORRUPT);
+	assert_int_equal(ft__psample_decode(m.b, m.len, FAMILY, &d), FT_ECORRUPT);
 	/* An attribute running past the message. */
 	hdr(&m, FAMILY, 0);
 	uint16_t big[2] = {64, FT_PSAMPLE_ATTR_DATA};
 	put(&m, big, 4);
 	put(&m, ip4, 8);
 	finish(&m);
-	assert_int_equal(ft_psample_decode(m.b, m.len, FAMILY, &d), FT_ECORRUPT);
+	assert_int_equal(ft__psample_decode(m.b, m.len, FAMILY, &d), FT_ECORRUPT);
 }
 
 static void test_wrong_family_or_command(void **state)
@@ -233,30 +235,30 @@ static void test_wrong_family_or_command(void **state)
 	struct ft_psample_msg d;
 
 	build_full(&m, 1);
-	assert_int_equal(ft_psample_decode(m.b, m.len, FAMILY + 1, &d), -EINVAL);
+	assert_int_equal(ft__psample_decode(m.b, m.len, FAMILY + 1, &d), -EINVAL);
 	hdr(&m, FAMILY, 1); /* PSAMPLE_CMD_GET_GROUP */
 	finish(&m);
-	assert_int_equal(ft_psample_decode(m.b, m.len, FAMILY, &d), -EINVAL);
+	assert_int_equal(ft__psample_decode(m.b, m.len, FAMILY, &d), -EINVAL);
 	/* Last attribute without its padding (allowed). */
 	hdr(&m, FAMILY, 0);
 	uint16_t a[2] = {5, FT_PSAMPLE_ATTR_DATA};
 	put(&m, a, 4);
 	put(&m, "\x45", 1);
 	finish(&m);
-	assert_int_equal(ft_psample_decode(m.b, m.len, FAMILY, &d), 0);
+	assert_int_equal(ft__psample_decode(m.b, m.len, FAMILY, &d), 0);
 	assert_int_equal(d.data_len, 1);
 }
 
 static void test_sequence_gaps(void **state)
 {
-	assert_int_equal(ft_psample_seq_gap(0, 1), 0); /* the kernel starts at 0 */
-	assert_int_equal(ft_psample_seq_gap(0, 17), 16);
-	assert_int_equal(ft_psample_seq_gap(10, 11), 0);
-	assert_int_equal(ft_psample_seq_gap(10, 15), 4);
-	assert_int_equal(ft_psample_seq_gap(10, 10), 0);	/* duplicate */
-	assert_int_equal(ft_psample_seq_gap(10, 9), 0);		/* reordered */
-	assert_int_equal(ft_psample_seq_gap(UINT32_MAX, 1), 1); /* wraps over 0 */
-	assert_int_equal(ft_psample_seq_gap(UINT32_MAX - 1, 0), 1);
+	assert_int_equal(ft__psample_seq_gap(0, 1), 0); /* the kernel starts at 0 */
+	assert_int_equal(ft__psample_seq_gap(0, 17), 16);
+	assert_int_equal(ft__psample_seq_gap(10, 11), 0);
+	assert_int_equal(ft__psample_seq_gap(10, 15), 4);
+	assert_int_equal(ft__psample_seq_gap(10, 10), 0);	 /* duplicate */
+	assert_int_equal(ft__psample_seq_gap(10, 9), 0);	 /* reordered */
+	assert_int_equal(ft__psample_seq_gap(UINT32_MAX, 1), 1); /* wraps over 0 */
+	assert_int_equal(ft__psample_seq_gap(UINT32_MAX - 1, 0), 1);
 
 	/* Gaps as a stream of decoded messages shows them. */
 	uint32_t seqs[] = {0, 1, 2, 3, 7, 8, 20}, last = 0, lost = 0;
@@ -264,9 +266,9 @@ static void test_sequence_gaps(void **state)
 		struct msg m;
 		struct ft_psample_msg d;
 		build_full(&m, seqs[i]);
-		assert_int_equal(ft_psample_decode(m.b, m.len, FAMILY, &d), 0);
+		assert_int_equal(ft__psample_decode(m.b, m.len, FAMILY, &d), 0);
 		if (i > 0)
-			lost += ft_psample_seq_gap(last, d.group_seq);
+			lost += ft__psample_seq_gap(last, d.group_seq);
 		last = d.group_seq;
 	}
 	assert_int_equal(lost, 3 + 11);
@@ -285,23 +287,23 @@ static void test_l2_or_l3(void **state)
 	d.proto = 0x0800;
 	d.data = eth;
 	d.data_len = sizeof(eth);
-	eth[0] = 0x4a;			 /* a MAC that starts like an IPv4 header... */
-	assert_false(ft_psample_l3(&d)); /* ...but the type field says Ethernet */
-	assert_int_equal(ft_frame_ip(1 /* DLT_EN10MB */, eth, sizeof(eth)), 14);
+	eth[0] = 0x4a;			  /* a MAC that starts like an IPv4 header... */
+	assert_false(ft__psample_l3(&d)); /* ...but the type field says Ethernet */
+	assert_int_equal(ft__frame_ip(1 /* DLT_EN10MB */, eth, sizeof(eth)), 14);
 	d.data = ip4;
 	d.data_len = sizeof(ip4);
-	assert_true(ft_psample_l3(&d));
+	assert_true(ft__psample_l3(&d));
 	d.proto = 0x86dd; /* the version nibble disagrees */
-	assert_false(ft_psample_l3(&d));
+	assert_false(ft__psample_l3(&d));
 	d.proto = 0; /* no protocol attribute: Ethernet, as tc and OVS sample it */
-	assert_false(ft_psample_l3(&d));
+	assert_false(ft__psample_l3(&d));
 	d.data_len = 0;
 	d.proto = 0x0800;
-	assert_false(ft_psample_l3(&d));
+	assert_false(ft__psample_l3(&d));
 }
 
 /* Regression (fuzz_psample): a sample with a protocol attribute but no data
- * attribute left data NULL, and ft_psample_l3() did NULL + 0 (UBSan). */
+ * attribute left data NULL, and ft__psample_l3() did NULL + 0 (UBSan). */
 static void test_l3_without_data(void **state)
 {
 	struct msg m;
@@ -311,13 +313,13 @@ static void test_l3_without_data(void **state)
 	attr_u32(&m, FT_PSAMPLE_ATTR_SAMPLE_GROUP, 3);
 	attr_u16(&m, FT_PSAMPLE_ATTR_PROTO, 0x0800);
 	finish(&m);
-	assert_int_equal(ft_psample_decode(m.b, m.len, FAMILY, &d), 0);
+	assert_int_equal(ft__psample_decode(m.b, m.len, FAMILY, &d), 0);
 	assert_null(d.data);
 	assert_int_equal(d.data_len, 0);
-	assert_false(ft_psample_l3(&d));
+	assert_false(ft__psample_l3(&d));
 	d.proto = 0x86dd;
-	assert_false(ft_psample_l3(&d));
-	assert_int_equal(ft_frame_ip(1 /* DLT_EN10MB */, NULL, 0), -1);
+	assert_false(ft__psample_l3(&d));
+	assert_int_equal(ft__frame_ip(1 /* DLT_EN10MB */, NULL, 0), -1);
 }
 
 int main(void)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <flowtap/api.h>
+#include <flowtap/flows.h>
 
 #include "tunnel.h"
 
@@ -36,6 +37,7 @@ static const char usage_text[] =
     "  --node-id ID           nodeId of the flow-log messages\n"
     "  --url URL              POST flow-log messages to URL\n"
     "  --spool DIR            spool directory for --url (no message lost on restart)\n"
+    "  --flow-format F        messages (default) or records (one row per connection)\n"
     "  --ipfix HOST:PORT      export flows as IPFIX over UDP\n"
     "  --log-exit-flows       log exit connections with their full tuples\n"
     "  -q, --quiet            no start and exit messages\n"
@@ -60,6 +62,7 @@ enum {
 	OPT_NODE_ID,
 	OPT_URL,
 	OPT_SPOOL,
+	OPT_FLOW_FORMAT,
 	OPT_IPFIX,
 	OPT_EXIT_FLOWS,
 	OPT_VERSION,
@@ -84,6 +87,7 @@ static const struct option options[] = {
     {"node-id", required_argument, NULL, OPT_NODE_ID},
     {"url", required_argument, NULL, OPT_URL},
     {"spool", required_argument, NULL, OPT_SPOOL},
+    {"flow-format", required_argument, NULL, OPT_FLOW_FORMAT},
     {"ipfix", required_argument, NULL, OPT_IPFIX},
     {"log-exit-flows", no_argument, NULL, OPT_EXIT_FLOWS},
     {"quiet", no_argument, NULL, 'q'},
@@ -318,6 +322,13 @@ static int parse_one(int opt, const char *arg, struct tun_cfg *c)
 		return 0;
 	case OPT_FLOW_INTERVAL:
 		return parse_interval(arg, &c->flow_interval_ms);
+	case OPT_FLOW_FORMAT: {
+		enum ft_flow_format f;
+		if (ft_flow_format_parse(arg, &f) < 0)
+			return bad("--flow-format", arg, "records or messages");
+		c->flow_format = f;
+		return 0;
+	}
 	default:
 		return 1; /* not a flag that needs parsing */
 	}

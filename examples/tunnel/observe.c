@@ -47,9 +47,11 @@ static int add_sinks(struct tunnel *t, char *err, size_t errlen)
 				 ft_strerror(ret));
 			return ret;
 		}
+		ft_flowlog_set_sink_format(t->flowlog, ret, (enum ft_flow_format)c->flow_format);
 	}
 	if (c->url) {
-		ret = ft_flowlog_add_sink_http(t->flowlog, c->url, c->spool_dir, NULL);
+		struct ft_http_sink_opts ho = {.format = c->flow_format};
+		ret = ft_flowlog_add_sink_http(t->flowlog, c->url, c->spool_dir, &ho);
 		if (ret < 0) {
 			snprintf(err, errlen, "cannot log flows to '%s': %s%s", c->url,
 				 ft_strerror(ret),

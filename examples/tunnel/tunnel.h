@@ -75,6 +75,7 @@ struct tun_cfg {
 	const char *node_id;	 /* --node-id */
 	const char *url;	 /* --url */
 	const char *spool_dir;	 /* --spool */
+	unsigned flow_format;	 /* --flow-format: enum ft_flow_format */
 	const char *api_group;	 /* --group */
 	const char *ipfix;	 /* --ipfix HOST:PORT */
 	bool log_exit_flows;

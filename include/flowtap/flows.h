@@ -335,6 +335,21 @@ FT_EXPORT int ft_flowlog_remove_sink(struct ft_flowlog *l, int id);
  */
 FT_EXPORT int ft_flowlog_add_sink_file(struct ft_flowlog *l, const char *path);
 
+/**
+ * The text a JSON sink (file, HTTP, callback) receives; see flowtap-flows(5).
+ *  - FT_FLOW_FORMAT_MESSAGES (the default): one message per line, the
+ *    connections of an interval nested in four arrays, one per class.
+ *  - FT_FLOW_FORMAT_RECORDS: one flat JSON object per connection per
+ *    interval ("id", "nodeId", "start", "end", "startMs", "endMs", "class",
+ *    "proto", "src", "dst", "txPkts", "txBytes", "rxPkts", "rxBytes"), as
+ *    column stores ingest rows (ClickHouse: FORMAT JSONEachRow). A callback
+ *    sink gets the records of one message per call, separated by newlines.
+ */
+enum ft_flow_format {
+	FT_FLOW_FORMAT_MESSAGES = 0,
+	FT_FLOW_FORMAT_RECORDS = 1,
+};
+
 /** Options of the HTTP sink; zero values take the defaults. */
 struct ft_http_sink_opts {
 	unsigned batch_max;	  /* messages per POST (default 64) */
@@ -344,6 +359,14 @@ struct ft_http_sink_opts {
 	uint64_t spool_max_bytes; /* spool bound in bytes (default 64 MiB) */
 	unsigned spool_max_files; /* spool bound in messages (default 100000) */
 	unsigned drain_ms;	  /* at stop/remove, keep trying this long (default 2000) */
+	/* Added in 0.1 for the records format; keep new fields at the end. */
+	uint64_t batch_bytes;	/* seal a batch at this many bytes (default 8 MiB) */
+	unsigned batch_wait_ms; /* or once its oldest line waited this long
+				   (default 0 for messages, 1000 for records) */
+	unsigned format;	/* enum ft_flow_format of the sink (default messages);
+				   set here rather than with ft_flowlog_set_sink_format()
+				   so that batches an earlier run left in the spool are
+				   sent under the records policy from the start */
 };
 
 /**
@@ -360,6 +383,14 @@ struct ft_http_sink_opts {
  *	same bounds.
  * When the bound is exceeded the oldest messages are dropped; each drop is
  * counted and logged through the log callback.
+ * Batches: the oldest queued messages are sealed into one batch once they
+ * reach batch_max messages or batch_bytes bytes, or once the oldest has
+ * waited batch_wait_ms (at stop, at once). A sealed batch is one spool file
+ * and is re-sent byte for byte until accepted, also after a restart, so a
+ * collector that deduplicates inserts by content (ClickHouse's replicated
+ * tables) drops a repeat. An error answer's body (the collector's message)
+ * is logged once per distinct error and kept for
+ * ft_flowlog_get_http_error().
  * Returns a positive sink id, -EINVAL (bad URL or options) or -errno.
  */
 FT_EXPORT int ft_flowlog_add_sink_http(struct ft_flowlog *l, const char *url, const char *spool_dir,
@@ -379,6 +410,36 @@ FT_EXPORT int ft_flowlog_add_sink_http(struct ft_flowlog *l, const char *url, co
  * Returns a positive sink id, -EINVAL (bad HOST:PORT) or -errno.
  */
 FT_EXPORT int ft_flowlog_add_sink_ipfix(struct ft_flowlog *l, const char *hostport);
+
+/**
+ * ft_flow_format_parse - "messages" or "records" into @out.
+ * Returns 0 or -EINVAL.
+ */
+FT_EXPORT int ft_flow_format_parse(const char *name, enum ft_flow_format *out);
+
+/** ft_flow_format_name - "messages" or "records" ("?" for other values). */
+FT_EXPORT const char *ft_flow_format_name(enum ft_flow_format f);
+
+/**
+ * ft_flowlog_set_sink_format - select what the sink @id receives. Call it
+ * right after adding the sink, before the logger emits (a message already
+ * spooled keeps its format). For an HTTP sink the records format also
+ * changes its policy (see ft_flowlog_add_sink_http()): a batch the
+ * collector rejects with any status stays spooled and is retried with
+ * backoff, and batches are sealed by size and time (struct
+ * ft_http_sink_opts' defaults for records).
+ * Returns 0, -ENOENT (no such sink) or -EINVAL (an IPFIX sink, or a bad
+ * format).
+ */
+FT_EXPORT int ft_flowlog_set_sink_format(struct ft_flowlog *l, int id, enum ft_flow_format fmt);
+
+/**
+ * ft_flowlog_get_http_error - the last error of the logger's HTTP sinks
+ * ("URL: HTTP status 404: <the collector's message>"), copied into @buf
+ * (@len bytes, NUL-terminated, truncated); empty once the sink that failed
+ * delivered again. Returns the length of the copied text.
+ */
+FT_EXPORT size_t ft_flowlog_get_http_error(struct ft_flowlog *l, char *buf, size_t len);
 
 /** Enterprise number and element of the flowtapTrafficClass IPFIX IE. */
 #define FT_IPFIX_PEN		  32473

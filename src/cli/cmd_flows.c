@@ -44,6 +44,7 @@ struct opts {
 	unsigned spool_max;
 	const char *out;
 	size_t max_conns;
+	enum ft_flow_format format;
 };
 
 static void usage(FILE *f)
@@ -53,7 +54,8 @@ static void usage(FILE *f)
 		"       flowtap flows -r FILE [--interval S] [--log-exit-flows] [--node-id ID]\n"
 		"                     [--route CIDR]... [--local-net CIDR]... [--max-conns N]\n"
 		"                     [--ipfix HOST:PORT] [--url URL [--spool DIR]]\n"
-		"                     [--spool-max N] [-w OUT] [-q]\n"
+		"                     [--spool-max N] [--flow-format records|messages]\n"
+		"                     [-w OUT] [-q]\n"
 		"\n"
 		"Print flow-log messages (JSON lines, see flowtap-flows(5)) streamed by a running\n"
 		"datapath, or computed from a capture file using the file's timestamps.\n"
@@ -70,6 +72,8 @@ static void usage(FILE *f)
 		"  --url URL            also POST NDJSON batches to URL\n"
 		"  --spool DIR          spool directory for --url (survives restarts)\n"
 		"  --spool-max N        messages kept for --url at most (default 100000)\n"
+		"  --flow-format F      messages (default) or records: one flat JSON object\n"
+		"                       per connection, for -w/stdout and --url\n"
 		"  -w OUT               write the JSON lines to OUT instead of stdout\n"
 		"  -q                   do not print the JSON lines\n",
 		FT_DEFAULT_SOCKET);
@@ -162,12 +166,14 @@ static int setup_logger(const struct opts *o, struct ft_flows *tun, struct ft_fl
 		fprintf(stderr, "flowtap: cannot open '%s': %s\n", o->out, ft_strerror(ret));
 		goto fail;
 	}
+	if (!o->quiet)
+		ft_flowlog_set_sink_format(l, ret, o->format);
 	if (o->ipfix && (ret = ft_flowlog_add_sink_ipfix(l, o->ipfix)) < 0) {
 		fprintf(stderr, "flowtap: invalid --ipfix '%s': %s\n", o->ipfix,
 			ret == -EINVAL ? "expected HOST:PORT" : ft_strerror(ret));
 		goto fail;
 	}
-	struct ft_http_sink_opts ho = {.spool_max_files = o->spool_max};
+	struct ft_http_sink_opts ho = {.spool_max_files = o->spool_max, .format = o->format};
 	if (o->url && (ret = ft_flowlog_add_sink_http(l, o->url, o->spool, &ho)) < 0) {
 		if (ret == -EINVAL)
 			fprintf(stderr, "flowtap: invalid --url '%s': expected an http(s) URL\n",
@@ -339,7 +345,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		O_URL,
 		O_SPOOL,
 		O_SPOOLMAX,
-		O_MAX
+		O_MAX,
+		O_FORMAT
 	};
 	static const struct option lo[] = {
 	    {"socket", required_argument, NULL, O_SOCKET},
@@ -353,6 +360,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"spool", required_argument, NULL, O_SPOOL},
 	    {"spool-max", required_argument, NULL, O_SPOOLMAX},
 	    {"max-conns", required_argument, NULL, O_MAX},
+	    {"flow-format", required_argument, NULL, O_FORMAT},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -441,6 +449,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->max_conns = (size_t)v;
 			break;
 		}
+		case O_FORMAT:
+			if (ft_flow_format_parse(optarg, &o->format) < 0) {
+				fprintf(stderr,
+					"flowtap: invalid --flow-format '%s': expected records or "
+					"messages\n",
+					optarg);
+				return -1;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -472,10 +489,11 @@ int cmd_flows_main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	if (o.file)
 		return read_file(&o);
-	if (o.log_exit || o.node_id || o.nroutes || o.ipfix || o.url || o.out) {
+	if (o.log_exit || o.node_id || o.nroutes || o.ipfix || o.url || o.out || o.format) {
 		fprintf(stderr,
-			"flowtap: --log-exit-flows, --node-id, --route, --ipfix, --url and -w "
-			"apply to -r FILE; a live datapath is configured with its own flags\n");
+			"flowtap: --log-exit-flows, --node-id, --route, --ipfix, --url, "
+			"--flow-format and -w apply to -r FILE; a live datapath is configured "
+			"with its own flags\n");
 		return 2;
 	}
 	return live(&o);

@@ -61,6 +61,8 @@ struct ft_flowlog {
 
 	pthread_mutex_t stats_mu;
 	struct ft_flowlog_stats stats;
+	char http_err[512]; /* the last HTTP sink error, "" if none */
+	int http_err_id;    /* the sink that set it */
 };
 
 static void on_notify(void *ctx)
@@ -194,6 +196,33 @@ FT_EXPORT void ft_flowlog_get_stats(struct ft_flowlog *l, struct ft_flowlog_stat
 	pthread_mutex_lock(&l->stats_mu);
 	*st = l->stats;
 	pthread_mutex_unlock(&l->stats_mu);
+}
+
+void ft__flowlog_set_http_error(struct ft_flowlog *l, int id, const char *text)
+{
+	pthread_mutex_lock(&l->stats_mu);
+	if (*text) {
+		snprintf(l->http_err, sizeof(l->http_err), "%s", text);
+		l->http_err_id = id;
+	} else if (l->http_err_id == id) {
+		l->http_err[0] = '\0';
+		l->http_err_id = 0;
+	}
+	pthread_mutex_unlock(&l->stats_mu);
+}
+
+FT_EXPORT size_t ft_flowlog_get_http_error(struct ft_flowlog *l, char *buf, size_t len)
+{
+	size_t n = 0;
+	if (!len)
+		return 0;
+	pthread_mutex_lock(&l->stats_mu);
+	n = strlen(l->http_err);
+	n = n < len - 1 ? n : len - 1;
+	memcpy(buf, l->http_err, n);
+	buf[n] = '\0';
+	pthread_mutex_unlock(&l->stats_mu);
+	return n;
 }
 
 FT_EXPORT int ft_flowlog_set_node_id(struct ft_flowlog *l, const char *node_id)
@@ -379,24 +408,64 @@ out:
 	return ret;
 }
 
+/* What the message builder's callbacks share during one flush. */
 struct emit_ctx {
 	struct ft_flowlog *l;
+	const struct ft__window *w;
+	size_t pos;	/* first entry of the next message */
+	char id[160];	/* the current message's id */
+	char *node_esc; /* for records */
+	bool records;	/* some sink wants records */
+	struct ft__recbuf rb;
+	int err;
 };
 
 static void next_id(void *ctx, char *buf, size_t len)
 {
-	struct ft_flowlog *l = ctx;
-	snprintf(buf, len, "%016llx-%llu", (unsigned long long)l->boot,
-		 (unsigned long long)++l->seq);
+	struct emit_ctx *e = ctx;
+	snprintf(buf, len, "%016llx-%llu", (unsigned long long)e->l->boot,
+		 (unsigned long long)++e->l->seq);
+	snprintf(e->id, sizeof(e->id), "%s", buf);
 }
 
-/* Called with sink_mu held. */
-static void emit_json(void *ctx, const char *json, size_t len)
+/* Called with sink_mu held, once per message: the message to the messages
+ * sinks, its entries as records to the records sinks. */
+static void emit_json(void *ctx, const char *json, size_t len, size_t nents)
 {
-	struct ft_flowlog *l = ctx;
-	for (struct ft__sink *s = l->sinks; s; s = s->next)
-		if (s->emit_json)
+	struct emit_ctx *e = ctx;
+	struct ft__sink *s;
+	for (s = e->l->sinks; s; s = s->next)
+		if (s->emit_json && s->format == FT_FLOW_FORMAT_MESSAGES)
 			s->emit_json(s, json, len);
+	if (e->records) {
+		int r = ft__records_build(&e->rb, e->w, e->pos, nents, e->id, e->node_esc);
+		for (s = e->l->sinks; s && !r; s = s->next)
+			if (s->emit_json && s->format == FT_FLOW_FORMAT_RECORDS)
+				s->emit_json(s, e->rb.buf, e->rb.len);
+		if (r)
+			e->err = r;
+	}
+	e->pos += nents;
+}
+
+/* Builds and delivers the messages (and records) of @w; sink_mu held. */
+static int emit_window(struct ft_flowlog *l, const struct ft__window *w, const char *node)
+{
+	struct emit_ctx e = {.l = l, .w = w};
+	int ret;
+	for (struct ft__sink *s = l->sinks; s; s = s->next)
+		e.records |= s->emit_json && s->format == FT_FLOW_FORMAT_RECORDS;
+	if (e.records) {
+		if (!(e.node_esc = malloc(strlen(node) * 6 + 1)))
+			return -ENOMEM;
+		ft__json_escape(node, e.node_esc);
+	}
+	ret = ft__msg_build(w, node, FT_FLOWLOG_MAX_MSG, next_id, emit_json, &e);
+	if (ret >= 0 && e.err)
+		ft__flowlog_logf(l, LOG_ERR, "flow log: out of memory, records were lost");
+	free(e.node_esc);
+	free(e.rb.buf);
+	return ret;
 }
 
 FT_EXPORT int ft_flowlog_flush(struct ft_flowlog *l, uint64_t start_ns, uint64_t end_ns)
@@ -419,7 +488,7 @@ FT_EXPORT int ft_flowlog_flush(struct ft_flowlog *l, uint64_t start_ns, uint64_t
 	}
 	struct ft__window w = {.start_ns = start_ns, .end_ns = end_ns, .ents = e, .n = n};
 	pthread_mutex_lock(&l->sink_mu);
-	ret = ft__msg_build(&w, node, FT_FLOWLOG_MAX_MSG, next_id, emit_json, l);
+	ret = emit_window(l, &w, node);
 	for (struct ft__sink *s = l->sinks; s && ret >= 0; s = s->next)
 		if (s->emit_window)
 			s->emit_window(s, &w);
@@ -482,6 +551,28 @@ FT_EXPORT int ft_flowlog_add_sink_fn(struct ft_flowlog *l, ft_flowlog_sink_fn fn
 	s->fn = fn;
 	s->ctx = ctx;
 	return ft__flowlog_add_sink(l, &s->base);
+}
+
+FT_EXPORT int ft_flowlog_set_sink_format(struct ft_flowlog *l, int id, enum ft_flow_format fmt)
+{
+	int ret = -ENOENT;
+	if (fmt != FT_FLOW_FORMAT_MESSAGES && fmt != FT_FLOW_FORMAT_RECORDS)
+		return -EINVAL;
+	pthread_mutex_lock(&l->sink_mu);
+	for (struct ft__sink *s = l->sinks; s; s = s->next) {
+		if (s->id != id)
+			continue;
+		ret = -EINVAL;
+		if (!s->emit_json)
+			break;
+		s->format = (uint8_t)fmt;
+		if (s->set_format)
+			s->set_format(s, fmt);
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&l->sink_mu);
+	return ret;
 }
 
 FT_EXPORT int ft_flowlog_remove_sink(struct ft_flowlog *l, int id)

@@ -33,6 +33,9 @@ struct ft__sink {
 	void (*emit_json)(struct ft__sink *s, const char *json, size_t len);
 	void (*emit_window)(struct ft__sink *s, const struct ft__window *w);
 	void (*close)(struct ft__sink *s);
+	/* optional; told the format once it is chosen (before any emit) */
+	void (*set_format)(struct ft__sink *s, enum ft_flow_format f);
+	uint8_t format; /* enum ft_flow_format: what emit_json receives */
 	struct ft_flowlog *log;
 	struct ft__sink *next;
 };
@@ -57,13 +60,36 @@ int ft__sink_ipfix_new(struct ft__sink **out, const char *hostport);
 /*
  * JSON message building (msg.c). Calls @emit for each message of the
  * window (entries sorted by class), splitting so that none exceeds @max
- * bytes. @next_id fills the "id" value for each message (no quotes).
+ * bytes; @nents is the number of entries in the message (the next ones of
+ * the window, in order). @next_id fills the "id" value for each message (no quotes).
  * Returns the number of messages or -ENOMEM.
  */
-typedef void (*ft__msg_emit_fn)(void *ctx, const char *json, size_t len);
+typedef void (*ft__msg_emit_fn)(void *ctx, const char *json, size_t len, size_t nents);
 typedef void (*ft__msg_id_fn)(void *ctx, char *buf, size_t len);
 int ft__msg_build(const struct ft__window *w, const char *node_id, size_t max,
 		  ft__msg_id_fn next_id, ft__msg_emit_fn emit, void *ctx);
+
+/* A growing text buffer for records. */
+struct ft__recbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+
+/*
+ * Records (records.c): the @n entries of @w from @first, the message
+ * @msg_id's, as lines separated by '\n' (no trailing newline) in @b.
+ * @node_esc is the node id JSON-escaped. Returns 0 or -ENOMEM.
+ */
+int ft__records_build(struct ft__recbuf *b, const struct ft__window *w, size_t first, size_t n,
+		      const char *msg_id, const char *node_esc);
+
+/* @text (NUL-terminated) becomes the logger's HTTP error for status, set
+ * by sink @id; "" clears it if @id set it. */
+void ft__flowlog_set_http_error(struct ft_flowlog *l, int id, const char *text);
+
+/* JSON string body of @s (quotes not included); @buf has 6*strlen+1 bytes. */
+size_t ft__json_escape(const char *s, char *buf);
 
 /* Formats @ns as RFC 3339 UTC with 9 fractional digits; @buf >= 32 bytes. */
 size_t ft__fmt_time(uint64_t ns, char *buf);

@@ -117,8 +117,7 @@ static size_t fmt_entry(const struct ft_flow_stat *s, char *buf)
 	return (size_t)(p - buf);
 }
 
-/* JSON string body of @s (quotes not included); @buf has 6*strlen+1 bytes. */
-static size_t json_escape(const char *s, char *buf)
+size_t ft__json_escape(const char *s, char *buf)
 {
 	char *p = buf;
 	for (; *s; s++) {
@@ -168,7 +167,7 @@ static void finish_msg(struct builder *b)
 {
 	memcpy(b->buf + b->len, "]}", 3);
 	b->len += 2;
-	b->emit(b->ctx, b->buf, b->len);
+	b->emit(b->ctx, b->buf, b->len, b->nents);
 	b->nmsgs++;
 }
 
@@ -213,7 +212,7 @@ int ft__msg_build(const struct ft__window *w, const char *node_id, size_t max,
 		free(b.buf);
 		return -ENOMEM;
 	}
-	json_escape(node_id, esc);
+	ft__json_escape(node_id, esc);
 	b.node_esc = esc;
 	start_msg(&b);
 	for (size_t i = 0; i < w->n; i++)

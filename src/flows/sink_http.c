@@ -1,14 +1,25 @@
 /* \summary: flow-log sink: NDJSON batches POSTed with libcurl, spooled on disk.
  *
- * The logger's thread only appends: it writes each message to a spool file
- * (write to a temporary name, then rename, so a crash never leaves half a
- * message under a real name) and queues its name. A worker thread POSTs the
- * oldest messages in batches and deletes their files once the collector
- * answered 2xx. Failures back off exponentially. Files are named
- * <wall-clock ns>-<sequence>.ndjson so that, after a restart, the scan of the
- * directory sends them in their original order. The spool is bounded in
- * messages and bytes; beyond it the oldest message not being sent is
- * dropped, counted and logged.
+ * The logger's thread only appends: it writes each message (or each
+ * message's records) to a spool file (write to a temporary name, then
+ * rename, so a crash never leaves half a message under a real name) and
+ * queues its name. A worker thread seals the oldest messages into a batch
+ * once they are enough (batch_max, batch_bytes) or old enough
+ * (batch_wait_ms), POSTs it and deletes it once the collector answered 2xx.
+ * Failures back off exponentially. Files are named <ns>-<sequence>.ndjson,
+ * the ns strictly increasing (the wall clock, or the last name + 1), so
+ * that, after a restart, the scan of the directory sends them in their
+ * original order.
+ *
+ * A sealed batch is one file, <stem of its newest message>.<count>.batch,
+ * written before its messages' files are deleted, and is POSTed byte for
+ * byte until accepted, also by a later run: a collector that deduplicates
+ * inserts by content (ClickHouse's replicated tables) then drops a repeat.
+ * A crash between the two leaves messages that the batch already holds;
+ * the scan deletes every message file not newer than a batch.
+ *
+ * The spool is bounded in messages and bytes; beyond it the oldest batch or
+ * message not being sent is dropped, counted and logged.
  */
 #include <curl/curl.h>
 #include <dirent.h>
@@ -29,6 +40,9 @@ struct item {
 	char *name; /* file name in the spool directory, or NULL */
 	char *data; /* the line, for the in-memory queue */
 	size_t len;
+	unsigned nmsgs;	    /* messages it holds (a sealed batch: several) */
+	bool sealed;	    /* a batch: sent as it is */
+	uint64_t queued_ms; /* monotonic; 0 for what an earlier run left */
 	struct item *next;
 };
 
@@ -44,11 +58,16 @@ struct sink_http {
 	pthread_cond_t cv;
 	struct item *head, **tail;
 	size_t nitems;
+	size_t nmsgs; /* messages in the queue, for the bound */
 	uint64_t bytes;
 	size_t inflight; /* items at the head being sent; never dropped */
 	bool stop;
 	uint64_t fileseq;
+	uint64_t last_ns; /* the newest spool name's ns */
 	bool failing;
+	struct ft_http_sink_opts user_o; /* as given; o adds the defaults */
+	bool keep_rejected;		 /* records: a 4xx keeps the batch */
+	char last_why[512];		 /* the last error logged */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -71,6 +90,7 @@ static void push(struct sink_http *h, struct item *it)
 	*h->tail = it;
 	h->tail = &it->next;
 	h->nitems++;
+	h->nmsgs += it->nmsgs;
 	h->bytes += it->len;
 }
 
@@ -87,6 +107,7 @@ static struct item *unlink_oldest_idle(struct sink_http *h)
 	if (h->tail == &it->next)
 		h->tail = pp;
 	h->nitems--;
+	h->nmsgs -= it->nmsgs;
 	h->bytes -= it->len;
 	return it;
 }
@@ -99,7 +120,7 @@ static void path_of(const struct sink_http *h, const char *name, char *buf, size
 /* mu held. */
 static void enforce_bound(struct sink_http *h)
 {
-	while (h->nitems > h->o.spool_max_files || h->bytes > h->o.spool_max_bytes) {
+	while (h->nmsgs > h->o.spool_max_files || h->bytes > h->o.spool_max_bytes) {
 		struct item *it = unlink_oldest_idle(h);
 		char p[4096];
 		if (!it)
@@ -108,14 +129,43 @@ static void enforce_bound(struct sink_http *h)
 			path_of(h, it->name, p, sizeof(p));
 			unlink(p);
 		}
-		FT__COUNT(h->base.log, http_dropped, 1);
+		char what[48] = "message";
+		if (it->sealed)
+			snprintf(what, sizeof(what), "batch of %u messages", it->nmsgs);
+		FT__COUNT(h->base.log, http_dropped, it->nmsgs);
 		ft__flowlog_logf(h->base.log, LOG_WARNING,
 				 "flow log: HTTP spool full (%u messages, %llu bytes max), dropped "
-				 "the oldest message%s%s",
+				 "the oldest %s%s%s",
 				 h->o.spool_max_files, (unsigned long long)h->o.spool_max_bytes,
-				 it->name ? " " : "", it->name ? it->name : "");
+				 what, it->name ? " " : "", it->name ? it->name : "");
 		item_free(it);
 	}
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static struct timespec mono_at(uint64_t ms)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000u),
+			      .tv_nsec = (long)(ms % 1000u) * 1000000L};
+	return ts;
+}
+
+static struct timespec mono_after(unsigned ms)
+{
+	return mono_at(mono_ms() + ms);
+}
+
+static bool mono_passed(const struct timespec *dl)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > dl->tv_sec || (now.tv_sec == dl->tv_sec && now.tv_nsec >= dl->tv_nsec);
 }
 
 static int spool_write(struct sink_http *h, const char *json, size_t len, char **name_out)
@@ -123,7 +173,11 @@ static int spool_write(struct sink_http *h, const char *json, size_t len, char *
 	char name[64], tmp[4096], fin[4096];
 	int fd, ret = 0;
 
-	snprintf(name, sizeof(name), "%020llu-%08llu.ndjson", (unsigned long long)ft__now_ns(),
+	uint64_t ns = ft__now_ns();
+	/* Strictly increasing, so that name order is queue order even when
+	 * the wall clock steps back (the scan relies on it). */
+	h->last_ns = ns > h->last_ns ? ns : h->last_ns + 1;
+	snprintf(name, sizeof(name), "%020llu-%08llu.ndjson", (unsigned long long)h->last_ns,
 		 (unsigned long long)(h->fileseq++ % 100000000u));
 	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", h->dir, name);
 	path_of(h, name, fin, sizeof(fin));
@@ -151,6 +205,8 @@ static void http_emit(struct ft__sink *s, const char *json, size_t len)
 	if (!it)
 		goto fail;
 	it->len = len + 1;
+	it->nmsgs = 1;
+	it->queued_ms = mono_ms();
 	if (h->dir) {
 		int r = spool_write(h, json, len, &it->name);
 		if (r < 0) {
@@ -179,52 +235,70 @@ fail:
 	FT__COUNT(s->log, http_dropped, 1);
 }
 
-static size_t discard(char *p, size_t sz, size_t n, void *ctx)
+/* The start of an error answer's body: the collector's message. */
+struct answer {
+	char text[400];
+	size_t len;
+};
+
+static size_t keep_answer(char *p, size_t sz, size_t n, void *ctx)
 {
+	struct answer *a = ctx;
+	size_t k = sizeof(a->text) - 1 - a->len;
+	k = k < sz * n ? k : sz * n;
+	memcpy(a->text + a->len, p, k);
+	a->len += k;
+	a->text[a->len] = '\0';
 	return sz * n;
 }
 
-/* Appends @it's line to @body; a spool file that vanished is skipped. */
+/* Reads @it's bytes into @body at *@blen (grown); a spool file that
+ * vanished adds nothing. */
 static int append_item(struct sink_http *h, const struct item *it, char **body, size_t *blen,
 		       size_t *bcap)
 {
 	char p[4096];
-	const char *src = it->data;
-	char *fbuf = NULL;
 	size_t n = it->len;
+	FILE *f = NULL;
 
-	if (it->name) {
-		path_of(h, it->name, p, sizeof(p));
-		FILE *f = fopen(p, "re");
-		if (!f)
-			return 0;
-		fbuf = malloc(it->len);
-		n = fbuf ? fread(fbuf, 1, it->len, f) : 0;
-		fclose(f);
-		src = fbuf;
-	}
-	if (*blen + n > *bcap) {
-		size_t nc = (*blen + n) * 2;
+	if (*blen + n + 1 > *bcap) {
+		size_t nc = (*blen + n + 1) * 2;
 		char *nb = realloc(*body, nc);
-		if (!nb) {
-			free(fbuf);
+		if (!nb)
 			return -ENOMEM;
-		}
 		*body = nb;
 		*bcap = nc;
 	}
-	if (n)
-		memcpy(*body + *blen, src, n);
+	if (!it->name) {
+		memcpy(*body + *blen, it->data, n);
+	} else {
+		path_of(h, it->name, p, sizeof(p));
+		if (!(f = fopen(p, "re")))
+			return 0;
+		n = fread(*body + *blen, 1, it->len, f);
+		fclose(f);
+	}
 	*blen += n;
-	free(fbuf);
 	return 0;
 }
 
+/* The collector's answer as one line: "HTTP status N: message". */
+static void fmt_why(char *why, size_t whylen, long code, struct answer *a)
+{
+	for (size_t i = 0; i < a->len; i++)
+		if (a->text[i] == '\n' || a->text[i] == '\r' || a->text[i] == '\t')
+			a->text[i] = ' ';
+	while (a->len && a->text[a->len - 1] == ' ')
+		a->text[--a->len] = '\0';
+	snprintf(why, whylen, "HTTP status %ld%s%s", code, a->len ? ": " : "", a->text);
+}
+
 /* POSTs @body; returns 0 (accepted), 1 (retry later) or 2 (rejected). */
-static int post(struct sink_http *h, CURL *c, const char *body, size_t len, char *why,
-		size_t whylen)
+static int post(struct sink_http *h, CURL *c, const char *body, size_t len, long timeout_ms,
+		char *why, size_t whylen)
 {
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/x-ndjson");
+	struct answer ans = {.len = 0};
 	long code = 0;
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, h->url);
@@ -232,9 +306,10 @@ static int post(struct sink_http *h, CURL *c, const char *body, size_t len, char
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)h->o.timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_answer);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &ans);
 	CURLcode rc = curl_easy_perform(c);
 	curl_slist_free_all(hdr);
 	if (rc != CURLE_OK) {
@@ -242,32 +317,33 @@ static int post(struct sink_http *h, CURL *c, const char *body, size_t len, char
 		return 1;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	snprintf(why, whylen, "HTTP status %ld", code);
 	if (code >= 200 && code < 300)
 		return 0;
+	fmt_why(why, whylen, code, &ans);
 	if (code == 429 || code >= 500 || code < 200)
 		return 1;
 	return 2;
 }
 
-/* Removes the @k in-flight items (mu held). */
-static void finish_batch(struct sink_http *h, size_t k)
+/* Removes the sealed batch at the head (mu held). */
+static void finish_batch(struct sink_http *h)
 {
 	char p[4096];
-	for (size_t i = 0; i < k && h->head; i++) {
-		struct item *it = h->head;
-		h->head = it->next;
-		if (!h->head)
-			h->tail = &h->head;
-		h->nitems--;
-		h->bytes -= it->len;
-		if (it->name) {
-			path_of(h, it->name, p, sizeof(p));
-			unlink(p);
-		}
-		item_free(it);
-	}
+	struct item *it = h->head;
 	h->inflight = 0;
+	if (!it)
+		return;
+	h->head = it->next;
+	if (!h->head)
+		h->tail = &h->head;
+	h->nitems--;
+	h->nmsgs -= it->nmsgs;
+	h->bytes -= it->len;
+	if (it->name) {
+		path_of(h, it->name, p, sizeof(p));
+		unlink(p);
+	}
+	item_free(it);
 }
 
 /* Waits until @dl; while not stopping, a stop request cuts the wait short. */
@@ -278,80 +354,206 @@ static void wait_until(struct sink_http *h, const struct timespec *dl, bool drai
 		rc = pthread_cond_timedwait(&h->cv, &h->mu, dl);
 }
 
-static struct timespec mono_after(unsigned ms)
+/* How many head items the next batch takes (mu held). */
+static size_t batch_count(const struct sink_http *h)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
+	size_t k = 0;
+	uint64_t bytes = 0;
+	if (h->head && h->head->sealed)
+		return 1;
+	for (const struct item *it = h->head; it && !it->sealed && k < h->o.batch_max;
+	     it = it->next) {
+		if (k && bytes + it->len > h->o.batch_bytes)
+			break;
+		bytes += it->len;
+		k++;
 	}
-	return ts;
+	return k;
 }
 
-static bool mono_passed(const struct timespec *dl)
+/* Whether the head can be sealed now; otherwise *@ready_ms is when (mu held). */
+static bool batch_ready(const struct sink_http *h, uint64_t *ready_ms)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > dl->tv_sec || (now.tv_sec == dl->tv_sec && now.tv_nsec >= dl->tv_nsec);
+	const struct item *it = h->head;
+	if (!it || it->sealed || h->stop)
+		return true;
+	if (h->nmsgs >= h->o.batch_max || h->bytes >= h->o.batch_bytes)
+		return true;
+	*ready_ms = it->queued_ms + h->o.batch_wait_ms;
+	return !it->queued_ms || mono_ms() >= *ready_ms;
 }
 
-/* One batch: returns the POST verdict (see post()), or -ENOMEM. */
-static int send_batch(struct sink_http *h, CURL *c, size_t *k)
+/*
+ * Seals the @k head items (in flight, so nobody else frees them) into one
+ * batch whose bytes are in @body: written as a file before the messages'
+ * files go, then put in their place in the queue. Returns 0 or -errno (the
+ * items stay as they were).
+ */
+static int seal(struct sink_http *h, size_t k, char *body, size_t blen)
 {
-	char *body = NULL, why[256];
-	size_t blen = 0, bcap = 0;
+	struct item *first = h->head, *last = first, *b;
+	char name[96], tmp[4096], fin[4096], p[4096];
+	unsigned nmsgs = first->nmsgs;
+	int ret = 0;
+
+	for (size_t i = 1; i < k; i++) {
+		last = last->next;
+		nmsgs += last->nmsgs;
+	}
+	if (!(b = calloc(1, sizeof(*b))))
+		return -ENOMEM;
+	b->len = blen;
+	b->nmsgs = nmsgs;
+	b->sealed = true;
+	if (h->dir) {
+		/* Named after its newest message, so it sorts where they were. */
+		snprintf(name, sizeof(name), "%.29s.%u.batch", last->name, nmsgs);
+		snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", h->dir, name);
+		path_of(h, name, fin, sizeof(fin));
+		if (k == 1) {
+			path_of(h, first->name, p, sizeof(p));
+			ret = rename(p, fin) < 0 ? -errno : 0;
+		} else {
+			int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (fd < 0 || write(fd, body, blen) != (ssize_t)blen || fsync(fd) < 0)
+				ret = errno ? -errno : -EIO;
+			if (fd >= 0 && close(fd) < 0 && !ret)
+				ret = -errno;
+			if (!ret && rename(tmp, fin) < 0)
+				ret = -errno;
+			if (ret)
+				unlink(tmp);
+		}
+		if (!ret && !(b->name = strdup(name)))
+			ret = -ENOMEM;
+	} else if (!(b->data = malloc(blen ? blen : 1))) {
+		ret = -ENOMEM;
+	} else {
+		memcpy(b->data, body, blen);
+	}
+	if (ret) {
+		item_free(b);
+		return ret;
+	}
+	pthread_mutex_lock(&h->mu);
+	b->next = last->next;
+	if (h->tail == &last->next)
+		h->tail = &b->next;
+	h->head = b;
+	h->nitems -= k - 1;
+	/* The batch is on disk: its messages' files can go (a single one was
+	 * renamed, so its old name is gone already). */
+	for (struct item *it = first, *nx; k--; it = nx) {
+		nx = it->next;
+		h->bytes -= it->len;
+		if (it->name) {
+			path_of(h, it->name, p, sizeof(p));
+			unlink(p);
+		}
+		item_free(it);
+	}
+	h->bytes += b->len;
+	h->inflight = 1;
+	pthread_mutex_unlock(&h->mu);
+	return 0;
+}
+
+/* Takes the head batch's bytes into @body, sealing it first if needed. */
+static int load_batch(struct sink_http *h, char **body, size_t *blen)
+{
+	size_t bcap = 0, k;
 	struct item *it;
 	int ret = 0;
 
 	pthread_mutex_lock(&h->mu);
-	*k = h->nitems < h->o.batch_max ? h->nitems : h->o.batch_max;
-	h->inflight = *k;
+	k = batch_count(h);
+	h->inflight = k;
 	it = h->head;
 	pthread_mutex_unlock(&h->mu);
-	/* In-flight items are never dropped or freed by others: safe unlocked. */
-	for (size_t i = 0; i < *k && it; i++) {
-		if (append_item(h, it, &body, &blen, &bcap) < 0) {
-			free(body);
-			pthread_mutex_lock(&h->mu);
-			h->inflight = 0;
-			pthread_mutex_unlock(&h->mu);
-			return -ENOMEM;
-		}
-		/* The last in-flight item's link may be written by a concurrent
-		 * push or drop: only follow links between in-flight items. */
-		if (i + 1 < *k)
+	/* In-flight items are never dropped or freed by others: safe unlocked.
+	 * The last one's link may be written by a concurrent push or drop:
+	 * only links between in-flight items are followed. */
+	for (size_t i = 0; i < k && it && !ret; i++) {
+		ret = append_item(h, it, body, blen, &bcap);
+		if (i + 1 < k)
 			it = it->next;
 	}
-	if (blen)
-		ret = post(h, c, body, blen, why, sizeof(why));
+	if (!ret && k && !h->head->sealed)
+		ret = seal(h, k, *body, *blen);
+	if (ret) {
+		pthread_mutex_lock(&h->mu);
+		h->inflight = 0;
+		pthread_mutex_unlock(&h->mu);
+	}
+	return ret;
+}
+
+/* Logs @why unless it was the last error logged (mu held). */
+static bool new_error(struct sink_http *h, const char *why)
+{
+	char full[640];
+	snprintf(full, sizeof(full), "%s: %s", h->url, why);
+	ft__flowlog_set_http_error(h->base.log, h->base.id, full);
+	if (!strcmp(h->last_why, why))
+		return false;
+	snprintf(h->last_why, sizeof(h->last_why), "%s", why);
+	return true;
+}
+
+/* One batch: returns the POST verdict (see post()), or -errno. */
+static int send_batch(struct sink_http *h, CURL *c)
+{
+	char *body = NULL, why[512] = "";
+	size_t blen = 0;
+	int ret = load_batch(h, &body, &blen);
+
+	if (ret < 0) {
+		pthread_mutex_lock(&h->mu);
+		if (new_error(h, ft_strerror(ret)))
+			ft__flowlog_logf(h->base.log, LOG_ERR,
+					 "flow log: cannot prepare a batch for %s: %s", h->url,
+					 ft_strerror(ret));
+		pthread_mutex_unlock(&h->mu);
+		free(body);
+		return ret;
+	}
+	pthread_mutex_lock(&h->mu);
+	long timeout_ms = (long)h->o.timeout_ms;
+	pthread_mutex_unlock(&h->mu);
+	ret = post(h, c, body ? body : "", blen, timeout_ms, why, sizeof(why));
 	free(body);
 	pthread_mutex_lock(&h->mu);
+	unsigned n = h->head ? h->head->nmsgs : 0;
 	if (ret == 0) {
-		FT__COUNT(h->base.log, http_sent, *k);
+		FT__COUNT(h->base.log, http_sent, n);
 		if (h->failing)
 			ft__flowlog_logf(h->base.log, LOG_NOTICE,
 					 "flow log: collector %s reachable again", h->url);
 		h->failing = false;
-	} else if (ret == 2) {
-		FT__COUNT(h->base.log, http_dropped, *k);
+		h->last_why[0] = '\0';
+		ft__flowlog_set_http_error(h->base.log, h->base.id, "");
+		finish_batch(h);
+	} else if (ret == 2 && !h->keep_rejected) {
+		FT__COUNT(h->base.log, http_dropped, n);
+		new_error(h, why);
 		ft__flowlog_logf(h->base.log, LOG_ERR,
-				 "flow log: collector %s rejected %zu messages (%s); dropped",
-				 h->url, *k, why);
+				 "flow log: collector %s rejected %u messages (%s); dropped",
+				 h->url, n, why);
+		finish_batch(h);
 	} else {
 		FT__COUNT(h->base.log, http_retries, 1);
-		if (!h->failing)
-			ft__flowlog_logf(h->base.log, LOG_WARNING,
-					 "flow log: cannot POST to %s: %s; retrying with backoff",
+		if (new_error(h, why))
+			ft__flowlog_logf(h->base.log, ret == 2 ? LOG_ERR : LOG_WARNING,
+					 ret == 2
+					     ? "flow log: collector %s rejected a batch (%s); "
+					       "kept in the spool, retrying with backoff"
+					     : "flow log: cannot POST to %s: %s; retrying with "
+					       "backoff",
 					 h->url, why);
 		h->failing = true;
-	}
-	if (ret == 0 || ret == 2)
-		finish_batch(h, *k);
-	else
 		h->inflight = 0;
+		ret = 1;
+	}
 	pthread_mutex_unlock(&h->mu);
 	return ret;
 }
@@ -360,15 +562,17 @@ static void *worker(void *arg)
 {
 	struct sink_http *h = arg;
 	CURL *c = curl_easy_init();
-	unsigned backoff = h->o.retry_min_ms;
+	unsigned backoff = 0;
 	struct timespec drain_dl = {0, 0};
 	bool draining = false;
+	uint64_t ready_ms = 0;
 
 	if (!c) {
 		ft__flowlog_logf(h->base.log, LOG_ERR, "flow log: cannot initialise libcurl");
 		return NULL;
 	}
 	pthread_mutex_lock(&h->mu);
+	backoff = h->o.retry_min_ms;
 	for (;;) {
 		while (!h->nitems && !h->stop)
 			pthread_cond_wait(&h->cv, &h->mu);
@@ -378,9 +582,14 @@ static void *worker(void *arg)
 		}
 		if (!h->nitems || (draining && mono_passed(&drain_dl)))
 			break;
+		if (!batch_ready(h, &ready_ms)) {
+			/* A push or a stop wakes us to check again. */
+			struct timespec dl = mono_at(ready_ms);
+			pthread_cond_timedwait(&h->cv, &h->mu, &dl);
+			continue;
+		}
 		pthread_mutex_unlock(&h->mu);
-		size_t k;
-		int r = send_batch(h, c, &k);
+		int r = send_batch(h, c);
 		pthread_mutex_lock(&h->mu);
 		if (r == 0 || r == 2) {
 			backoff = h->o.retry_min_ms;
@@ -444,6 +653,45 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t l = strlen(s), n = strlen(suf);
+	return l > n && !strcmp(s + l - n, suf);
+}
+
+/* Queues what an earlier run left in the spool (@names, sorted), oldest
+ * first; message files that a batch already holds are deleted. */
+static int spool_queue(struct sink_http *h, char **names, size_t n)
+{
+	char newest_batch[32] = "";
+	for (size_t i = 0; i < n; i++)
+		if (has_suffix(names[i], ".batch"))
+			snprintf(newest_batch, sizeof(newest_batch), "%.29s", names[i]);
+	for (size_t i = 0; i < n; i++) {
+		char p[4096];
+		struct stat st;
+		bool batch = has_suffix(names[i], ".batch");
+		uint64_t ns = strtoull(names[i], NULL, 10);
+		path_of(h, names[i], p, sizeof(p));
+		h->last_ns = ns > h->last_ns ? ns : h->last_ns;
+		if (!batch && strncmp(names[i], newest_batch, 29) <= 0) {
+			unlink(p); /* sealed into a batch, then the run ended */
+			continue;
+		}
+		struct item *it = calloc(1, sizeof(*it));
+		if (!it)
+			return -ENOMEM;
+		it->name = names[i];
+		names[i] = NULL;
+		it->len = stat(p, &st) == 0 ? (size_t)st.st_size : 0;
+		it->sealed = batch;
+		it->nmsgs = batch ? (unsigned)strtoul(it->name + 30, NULL, 10) : 1;
+		it->nmsgs = it->nmsgs ? it->nmsgs : 1;
+		push(h, it);
+	}
+	return 0;
+}
+
 /* Queues the messages an earlier run left in the spool, oldest first. */
 static int spool_scan(struct sink_http *h)
 {
@@ -456,12 +704,12 @@ static int spool_scan(struct sink_http *h)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
 		/* A half-written message of a run that was killed: we hold the
 		 * spool's lock, so nobody is writing it any more. */
 		if (!strncmp(de->d_name, ".tmp-", 5))
 			unlinkat(dirfd(d), de->d_name, 0);
-		if (de->d_name[0] == '.' || l < 8 || strcmp(de->d_name + l - 7, ".ndjson"))
+		if (de->d_name[0] == '.' || strlen(de->d_name) < 30 ||
+		    (!has_suffix(de->d_name, ".ndjson") && !has_suffix(de->d_name, ".batch")))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -480,20 +728,7 @@ static int spool_scan(struct sink_http *h)
 	}
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_names);
-	for (size_t i = 0; i < n; i++) {
-		char p[4096];
-		struct stat st;
-		struct item *it = calloc(1, sizeof(*it));
-		if (!it) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		path_of(h, names[i], p, sizeof(p));
-		it->name = names[i];
-		names[i] = NULL;
-		it->len = stat(p, &st) == 0 ? (size_t)st.st_size : 0;
-		push(h, it);
-	}
+	ret = spool_queue(h, names, n);
 out:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -535,6 +770,44 @@ static int check_url(const char *url)
 	return ret;
 }
 
+/* The options given, with the defaults of format @f for the rest. */
+static void resolve_opts(struct sink_http *h, enum ft_flow_format f)
+{
+	struct ft_http_sink_opts *o = &h->o;
+	*o = h->user_o;
+	if (!o->batch_max)
+		o->batch_max = f == FT_FLOW_FORMAT_RECORDS ? 1000 : 64;
+	if (!o->batch_bytes)
+		o->batch_bytes = 8u << 20;
+	if (!o->batch_wait_ms && f == FT_FLOW_FORMAT_RECORDS)
+		o->batch_wait_ms = 1000;
+	if (!o->retry_min_ms)
+		o->retry_min_ms = 500;
+	if (!o->retry_max_ms)
+		o->retry_max_ms = 30000;
+	if (o->retry_max_ms < o->retry_min_ms)
+		o->retry_max_ms = o->retry_min_ms;
+	if (!o->timeout_ms)
+		o->timeout_ms = 10000;
+	if (!o->spool_max_bytes)
+		o->spool_max_bytes = 64u << 20;
+	if (!o->spool_max_files)
+		o->spool_max_files = 100000;
+	if (!o->drain_ms)
+		o->drain_ms = 2000;
+}
+
+/* Called with the logger's sink lock held, before any message (so before
+ * the worker reads the options for a batch of this run's messages). */
+static void http_set_format(struct ft__sink *s, enum ft_flow_format f)
+{
+	struct sink_http *h = (struct sink_http *)s;
+	pthread_mutex_lock(&h->mu);
+	resolve_opts(h, f);
+	h->keep_rejected = f == FT_FLOW_FORMAT_RECORDS;
+	pthread_mutex_unlock(&h->mu);
+}
+
 int ft__sink_http_new(struct ft__sink **out, const char *url, const char *spool_dir,
 		      const struct ft_http_sink_opts *opts)
 {
@@ -556,23 +829,12 @@ int ft__sink_http_new(struct ft__sink **out, const char *url, const char *spool_
 	pthread_cond_init(&h->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	if (opts)
-		h->o = *opts;
-	if (!h->o.batch_max)
-		h->o.batch_max = 64;
-	if (!h->o.retry_min_ms)
-		h->o.retry_min_ms = 500;
-	if (!h->o.retry_max_ms)
-		h->o.retry_max_ms = 30000;
-	if (h->o.retry_max_ms < h->o.retry_min_ms)
-		h->o.retry_max_ms = h->o.retry_min_ms;
-	if (!h->o.timeout_ms)
-		h->o.timeout_ms = 10000;
-	if (!h->o.spool_max_bytes)
-		h->o.spool_max_bytes = 64u << 20;
-	if (!h->o.spool_max_files)
-		h->o.spool_max_files = 100000;
-	if (!h->o.drain_ms)
-		h->o.drain_ms = 2000;
+		h->user_o = *opts;
+	ret = -EINVAL;
+	if (h->user_o.format > FT_FLOW_FORMAT_RECORDS)
+		goto fail;
+	h->base.format = (uint8_t)h->user_o.format;
+	http_set_format(&h->base, h->user_o.format);
 	ret = -ENOMEM;
 	if (!(h->url = strdup(url)))
 		goto fail;
@@ -581,6 +843,7 @@ int ft__sink_http_new(struct ft__sink **out, const char *url, const char *spool_
 	h->base.start = http_start;
 	h->base.emit_json = http_emit;
 	h->base.close = http_close;
+	h->base.set_format = http_set_format;
 	*out = &h->base;
 	return 0;
 fail:

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <flowtap/flows.h>
+
 #include "flowtapd.h"
 
 enum kind { K_STR, K_LIST, K_GROUP, K_SIZE, K_BOOL, K_SECONDS };
@@ -33,6 +35,7 @@ static const struct key keys[] = {
     {"route", K_LIST, OFF(routes)},
     {"write", K_LIST, OFF(write)},
     {"spool-dir", K_STR, OFF(spool_dir)},
+    {"flow-format", K_STR, OFF(flow_format)},
     {"node-id", K_STR, OFF(node_id)},
     {"user", K_STR, OFF(user)},
     {"buffer-size", K_SIZE, OFF(buffer_size)},
@@ -130,9 +133,15 @@ static int set_value(struct ftd_config *c, const struct key *k, const char *valu
 		return -1;
 	}
 	switch (k->kind) {
-	case K_STR:
+	case K_STR: {
+		enum ft_flow_format ff;
+		if (!strcmp(k->name, "flow-format") && ft_flow_format_parse(value, &ff) < 0) {
+			snprintf(err, errlen, "bad flow-format '%s' (records or messages)", value);
+			return -1;
+		}
 		r = set_str(f, value);
 		break;
+	}
 	case K_LIST:
 		r = list_add(f, value);
 		break;

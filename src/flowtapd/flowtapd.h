@@ -30,6 +30,7 @@ struct ftd_config {
 	struct ftd_list routes;
 	struct ftd_list write; /* TAP=FILE: a pcapng capture flowtapd writes itself */
 	char *spool_dir;
+	char *flow_format; /* "records" or "messages", validated; NULL: messages */
 	char *node_id;
 	char *user;
 	size_t buffer_size;   /* 0: default */

@@ -63,6 +63,7 @@ static const struct option long_opts[] = {
     {"route", required_argument, NULL, 0},
     {"write", required_argument, NULL, 'w'},
     {"spool-dir", required_argument, NULL, 0},
+    {"flow-format", required_argument, NULL, 0},
     {"node-id", required_argument, NULL, 0},
     {"user", required_argument, NULL, 0},
     {"buffer-size", required_argument, NULL, 'B'},
@@ -85,6 +86,7 @@ static void usage(FILE *f)
 		"                [--node-id ID] [--buffer-size BYTES] [--interval SECONDS]\n"
 		"                [--flows] [--log-exit-flows] [--spool-dir DIR] [--group GROUP]\n"
 		"                [--syslog] [--user USER] [--write TAP=FILE]...\n"
+		"                [--flow-format records|messages]\n"
 		"Capture and flow logs for kernel datapaths; see flowtapd(8).\n");
 }
 
@@ -228,6 +230,10 @@ static int apply_flow_config(struct daemon *d, const struct ftd_config *c)
 {
 	struct ft_prefix routes[FTD_MAX_LIST];
 	int ids[MAX_SINKS], n = 0, r = 0;
+	enum ft_flow_format ff = FT_FLOW_FORMAT_MESSAGES;
+	if (c->flow_format)
+		ft_flow_format_parse(c->flow_format, &ff); /* validated by the parser */
+	struct ft_http_sink_opts ho = {.format = ff};
 
 	for (int i = 0; i < c->routes.n; i++)
 		if (ft_prefix_parse(c->routes.v[i], &routes[i]) < 0) {
@@ -236,13 +242,13 @@ static int apply_flow_config(struct daemon *d, const struct ftd_config *c)
 		}
 	for (int i = 0; r >= 0 && i < c->flow_log.n; i++)
 		if ((r = ids[n] = ft_flowlog_add_sink_file(d->log, c->flow_log.v[i])) >= 0)
-			n++;
+			ft_flowlog_set_sink_format(d->log, ids[n++], ff);
 		else
 			ftd_log(LOG_ERR, "cannot open flow log '%s': %s", c->flow_log.v[i],
 				ft_strerror(r));
 	for (int i = 0; r >= 0 && i < c->url.n; i++)
 		if ((r = ids[n] =
-			 ft_flowlog_add_sink_http(d->log, c->url.v[i], c->spool_dir, NULL)) >= 0)
+			 ft_flowlog_add_sink_http(d->log, c->url.v[i], c->spool_dir, &ho)) >= 0)
 			n++;
 		else
 			ftd_log(LOG_ERR, "bad flow log URL '%s': %s", c->url.v[i], ft_strerror(r));

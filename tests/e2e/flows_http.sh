@@ -22,6 +22,10 @@ URL="http://127.0.0.1:$PORT/ingest"
 python3 "$GEN" "$T/a.pcap" --packets 6000 --flows 200 --seed 21
 python3 "$GEN" "$T/b.pcap" --packets 6000 --flows 200 --seed 22
 
+# Messages in a spool directory: one line each, in message files
+# (*.ndjson) and in batches sealed at the first attempt (*.batch).
+spooled() { { cat "$1"/*.ndjson "$1"/*.batch 2>/dev/null || true; } | wc -l; }
+
 # Feeds a capture file slowly (over about 3 s) so that a sender stays up.
 slow_feed() {
 	python3 - "$1" <<'PY'
@@ -39,7 +43,7 @@ echo "== sender 1 with the collector down: messages stay in the spool"
 "$FT" flows -r "$T/a.pcap" --interval 0.002 --node-id n1 -w "$T/sent1.jsonl" \
 	--url "$URL" --spool "$T/spool" 2> "$T/err1"
 n1=$(wc -l < "$T/sent1.jsonl")
-s1=$(ls "$T/spool" | grep -c ndjson || true)
+s1=$(spooled "$T/spool")
 echo "sender 1 produced $n1 messages; spool holds $s1"
 grep -q "cannot POST to $URL" "$T/err1" || { echo "FAIL: no notice about the failing POST"; cat "$T/err1"; exit 1; }
 [ "$s1" -eq "$n1" ] || { echo "FAIL: spool should hold every message"; exit 1; }
@@ -54,7 +58,7 @@ pids+=("$!")
 for _ in $(seq 50); do [ -e "$T/port" ] && break; sleep 0.1; done
 wait "$SPID"
 # The sender drains for up to 2 s at exit; give it a little slack then check.
-for _ in $(seq 50); do [ -z "$(ls "$T/spool" | grep ndjson)" ] && break; sleep 0.1; done
+for _ in $(seq 50); do [ "$(spooled "$T/spool")" = 0 ] && break; sleep 0.1; done
 python3 - "$T/sent1.jsonl" "$T/sent2.jsonl" "$T/recv.ndjson" <<'PY'
 import json, sys
 sent = {}
@@ -78,7 +82,7 @@ print(f'sent {len(sent)}, received {len(recv)} distinct (+{dups} duplicates), mi
       f'unexpected {len(extra)}, altered {len(changed) + bad}')
 sys.exit(1 if missing or extra or changed or bad else 0)
 PY
-left=$(ls "$T/spool" | grep -c ndjson || true)
+left=$(spooled "$T/spool")
 [ "$left" -eq 0 ] || { echo "FAIL: $left messages left in the spool"; exit 1; }
 grep -q "reachable again" "$T/err2" || { echo "FAIL: no recovery notice"; cat "$T/err2"; exit 1; }
 
@@ -96,12 +100,14 @@ echo "== spool bound"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 "$FT" flows -r "$T/a.pcap" --interval 0.002 -q --url "$URL" --spool "$T/spool2" --spool-max 5 2> "$T/err3"
 n=$("$FT" flows -r "$T/a.pcap" --interval 0.002 | wc -l)
-kept=$(ls "$T/spool2" | grep -c ndjson || true)
-drops=$(grep -c "HTTP spool full" "$T/err3" || true)
+kept=$(spooled "$T/spool2")
+# One notice per dropped message, or per dropped batch with its count.
+drops=$(sed -n 's/.*HTTP spool full.*dropped the oldest \(batch of \([0-9]*\) \)\{0,1\}message.*/\2/p' \
+	"$T/err3" | awk '{n += ($1 == "" ? 1 : $1)} END {print n + 0}')
 echo "produced $n, kept $kept, drop notices $drops"
 [ "$kept" -eq 5 ] && [ "$drops" -eq $((n - 5)) ] || { echo "FAIL: spool bound"; exit 1; }
 # The kept ones are the newest.
-newest=$(ls "$T/spool2" | grep ndjson | sort | tail -1)
+newest=$(ls "$T/spool2" | grep -E 'ndjson|batch' | sort | tail -1)
 grep -q "\"id\"" "$T/spool2/$newest"
 
 echo "== a second process on the same spool is refused"

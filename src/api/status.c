@@ -88,6 +88,7 @@ static json_t *status_extra(struct ft_api *api)
 static json_t *flowlog_json(struct ft_api *api)
 {
 	struct ft_flowlog_stats st;
+	char err[512];
 
 	pthread_mutex_lock(&api->mu);
 	if (!api->flowlog) {
@@ -95,12 +96,14 @@ static json_t *flowlog_json(struct ft_api *api)
 		return NULL;
 	}
 	ft_flowlog_get_stats(api->flowlog, &st);
+	ft_flowlog_get_http_error(api->flowlog, err, sizeof(err));
 	pthread_mutex_unlock(&api->mu);
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "messages", (json_int_t)st.messages,
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s%}", "messages", (json_int_t)st.messages,
 			 "conns", (json_int_t)st.conns, "http_sent", (json_int_t)st.http_sent,
 			 "http_dropped", (json_int_t)st.http_dropped, "http_retries",
 			 (json_int_t)st.http_retries, "ipfix_sent", (json_int_t)st.ipfix_sent,
-			 "ipfix_errors", (json_int_t)st.ipfix_errors);
+			 "ipfix_errors", (json_int_t)st.ipfix_errors, "http_error", err,
+			 strlen(err));
 }
 
 static json_t *recent_json(const struct ft_api *api)

@@ -99,6 +99,9 @@ static void print_flowlog(json_t *fl)
 		printf("; IPFIX datagrams %lld, send errors %lld", num(fl, "ipfix_sent"),
 		       num(fl, "ipfix_errors"));
 	printf("\n");
+	const char *err = json_string_value(json_object_get(fl, "http_error"));
+	if (err && *err)
+		printf("  HTTP error: %s\n", err);
 }
 
 static void print_sessions(json_t *sess)

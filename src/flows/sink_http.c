@@ -285,9 +285,12 @@ static int append_item(struct sink_http *h, const struct item *it, char **body, 
 /* The collector's answer as one line: "HTTP status N: message". */
 static void fmt_why(char *why, size_t whylen, long code, struct answer *a)
 {
+	/* One line of printable ASCII: it goes to logs and into status JSON. */
 	for (size_t i = 0; i < a->len; i++)
 		if (a->text[i] == '\n' || a->text[i] == '\r' || a->text[i] == '\t')
 			a->text[i] = ' ';
+		else if ((unsigned char)a->text[i] < 0x20 || (unsigned char)a->text[i] >= 0x7f)
+			a->text[i] = '?';
 	while (a->len && a->text[a->len - 1] == ' ')
 		a->text[--a->len] = '\0';
 	snprintf(why, whylen, "HTTP status %ld%s%s", code, a->len ? ": " : "", a->text);

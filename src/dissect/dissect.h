@@ -23,8 +23,38 @@
 
 #include "rd.h"
 
+/* A TCP conversation as tcpdump keys it: lower port first (or lower
+ * address on equal ports), so both directions share an entry. */
+struct ft__seq_key {
+	uint8_t src[16], dst[16];
+	uint32_t port;
+	uint32_t alen;
+};
+
+struct ft__seq_ent {
+	struct ft__seq_key k;
+	uint32_t seq, ack; /* initial numbers, tcpdump's th->seq and th->ack */
+	uint32_t stamp;	   /* for least-recently-used eviction */
+	bool used;
+};
+
+struct ft_text_state {
+	struct ft__seq_ent *tab;
+	size_t nbuckets;
+	uint64_t key[2]; /* random hash secret */
+	uint32_t clock;
+	uint64_t prev_ns, first_ns;
+	bool have_prev;
+	uint64_t npkts;
+};
+
+/* The entry of @k, or a fresh one (evicting); *found says which. */
+struct ft__seq_ent *ft__seq_lookup(struct ft_text_state *st, const struct ft__seq_key *k,
+				   bool *found);
+
 /* State shared by the decoders of one packet. */
 struct ft_dis {
+	struct ft_text_state *st; /* NULL: stateless */
 	struct ft_strbuf *out;
 	unsigned flags;	   /* FT_TEXT_* */
 	const uint8_t *l3; /* start of the network layer (for -A/-x), or NULL */
@@ -39,6 +69,7 @@ struct ft_l3 {
 	uint8_t dst[16];
 	bool hosts_done; /* "src > dst: " already printed (IPv6 extension headers) */
 	bool first_frag; /* a first fragment: L4 lengths exceed what follows */
+	bool fragmented; /* any IPv4 fragment (tcpdump checks no checksum then) */
 };
 
 /* Output helpers (dissect_fmt.c for the slow paths). */
@@ -163,8 +194,9 @@ void ft__dis_l4(struct ft_dis *d, unsigned proto, struct ft_rd r, uint32_t len,
 const char *ft__ipproto_name(unsigned proto);
 
 /* Application annotations. ft__dis_dns prints a DNS message summary (the
- * message without any TCP length prefix); @len is the message length. */
-void ft__dis_dns(struct ft_dis *d, struct ft_rd r, uint32_t len);
+ * message without any TCP length prefix); @len is the message length;
+ * @mdns adds the question's unicast-response bit, as tcpdump on port 5353. */
+void ft__dis_dns(struct ft_dis *d, struct ft_rd r, uint32_t len, bool mdns);
 /* TLS handshake, HTTP and SSH: each returns false (printing nothing) when
  * the payload does not look like its protocol. */
 bool ft__dis_tls(struct ft_dis *d, struct ft_rd r);
@@ -174,8 +206,22 @@ bool ft__dis_ssh(struct ft_dis *d, struct ft_rd r);
 bool ft__put_line_if(struct ft_dis *d, struct ft_rd r, const char *tag, const char *const *prefixes,
 		     size_t nprefixes);
 
+/* Checksums (dissect_cksum.c): 0 when @p with its checksum field is right;
+ * ft__cksum_shouldbe gives the value the field should have held. */
+uint16_t ft__cksum(const uint8_t *p, size_t n);
+uint16_t ft__l4_cksum(const struct ft_l3 *l3, unsigned proto, const uint8_t *p, uint32_t len);
+uint16_t ft__cksum_shouldbe(uint16_t sum, uint16_t computed);
+/* "[udp sum ok] " or "[bad udp cksum 0x0000 -> 0x1234!] " over @len bytes
+ * at @p (all captured), the checksum field at @sum_off. */
+void ft__put_l4_sum(struct ft_strbuf *o, const char *what, const struct ft_l3 *l3, unsigned proto,
+		    const uint8_t *p, uint32_t len, size_t sum_off);
+
+/* tcpdump's safe printing of payload bytes: printable ASCII as is, others
+ * as "^X" or "M-x" (nd_printn). */
+void ft__put_safe(struct ft_strbuf *o, const uint8_t *s, size_t n);
+
 /* -x and -A dumps (hexdump.c). */
-void ft__hexdump(struct ft_strbuf *o, const uint8_t *p, size_t n);
+void ft__hexdump(struct ft_strbuf *o, const uint8_t *p, size_t n, bool ascii);
 void ft__asciidump(struct ft_strbuf *o, const uint8_t *p, size_t n);
 
 #endif

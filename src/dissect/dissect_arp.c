@@ -18,7 +18,8 @@ void ft__dis_arp(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 		d->l3 = r.p;
 		d->l3len = ft_rd_left(&r);
 	}
-	FT_PUTS(o, "ARP, ");
+	if (!(d->flags & FT_TEXT_LINKHDR)) /* -e named it already */
+		FT_PUTS(o, "ARP, ");
 	htype = ft_rd_be16(&r);
 	ptype = ft_rd_be16(&r);
 	hlen = ft_rd_u8(&r);

@@ -169,7 +169,7 @@ static void counts(struct ft_strbuf *o, unsigned n, const char *what)
 	ft__putc(o, ']');
 }
 
-static bool question(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r)
+static bool question(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r, bool mdns)
 {
 	struct ft_rd name = *r;
 
@@ -177,11 +177,25 @@ static bool question(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r)
 	if (!skip_name(msg, r))
 		return false;
 	unsigned type = ft_rd_be16(r);
-	ft_rd_skip(r, 2);
+	unsigned qclass = ft_rd_be16(r), cls = mdns ? qclass & 0x7fff : qclass;
 	if (r->err)
 		return false;
 	ft__putc(o, ' ');
 	put_type(o, type);
+	if (cls != 1) {
+		static const char *const classes[] = {
+		    [3] = "CHAOS", [4] = "Hesiod", [254] = "NONE", [255] = "ANY"};
+		if (cls < 256 && classes[cls]) {
+			ft__putc(o, ' ');
+			ft__puts(o, classes[cls]);
+		} else {
+			FT_PUTS(o, " (Class ");
+			ft__put_u32(o, cls);
+			ft__putc(o, ')');
+		}
+	}
+	if (mdns)
+		ft__puts(o, qclass & 0x8000 ? " (QU)" : " (QM)");
 	FT_PUTS(o, "? ");
 	return put_name(o, msg, &name);
 }
@@ -229,28 +243,49 @@ static bool response(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r, uin
 	return ok;
 }
 
-/* "[+][%][ [Nq]][ [Na]][ [Nn]][ [Nau]] TYPE? name." */
+/* "[+][%][ [b2&3=0x..]][ [Na]][ [Nq]][ [Nn]][ [Nau]] TYPE? name.", in
+ * tcpdump's order (an inverse query puts the questions first). */
 static bool query(struct ft_strbuf *o, struct ft_rd msg, struct ft_rd *r, uint16_t fl,
-		  const uint16_t c[4])
+		  const uint16_t c[4], bool mdns)
 {
 	if (fl & 0x0100)
 		ft__putc(o, '+');
 	if (fl & 0x0010)
 		ft__putc(o, '%');
-	put_qd(o, c[0]);
-	counts(o, c[1], "a");
+	if (fl & 0x6cf) {
+		FT_PUTS(o, " [b2&3=0x");
+		ft__put_hex(o, fl, 1);
+		ft__putc(o, ']');
+	}
+	if ((fl >> 11 & 0xf) == 1) {
+		counts(o, c[0], "q");
+		if (c[1] != 1) {
+			FT_PUTS(o, " [");
+			ft__put_u32(o, c[1]);
+			FT_PUTS(o, "a]");
+		}
+	} else {
+		counts(o, c[1], "a");
+		put_qd(o, c[0]);
+	}
 	counts(o, c[2], "n");
 	counts(o, c[3], "au");
-	return c[0] ? question(o, msg, r) : true;
+	return c[0] ? question(o, msg, r, mdns) : true;
 }
 
-void ft__dis_dns(struct ft_dis *d, struct ft_rd r, uint32_t len)
+void ft__dis_dns(struct ft_dis *d, struct ft_rd r, uint32_t len, bool mdns)
 {
 	struct ft_strbuf *o = d->out;
 	struct ft_rd msg = r;
 	uint16_t id, fl, c[4];
 	bool ok;
 
+	if (len < 12) {
+		FT_PUTS(o, "domain [length ");
+		ft__put_u32(o, len);
+		FT_PUTS(o, " < 12] (invalid)");
+		return;
+	}
 	id = ft_rd_be16(&r);
 	fl = ft_rd_be16(&r);
 	for (int i = 0; i < 4; i++)
@@ -262,7 +297,7 @@ void ft__dis_dns(struct ft_dis *d, struct ft_rd r, uint32_t len)
 	}
 	ft__put_u32(o, id);
 	ft__puts(o, opcodes[fl >> 11 & 0xf]);
-	ok = fl & 0x8000 ? response(o, msg, &r, fl, c) : query(o, msg, &r, fl, c);
+	ok = fl & 0x8000 ? response(o, msg, &r, fl, c) : query(o, msg, &r, fl, c, mdns);
 	if (!ok) {
 		ft__trunc(d, "domain");
 		return;

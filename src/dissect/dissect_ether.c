@@ -87,12 +87,37 @@ void ft__dis_ethertype(struct ft_dis *d, uint16_t type, struct ft_rd r, uint32_t
 	}
 }
 
+/* -e: "02:00:00:00:00:01 > 02:00:00:00:00:02, ethertype IPv4 (0x0800),
+ * length 74: ", as tcpdump -e prints it. */
+static void link_header(struct ft_strbuf *o, const uint8_t *mac, uint16_t type, uint32_t wlen)
+{
+	const char *name = type == 0x0800   ? "IPv4"
+			   : type == 0x86dd ? "IPv6"
+			   : type == 0x0806 ? "ARP"
+			   : type == 0x8100 ? "802.1Q"
+					    : "Unknown";
+
+	ft__put_mac(o, mac + 6);
+	FT_PUTS(o, " > ");
+	ft__put_mac(o, mac);
+	FT_PUTS(o, ", ethertype ");
+	ft__puts(o, name);
+	FT_PUTS(o, " (0x");
+	ft__put_hex(o, type, 4);
+	FT_PUTS(o, "), length ");
+	ft__put_u32(o, wlen);
+	FT_PUTS(o, ": ");
+}
+
 void ft__dis_ether(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 {
+	const uint8_t *mac = r.p;
 	uint16_t type;
 
 	ft_rd_skip(&r, 12);
 	type = ft_rd_be16(&r);
+	if (!r.err && (d->flags & FT_TEXT_LINKHDR))
+		link_header(d->out, mac, type, wlen);
 	if (r.err) {
 		FT_PUTS(d->out, "ether, length ");
 		ft__put_u32(d->out, wlen);
@@ -105,6 +130,8 @@ void ft__dis_ether(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 void ft__dis_raw(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 {
 	int v = ft_rd_peek(&r, 0);
+	if (d->flags & FT_TEXT_LINKHDR)
+		FT_PUTS(d->out, "ip: ");
 	if (v < 0) {
 		FT_PUTS(d->out, "raw IP, length ");
 		ft__put_u32(d->out, wlen);

@@ -129,6 +129,7 @@ static const char *simple_type(unsigned type, unsigned code)
 void ft__dis_icmp(struct ft_dis *d, struct ft_rd r, uint32_t len, const struct ft_l3 *l3)
 {
 	struct ft_strbuf *o = d->out;
+	struct ft_rd all = r;
 	unsigned type, code;
 	uint16_t w1, w2;
 	const char *name;
@@ -199,4 +200,14 @@ void ft__dis_icmp(struct ft_dis *d, struct ft_rd r, uint32_t len, const struct f
 	}
 	FT_PUTS(o, ", length ");
 	ft__put_u32(o, len);
+	if ((d->flags & FT_TEXT_VERBOSE) && !l3->fragmented && ft_rd_left(&all) >= len) {
+		uint16_t c = ft__cksum(all.p, len), sum = (uint16_t)(all.p[2] << 8 | all.p[3]);
+		if (c) {
+			FT_PUTS(o, " (wrong icmp cksum ");
+			ft__put_hex(o, sum, 1);
+			FT_PUTS(o, " (->");
+			ft__put_hex(o, ft__cksum_shouldbe(sum, c), 1);
+			FT_PUTS(o, ")!)");
+		}
+	}
 }

@@ -177,6 +177,8 @@ void ft__dis_icmp6(struct ft_dis *d, struct ft_rd r, uint32_t len, const struct 
 	unsigned type, code;
 
 	ft__put_hosts(o, l3);
+	if ((d->flags & FT_TEXT_VERBOSE) && ft_rd_left(&r) >= len && len >= 4)
+		ft__put_l4_sum(o, "icmp6", l3, 58, r.p, len, 2);
 	FT_PUTS(o, "ICMP6");
 	type = ft_rd_u8(&r);
 	code = ft_rd_u8(&r);
@@ -190,6 +192,9 @@ void ft__dis_icmp6(struct ft_dis *d, struct ft_rd r, uint32_t len, const struct 
 		ft__trunc(d, "icmp6");
 		return;
 	}
-	FT_PUTS(o, ", length ");
-	ft__put_u32(o, len);
+	/* tcpdump -v leaves the length out (it prints options instead). */
+	if (!(d->flags & FT_TEXT_VERBOSE)) {
+		FT_PUTS(o, ", length ");
+		ft__put_u32(o, len);
+	}
 }

@@ -220,7 +220,8 @@ static void ip_verbose(struct ft_dis *d, struct ft_rd hdr, uint32_t hlen)
 	ft__put_u32(o, len);
 	if (hlen > 20)
 		ip_options(d, ft_rd_sub(&hdr, hlen - 20));
-	FT_PUTS(o, ") ");
+	/* tcpdump -v continues an IPv4 line on the next, indented. */
+	FT_PUTS(o, ")\n    ");
 }
 
 /*
@@ -289,7 +290,9 @@ void ft__dis_ip4(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 		d->l3 = r.p;
 		d->l3len = ft_rd_left(&r);
 	}
-	FT_PUTS(o, "IP");
+	/* With -e the link header named the protocol; as tcpdump, no "IP". */
+	if (!(d->flags & FT_TEXT_LINKHDR) || d->depth)
+		FT_PUTS(o, "IP");
 	vhl = ft_rd_u8(&r);
 	ft_rd_skip(&r, 1);
 	len = ft_rd_be16(&r);
@@ -301,13 +304,15 @@ void ft__dis_ip4(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 	l3.alen = 4;
 	l3.hosts_done = false;
 	l3.first_frag = (off & 0x2000) != 0;
+	l3.fragmented = (off & 0x3fff) != 0;
 	ft_rd_copy(&r, l3.src, 4);
 	ft_rd_copy(&r, l3.dst, 4);
 	if (r.err) {
 		ft__trunc(d, "ip");
 		return;
 	}
-	ft__putc(o, ' ');
+	if (!(d->flags & FT_TEXT_LINKHDR) || d->depth)
+		ft__putc(o, ' ');
 	if (!ip4_lengths(o, vhl, &len, wlen))
 		return;
 	hlen = (vhl & 0xfu) * 4u;

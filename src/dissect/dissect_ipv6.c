@@ -145,7 +145,8 @@ void ft__dis_ip6(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 		d->l3 = r.p;
 		d->l3len = ft_rd_left(&r);
 	}
-	FT_PUTS(o, "IP6");
+	if (!(d->flags & FT_TEXT_LINKHDR) || d->depth)
+		FT_PUTS(o, "IP6");
 	vfl = ft_rd_be32(&r);
 	len = ft_rd_be16(&r);
 	nh = ft_rd_u8(&r);
@@ -153,13 +154,15 @@ void ft__dis_ip6(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 	l3.alen = 16;
 	l3.hosts_done = false;
 	l3.first_frag = false;
+	l3.fragmented = false;
 	ft_rd_copy(&r, l3.src, 16);
 	ft_rd_copy(&r, l3.dst, 16);
 	if (r.err) {
 		ft__trunc(d, "ip6");
 		return;
 	}
-	ft__putc(o, ' ');
+	if (!(d->flags & FT_TEXT_LINKHDR) || d->depth)
+		ft__putc(o, ' ');
 	if (vfl >> 28 != 6) {
 		FT_PUTS(o, "bad version ");
 		ft__put_u32(o, vfl >> 28);

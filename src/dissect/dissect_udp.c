@@ -14,6 +14,7 @@ static bool is_dns_port(uint16_t p)
 void ft__dis_udp(struct ft_dis *d, struct ft_rd r, uint32_t len, const struct ft_l3 *l3)
 {
 	struct ft_strbuf *o = d->out;
+	struct ft_rd all = r;
 	uint16_t sport, dport, ulen;
 
 	sport = ft_rd_be16(&r);
@@ -46,8 +47,16 @@ void ft__dis_udp(struct ft_dis *d, struct ft_rd r, uint32_t len, const struct ft
 	}
 	if (ft_rd_left(&r) > ulen - 8u)
 		r.end = r.p + (ulen - 8u);
-	if ((is_dns_port(sport) || is_dns_port(dport)) && ulen > 8) {
-		ft__dis_dns(d, r, ulen - 8u);
+	/* tcpdump checks IPv6 with -v, IPv4 with -vv (0: no checksum). */
+	if ((d->flags & FT_TEXT_VERBOSE) && !l3->fragmented && !l3->first_frag &&
+	    (l3->alen == 16 || (d->flags & FT_TEXT_VERBOSE2))) {
+		if (l3->alen == 4 && !all.p[6] && !all.p[7])
+			FT_PUTS(o, "[no cksum] ");
+		else if (ft_rd_left(&all) >= ulen)
+			ft__put_l4_sum(o, "udp", l3, 17, all.p, ulen, 6);
+	}
+	if (!(d->flags & FT_TEXT_QUICK) && (is_dns_port(sport) || is_dns_port(dport))) {
+		ft__dis_dns(d, r, ulen - 8u, sport != 53 && dport != 53);
 		return;
 	}
 	FT_PUTS(o, "UDP, length ");

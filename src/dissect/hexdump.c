@@ -3,8 +3,8 @@
  *   \t0x0000:  4500 0054 0000 4000 4001 3ca7 7f00 0001  E..T..@.@.<.....
  *
  * Both dump the bytes from the network-layer header on (the link-layer
- * header is left out, as tcpdump does without -e), or the whole frame when
- * the link layer is not understood. Callers pass a range they bounded
+ * header is left out, as tcpdump does without -xx/-XX/-AA), or the whole
+ * frame when the link layer is not understood or asked for. Callers pass a range they bounded
  * already (the captured bytes of the packet).
  */
 #include "dissect.h"
@@ -20,7 +20,7 @@ static char printable(uint8_t c)
 	return c > 0x20 && c < 0x7f ? (char)c : '.';
 }
 
-void ft__hexdump(struct ft_strbuf *o, const uint8_t *p, size_t n)
+void ft__hexdump(struct ft_strbuf *o, const uint8_t *p, size_t n, bool ascii)
 {
 	char line[8 + 16 + HEX_WIDTH + 2 + PER_LINE + 1];
 
@@ -45,9 +45,9 @@ void ft__hexdump(struct ft_strbuf *o, const uint8_t *p, size_t n)
 			line[q++] = hexdig[p[off + i] >> 4];
 			line[q++] = hexdig[p[off + i] & 0xf];
 		}
-		while (q < hex_start + HEX_WIDTH + 2)
+		while (ascii && q < hex_start + HEX_WIDTH + 2)
 			line[q++] = ' ';
-		for (size_t i = 0; i < k; i++)
+		for (size_t i = 0; ascii && i < k; i++)
 			line[q++] = printable(p[off + i]);
 		line[q++] = '\n';
 		ft__put(o, line, q);
@@ -58,21 +58,37 @@ void ft__asciidump(struct ft_strbuf *o, const uint8_t *p, size_t n)
 {
 	size_t run = 0;
 
-	if (!n)
-		return;
-	/* Like tcpdump -A: tabs, spaces and newlines pass, a CR before LF is
-	 * dropped, other non-printable bytes become '.'. */
+	/* As tcpdump -A: graphic characters, tabs, spaces and newlines pass,
+	 * a CR before LF or at the end is dropped, other bytes become '.'; the dump ends
+	 * with a newline of its own. */
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = p[i];
-		if ((c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n')
+		if ((c > 0x20 && c < 0x7f) || c == '\t' || c == ' ' || c == '\n')
 			continue;
 		ft__put(o, (const char *)p + run, i - run);
 		run = i + 1;
-		if (c == '\r' && i + 1 < n && p[i + 1] == '\n')
+		/* tcpdump's rule, to the letter: a CR is dropped before LF and
+		 * when at most one byte follows it. */
+		if (c == '\r' && (n - i - 1 <= 1 || p[i + 1] == '\n'))
 			continue;
 		ft__putc(o, '.');
 	}
 	ft__put(o, (const char *)p + run, n - run);
-	if (p[n - 1] != '\n')
-		ft__putc(o, '\n');
+	ft__putc(o, '\n');
+}
+
+void ft__put_safe(struct ft_strbuf *o, const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = s[i];
+		if (c & 0x80) {
+			FT_PUTS(o, "M-");
+			c &= 0x7f;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			ft__putc(o, '^');
+			c ^= 0x40;
+		}
+		ft__putc(o, (char)c);
+	}
 }

@@ -109,6 +109,82 @@ static void put_time(struct ft_strbuf *o, uint64_t ts_ns, enum ft_time_mode mode
 	ft__put(o, frac, sizeof(frac));
 }
 
+/* tcpdump -tt: "1700000000.000010 ". */
+static void put_epoch(struct ft_strbuf *o, uint64_t ts_ns)
+{
+	char frac[8];
+	uint32_t us = (uint32_t)(ts_ns % 1000000000u / 1000u);
+
+	ft__put_u32(o, (uint32_t)(ts_ns / 1000000000u));
+	frac[0] = '.';
+	for (int i = 6; i >= 1; i--) {
+		frac[i] = (char)('0' + us % 10);
+		us /= 10;
+	}
+	frac[7] = ' ';
+	ft__put(o, frac, sizeof(frac));
+}
+
+/* tcpdump -ttt and -ttttt: " HH:MM:SS.uuuuuu " since the reference (the
+ * previous or the first packet), "-" first when it lies in the future. */
+static void put_delta(struct ft_strbuf *o, uint64_t ts_ns, enum ft_time_mode mode,
+		      struct ft_text_state *st)
+{
+	uint64_t ref = ts_ns, d;
+	char txt[17];
+	uint32_t sec, us;
+
+	if (st) {
+		if (!st->have_prev) {
+			st->first_ns = st->prev_ns = ts_ns;
+			st->have_prev = true;
+		}
+		ref = mode == FT_TIME_DELTA ? st->prev_ns : st->first_ns;
+		st->prev_ns = ts_ns;
+	}
+	/* tcpdump works in microseconds (or nanoseconds with
+	 * --time-stamp-precision): the difference of truncated stamps. */
+	ts_ns -= ts_ns % 1000;
+	ref -= ref % 1000;
+	d = ts_ns >= ref ? ts_ns - ref : ref - ts_ns;
+	sec = (uint32_t)(d / 1000000000u % 86400u);
+	us = (uint32_t)(d % 1000000000u / 1000u);
+	txt[0] = ts_ns >= ref ? ' ' : '-';
+	put2(txt + 1, (int)(sec / 3600));
+	txt[3] = ':';
+	put2(txt + 4, (int)(sec / 60 % 60));
+	txt[6] = ':';
+	put2(txt + 7, (int)(sec % 60));
+	txt[9] = '.';
+	for (int i = 15; i >= 10; i--) {
+		txt[i] = (char)('0' + us % 10);
+		us /= 10;
+	}
+	txt[16] = ' ';
+	ft__put(o, txt, sizeof(txt));
+}
+
+/* tcpdump -#: the packet number, "%5u  ". */
+static void put_number(struct ft_strbuf *o, uint64_t n)
+{
+	char tmp[24];
+	size_t k = 0;
+	char digits[20];
+	size_t nd = 0;
+
+	do {
+		digits[nd++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	while (nd + k < 5)
+		tmp[k++] = ' ';
+	while (nd)
+		tmp[k++] = digits[--nd];
+	tmp[k++] = ' ';
+	tmp[k++] = ' ';
+	ft__put(o, tmp, k);
+}
+
 static void put_path(struct ft_strbuf *o, const struct ft_text_opts *opt, unsigned path)
 {
 	const char *name = NULL;
@@ -283,7 +359,13 @@ FT_EXPORT size_t ft_text_format(const struct ft_pkt *pkt, const struct ft_text_o
 	if (m.dir == FT_DIR_UNKNOWN)
 		m.dir = (uint8_t)cooked_dir(pkt);
 
-	if (o->time != FT_TIME_NONE)
+	if (o->flags & FT_TEXT_NUMBER)
+		put_number(out, o->state ? ++o->state->npkts : 1);
+	if (o->time == FT_TIME_EPOCH)
+		put_epoch(out, pkt->ts_ns);
+	else if (o->time == FT_TIME_DELTA || o->time == FT_TIME_SINCE_FIRST)
+		put_delta(out, pkt->ts_ns, o->time, o->state);
+	else if (o->time != FT_TIME_NONE)
 		put_time(out, pkt->ts_ns, o->time);
 	if (m.dir == FT_DIR_IN)
 		FT_PUTS(out, "IN ");
@@ -293,6 +375,7 @@ FT_EXPORT size_t ft_text_format(const struct ft_pkt *pkt, const struct ft_text_o
 		put_path(out, o, m.path);
 
 	d.out = out;
+	d.st = o->state;
 	d.flags = o->flags;
 	d.l3 = NULL;
 	d.l3len = 0;
@@ -306,12 +389,14 @@ FT_EXPORT size_t ft_text_format(const struct ft_pkt *pkt, const struct ft_text_o
 	put_nat(out, &m.nat_src, &m.nat_dst);
 	ft__putc(out, '\n');
 
-	if (o->flags & (FT_TEXT_HEX | FT_TEXT_ASCII)) {
-		const uint8_t *p = d.l3 ? d.l3 : r.p;
-		size_t n = d.l3 ? d.l3len : ft_rd_left(&r);
-		if (o->flags & FT_TEXT_HEX)
-			ft__hexdump(out, p, n);
-		if (o->flags & FT_TEXT_ASCII)
+	/* One dump, as tcpdump chooses: -X, else -x, else -A. */
+	if (o->flags & (FT_TEXT_HEX | FT_TEXT_HEXONLY | FT_TEXT_ASCII)) {
+		bool whole = !d.l3 || (o->flags & FT_TEXT_DUMPLINK);
+		const uint8_t *p = whole ? r.p : d.l3;
+		size_t n = whole ? ft_rd_left(&r) : d.l3len;
+		if (o->flags & (FT_TEXT_HEX | FT_TEXT_HEXONLY))
+			ft__hexdump(out, p, n, o->flags & FT_TEXT_HEX);
+		else
 			ft__asciidump(out, p, n);
 	}
 	if (out->len < out->cap)

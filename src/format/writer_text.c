@@ -13,6 +13,28 @@ static size_t max_record(const struct ft_writer_opts *o, uint32_t snaplen)
 	return ft_text_size_max(snaplen, o->text.flags);
 }
 
+/* Relative TCP sequence numbers and -ttt deltas need memory across
+ * packets: the writer keeps one state unless the caller passed its own. */
+static int init(struct ft_writer *w)
+{
+	struct ft_text_state *st = NULL;
+	int ret;
+
+	if (w->o.text.state)
+		return 0;
+	ret = ft_text_state_new(&st, 0);
+	if (ret < 0)
+		return ret;
+	w->priv = st;
+	return 0;
+}
+
+static void fini(struct ft_writer *w)
+{
+	ft_text_state_free(w->priv);
+	w->priv = NULL;
+}
+
 static int header(struct ft_writer *w)
 {
 	return 0; /* text has no header */
@@ -29,6 +51,8 @@ static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 
 	if (!dst)
 		return w->err;
+	if (!o.state)
+		o.state = w->priv;
 	if (!o.path_name) {
 		o.path_name = w->o.path_name;
 		o.path_ctx = w->o.path_ctx;
@@ -47,6 +71,8 @@ static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 
 const struct ft__writer_ops ft__writer_text_ops = {
     .max_record = max_record,
+    .init = init,
+    .fini = fini,
     .header = header,
     .packet = packet,
 };

@@ -8,10 +8,11 @@
 
 /*
  * The summary line (through its '\n'). Dissectors bound what they print
- * independently of the packet size: DNS at most 64 questions and 4 answers
- * of at most 255-byte names, HTTP one line of at most MAX_LINE, tunnels 4
- * levels deep. fuzz_text and fuzz_reader check every output against the
- * whole bound.
+ * independently of the packet size (DNS at most 64 questions and 4 answers
+ * of at most 255-byte names, tunnels 4 levels deep), except the text lines
+ * of HTTP on its ports, printed whole as tcpdump does: at most the payload,
+ * plus "\n\t" per line with -v, so three characters per byte bound them. fuzz_text and fuzz_reader
+ * check every output against the whole bound.
  */
 #define LINE_MAX_ (128 * 1024)
 
@@ -21,12 +22,12 @@
 
 FT_EXPORT size_t ft_text_size_max(uint32_t caplen, unsigned flags)
 {
-	size_t n = LINE_MAX_ + 1; /* the line and the NUL after it */
+	size_t n = LINE_MAX_ + 1 + 3 * (size_t)caplen; /* the line and the NUL after it */
 
 	/* Any flag besides -v may add a dump of the packet bytes: count both
 	 * the hex lines and the -A text (at most one character per byte, and
 	 * a final newline). */
-	if (flags & ~(unsigned)FT_TEXT_VERBOSE)
+	if (flags & (FT_TEXT_HEX | FT_TEXT_HEXONLY | FT_TEXT_ASCII))
 		n += ((size_t)caplen + 15) / 16 * HEX_LINE_MAX + (size_t)caplen + 1;
 	return n;
 }

@@ -19,8 +19,18 @@ cat >"$tmp/compare.py" <<'EOF'
 import re, sys
 
 link = sys.argv[4]
-ours = open(sys.argv[1]).read().splitlines()
-ours_v = open(sys.argv[2]).read().splitlines()
+def records(path):
+    """One string per packet: -v continues IPv4 lines on indented ones."""
+    out = []
+    for l in open(path).read().splitlines():
+        if l.startswith((' ', '\t')) and out:
+            out[-1] += ' ' + l.strip()
+        else:
+            out.append(l)
+    return out
+
+ours = records(sys.argv[1])
+ours_v = records(sys.argv[2])
 rows = [l.split('|') for l in open(sys.argv[3]).read().splitlines()]
 names = ['no', 'ip_src', 'ip_dst', 'ip6_src', 'ip6_dst', 'tsp', 'tdp', 'tflags', 'tlen',
          'usp', 'udp', 'ulen', 'icmp', 'icmp6', 'iplen', 'iphl', 'plen', 'nxt', 'ttl', 'id',
@@ -101,7 +111,7 @@ for line, vline, row in zip(ours, ours_v, rows):
         for c in (m.group(1) if m and m.group(1) != 'none' else ''):
             bits |= FLAGS[c]
         eq('tcp flags', int(f['tflags'], 16) & 0xff, bits)
-        m = re.search(r'win \d+, (?:urg \d+, )?length (\d+)', body)
+        m = re.search(r'win \d+, (?:urg \d+, )?(?:options \[[^]]*\], )?length (\d+)', body)
         eq('tcp payload length', f['tlen'], m.group(1) if m else None)
     elif f['usp'] and not f['icmp'] and not f['icmp6']:
         eq('udp sport', f['usp'], sp)
@@ -154,11 +164,11 @@ done
 # From here on, the Ethernet capture.
 python3 "$FT_SRC/tests/data/gen_text_pcap.py" "$tmp/t.pcap"
 
-# -x must be byte for byte tcpdump -X (dump lines only; the summaries differ
+# -X must be byte for byte tcpdump -X (dump lines only; the summaries differ
 # where tcpdump decodes more or less than flowtap).
 command -v tcpdump >/dev/null || { echo "SKIP part 2: tcpdump not installed"; exit 0; }
 tcpdump -n -X -r "$tmp/t.pcap" 2>/dev/null | grep -P '^\t0x' >"$tmp/tcpdump-x.txt"
-"$FT_BUILD/flowtap" read -r "$tmp/t.pcap" -x | grep -P '^\t0x' >"$tmp/ours-x.txt"
+"$FT_BUILD/flowtap" read -r "$tmp/t.pcap" -X | grep -P '^\t0x' >"$tmp/ours-x.txt"
 if ! cmp -s "$tmp/tcpdump-x.txt" "$tmp/ours-x.txt"; then
 	echo "FAIL: -x differs from tcpdump -X:"
 	diff "$tmp/tcpdump-x.txt" "$tmp/ours-x.txt" | head -20

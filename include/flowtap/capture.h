@@ -45,7 +45,7 @@ struct ft_session_opts {
 	enum ft_dir dir;	 /* FT_DIR_UNKNOWN: both directions */
 	uint32_t snaplen;	 /* 0: 65535 */
 	uint64_t max_packets;	 /* stop after this many written; 0: no limit */
-	uint64_t duration_ms;	 /* stop after this long; 0: no limit */
+	uint64_t duration_ms;	 /* stop after this long; 0 (or beyond ~580 years): no limit */
 	size_t bufsize;		 /* bounded buffer in bytes; 0: 4 MiB; min 64 KiB, max 1 GiB */
 	unsigned text_flags;	 /* FT_TEXT_* for FT_FORMAT_TEXT */
 	enum ft_time_mode time;	 /* for FT_FORMAT_TEXT */
@@ -75,6 +75,14 @@ FT_EXPORT int ft_session_start(struct ft_session **out, struct ft_tap *t,
  * pcapng ISB with the drop count, and return the final counters in @st (may be
  * NULL). Idempotent: later calls return the same counters. Must not be called
  * from the session's own callbacks. Returns 0 or the session's error.
+ *
+ * Bounded: once stop is called, an output that takes no more bytes gets
+ * FT_SESSION_STOP_WAIT_MS in all to drain. For an out_fd output that
+ * would block (a full non-blocking pipe or socket) the session then ends
+ * with -ETIMEDOUT and what was left is counted as discarded; an output
+ * callback must bound its own waits the same way (it is called on the
+ * session thread, which stop joins).
+ * Any thread; see ft_tap_free() in tap.h for the lifetime rules.
  */
 FT_EXPORT int ft_session_stop(struct ft_session *s, struct ft_session_stats *st);
 
@@ -87,7 +95,14 @@ FT_EXPORT const char *ft_session_filter(const struct ft_session *s);
 /** ft_session_format - the session's output format. */
 FT_EXPORT enum ft_format ft_session_format(const struct ft_session *s);
 
-/** ft_session_free - stop (if needed) and free @s. NULL ok. */
+/** How long ft_session_stop() lets a blocked out_fd output drain. */
+#define FT_SESSION_STOP_WAIT_MS 1000
+
+/**
+ * ft_session_free - stop (if needed) and free @s. NULL ok. Any thread,
+ * also while ft_tap_free() runs on its tap, or after it returned; never
+ * twice, and no other call on @s may run at the same time.
+ */
 FT_EXPORT void ft_session_free(struct ft_session *s);
 
 #ifdef __cplusplus

@@ -25,7 +25,6 @@
 #ifndef FLOWTAP_TAP_H
 #define FLOWTAP_TAP_H
 
-#include <stdatomic.h>
 #include <flowtap/common.h>
 
 #ifdef __cplusplus
@@ -41,10 +40,17 @@ struct ft_meta {
 	struct ft_addr nat_dst; /* pre-DNAT destination address, len 0 if none */
 };
 
+/* All zero; C++ gets {} (its -Wextra warns about {0}). */
+#ifdef __cplusplus
+#define FT_META_INIT                                                                               \
+	{                                                                                          \
+	}
+#else
 #define FT_META_INIT                                                                               \
 	{                                                                                          \
 		0                                                                                  \
 	}
+#endif
 
 /**
  * ft_meta_set_nat - helper to record NAT: copy the pre-SNAT source and the
@@ -64,11 +70,22 @@ struct ft_tap;
 
 /*
  * The first member of every tap: the number of attached sessions, read by the
- * inline hook. Not for any other use.
+ * inline hook. Not for any other use. A plain unsigned accessed only through
+ * the compiler's __atomic builtins, so that this header compiles as C and as
+ * C++ (C11's _Atomic and <stdatomic.h> do not exist in C++ before C++23).
  */
 struct ft_tap_head {
-	_Atomic unsigned nsessions;
+	unsigned nsessions;
 };
+
+/* The one relaxed load of the inline hooks. */
+static inline bool ft__tap_unwatched(const struct ft_tap *t)
+{
+	return __builtin_expect(
+	    __atomic_load_n(&((const struct ft_tap_head *)(const void *)t)->nsessions,
+			    __ATOMIC_RELAXED) == 0,
+	    1);
+}
 
 /**
  * ft_tap_new - create a tap.
@@ -78,8 +95,25 @@ struct ft_tap_head {
 FT_EXPORT int ft_tap_new(struct ft_tap **out, const char *name);
 
 /**
- * ft_tap_free - stop every session on @t (final stats recorded on each) and
- * free it. No thread may be inside ft_tap_hook() on @t any longer. NULL ok.
+ * ft_tap_free - end every session of @t and free @t. NULL ok.
+ *
+ * Lifetime rules (taps and the sessions of capture.h):
+ * - A tap outlives every call that names it: no thread may be inside a hook
+ *   on @t, in ft_session_start() on @t or in another ft_tap_*() call on @t
+ *   once ft_tap_free() is called, and none may start one later.
+ * - ft_tap_free() ends every session of @t that has not ended, as
+ *   ft_session_stop() does, and also waits for a session that is ending by
+ *   itself (packet count, duration, output error) to finish: when it returns
+ *   no session thread of @t runs any more, every session's final counters
+ *   are recorded and every on_end callback has returned.
+ * - It does not free the sessions. Their owners still call
+ *   ft_session_free() on each, before, after or at the same time as
+ *   ft_tap_free() and from any thread; after ft_tap_free() a session of @t
+ *   answers only ft_session_stop(), ft_session_get_stats(),
+ *   ft_session_filter(), ft_session_format() and ft_session_free().
+ * - Neither ft_tap_free() nor ft_session_stop()/ft_session_free() may be
+ *   called from a session's own callbacks (output, on_end), nor from the
+ *   tap's watch callback.
  */
 FT_EXPORT void ft_tap_free(struct ft_tap *t);
 
@@ -169,9 +203,7 @@ FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *p
 static inline void ft_tap_hook_frame(struct ft_tap *t, unsigned path, const void *pkt,
 				     size_t caplen, size_t len, const struct ft_meta *m)
 {
-	if (__builtin_expect(atomic_load_explicit(&((struct ft_tap_head *)t)->nsessions,
-						  memory_order_relaxed) == 0,
-			     1))
+	if (ft__tap_unwatched(t))
 		return;
 	ft_tap_offer_frame(t, path, pkt, caplen, len, m);
 }
@@ -179,8 +211,7 @@ static inline void ft_tap_hook_frame(struct ft_tap *t, unsigned path, const void
 /** ft_tap_watched - whether any session is attached (relaxed; a hint). */
 static inline bool ft_tap_watched(const struct ft_tap *t)
 {
-	return atomic_load_explicit(&((struct ft_tap_head *)t)->nsessions, memory_order_relaxed) !=
-	       0;
+	return !ft__tap_unwatched(t);
 }
 
 /** Out-of-line part of ft_tap_hook(); call ft_tap_hook() instead. */
@@ -202,9 +233,7 @@ FT_EXPORT void ft_tap_offer(struct ft_tap *t, unsigned path, const void *pkt, si
 static inline void ft_tap_hook(struct ft_tap *t, unsigned path, const void *pkt, size_t len,
 			       const struct ft_meta *m)
 {
-	if (__builtin_expect(atomic_load_explicit(&((struct ft_tap_head *)t)->nsessions,
-						  memory_order_relaxed) == 0,
-			     1))
+	if (ft__tap_unwatched(t))
 		return;
 	ft_tap_offer(t, path, pkt, len, m);
 }

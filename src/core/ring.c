@@ -116,9 +116,9 @@ void ft__ring_commit(struct ft_ring *r, void *payload, uint32_t len)
 	if (pos > head)
 		pos -= (uint64_t)1 << 32;
 	h->word = len;
-	/* seq_cst: orders the publication before the producer's later check of
-	 * the consumer's sleeping flag (no lost wake-up). */
-	atomic_exchange_explicit(&h->stamp, pos ^ r->secret, memory_order_seq_cst);
+	/* Release: the record's bytes before its stamp. The caller fences
+	 * before it looks for a sleeping consumer (session.c). */
+	atomic_store_explicit(&h->stamp, pos ^ r->secret, memory_order_release);
 }
 
 static void publish(struct ft_ring *r)

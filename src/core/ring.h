@@ -54,7 +54,7 @@ void ft__ring_destroy(struct ft_ring *r);
 
 /* Reserve @len payload bytes; returns the payload or NULL when full. Hot path. */
 void *ft__ring_reserve(struct ft_ring *r, uint32_t len);
-/* Publish a payload returned by ft__ring_reserve(). Hot path; a full barrier. */
+/* Publish a payload returned by ft__ring_reserve(). Hot path; a release store. */
 void ft__ring_commit(struct ft_ring *r, void *payload, uint32_t len);
 
 /*

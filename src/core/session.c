@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,19 @@ static void futex_wake(_Atomic uint32_t *addr)
 {
 	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
+
+/*
+ * The lost wake-up, and why both sides have a full fence. The producer
+ * publishes a record (a store to its stamp) and then loads `sleeping`; the
+ * session thread stores `sleeping` and then loads the stamps again. Each
+ * side is a store followed by a load of another location, which every
+ * common CPU (x86 included, through its store buffer) may reorder unless a
+ * full fence separates them; acquire/release orders nothing here. With a
+ * seq_cst fence between the store and the load on both sides, the two
+ * fences are totally ordered, so at least one side sees the other's store:
+ * either the session thread finds the record and does not sleep, or the
+ * producer finds it sleeping and wakes it.
+ */
 
 /* Called by a producer that saw the consumer asleep: once per sleep, not per packet. */
 void ft__session_wake(struct ft_session *s)
@@ -184,11 +198,22 @@ static void finish(struct ft_session *s)
 	atomic_store(&s->done, true);
 }
 
+/* The monotonic time a session of @duration_ms started at @start ends, or 0
+ * for none. The API accepts durations up to 1e15 ms, whose nanoseconds do
+ * not fit in 64 bits: a duration that would overflow is no limit (it is
+ * beyond 580 years). */
+static uint64_t session_deadline(uint64_t start, uint64_t duration_ms)
+{
+	if (!duration_ms || duration_ms > (UINT64_MAX - start) / 1000000u)
+		return 0;
+	return start + duration_ms * 1000000u;
+}
+
 static void *session_main(void *arg)
 {
 	struct ft_session *s = arg;
 	uint64_t start = mono_ns(), last_flush = start;
-	uint64_t deadline = s->opts.duration_ms ? start + s->opts.duration_ms * 1000000ull : 0;
+	uint64_t deadline = session_deadline(start, s->opts.duration_ms);
 	bool more = true, by_itself = false;
 	unsigned idle_polls = 0;
 
@@ -232,7 +257,8 @@ static void *session_main(void *arg)
 			continue;
 		idle_polls = 0;
 		uint32_t seq = atomic_load(&s->wake_seq);
-		atomic_store(&s->sleeping, 1);
+		atomic_store_explicit(&s->sleeping, 1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_seq_cst); /* see ft__session_wake() */
 		uint32_t len;
 		if (ft__ring_peek(&s->ring, &len) || atomic_load(&s->stop_req)) {
 			atomic_store(&s->sleeping, 0);
@@ -249,6 +275,36 @@ static void *session_main(void *arg)
 	if (by_itself && s->opts.on_end)
 		s->opts.on_end(s, s->opts.on_end_ctx);
 	return NULL;
+}
+
+/*
+ * The out_fd output, on the session thread: write(2) all of @data. A
+ * descriptor that would block is waited for in short polls, so that a stop
+ * is noticed; once ft_session_stop() asked, the output gets until
+ * stop_deadline, then the session ends with -ETIMEDOUT (capture.h).
+ */
+static int fd_out(void *ctx, const void *data, size_t len)
+{
+	struct ft_session *s = ctx;
+	const uint8_t *p = data;
+
+	while (len) {
+		ssize_t n = write(s->opts.out_fd, p, len);
+		if (n < 0) {
+			struct pollfd pfd = {.fd = s->opts.out_fd, .events = POLLOUT};
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -errno;
+			if (atomic_load(&s->stop_req) && mono_ns() >= s->stop_deadline)
+				return -ETIMEDOUT;
+			poll(&pfd, 1, 50);
+			continue;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 static int check_opts(const struct ft_session_opts *o, const struct ft_tap *t)
@@ -302,7 +358,7 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 	wo.path_ctx = t;
 	if (o->out)
 		return ft_writer_new(&s->writer, &wo, o->out, o->out_ctx);
-	return ft_writer_new(&s->writer, &wo, ft_output_fd, (void *)(intptr_t)o->out_fd);
+	return ft_writer_new(&s->writer, &wo, fd_out, s);
 }
 
 static void destroy(struct ft_session *s)
@@ -333,6 +389,7 @@ FT_EXPORT int ft_session_start(struct ft_session **out, struct ft_tap *t,
 		return -ENOMEM;
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->mu, NULL);
+	ft__tap_link_session(t, s);
 	ret = setup(s, t, o, errbuf, errlen);
 	if (ret < 0)
 		goto fail;
@@ -354,6 +411,7 @@ FT_EXPORT int ft_session_start(struct ft_session **out, struct ft_tap *t,
 	*out = s;
 	return 0;
 fail:
+	ft__tap_unlink_session(s);
 	destroy(s);
 	return ret;
 }
@@ -362,6 +420,8 @@ FT_EXPORT int ft_session_stop(struct ft_session *s, struct ft_session_stats *st)
 {
 	pthread_mutex_lock(&s->mu);
 	if (!s->joined) {
+		/* Written before stop_req (seq_cst) is set, read after it is seen. */
+		s->stop_deadline = mono_ns() + FT_SESSION_STOP_WAIT_MS * 1000000ull;
 		atomic_store(&s->stop_req, true);
 		atomic_fetch_add(&s->wake_seq, 1);
 		futex_wake(&s->wake_seq);
@@ -379,5 +439,6 @@ FT_EXPORT void ft_session_free(struct ft_session *s)
 	if (!s)
 		return;
 	ft_session_stop(s, NULL);
+	ft__tap_unlink_session(s);
 	destroy(s);
 }

@@ -19,7 +19,10 @@ FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt)
 	*out = NULL;
 	if (!name || !*name || strlen(name) >= FT_TAP_MAX_NAME || dlt < 0)
 		return -EINVAL;
-	t = calloc(1, sizeof(*t));
+	/* Aligned: the grace-period counters sit on their own cache lines. */
+	t = aligned_alloc(_Alignof(struct ft_tap), (sizeof(*t) + 63) & ~(size_t)63);
+	if (t)
+		memset(t, 0, sizeof(*t));
 	empty = calloc(1, sizeof(*empty));
 	if (!t || !empty) {
 		free(t);
@@ -39,24 +42,70 @@ FT_EXPORT int ft_tap_new(struct ft_tap **out, const char *name)
 	return ft_tap_new_dlt(out, name, DLT_RAW);
 }
 
+/*
+ * The lifetime lock: a tap's member list and every session's pins. One lock
+ * for the process because it must outlive both objects it arbitrates; it is
+ * only taken when sessions start, are freed, and when taps are freed.
+ */
+static pthread_mutex_t life_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t life_cv = PTHREAD_COND_INITIALIZER;
+
+void ft__tap_link_session(struct ft_tap *t, struct ft_session *s)
+{
+	pthread_mutex_lock(&life_mu);
+	s->member_next = t->members;
+	t->members = s;
+	pthread_mutex_unlock(&life_mu);
+}
+
+/* Under life_mu. */
+static void unlink_member(struct ft_tap *t, struct ft_session *s)
+{
+	for (struct ft_session **pp = &t->members; *pp; pp = &(*pp)->member_next) {
+		if (*pp == s) {
+			*pp = s->member_next;
+			break;
+		}
+	}
+	s->member_next = NULL;
+}
+
+/* The session's thread has been joined (or never ran); once no
+ * ft_tap_free() uses it, it leaves its tap, if the tap still exists. */
+void ft__tap_unlink_session(struct ft_session *s)
+{
+	pthread_mutex_lock(&life_mu);
+	while (s->pins)
+		pthread_cond_wait(&life_cv, &life_mu);
+	if (s->tap)
+		unlink_member(s->tap, s);
+	s->tap = NULL;
+	pthread_mutex_unlock(&life_mu);
+}
+
 FT_EXPORT void ft_tap_free(struct ft_tap *t)
 {
-	struct ft_sesslist *l;
+	struct ft_session *s;
 
 	if (!t)
 		return;
-	/* Stopping detaches, so take the first session until none is left. */
-	for (;;) {
-		struct ft_session *s = NULL;
-		pthread_mutex_lock(&t->mu);
-		l = atomic_load(&t->list);
-		if (l->n)
-			s = l->s[0];
-		pthread_mutex_unlock(&t->mu);
-		if (!s)
-			break;
+	/* Stop every member, attached or still finishing after it ended by
+	 * itself: ft_session_stop() joins its thread, the only one that
+	 * touches the tap after the session is detached. A pin keeps a
+	 * concurrent ft_session_free() from freeing the session meanwhile;
+	 * afterwards the session no longer refers to the tap. */
+	pthread_mutex_lock(&life_mu);
+	while ((s = t->members)) {
+		s->pins++;
+		pthread_mutex_unlock(&life_mu);
 		ft_session_stop(s, NULL);
+		pthread_mutex_lock(&life_mu);
+		s->pins--;
+		unlink_member(t, s);
+		s->tap = NULL;
+		pthread_cond_broadcast(&life_cv);
 	}
+	pthread_mutex_unlock(&life_mu);
 	free(atomic_load(&t->list));
 	pthread_mutex_destroy(&t->mu);
 	free(t);
@@ -224,7 +273,7 @@ static int publish(struct ft_tap *t, struct ft_session *add, struct ft_session *
 		l->s[n++] = add;
 	l->n = n;
 	atomic_store(&t->list, l);
-	atomic_store_explicit(&t->head.nsessions, n, memory_order_relaxed);
+	__atomic_store_n(&t->head.nsessions, n, __ATOMIC_RELAXED);
 	grace_period(t);
 	free(old);
 	return 0;
@@ -348,7 +397,10 @@ static inline void offer_one(struct ft_session *s, unsigned path, uint8_t dir, c
 	}
 	memcpy(r + 1, pkt, cap);
 	ft__ring_commit(&s->ring, r, (uint32_t)sizeof(*r) + cap);
-	if (atomic_load_explicit(&s->sleeping, memory_order_seq_cst))
+	/* A full fence between publishing and looking for a sleeper: see
+	 * ft__session_wake() for the argument. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&s->sleeping, memory_order_relaxed))
 		ft__session_wake(s);
 }
 

@@ -32,6 +32,7 @@ struct ft_sesslist {
 	struct ft_session *s[];
 };
 
+/* Allocated 64-byte aligned (aligned_alloc): members below are aligned so. */
 struct ft_tap {
 	struct ft_tap_head head; /* must stay first: read by the inline hook */
 	int dlt;
@@ -49,6 +50,10 @@ struct ft_tap {
 	_Atomic uint64_t upstream_drops; /* ft_tap_add_upstream_drops() */
 	char name[FT_TAP_MAX_NAME];
 	char path_names[256][FT_PATH_NAME_MAX];
+	/* Every session started on the tap and not yet freed or orphaned by
+	 * ft_tap_free(), attached or not (a session that ended by itself is
+	 * detached but may still be finishing). Under the lifetime lock. */
+	struct ft_session *members;
 };
 
 struct ft_session {
@@ -83,7 +88,19 @@ struct ft_session {
 	uint64_t discarded;	     /* matched after the packet count was reached */
 	uint64_t upstream_at_attach; /* tap's upstream_drops when attached */
 	struct ft_session_stats final;
+	uint64_t stop_deadline; /* CLOCK_MONOTONIC ns an fd output may wait until, once stopping */
+	/* Under the lifetime lock (tap.c): the next member of the tap's list,
+	 * and how many ft_tap_free() calls use the session right now. */
+	struct ft_session *member_next;
+	unsigned pins;
 };
+
+/* Lifetime (see ft_tap_free() in tap.h): a session joins its tap's members
+ * before it is attached, and leaves them when it is freed; ft_tap_free()
+ * pins each member while it stops it, so the two never free under each
+ * other. */
+void ft__tap_link_session(struct ft_tap *t, struct ft_session *s);
+void ft__tap_unlink_session(struct ft_session *s);
 
 int ft__tap_attach(struct ft_tap *t, struct ft_session *s);
 void ft__tap_detach(struct ft_tap *t, struct ft_session *s);

@@ -401,6 +401,126 @@ static void test_shared_filter(void **state)
 	sink_free(&k2);
 }
 
+/* A tap is 64-byte aligned, as its cache-line members require (calloc gave
+ * 16). */
+static void test_tap_aligned(void **state)
+{
+	struct ft_tap *t[16];
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(ft_tap_new(&t[i], "aligned"), 0);
+		assert_int_equal((uintptr_t)t[i] & 63, 0);
+	}
+	for (int i = 0; i < 16; i++)
+		ft_tap_free(t[i]);
+}
+
+struct slow_sink {
+	struct sink k;
+	int sleep_ms;
+};
+
+static int slow_out(void *ctx, const void *data, size_t len)
+{
+	struct slow_sink *k = ctx;
+	usleep((useconds_t)k->sleep_ms * 1000);
+	return sink_out(&k->k, data, len);
+}
+
+/* A session that ended by itself (count) is detached but still finishing
+ * (its output is slow): ft_tap_free() must wait for it, and the session is
+ * still freed by its owner afterwards. */
+static void test_tap_free_waits_for_finishing(void **state)
+{
+	struct ft_tap *t;
+	struct ft_session *s;
+	struct ft_session_opts o;
+	struct ft_session_stats st;
+	struct slow_sink k;
+	char err[FT_ERRBUF_SIZE];
+
+	sink_init(&k.k);
+	k.sleep_ms = 200;
+	assert_int_equal(ft_tap_new(&t, "finishing"), 0);
+	ft_session_opts_init(&o);
+	o.out = slow_out;
+	o.out_ctx = &k;
+	o.max_packets = 1;
+	assert_int_equal(ft_session_start(&s, t, &o, err, sizeof(err)), 0);
+	ft_tap_hook(t, FT_PATH_FROM_LOCAL, udp_pkt, udp_len, NULL);
+	for (int i = 0; i < 400 && ft_tap_watched(t); i++)
+		usleep(1000);
+	assert_false(ft_tap_watched(t)); /* ended by itself, now finishing */
+	ft_tap_free(t);
+	ft_session_get_stats(s, &st);
+	assert_true(st.done);
+	assert_int_equal(st.written, 1);
+	ft_session_free(s);
+	assert_int_equal(pcap_records(&k.k, NULL, NULL), 1);
+	sink_free(&k.k);
+}
+
+/* Durations the API accepts (up to 1e15 ms) must not overflow into an early
+ * end: 18446744073710 ms is 2^64 ns plus 0.45 ms. */
+static void test_duration_overflow(void **state)
+{
+	struct ft_session *s;
+	struct ft_session_opts o;
+	struct ft_session_stats st;
+	struct sink k;
+
+	sink_init(&k);
+	ft_session_opts_init(&o);
+	o.duration_ms = 18446744073710ull;
+	start(&s, &k, NULL, &o);
+	usleep(100000);
+	ft_session_get_stats(s, &st);
+	assert_false(st.done);
+	assert_true(ft_tap_watched(tap));
+	ft_session_free(s);
+	sink_free(&k);
+}
+
+static void *stop_thread(void *arg)
+{
+	struct ft_session_stats *st = arg;
+	ft_session_stop(*(struct ft_session **)(st + 1), st);
+	return NULL;
+}
+
+/* A non-blocking output nobody reads: stop returns within its bound. */
+static void test_stop_bounded_on_stalled_fd(void **state)
+{
+	struct {
+		struct ft_session_stats st;
+		struct ft_session *s;
+	} a;
+	struct ft_session_opts o;
+	static uint8_t big[1500];
+	char err[FT_ERRBUF_SIZE];
+	pthread_t th;
+	int fds[2];
+
+	assert_int_equal(pipe2(fds, O_NONBLOCK), 0);
+	memcpy(big, udp_pkt, udp_len);
+	ft_session_opts_init(&o);
+	o.out_fd = fds[1];
+	assert_int_equal(ft_session_start(&a.s, tap, &o, err, sizeof(err)), 0);
+	for (int i = 0; i < 2000; i++)
+		ft_tap_hook(tap, FT_PATH_FROM_LOCAL, big, sizeof(big), NULL);
+	memset(&a.st, 0, sizeof(a.st));
+	assert_int_equal(pthread_create(&th, NULL, stop_thread, &a), 0);
+	/* FT_SESSION_STOP_WAIT_MS plus slack for sanitizers. */
+	for (int i = 0; i < 500 && !a.st.done; i++)
+		usleep(10000);
+	assert_true(a.st.done);
+	pthread_join(th, NULL);
+	assert_int_equal(a.st.error, -ETIMEDOUT);
+	assert_int_equal(a.st.matched, a.st.written + a.st.dropped + a.st.discarded);
+	ft_session_free(a.s);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -415,6 +535,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stalled_drops, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shared_filter, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tap_aligned, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tap_free_waits_for_finishing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_duration_overflow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_bounded_on_stalled_fd, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

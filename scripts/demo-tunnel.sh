@@ -148,7 +148,7 @@ tshark -r "$PCAP" -T fields -e frame.interface_name 2>/dev/null | sort | uniq -c
 step "Flow log of tunnel A (JSON lines; final counts flushed as it stops)"
 kill -TERM "${PIDS[0]}"
 wait "${PIDS[0]}" || true
-grep "tun rx" "$TMP/a.log" | sed 's/^/   /' || true
+grep "tun_rx" "$TMP/a.log" | sed 's/^/   /' || true
 python3 - "$TMP/a.flows" <<'EOF'
 import json, sys
 for line in open(sys.argv[1]):

@@ -420,21 +420,14 @@ static void teardown(struct tunnel *t)
 		close(t->udp_fd);
 }
 
+/* Every counter as `label value`, the labels of status. */
 static void summary(const struct tunnel *t)
 {
-	const struct tun_stats *s = &t->st;
-
-	fprintf(stderr,
-		TUN_PROG ": %s: tun rx %" PRIu64 " tx %" PRIu64 ", udp rx %" PRIu64 " tx %" PRIu64
-			 ", echo answered %" PRIu64 " local %" PRIu64
-			 " peer, keepalive sent %" PRIu64 " answered %" PRIu64 ", dropped %" PRIu64
-			 " invalid %" PRIu64 " no-peer %" PRIu64 " foreign %" PRIu64
-			 " service %" PRIu64 " tx-full\n",
-		t->ifname, STAT_GET(s->tun_rx), STAT_GET(s->tun_tx), STAT_GET(s->udp_rx),
-		STAT_GET(s->udp_tx), STAT_GET(s->echo_local), STAT_GET(s->echo_peer),
-		STAT_GET(s->keepalive_tx), STAT_GET(s->keepalive_rx), STAT_GET(s->drop_invalid),
-		STAT_GET(s->drop_nopeer), STAT_GET(s->drop_foreign), STAT_GET(s->drop_service),
-		STAT_GET(s->drop_tx));
+	fprintf(stderr, TUN_PROG ": %s:", t->ifname);
+	for (size_t i = 0; i < tun_ncounters; i++)
+		fprintf(stderr, "%s %s %" PRIu64, i ? "," : "", tun_counters[i].label,
+			tun_counter_get(t, &tun_counters[i]));
+	fputc('\n', stderr);
 }
 
 static void announce(const struct tunnel *t)

@@ -10,6 +10,7 @@
 
 #include <flowtap/api.h>
 #include <flowtap/flows.h>
+#include <flowtap/metrics.h>
 
 #include "tunnel.h"
 
@@ -33,13 +34,16 @@ static const char usage_text[] =
     "  --socket PATH          local API socket, \"\" for none (default " FT_API_DEFAULT_SOCKET ")\n"
     "  --group NAME           group whose members may capture through the API\n"
     "  --flow-log FILE|-      write flow-log messages as JSON lines\n"
-    "  --flow-interval SECS   flow-log interval (default 5; fractions allowed)\n"
+    "  --flow-interval SECS   flow-log interval (default 5; fractions allowed; or --interval)\n"
     "  --node-id ID           nodeId of the flow-log messages\n"
     "  --url URL              POST flow-log messages to URL\n"
-    "  --spool DIR            spool directory for --url (no message lost on restart)\n"
     "  --flow-format F        messages (default) or records (one row per connection)\n"
+    "  --spool-dir DIR        spool directory for --url (no message lost on restart;\n"
+    "                         or --spool)\n"
     "  --ipfix HOST:PORT      export flows as IPFIX over UDP\n"
     "  --log-exit-flows       log exit connections with their full tuples\n"
+    "  --metrics-listen [ADDR:]PORT  serve Prometheus metrics at /metrics over TCP\n"
+    "                         (PORT alone: 127.0.0.1; off by default)\n"
     "  -q, --quiet            no start and exit messages\n"
     "  -h, --help             this help\n";
 
@@ -66,6 +70,7 @@ enum {
 	OPT_IPFIX,
 	OPT_EXIT_FLOWS,
 	OPT_VERSION,
+	OPT_METRICS,
 };
 
 static const struct option options[] = {
@@ -84,10 +89,13 @@ static const struct option options[] = {
     {"group", required_argument, NULL, OPT_GROUP},
     {"flow-log", required_argument, NULL, OPT_FLOW_LOG},
     {"flow-interval", required_argument, NULL, OPT_FLOW_INTERVAL},
+    {"interval", required_argument, NULL, OPT_FLOW_INTERVAL},
     {"node-id", required_argument, NULL, OPT_NODE_ID},
     {"url", required_argument, NULL, OPT_URL},
+    {"spool-dir", required_argument, NULL, OPT_SPOOL},
     {"spool", required_argument, NULL, OPT_SPOOL},
     {"flow-format", required_argument, NULL, OPT_FLOW_FORMAT},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS},
     {"ipfix", required_argument, NULL, OPT_IPFIX},
     {"log-exit-flows", no_argument, NULL, OPT_EXIT_FLOWS},
     {"quiet", no_argument, NULL, 'q'},
@@ -329,6 +337,12 @@ static int parse_one(int opt, const char *arg, struct tun_cfg *c)
 		c->flow_format = f;
 		return 0;
 	}
+	case OPT_METRICS:
+		if (ft_metrics_parse_listen(arg) < 0)
+			return bad("--metrics-listen", arg,
+				   "PORT, IPV4:PORT or [IPV6]:PORT (PORT alone: 127.0.0.1)");
+		c->metrics_listen = arg;
+		return 0;
 	default:
 		return 1; /* not a flag that needs parsing */
 	}
@@ -392,7 +406,11 @@ static int check(const struct tun_cfg *c)
 			return -EINVAL;
 		}
 	if (c->spool_dir && !c->url) {
-		fprintf(stderr, TUN_PROG ": --spool needs --url\n");
+		fprintf(stderr, TUN_PROG ": --spool-dir needs --url\n");
+		return -EINVAL;
+	}
+	if (c->metrics_listen && (!c->socket_path || !*c->socket_path)) {
+		fprintf(stderr, TUN_PROG ": --metrics-listen needs the local API (--socket)\n");
 		return -EINVAL;
 	}
 	return 0;

@@ -10,6 +10,7 @@
 
 #include <flowtap/api.h>
 #include <flowtap/flows.h>
+#include <flowtap/metrics.h>
 
 #include "tunnel.h"
 
@@ -103,6 +104,71 @@ fail:
 	return ret;
 }
 
+/* C: a counter, with an optional "reason" label; K: with an "origin" label. */
+#define C(l, m, r, h, f)                                                                           \
+	{                                                                                          \
+		l, "flowtap_tunnel_" m, r, h, offsetof(struct tunnel, f), NULL                     \
+	}
+#define K(l, m, r, h, f)                                                                           \
+	{                                                                                          \
+		l, "flowtap_tunnel_" m, r, h, offsetof(struct tunnel, f), "origin"                 \
+	}
+const struct tun_counter tun_counters[] = {
+    C("tun_rx", "tun_received_packets_total", NULL, "Packets read from the TUN device.", st.tun_rx),
+    C("tun_tx", "tun_sent_packets_total", NULL, "Packets written to the TUN device.", st.tun_tx),
+    C("udp_rx", "udp_received_datagrams_total", NULL, "Datagrams received from the peer.",
+      st.udp_rx),
+    C("udp_tx", "udp_sent_datagrams_total", NULL, "Datagrams sent to the peer.", st.udp_tx),
+    K("echo_local", "echo_answered_total", "local",
+      "Echo requests answered for the service address, by origin.", st.echo_local),
+    K("echo_peer", "echo_answered_total", "peer", NULL, st.echo_peer),
+    C("keepalive_tx", "keepalives_sent_total", NULL, "Keepalive probes sent.", st.keepalive_tx),
+    C("keepalive_rx", "keepalives_answered_total", NULL, "Keepalive probes answered.",
+      st.keepalive_rx),
+    C("dropped_invalid", "dropped_packets_total", "invalid", "Packets dropped, by reason.",
+      st.drop_invalid),
+    C("dropped_no_peer", "dropped_packets_total", "no_peer", NULL, st.drop_nopeer),
+    C("dropped_foreign", "dropped_packets_total", "foreign", NULL, st.drop_foreign),
+    C("dropped_service", "dropped_packets_total", "service", NULL, st.drop_service),
+    C("dropped_tx_full", "dropped_packets_total", "tx_full", NULL, st.drop_tx),
+    C("dnat_translated", "dnat_translated_packets_total", NULL,
+      "Packets whose service destination --dnat rewrote.", nat.translated),
+    C("dnat_replies", "dnat_replies_total", NULL, "Replies rewritten back to the service address.",
+      nat.untranslated),
+};
+#undef C
+#undef K
+const size_t tun_ncounters = sizeof(tun_counters) / sizeof(tun_counters[0]);
+
+uint64_t tun_counter_get(const struct tunnel *t, const struct tun_counter *c)
+{
+	const stat_t *p = (const stat_t *)((const char *)t + c->off);
+
+	return STAT_GET(*p);
+}
+
+/* The flowtap_tunnel_* families for GET /metrics; a family's rows with a
+ * reason follow one another in the table. */
+static void tunnel_metrics(void *ctx, struct ft_metrics *m)
+{
+	const struct tunnel *t = ctx;
+	struct ft_flows_stats fs;
+
+	for (size_t i = 0; i < tun_ncounters; i++) {
+		const struct tun_counter *c = &tun_counters[i];
+		const char *l[] = {"interface", t->ifname, c->key ? c->key : "reason", c->reason,
+				   NULL};
+		if (c->help)
+			ft_metrics_family(m, c->metric, FT_METRIC_COUNTER, c->help);
+		ft_metrics_sample(m, l, (double)tun_counter_get(t, c));
+	}
+	ft_flows_stats(t->tun_flows, &fs);
+	ft_metrics_family(m, "flowtap_tunnel_connections", FT_METRIC_GAUGE,
+			  "Connections the flow counters track now.");
+	const char *l[] = {"interface", t->ifname, NULL};
+	ft_metrics_sample(m, l, (double)fs.conns);
+}
+
 static json_t *stats_json(const struct tun_stats *s)
 {
 	return json_pack(
@@ -165,6 +231,12 @@ static int start_api(struct tunnel *t, char *err, size_t errlen)
 		return ret;
 	}
 	ft_api_set_status_fn(t->api, "tunnel", status_json, t);
+	ft_api_set_metrics_fn(t->api, tunnel_metrics, t);
+	if (c->metrics_listen &&
+	    (ret = ft_api_listen_metrics(t->api, c->metrics_listen, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "%s", why);
+		return ret;
+	}
 	ret = ft_api_add_tap(t->api, t->tap);
 	if (ret == 0)
 		ret = ft_api_set_flowlog(t->api, t->flowlog);

@@ -70,14 +70,15 @@ struct tun_cfg {
 	struct ft_addr peer_overlay;  /* --peer-addr; len 0: learn it */
 	struct ipnet routes[TUN_MAX_ROUTES];
 	int nroutes;
-	const char *socket_path; /* --socket; NULL: no local API */
-	const char *flow_log;	 /* --flow-log FILE or - */
-	const char *node_id;	 /* --node-id */
-	const char *url;	 /* --url */
-	const char *spool_dir;	 /* --spool */
-	unsigned flow_format;	 /* --flow-format: enum ft_flow_format */
-	const char *api_group;	 /* --group */
-	const char *ipfix;	 /* --ipfix HOST:PORT */
+	const char *socket_path;    /* --socket; NULL: no local API */
+	const char *flow_log;	    /* --flow-log FILE or - */
+	const char *node_id;	    /* --node-id */
+	const char *url;	    /* --url */
+	const char *spool_dir;	    /* --spool */
+	unsigned flow_format;	    /* --flow-format: enum ft_flow_format */
+	const char *api_group;	    /* --group */
+	const char *ipfix;	    /* --ipfix HOST:PORT */
+	const char *metrics_listen; /* --metrics-listen [ADDR:]PORT */
 	bool log_exit_flows;
 	unsigned flow_interval_ms; /* --flow-interval */
 	uint32_t service_be;	   /* --service-addr, network order */
@@ -223,6 +224,18 @@ struct tunnel {
 	uint16_t keepalive_seq;
 	struct tun_stats st;
 };
+
+/* One counter of the tunnel: its label in status, the exit summary and
+ * (with the reason label when it has one) its Prometheus family. */
+struct tun_counter {
+	const char *label;
+	const char *metric, *reason, *help;
+	size_t off;	 /* of its stat_t in struct tunnel */
+	const char *key; /* the name of the label of @reason; NULL: "reason" */
+};
+extern const struct tun_counter tun_counters[];
+extern const size_t tun_ncounters;
+uint64_t tun_counter_get(const struct tunnel *t, const struct tun_counter *c);
 
 /* observe.c: counters, flow logger and local API around the datapath. The
  * error message, if any, goes to @err. */

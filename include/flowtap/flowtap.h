@@ -9,6 +9,7 @@
 #include <flowtap/capture.h>
 #include <flowtap/filter.h>
 #include <flowtap/flows.h>
+#include <flowtap/metrics.h>
 #include <flowtap/reader.h>
 #include <flowtap/sources.h>
 #include <flowtap/tap.h>

@@ -126,6 +126,17 @@ FT_EXPORT void ft_tap_free(struct ft_tap *t);
  */
 FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt);
 
+/**
+ * ft_tap_set_builtin_paths - whether @t's datapath offers packets on the four
+ * built-in paths (from-local, from-peer, synthesized-to-local/-peer); taps
+ * start with them. A tap that only uses paths it registers (a kernel source)
+ * turns them off, so ft_tap_paths() and ft_tap_path_name() leave them out:
+ * status then lists only its real paths and a capture asking for a built-in
+ * one is refused instead of capturing nothing. Call it before the tap is
+ * shared with another thread (before ft_api_add_tap()).
+ */
+FT_EXPORT void ft_tap_set_builtin_paths(struct ft_tap *t, bool used);
+
 /** ft_tap_dlt - the link type of @t's packets. */
 FT_EXPORT int ft_tap_dlt(const struct ft_tap *t);
 

@@ -12,6 +12,7 @@
 
 #include <flowtap/api.h>
 #include <flowtap/capture.h>
+#include <flowtap/metrics.h>
 
 #define FT__API_MAX_TAPS 64
 #define FT__API_RECENT	 16 /* ended capture sessions kept for status */
@@ -105,11 +106,21 @@ struct ft_api {
 	char status_key[32];
 	ft_api_status_fn status_fn;
 	void *status_ctx;
+
+	/* metrics.c: the program's own families (under mu) and the optional
+	 * TCP listener (set before its events are added, freed after the loop
+	 * thread ended). */
+	ft_api_metrics_fn metrics_fn;
+	void *metrics_ctx;
+	struct evhttp *metrics_http;
+	unsigned metrics_port;
 };
 
 /* server.c */
 uint64_t ft__api_now_ns(void);
 void ft__api_reply(struct evhttp_request *req, int code, const char *reason, const char *body);
+/* A 405 with the Allow header HTTP requires, e.g. @allow "GET, HEAD". */
+void ft__api_reply_405(struct evhttp_request *req, const char *allow);
 void ft__api_wake(struct ft_api *api);
 void ft__api_client_init(struct api_client *c, struct ft_api *api, enum api_client_kind kind,
 			 struct evhttp_request *req, uid_t uid, pid_t pid);
@@ -135,6 +146,10 @@ int ft__api_parse_bool(const char *s, bool *out);
 void ft__api_handle_flows(struct ft_api *api, struct evhttp_request *req, uid_t uid, pid_t pid);
 void ft__api_flows_pump(struct api_client *c);
 void ft__api_flows_unlink(struct api_client *c);
+
+/* metrics.c */
+void ft__api_handle_metrics(struct ft_api *api, struct evhttp_request *req);
+void ft__api_metrics_free(struct ft_api *api);
 
 /* status.c */
 void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req);

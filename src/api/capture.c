@@ -80,6 +80,38 @@ int ft__api_parse_duration(const char *s, uint64_t *ms)
 	return 0;
 }
 
+/* Every path asked for must be one the tap has: a capture of a path nobody
+ * offers on would stay silent forever. */
+static int check_paths(struct ft_tap *t, const struct ft_pathset *ps, char *err, size_t errlen)
+{
+	unsigned have[FT_PATH_MAX + 1];
+	int n = ft_tap_paths(t, have, FT_PATH_MAX + 1);
+	size_t off = 0;
+
+	for (unsigned p = 0; p <= FT_PATH_MAX; p++) {
+		bool found = false;
+		if (!ft_pathset_has(ps, p))
+			continue;
+		for (int i = 0; i < n && !found; i++)
+			found = have[i] == p;
+		if (found)
+			continue;
+		const char *bn = ft_path_builtin_name(p);
+		if (bn)
+			off = (size_t)snprintf(
+			    err, errlen,
+			    "tap '%s' has no path '%s' (%u); its paths:", ft_tap_name(t), bn, p);
+		else
+			off = (size_t)snprintf(
+			    err, errlen, "tap '%s' has no path %u; its paths:", ft_tap_name(t), p);
+		for (int i = 0; i < n && off < errlen; i++)
+			off += (size_t)snprintf(err + off, errlen - off, "%s %s", i ? "," : "",
+						ft_tap_path_name(t, have[i]));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Query parameters into session options; on error, a message in @err. */
 static int parse_params(struct ft_api *api, struct evkeyvalq *q, struct ft_session_opts *so,
 			struct ft_tap **tap, char *err, size_t errlen)
@@ -96,7 +128,9 @@ static int parse_params(struct ft_api *api, struct evkeyvalq *q, struct ft_sessi
 			 tapname);
 		return -ENOENT;
 	}
-	so->format = FT_FORMAT_USER0;
+	/* user0 (the established debug-capture stream) carries raw IP; a
+	 * link-layer tap (flowtapd's interfaces) streams pcap by default. */
+	so->format = ft_tap_dlt(*tap) == DLT_RAW ? FT_FORMAT_USER0 : FT_FORMAT_PCAP;
 	TAILQ_FOREACH(kv, q, next)
 	{
 		const char *k = kv->key, *val = kv->value;
@@ -139,7 +173,7 @@ static int parse_params(struct ft_api *api, struct evkeyvalq *q, struct ft_sessi
 	}
 	if (paths && ft_pathset_parse(&so->paths, paths, ft_tap_path_name, *tap, err, errlen) < 0)
 		return -EINVAL;
-	return 0;
+	return paths ? check_paths(*tap, &so->paths, err, errlen) : 0;
 }
 
 /* How long a stop lets a chunk that is partly sent finish: a client that

@@ -69,6 +69,15 @@ void ft__api_reply(struct evhttp_request *req, int code, const char *reason, con
 	evbuffer_free(b);
 }
 
+void ft__api_reply_405(struct evhttp_request *req, const char *allow)
+{
+	char body[64];
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+	snprintf(body, sizeof(body), "%s required", allow);
+	ft__api_reply(req, 405, "Method Not Allowed", body);
+}
+
 void ft__api_wake(struct ft_api *api)
 {
 	uint64_t one = 1;
@@ -183,11 +192,13 @@ static void handle(struct evhttp_request *req, void *arg)
 		path = "";
 	capture = !strcmp(path, FT_API_PATH_CAPTURE);
 	flows = !strcmp(path, FT_API_PATH_FLOWS);
-	if (!strcmp(path, FT_API_PATH_STATUS)) {
+	if (!strcmp(path, FT_API_PATH_STATUS) || !strcmp(path, FT_API_PATH_METRICS)) {
 		if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
-			ft__api_reply(req, 405, "Method Not Allowed", "GET required");
-		else
+			ft__api_reply_405(req, "GET, HEAD");
+		else if (!strcmp(path, FT_API_PATH_STATUS))
 			ft__api_handle_status(api, req);
+		else
+			ft__api_handle_metrics(api, req);
 		return;
 	}
 	if (!capture && !flows) {
@@ -195,11 +206,11 @@ static void handle(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (capture && cmd != EVHTTP_REQ_POST) {
-		ft__api_reply(req, 405, "Method Not Allowed", "POST required");
+		ft__api_reply_405(req, "POST");
 		return;
 	}
 	if (flows && cmd != EVHTTP_REQ_GET) {
-		ft__api_reply(req, 405, "Method Not Allowed", "GET required");
+		ft__api_reply_405(req, "GET");
 		return;
 	}
 	if (!peer_may_debug(api, fd, &cr)) {
@@ -611,6 +622,7 @@ FT_EXPORT void ft_api_free(struct ft_api *api)
 		ft__api_client_free(api->clients, false);
 	if (api->http)
 		evhttp_free(api->http);
+	ft__api_metrics_free(api);
 	if (api->tick)
 		event_free(api->tick);
 	if (api->wake)

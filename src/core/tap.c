@@ -161,11 +161,18 @@ FT_EXPORT int ft_tap_path_register(struct ft_tap *t, unsigned path, const char *
 	return ret;
 }
 
+FT_EXPORT void ft_tap_set_builtin_paths(struct ft_tap *t, bool used)
+{
+	t->no_builtin = !used;
+}
+
 FT_EXPORT const char *ft_tap_path_name(const void *ctx, unsigned path)
 {
 	const struct ft_tap *t = ctx;
 	const char *b = ft_path_builtin_name(path);
 
+	if (b && t && t->no_builtin)
+		return NULL;
 	if (b || !t || path > FT_PATH_MAX)
 		return b;
 	/* Names are written once under the mutex before use and never change. */
@@ -175,7 +182,7 @@ FT_EXPORT const char *ft_tap_path_name(const void *ctx, unsigned path)
 FT_EXPORT int ft_tap_paths(const struct ft_tap *t, unsigned *paths, int max)
 {
 	int n = 0;
-	for (unsigned p = 0; p <= FT_PATH_MAX; p++) {
+	for (unsigned p = t->no_builtin ? 4 : 0; p <= FT_PATH_MAX; p++) {
 		if (p >= 4 && !t->path_names[p][0])
 			continue;
 		if (n < max)

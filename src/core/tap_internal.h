@@ -49,6 +49,7 @@ struct ft_tap {
 	uint64_t sessions_total;
 	_Atomic uint64_t upstream_drops; /* ft_tap_add_upstream_drops() */
 	char name[FT_TAP_MAX_NAME];
+	bool no_builtin; /* ft_tap_set_builtin_paths(t, false): set before use, never changed */
 	char path_names[256][FT_PATH_NAME_MAX];
 	/* Every session started on the tap and not yet freed or orphaned by
 	 * ft_tap_free(), attached or not (a session that ended by itself is

@@ -43,6 +43,14 @@ static const struct key keys[] = {
     {"syslog", K_BOOL, OFF(syslog)},
     {"flows", K_BOOL, OFF(flows)},
     {"log-exit-flows", K_BOOL, OFF(log_exit_flows)},
+    {"metrics-listen", K_STR, OFF(metrics_listen)},
+};
+
+/* Other spellings, so that flowtapd and flowtap-tunnel take the same flags;
+ * the man pages document the first. */
+static const char *const aliases[][2] = {
+    {"spool", "spool-dir"},
+    {"flow-interval", "interval"},
 };
 
 int ftd_parse_size(const char *s, size_t *out)
@@ -187,6 +195,9 @@ static int set_value(struct ftd_config *c, const struct key *k, const char *valu
 int ftd_config_set(struct ftd_config *c, const char *key, const char *value, char *err,
 		   size_t errlen)
 {
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcmp(aliases[i][0], key))
+			key = aliases[i][1];
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(keys[i].name, key))
 			return set_value(c, &keys[i], value, err, errlen);

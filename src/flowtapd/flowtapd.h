@@ -33,6 +33,7 @@ struct ftd_config {
 	char *flow_format; /* "records" or "messages", validated; NULL: messages */
 	char *node_id;
 	char *user;
+	char *metrics_listen; /* ADDR:PORT for GET /metrics, NULL: none */
 	size_t buffer_size;   /* 0: default */
 	unsigned interval_ms; /* 0: default */
 	bool syslog;

@@ -21,6 +21,7 @@
 #include <flowtap/api.h>
 #include <flowtap/capture.h>
 #include <flowtap/flows.h>
+#include <flowtap/metrics.h>
 #include <flowtap/sources.h>
 
 #include "flowtapd.h"
@@ -64,10 +65,13 @@ static const struct option long_opts[] = {
     {"write", required_argument, NULL, 'w'},
     {"spool-dir", required_argument, NULL, 0},
     {"flow-format", required_argument, NULL, 0},
+    {"spool", required_argument, NULL, 0},
+    {"metrics-listen", required_argument, NULL, 0},
     {"node-id", required_argument, NULL, 0},
     {"user", required_argument, NULL, 0},
     {"buffer-size", required_argument, NULL, 'B'},
     {"interval", required_argument, NULL, 0},
+    {"flow-interval", required_argument, NULL, 0},
     {"syslog", no_argument, NULL, 0},
     {"flows", no_argument, NULL, 0},
     {"log-exit-flows", no_argument, NULL, 0},
@@ -87,6 +91,7 @@ static void usage(FILE *f)
 		"                [--flows] [--log-exit-flows] [--spool-dir DIR] [--group GROUP]\n"
 		"                [--syslog] [--user USER] [--write TAP=FILE]...\n"
 		"                [--flow-format records|messages]\n"
+		"                [--metrics-listen [ADDR:]PORT]\n"
 		"Capture and flow logs for kernel datapaths; see flowtapd(8).\n");
 }
 
@@ -314,6 +319,14 @@ static char *sources_status(void *ctx)
 	return text;
 }
 
+/* flowtap_source_* for GET /metrics: kernel drops above all. */
+static void sources_metrics(void *ctx, struct ft_metrics *m)
+{
+	struct daemon *d = ctx;
+
+	ft_metrics_sources(m, d->src, d->nsrc);
+}
+
 static int open_api(struct daemon *d)
 {
 	struct ft_api_opts o;
@@ -331,6 +344,12 @@ static int open_api(struct daemon *d)
 		return -1;
 	}
 	ft_api_set_status_fn(d->api, "sources", sources_status, d);
+	ft_api_set_metrics_fn(d->api, sources_metrics, d);
+	if (d->cfg.metrics_listen &&
+	    ft_api_listen_metrics(d->api, d->cfg.metrics_listen, err, sizeof(err)) < 0) {
+		ftd_log(LOG_ERR, "%s", err);
+		return -1;
+	}
 	if ((ret = ft_api_set_flowlog(d->api, d->log)) < 0) {
 		ftd_log(LOG_ERR, "cannot serve flow logs: %s", ft_strerror(ret));
 		return -1;
@@ -543,6 +562,42 @@ out:
 	return ret;
 }
 
+/* Values the config parser keeps as text, checked before anything starts:
+ * a bad one is a usage error (exit 2) like a bad flag, not a failed start. */
+static int check_values(const struct ftd_config *c)
+{
+	struct ft_prefix p;
+
+	for (int i = 0; i < c->routes.n; i++)
+		if (ft_prefix_parse(c->routes.v[i], &p) < 0) {
+			fprintf(stderr, "flowtapd: bad route '%s' (want ADDR/BITS)\n",
+				c->routes.v[i]);
+			return -1;
+		}
+	for (int i = 0; i < c->write.n; i++) {
+		const char *eq = strrchr(c->write.v[i], '=');
+		if (!eq || eq == c->write.v[i] || !eq[1]) {
+			fprintf(
+			    stderr,
+			    "flowtapd: bad --write '%s' (want TAP=FILE, e.g. eth0=eth0.pcapng)\n",
+			    c->write.v[i]);
+			return -1;
+		}
+	}
+	if (c->node_id && strlen(c->node_id) > 255) {
+		fprintf(stderr, "flowtapd: bad node id '%s' (at most 255 bytes)\n", c->node_id);
+		return -1;
+	}
+	if (c->metrics_listen && ft_metrics_parse_listen(c->metrics_listen) < 0) {
+		fprintf(stderr,
+			"flowtapd: bad --metrics-listen '%s' (want PORT, IPV4:PORT or "
+			"[IPV6]:PORT; PORT alone listens on 127.0.0.1)\n",
+			c->metrics_listen);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d;
@@ -554,6 +609,11 @@ int main(int argc, char **argv)
 		return 2;
 	if (load_config(&d, &d.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "flowtapd: %s\n", err);
+		ftd_config_free(&d.cmd);
+		return 2;
+	}
+	if (check_values(&d.cfg) < 0) {
+		ftd_config_free(&d.cfg);
 		ftd_config_free(&d.cmd);
 		return 2;
 	}

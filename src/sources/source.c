@@ -276,6 +276,9 @@ static int source_tap(struct ft_source *s, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "cannot create tap '%s': %s", name, ft_strerror(ret));
 		return ret;
 	}
+	/* A kernel source offers on its one path only: status lists just it,
+	 * and a capture of from-peer etc. is refused rather than empty. */
+	ft_tap_set_builtin_paths(s->tap, false);
 	if ((ret = ft_tap_path_register(s->tap, FT_SOURCE_PATH, path)) < 0)
 		snprintf(errbuf, errlen, "cannot register path '%s': %s", path, ft_strerror(ret));
 	return ret;

@@ -53,6 +53,14 @@ expect 2 "$P: bad --flow-interval '0': expected seconds between 0.1 and 86400" \
 expect 2 "$P: --addr is required (e.g. --addr 100.64.0.1/24)" $T --peer 192.0.2.1:4242
 expect 2 "$P: --dnat cannot rewrite the service address" \
 	$T --addr 100.64.0.1/24 --dnat 100.100.100.100=100.64.0.2
+expect 2 "$P: bad --metrics-listen 'localhost:9100': expected PORT, IPV4:PORT or [IPV6]:PORT (PORT alone: 127.0.0.1)" \
+	$T --addr 100.64.0.1/24 --metrics-listen localhost:9100
+expect 2 "$P: --metrics-listen needs the local API (--socket)" \
+	$T --addr 100.64.0.1/24 --socket '' --metrics-listen 9100
+expect 2 "$P: --spool-dir needs --url" $T --addr 100.64.0.1/24 --spool /tmp
+expect 2 "$P: --spool-dir needs --url" $T --addr 100.64.0.1/24 --spool-dir /tmp
+expect 2 "$P: bad --flow-interval '0': expected seconds between 0.1 and 86400" \
+	$T --addr 100.64.0.1/24 --interval 0
 expect 2 "$P: unexpected argument 'extra'" $T --addr 100.64.0.1/24 extra
 expect 2 "Run '$P --help' for the options." $T --addr 100.64.0.1/24 --no-such-flag
 
@@ -101,9 +109,23 @@ expect 1 "$P: cannot start the local API on /nonexistent/dir/x.sock: cannot crea
 	ip netns exec "$NSA" $T --addr 100.64.0.1/24 --listen 127.0.0.1:0 --socket /nonexistent/dir/x.sock
 
 # The default port in use, by another tunnel; then its interface and its API socket.
-tl_bg "$NSA" "$T" --tun fte0 --addr 100.64.0.1/24 --socket "$TMP/a.sock" 2>"$TMP/a.log"
+tl_bg "$NSA" "$T" --tun fte0 --addr 100.64.0.1/24 --socket "$TMP/a.sock" \
+	--metrics-listen 9465 2>"$TMP/a.log"
 FIRST=$!
 tl_wait_api "$TMP/a.sock" || fail "first tunnel did not start: $(cat "$TMP/a.log")"
+# Its metrics, over TCP on the namespace's loopback: valid, with the tunnel's own.
+ip netns exec "$NSA" curl -sf http://127.0.0.1:9465/metrics -o "$TMP/m.prom" ||
+	fail "no metrics on 127.0.0.1:9465"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$TMP/m.prom" >"$TMP/lint" 2>&1 && [ ! -s "$TMP/lint" ] ||
+		fail "promtool: $(cat "$TMP/lint")"
+fi
+for m in 'flowtap_tunnel_dropped_packets_total{interface="fte0",reason="no_peer"} [0-9]+' \
+	'flowtap_tunnel_tun_received_packets_total{interface="fte0"} [0-9]+' \
+	'flowtap_tap_packets_offered_total{tap="fte0"} 0' 'flowtap_flowlog_messages_total [0-9]+'; do
+	grep -qxE "$m" "$TMP/m.prom" || fail "no '$m' in the tunnel's metrics: $(cat "$TMP/m.prom")"
+done
+ok "--metrics-listen: the tunnel's counters at /metrics, promtool-clean"
 expect 1 "$P: cannot listen on 0.0.0.0:4242: Address already in use" \
 	ip netns exec "$NSA" $T --tun fte1 --addr 100.64.1.1/24 --socket ''
 expect 1 "$P: cannot create TUN interface 'fte0' with /dev/net/tun: Device or resource busy" \
@@ -119,5 +141,5 @@ ok "failed starts leave no interface behind"
 
 # A clean stop: SIGTERM, exit 0 and a summary.
 tl_stop "$FIRST"
-grep -q "^$P: fte0: tun rx" "$TMP/a.log" || fail "no exit summary: $(cat "$TMP/a.log")"
+grep -qE "^$P: fte0: tun_rx [0-9]+, tun_tx [0-9]+, udp_rx [0-9]+, .*, dropped_tx_full [0-9]+, dnat_translated [0-9]+, dnat_replies [0-9]+$" "$TMP/a.log" || fail "no exit summary: $(cat "$TMP/a.log")"
 ok "SIGTERM: exit 0 with a summary"

@@ -29,14 +29,14 @@ run_readme() { # SOCKET SECONDS
 }
 
 # 1. Against a tunnel-like datapath: user0, paths shown by the dissector.
-run_readme "$SOCK" 2 >"$TMP/out"
+run_readme "$SOCK" 6 >"$TMP/out"
 n=$(grep -c '→' "$TMP/out")
-[ "$n" -ge 20 ] || fail "the README command printed $n packets in 2 s at 50/s: $(head -5 "$TMP/out") $(cat "$TMP/readme.err")"
+[ "$n" -ge 20 ] || fail "the README command printed $n packets in 6 s at 50/s: $(head -5 "$TMP/out") $(cat "$TMP/readme.err")"
 # (from-local goes to UDP port 47000, which a tshark heuristic claims as HCrt.)
 for p in from-peer synthesized-to-local synthesized-to-peer disco; do
 	grep -q "\[$p\]" "$TMP/out" || fail "no [$p] in the README command's output: $(head -5 "$TMP/out")"
 done
-ok "README curl | tshark on ft-testdp: $n packets live in 2 s, with their path names"
+ok "README curl | tshark on ft-testdp: $n packets live in 6 s, with their path names"
 
 # 2. 405 answers name the allowed methods.
 for m in "POST status GET, HEAD" "POST metrics GET, HEAD" "POST flows GET" "GET debug-capture POST"; do
@@ -72,7 +72,7 @@ c=$(curl -s -o "$TMP/b" -w '%{http_code}' -X POST --unix-socket "$TMP/d.sock" \
 	fail "from-peer on flowtapd: $c $(cat "$TMP/b")"
 ok "flowtapd: tap lo lists only its path; from-peer is refused: $(cat "$TMP/b")"
 (sleep 0.7; ping -n -c 4 -i 0.2 127.0.0.1 >/dev/null 2>&1) &
-run_readme "$TMP/d.sock" 3 >"$TMP/out2"
+run_readme "$TMP/d.sock" 6 >"$TMP/out2"
 n=$(grep -c 'ICMP' "$TMP/out2")
 [ "$n" -ge 8 ] || fail "the README command against flowtapd printed $n ICMP packets: $(cat "$TMP/out2" "$TMP/readme.err")"
 ok "README curl | tshark on flowtapd: pcap by default, $n ICMP packets"

@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "output_file.h"
 #include "localapi.h"
+#include "tdopts.h"
 
 #define MAX_UNIT (16u << 20) /* largest record or block we accept */
 
@@ -50,9 +51,12 @@ struct cap {
 	long http_code;
 	char errbody[1024];
 	size_t errlen;
-	int64_t dropped;   /* from status, -1 unknown */
-	uint64_t nwritten; /* bytes written to the output */
-	long long session; /* our session id (Flowtap-Session header), 0 unknown */
+	int64_t dropped;     /* from status, -1 unknown */
+	uint64_t nwritten;   /* bytes written to the output */
+	long long session;   /* our session id (Flowtap-Session header), 0 unknown */
+	int64_t srv_packets; /* packets the server wrote for us (status), -1 unknown */
+	bool text_dumps;     /* -A/-x text: lines are not packets, count from status */
+	bool flush_each;     /* -l, -U: write each record as it comes */
 	time_t last_poll;
 };
 
@@ -67,27 +71,30 @@ static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "Usage: flowtap capture [--socket PATH] [-w FILE | -o FILE] [--format FMT]\n"
-	    "                       [--wireshark] [-c N] [-G SECONDS] [-s SNAPLEN] [--path LIST]\n"
-	    "                       [--direction in|out] [--tap NAME] [-v] [-A] [-x] "
-	    "[EXPRESSION...]\n"
+	    "Usage: flowtap capture [--socket PATH] [-i TAP] [-w FILE | -o FILE] [--format FMT]\n"
+	    "                       [--wireshark] [--duration D] [--path LIST] [-Q in|out|inout]\n"
+	    "                       [tcpdump options] [EXPRESSION...]\n"
+	    "       flowtap capture -D\n"
 	    "\n"
 	    "Capture live from a running datapath (flowtapd, flowtap-tunnel) through its\n"
 	    "local API. Without -w/-o, packets are printed as text like tcpdump.\n"
+	    "Options may come before or after the expression.\n"
 	    "  --socket PATH   local API socket (default $FLOWTAP_SOCKET or " FT_DEFAULT_SOCKET
 	    ")\n"
+	    "  -i TAP, --tap TAP  the tap, when the process has several\n"
+	    "  -D              list the taps (as tcpdump -D lists interfaces)\n"
 	    "  -w FILE         write a pcap file ('-' for stdout); --format pcapng etc. to change\n"
 	    "  -o FILE         write the user0 debug-capture stream ('-' for stdout);\n"
 	    "                  -o \"\" opens Wireshark, like --wireshark\n"
 	    "  --format FMT    pcap, pcap-ns, pcapng, user0 or text\n"
 	    "  --wireshark     start Wireshark with the flowtap dissector on the stream\n"
-	    "  -c N            stop after N packets\n"
-	    "  -G SECONDS      stop after this long (also 500ms, 5s, 1m)\n"
-	    "  -s SNAPLEN      capture at most SNAPLEN bytes per packet\n"
+	    "  --duration D    stop after D (500ms, 5s, 1m; plain seconds)\n"
 	    "  --path LIST     paths to capture: names or numbers, comma-separated\n"
-	    "  --direction D   in or out\n"
-	    "  --tap NAME      the tap, when the process has several\n"
-	    "  -v, -A, -x      text: verbose, ASCII payload, hex dump\n");
+	    "  -Q DIR, --direction DIR  in, out (or inout: both)\n"
+	    "\n%s"
+	    "  Live text comes from the datapath, which prints -v, -A and -x/-X; for -e, -q,\n"
+	    "  -S, -t..., -# and -C/-W: flowtap capture -w - | flowtap read -r - OPTIONS.\n",
+	    td_help);
 }
 
 /* Length of the complete unit at @p (0: need more bytes), or -1: corrupt. */
@@ -275,7 +282,7 @@ static size_t on_data(char *data, size_t sz, size_t nmemb, void *arg)
 	}
 	memcpy(c->buf + c->len, data, n);
 	c->len += n;
-	int ret = flush_units(c, false);
+	int ret = flush_units(c, c->flush_each);
 	if (ret < 0) {
 		c->werr = -ret;
 		return 0;
@@ -310,9 +317,12 @@ static void poll_dropped(struct cap *c)
 	for (int l = 0; l < 2; l++)
 		json_array_foreach(json_object_get(root, lists[l]), i, s)
 		{
-			if (json_integer_value(json_object_get(s, "id")) == c->session &&
-			    json_is_integer(json_object_get(s, "dropped")))
+			if (json_integer_value(json_object_get(s, "id")) != c->session)
+				continue;
+			if (json_is_integer(json_object_get(s, "dropped")))
 				c->dropped = json_integer_value(json_object_get(s, "dropped"));
+			if (json_is_integer(json_object_get(s, "packets")))
+				c->srv_packets = json_integer_value(json_object_get(s, "packets"));
 		}
 out:
 	json_decref(root);
@@ -350,9 +360,11 @@ static int add_param(char *url, size_t len, const char *k, const char *v)
 }
 
 struct capopts {
-	const char *socket, *outfile, *format, *count, *duration, *snaplen, *paths, *dir, *tap;
-	bool wireshark, verbose, ascii, hex, out_is_o;
-	char filter[4096];
+	struct td_opts td;
+	const char *socket, *format, *paths, *dir, *tap, *duration;
+	char count[24], snaplen[24];
+	bool wireshark, out_is_o;
+	const char *outfile;
 };
 
 static int build_url(const struct capopts *o, const char *format, char *url, size_t len)
@@ -361,13 +373,13 @@ static int build_url(const struct capopts *o, const char *format, char *url, siz
 
 	snprintf(url, len, "http://local/localapi/v0/debug-capture");
 	ret |= add_param(url, len, "format", format);
-	if (o->filter[0])
-		ret |= add_param(url, len, "filter", o->filter);
-	if (o->count)
+	if (o->td.expr[0])
+		ret |= add_param(url, len, "filter", o->td.expr);
+	if (o->count[0])
 		ret |= add_param(url, len, "count", o->count);
 	if (o->duration)
 		ret |= add_param(url, len, "duration", o->duration);
-	if (o->snaplen)
+	if (o->snaplen[0])
 		ret |= add_param(url, len, "snaplen", o->snaplen);
 	if (o->paths)
 		ret |= add_param(url, len, "path", o->paths);
@@ -375,13 +387,32 @@ static int build_url(const struct capopts *o, const char *format, char *url, siz
 		ret |= add_param(url, len, "direction", o->dir);
 	if (o->tap)
 		ret |= add_param(url, len, "tap", o->tap);
-	if (o->verbose)
+	if (o->td.vflag)
 		ret |= add_param(url, len, "verbose", "1");
-	if (o->ascii)
+	if (o->td.Aflag)
 		ret |= add_param(url, len, "ascii", "1");
-	if (o->hex)
+	if (o->td.xflag || o->td.Xflag)
 		ret |= add_param(url, len, "hex", "1");
 	return ret ? -ENOSPC : 0;
+}
+
+/* Whether @name is an executable in $PATH: checked before capturing, so a
+ * missing Wireshark stops the command instead of capturing into nothing. */
+static bool in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+		if (n && n + 1 + strlen(name) < sizeof(buf)) {
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, name);
+			if (access(buf, X_OK) == 0)
+				return true;
+		}
+		path += n + (path[n] == ':');
+	}
+	return false;
 }
 
 static pid_t start_wireshark(int *fd)
@@ -391,6 +422,11 @@ static pid_t start_wireshark(int *fd)
 	int p[2];
 	pid_t pid;
 
+	if (!in_path("wireshark")) {
+		fprintf(stderr, "flowtap: cannot start wireshark: not found in PATH (install "
+				"wireshark, or write a file with -w)\n");
+		return -1;
+	}
 	if (!lua) {
 		fprintf(stderr, "flowtap: cannot find the flowtap Lua dissector (flowtap.lua)\n");
 		return -1;
@@ -416,81 +452,161 @@ static pid_t start_wireshark(int *fd)
 	return pid;
 }
 
+enum {
+	OPT_SOCKET = 256,
+	OPT_FORMAT,
+	OPT_WIRESHARK,
+	OPT_PATH,
+	OPT_DIRECTION,
+	OPT_TAP,
+	OPT_DURATION,
+	OPT_VERSION,
+	OPT_O
+};
+
+static int long_opt(void *ctx, int c, const char *arg)
+{
+	struct capopts *o = ctx;
+
+	switch (c) {
+	case OPT_SOCKET:
+		o->socket = arg;
+		return 0;
+	case OPT_FORMAT:
+		o->format = arg;
+		return 0;
+	case OPT_WIRESHARK:
+		o->wireshark = true;
+		return 0;
+	case OPT_PATH:
+		o->paths = arg;
+		return 0;
+	case OPT_DIRECTION:
+		o->dir = arg;
+		return 0;
+	case OPT_TAP:
+		o->tap = arg;
+		return 0;
+	case OPT_DURATION:
+		o->duration = arg;
+		return 0;
+	case OPT_O:
+		o->outfile = arg;
+		o->out_is_o = true;
+		return 0;
+	case OPT_VERSION:
+		printf("flowtap %s\n", FT_VERSION_STRING);
+		return 1;
+	case 'h':
+		usage(stdout);
+		return 1;
+	}
+	return 2;
+}
+
+/* A duration as the CLI takes it: a positive number of seconds, or with a
+ * unit: ms, s, m, h. */
+static bool valid_duration(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v == 0 || v > 100000000ull)
+		return false;
+	return !*end || !strcmp(end, "ms") || !strcmp(end, "s") || !strcmp(end, "m") ||
+	       !strcmp(end, "h");
+}
+
+/* Text options only `flowtap read` prints: the datapath's text has -v, -A
+ * and -x/-X. Refused by name rather than silently ignored. */
+static int text_only(const struct capopts *o)
+{
+	const struct td_opts *t = &o->td;
+	const char *flag = t->eflag	  ? "-e"
+			   : t->qflag	  ? "-q"
+			   : t->Sflag	  ? "-S"
+			   : t->tflag	  ? "-t"
+			   : t->numbers	  ? "-#"
+			   : t->vflag > 1 ? "-vv"
+			   : t->xflag > 1 ? "-xx"
+			   : t->Xflag > 1 ? "-XX"
+					  : NULL;
+
+	if (!flag)
+		return 0;
+	fprintf(stderr,
+		"flowtap capture: %s is printed by flowtap read: "
+		"flowtap capture -w - | flowtap read -r - %s\n",
+		flag, flag);
+	return 2;
+}
+
+/* Returns 0, 1 after --help/--version/-D handled, or 2. */
 static int parse_args(int argc, char **argv, struct capopts *o)
 {
-	static const struct option lo[] = {{"socket", 1, 0, 'S'},    {"format", 1, 0, 'F'},
-					   {"wireshark", 0, 0, 'W'}, {"path", 1, 0, 'P'},
-					   {"direction", 1, 0, 'D'}, {"tap", 1, 0, 'T'},
-					   {"help", 0, 0, 'h'},	     {0, 0, 0, 0}};
-	size_t flen = 0;
-	int ch;
+	static const struct option lo[] = {{"socket", 1, 0, OPT_SOCKET},
+					   {"format", 1, 0, OPT_FORMAT},
+					   {"wireshark", 0, 0, OPT_WIRESHARK},
+					   {"path", 1, 0, OPT_PATH},
+					   {"direction", 1, 0, OPT_DIRECTION},
+					   {"tap", 1, 0, OPT_TAP},
+					   {"duration", 1, 0, OPT_DURATION},
+					   {"version", 0, 0, OPT_VERSION},
+					   {"output", 1, 0, OPT_O},
+					   {"help", 0, 0, 'h'},
+					   {0, 0, 0, 0}};
+	char *argv2[argc + 1];
+	int ret;
 
-	while ((ch = getopt_long(argc, argv, "+w:o:c:G:s:vAxXh", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'S':
-			o->socket = optarg;
-			break;
-		case 'F':
-			o->format = optarg;
-			break;
-		case 'W':
-			o->wireshark = true;
-			break;
-		case 'P':
-			o->paths = optarg;
-			break;
-		case 'D':
-			o->dir = optarg;
-			break;
-		case 'T':
-			o->tap = optarg;
-			break;
-		case 'w':
-			o->outfile = optarg;
-			o->out_is_o = false;
-			break;
-		case 'o':
-			o->outfile = optarg;
-			o->out_is_o = true;
-			break;
-		case 'c':
-			o->count = optarg;
-			break;
-		case 'G':
-			o->duration = optarg;
-			break;
-		case 's':
-			o->snaplen = optarg;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'A':
-			o->ascii = true;
-			break;
-		case 'x':
-		case 'X':
-			o->hex = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
+	/* -o FILE is capture's own (tcpdump has no -o): spelled as --output
+	 * for the shared parser, so -o "" still opens Wireshark. */
+	for (int i = 0; i < argc; i++)
+		argv2[i] = !strcmp(argv[i], "-o") ? "--output" : argv[i];
+	argv2[argc] = NULL;
+	o->td.cmd = TD_CAPTURE;
+	ret = td_parse(&o->td, argc, argv2, lo, long_opt, o);
+	if (ret)
+		return ret;
+	if (o->td.wfile) {
+		o->outfile = o->td.wfile;
+		o->out_is_o = false;
 	}
-	for (int i = optind; i < argc; i++) {
-		int n = snprintf(o->filter + flen, sizeof(o->filter) - flen, "%s%s",
-				 flen ? " " : "", argv[i]);
-		if (n < 0 || (size_t)n >= sizeof(o->filter) - flen) {
-			fprintf(stderr, "flowtap: filter expression too long\n");
-			return -EINVAL;
-		}
-		flen += (size_t)n;
+	if (o->td.iface)
+		o->tap = o->td.iface;
+	if (o->td.direction_q && strcmp(o->td.direction_q, "inout"))
+		o->dir = o->td.direction_q;
+	if (o->dir && strcmp(o->dir, "in") && strcmp(o->dir, "out") && strcmp(o->dir, "any")) {
+		fprintf(stderr, "flowtap capture: --direction: invalid '%s' (in or out)\n", o->dir);
+		return 2;
 	}
+	if (o->td.old_duration) {
+		fprintf(stderr,
+			"flowtap capture: -G SECONDS as \"stop after\" is deprecated: use "
+			"--duration (in tcpdump, and in a later flowtap, -G rotates files)\n");
+		if (!o->duration)
+			o->duration = o->td.old_duration;
+	}
+	if (o->duration && !valid_duration(o->duration)) {
+		fprintf(
+		    stderr,
+		    "flowtap capture: --duration: invalid '%s' (a positive number of seconds, or "
+		    "with ms, s, m, h)\n",
+		    o->duration);
+		return 2;
+	}
+	if (o->td.count)
+		snprintf(o->count, sizeof(o->count), "%llu", (unsigned long long)o->td.count);
+	if (o->td.snaplen_set)
+		snprintf(o->snaplen, sizeof(o->snaplen), "%u", o->td.snaplen);
 	if (o->outfile && !*o->outfile && o->out_is_o)
 		o->wireshark = true;
+	if (!o->td.list_taps && !o->outfile && !o->wireshark &&
+	    (!o->format || !strcmp(o->format, "text")))
+		return text_only(o);
 	return 0;
 }
 
@@ -577,9 +693,7 @@ static int run(struct cap *c, const char *url)
 	if (c->http_code && c->http_code != 200) {
 		ret = report_http_error(c);
 	} else if (rc == CURLE_COULDNT_CONNECT) {
-		fprintf(stderr,
-			"flowtap: cannot connect to %s: is flowtapd or the datapath running?\n",
-			c->socket);
+		cli_connect_error(c->socket);
 	} else if ((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) && c->werr) {
 		if (c->werr == EPIPE)
 			ret = 0; /* the reader (wireshark, head) went away */
@@ -599,18 +713,61 @@ static int run(struct cap *c, const char *url)
 	return ret;
 }
 
+/* -D: the taps of the running process, numbered as tcpdump -D numbers
+ * interfaces ("1.tun0"); -i takes the name. */
+static int list_taps(const char *sock)
+{
+	struct cli_buf b = {0};
+	json_t *root, *t;
+	long code = 0;
+	size_t i;
+	int ret;
+
+	ret = cli_http_get(sock, "/localapi/v0/status", &b, &code);
+	if (ret == -ECONNREFUSED || ret == -ENOENT || ret == -EACCES) {
+		cli_connect_error(sock);
+		free(b.p);
+		return 1;
+	}
+	if (ret < 0 || code != 200) {
+		fprintf(stderr, "flowtap: cannot list the taps of %s: %s\n", sock,
+			ret < 0 ? strerror(-ret) : "bad status reply");
+		free(b.p);
+		return 1;
+	}
+	root = json_loadb(b.p, b.len, 0, NULL);
+	json_array_foreach(json_object_get(root, "taps"), i, t)
+	{
+		printf("%zu.%s\n", i + 1, json_string_value(json_object_get(t, "name")));
+	}
+	json_decref(root);
+	free(b.p);
+	return 0;
+}
+
 int cmd_capture_main(int argc, char **argv)
 {
 	struct capopts o = {0};
-	struct cap c = {.dropped = -1};
+	struct cap c = {.dropped = -1, .srv_packets = -1};
 	struct sigaction sa = {.sa_handler = on_sigint};
 	const char *format;
 	char url[8192];
 	pid_t ws = -1;
 	int ret;
 
-	if (parse_args(argc, argv, &o) < 0)
-		return 2;
+	ret = parse_args(argc, argv, &o);
+	if (ret == 0 && o.td.list_taps)
+		ret = list_taps(cli_socket_path(o.socket));
+	else if (ret == 1)
+		ret = 0;
+	else if (ret == 0)
+		ret = -1;
+	if (ret >= 0) {
+		free(o.td.expr);
+		return ret;
+	}
+	c.text_dumps = o.td.Aflag || o.td.xflag || o.td.Xflag;
+	c.flush_each = o.td.line_buffered || o.td.packet_buffered;
 	format = pick_format(&o, &c.framing);
 	if (!format)
 		return 2;
@@ -636,17 +793,28 @@ int cmd_capture_main(int argc, char **argv)
 		cli_output_close(&output, ret != 0); /* a refused capture leaves no file */
 	else if (c.fd > 2)
 		close(c.fd);
-	if (ws > 0)
-		while (waitpid(ws, NULL, 0) < 0 && errno == EINTR)
+	if (ws > 0) {
+		int st = 0;
+		while (waitpid(ws, &st, 0) < 0 && errno == EINTR)
 			;
+		/* Wireshark that could not start is a failed capture. */
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+			ret = 1;
+	}
 	if (ret == 0) {
 		int64_t d = c.have_isb ? (int64_t)c.isb_drops : c.dropped;
+		/* Text with -A/-x dumps has lines that are not packets: the
+		 * server's count is the truth then. */
+		uint64_t n = c.framing == FRAME_TEXT && c.text_dumps && c.srv_packets >= 0
+				 ? (uint64_t)c.srv_packets
+				 : c.packets;
 		if (d >= 0)
 			fprintf(stderr, "%llu packets captured, %lld dropped\n",
-				(unsigned long long)c.packets, (long long)d);
+				(unsigned long long)n, (long long)d);
 		else
-			fprintf(stderr, "%llu packets captured\n", (unsigned long long)c.packets);
+			fprintf(stderr, "%llu packets captured\n", (unsigned long long)n);
 	}
+	free(o.td.expr);
 	free(c.buf);
 	curl_global_cleanup();
 	return ret;

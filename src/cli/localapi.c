@@ -1,5 +1,11 @@
 /* \summary: libcurl helpers for talking to the local API over its Unix socket. */
 #include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,4 +66,35 @@ int cli_http_get(const char *sock, const char *path, struct cli_buf *b, long *co
 	if (rc == CURLE_COULDNT_CONNECT)
 		return -ECONNREFUSED;
 	return rc == CURLE_OK ? 0 : -EIO;
+}
+
+void cli_connect_error(const char *sock)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd, err = 0;
+
+	/* curl says only "could not connect": ask the socket why. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && strlen(sock) < sizeof(sa.sun_path)) {
+		memcpy(sa.sun_path, sock, strlen(sock) + 1);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			err = errno;
+	}
+	if (fd >= 0)
+		close(fd);
+	if ((err == EACCES || err == EPERM) && stat(sock, &st) == 0) {
+		struct group *g = getgrgid(st.st_gid);
+		fprintf(stderr,
+			"flowtap: cannot connect to %s: permission denied; root and members of "
+			"group '%s' may connect (ask for that group, or use sudo)\n",
+			sock, g ? g->gr_name : "?");
+		return;
+	}
+	if (err == EACCES || err == EPERM) {
+		fprintf(stderr, "flowtap: cannot connect to %s: permission denied\n", sock);
+		return;
+	}
+	fprintf(stderr, "flowtap: cannot connect to %s: is flowtapd or the datapath running?\n",
+		sock);
 }

@@ -24,6 +24,11 @@ size_t cli_buf_write(char *data, size_t sz, size_t nmemb, void *arg);
  */
 int cli_http_get(const char *sock, const char *path, struct cli_buf *b, long *code);
 
+/* cli_connect_error - why the socket at @sock took no connection, on stderr:
+ * permission denied (and the socket's group, whose members may connect) or
+ * nobody listening. */
+void cli_connect_error(const char *sock);
+
 /* cli_dissector_path - the installed Lua dissector, or the source tree's
  * when running from a build directory; NULL if neither exists. */
 const char *cli_dissector_path(void);

@@ -161,6 +161,11 @@ static int short_opt(struct td_opts *o, int c, const char *arg)
 	case 'C':
 		return parse_size(o, arg);
 	case 'G':
+		if (o->cmd == TD_CAPTURE) {
+			/* capture's -G meant "stop after"; kept for one release. */
+			o->old_duration = arg;
+			return 0;
+		}
 		if (parse_uint(o, "-G", arg, 100000000, &v))
 			return 2;
 		o->rotate_secs = (unsigned)v;
@@ -232,6 +237,11 @@ static int check(struct td_opts *o)
 {
 	if (o->tflag > 5)
 		return bad(o, "%s", "-t: at most -ttttt");
+	if (o->cmd == TD_CAPTURE && (o->file_size || o->file_count))
+		return bad(
+		    o, "%s",
+		    "-C and -W (file rotation) work with flowtap read; "
+		    "for a live capture: flowtap capture -w - | flowtap read -r - -w FILE -C SIZE");
 	if (o->file_count && !o->file_size && !o->rotate_secs)
 		return bad(o, "%s", "-W needs -C or -G (it counts rotated files)");
 	if ((o->file_size || o->rotate_secs) && (!o->wfile || !strcmp(o->wfile, "-")))
@@ -252,7 +262,7 @@ int td_parse(struct td_opts *o, int argc, char **argv, const struct option *long
 			if (optopt && strchr(UNSUPPORTED, optopt))
 				goto unsupported;
 			if (optopt && strchr(shortopts, optopt))
-				return bad(o, "option -%c needs an argument",
+				return bad(o, "option -%s needs an argument",
 					   (char[]){(char)optopt, 0});
 			if (optopt)
 				return bad(o, "unknown option -%s", (char[]){(char)optopt, 0});

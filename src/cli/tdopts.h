@@ -20,9 +20,10 @@ struct td_opts {
 	bool snaplen_set, list_taps;
 	unsigned vflag, xflag, Xflag, Aflag, tflag;
 	bool eflag, qflag, Sflag, numbers, line_buffered, packet_buffered;
-	uint64_t file_size;   /* -C, in bytes (tcpdump: millions of bytes) */
-	unsigned rotate_secs; /* -G */
-	unsigned file_count;  /* -W */
+	uint64_t file_size;	  /* -C, in bytes (tcpdump: millions of bytes) */
+	unsigned rotate_secs;	  /* -G */
+	unsigned file_count;	  /* -W */
+	const char *old_duration; /* capture's -G before 0.x: "stop after" */
 };
 
 /* A long option the command handles itself: td_parse() returns its val. */

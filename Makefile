@@ -12,7 +12,7 @@ ifeq ($(CI),true)
 CMAKE_ARGS += -DFT_WERROR=ON
 endif
 
-.PHONY: all deps test asan tsan bench demo demo-read install clean format fuzz
+.PHONY: all deps test asan tsan bench demo demo-read demo-clickhouse install clean format fuzz
 
 all:
 	cmake -S . -B $(BUILD) $(CMAKE_ARGS) >/dev/null
@@ -46,6 +46,10 @@ demo: deps all
 # The offline reader on a capture the project generates (no root needed).
 demo-read: deps all
 	FT_BUILD=$(abspath $(BUILD)) scripts/demo.sh
+
+# Flow-log records into a private ClickHouse on loopback (no root needed).
+demo-clickhouse: deps all
+	FT_BUILD=$(abspath $(BUILD)) scripts/demo-clickhouse.sh
 
 install: all
 	cmake --install $(BUILD)

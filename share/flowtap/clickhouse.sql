@@ -69,10 +69,10 @@ ORDER BY (nodeId, class, start);
 -- insert_distributed_sync=1 in the URL so that a 200 means stored.
 
 -- Top talkers per node over the last day of data.
-SELECT nodeId, src, sum(txBytes + rxBytes) AS bytes, sum(txPkts + rxPkts) AS pkts
+SELECT nodeId, srcAddr AS talker, sum(txBytes + rxBytes) AS bytes, sum(txPkts + rxPkts) AS pkts
 FROM flows
 WHERE start >= (SELECT max(start) FROM flows) - 86400
-GROUP BY nodeId, src
+GROUP BY nodeId, talker
 ORDER BY nodeId, bytes DESC
 LIMIT 3 BY nodeId;
 
@@ -85,7 +85,7 @@ ORDER BY hour, class;
 
 -- Peers of an address (here 100.64.0.1): whom it talked to, how much.
 -- Either end counts, as logged by any node.
-SELECT if(srcAddr = '100.64.0.1', dstAddr, srcAddr) AS peer, groupUniqArray(class) AS classes,
+SELECT if(srcAddr = '100.64.0.1', dstAddr, srcAddr) AS peer, groupUniqArray(toString(class)) AS classes,
        sum(txBytes + rxBytes) AS bytes, min(start) AS first, max(`end`) AS last
 FROM flows
 WHERE srcAddr = '100.64.0.1' OR dstAddr = '100.64.0.1'

@@ -43,6 +43,12 @@ bench: deps
 demo: deps all
 	FT_BUILD=$(abspath $(BUILD)) scripts/demo-tunnel.sh
 
+# OpenVPN 2.7.6 with flowtap (integrations/openvpn), built from
+# ../shared/third_party into $(BUILD)/openvpn-2.7.6; two peers in namespaces.
+.PHONY: demo-openvpn
+demo-openvpn: deps all
+	FT_BUILD=$(abspath $(BUILD)) scripts/demo-openvpn.sh
+
 # The offline reader on a capture the project generates (no root needed).
 demo-read: deps all
 	FT_BUILD=$(abspath $(BUILD)) scripts/demo.sh

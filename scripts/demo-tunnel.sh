@@ -149,18 +149,7 @@ step "Flow log of tunnel A (JSON lines; final counts flushed as it stops)"
 kill -TERM "${PIDS[0]}"
 wait "${PIDS[0]}" || true
 grep "tun_rx" "$TMP/a.log" | sed 's/^/   /' || true
-python3 - "$TMP/a.flows" <<'EOF'
-import json, sys
-for line in open(sys.argv[1]):
-    m = json.loads(line)
-    print(f"   {m['start'][11:19]}-{m['end'][11:19]} nodeId={m.get('nodeId')}")
-    for cls in ("virtualTraffic", "subnetTraffic", "exitTraffic", "physicalTraffic"):
-        for e in m.get(cls, []):
-            proto = f"proto {e['proto']:<2}" if "proto" in e else " " * 8
-            print(f"     {cls:16} {proto} {e.get('src', ''):>21} -> "
-                  f"{e.get('dst', ''):<21} tx {e.get('txPkts', 0):>5} pkts {e.get('txBytes', 0):>9} B"
-                  f"  rx {e.get('rxPkts', 0):>5} pkts {e.get('rxBytes', 0):>9} B")
-EOF
+python3 "$SRC/scripts/show-flows.py" "$TMP/a.flows"
 note "one raw message:"
 head -1 "$TMP/a.flows" | cut -c1-300 | sed 's/^/   /'
 

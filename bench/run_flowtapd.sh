@@ -81,7 +81,7 @@ run_case() {
 		pids+=($cap)
 		watch="$ftd $cap"
 	fi
-	ip netns exec $NSB tcpdump -i $VB -B 65536 -w "$TMP/tcpdump.pcap" 2>"$TMP/tcpdump.err" &
+	ip netns exec $NSB tcpdump -n -i $VB -B 65536 -w "$TMP/tcpdump.pcap" 2>"$TMP/tcpdump.err" &
 	td=$!
 	pids+=($td)
 	for _ in $(seq 100); do grep -q listening "$TMP/tcpdump.err" && break; sleep 0.05; done

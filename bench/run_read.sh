@@ -29,7 +29,7 @@ best() {
 sh_text_ft() { "$FT" read -r "$big" >/dev/null; }
 sh_text_td() { tcpdump -n -r "$big" >/dev/null 2>&1; }
 sh_fw_ft() { "$FT" read -r "$big" -w "$tmp/out-ft.pcap" 'tcp port 443'; }
-sh_fw_td() { tcpdump -r "$big" -w "$tmp/out-td.pcap" 'tcp port 443' 2>/dev/null; }
+sh_fw_td() { tcpdump -n -r "$big" -w "$tmp/out-td.pcap" 'tcp port 443' 2>/dev/null; }
 
 ft=$(best sh_text_ft)
 td=$(best sh_text_td)
@@ -43,8 +43,8 @@ echo "BENCH read_filter_write_flowtap $ft s"
 echo "BENCH read_filter_write_tcpdump $td s"
 echo "BENCH read_filter_write_speedup $(echo "scale=2; $td / $ft" | bc -l) x"
 # Same packets selected, or the timing means nothing.
-a=$(tcpdump -r "$tmp/out-ft.pcap" 2>/dev/null | wc -l)
-b=$(tcpdump -r "$tmp/out-td.pcap" 2>/dev/null | wc -l)
+a=$(tcpdump -n -r "$tmp/out-ft.pcap" 2>/dev/null | wc -l)
+b=$(tcpdump -n -r "$tmp/out-td.pcap" 2>/dev/null | wc -l)
 [ "$a" = "$b" ] || { echo "bench: flowtap wrote $a packets, tcpdump $b" >&2; exit 1; }
 echo "BENCH read_filter_write_packets $a packets"
 rm -f "$tmp/out-ft.pcap" "$tmp/out-td.pcap"

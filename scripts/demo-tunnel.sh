@@ -142,8 +142,8 @@ step "tshark reads demo.pcapng: one interface per capture path"
 note "\$ capinfos -c -I demo.pcapng"
 capinfos -c -I "$PCAP" 2>/dev/null | grep -E 'Number of packets|Interface #|Name =' |
 	sed 's/^/   /' | head -20
-note "\$ tshark -r demo.pcapng -T fields -e frame.interface_name | sort | uniq -c"
-tshark -r "$PCAP" -T fields -e frame.interface_name 2>/dev/null | sort | uniq -c | sed 's/^/   /'
+note "\$ tshark -n -r demo.pcapng -T fields -e frame.interface_name | sort | uniq -c"
+tshark -n -r "$PCAP" -T fields -e frame.interface_name 2>/dev/null | sort | uniq -c | sed 's/^/   /'
 
 step "Flow log of tunnel A (JSON lines; final counts flushed as it stops)"
 kill -TERM "${PIDS[0]}"

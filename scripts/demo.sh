@@ -36,9 +36,9 @@ run "Rewrite as pcapng: one interface per capture path, direction in EPB flags" 
 
 if command -v tshark >/dev/null; then
 	run "tshark reads it back" \
-		tshark -r demo.pcapng -T fields -E header=y -e frame.number -e frame.interface_name \
+		tshark -n -r demo.pcapng -T fields -E header=y -e frame.number -e frame.interface_name \
 		-e frame.packet_flags_direction -e _ws.col.Protocol -e _ws.col.Info
-	n=$(tshark -r demo.pcapng 2>/dev/null | wc -l)
+	n=$(tshark -n -r demo.pcapng 2>/dev/null | wc -l)
 	m=$("$FT" read -r demo.user0 | wc -l)
 	[ "$n" = "$m" ] || { echo "demo: tshark saw $n packets, flowtap $m" >&2; exit 1; }
 	ifs=$(capinfos -I -M demo.pcapng | grep -c 'Name = ')

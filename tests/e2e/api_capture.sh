@@ -34,7 +34,7 @@ ok "default stream: user0 pcap header (a1b2c3d4 LE, 2.4, 65535, 147), $N packets
 dp_stop
 dp_start "$SOCK" --count $N --rate 1000 --wait-sessions 1
 curl -s -m 1.5 --unix-socket "$SOCK" -X POST http://local/localapi/v0/debug-capture |
-	tshark -X lua_script:"$LUA" -r - -T fields -E separator=, -e flowtap.path -e flowtap.path_name \
+	tshark -n -X lua_script:"$LUA" -r - -T fields -E separator=, -e flowtap.path -e flowtap.path_name \
 		-e flowtap.snat.ip4 -e flowtap.snat.ip6 -e flowtap.dnat.ip4 -e flowtap.dnat.ip6 \
 		-e ip.src -e ipv6.src -e udp.dstport -e udp.payload 2>/dev/null >"$TMP/fields"
 [ "$(wc -l <"$TMP/fields")" = $N ] || fail "tshark saw $(wc -l <"$TMP/fields") packets, want $N"
@@ -68,7 +68,7 @@ cap() { curl -s -m 10 --unix-socket "$SOCK" -X POST "http://local/localapi/v0/de
 
 cap "format=pcapng&count=10&snaplen=60" "$TMP/a.pcapng"
 grep -qi '^Content-Type: application/x-pcapng' "$TMP/h" || fail "pcapng content type"
-tshark -r "$TMP/a.pcapng" -T fields -e frame.interface_name -e frame.packet_flags_direction \
+tshark -n -r "$TMP/a.pcapng" -T fields -e frame.interface_name -e frame.packet_flags_direction \
 	-e frame.cap_len 2>/dev/null >"$TMP/f"
 [ "$(wc -l <"$TMP/f")" = 10 ] || fail "pcapng count=10 gave $(wc -l <"$TMP/f") packets"
 awk '$3 > 60 {exit 1}' "$TMP/f" || fail "snaplen=60 not applied: $(cat "$TMP/f")"
@@ -77,7 +77,7 @@ grep -q "^from-local	0x00000002" "$TMP/f" && grep -q "^from-peer	0x00000001" "$T
 ok "format=pcapng, count=10, snaplen=60: interface per path, EPB direction flags"
 
 cap "format=pcap&count=5&filter=udp+dst+port+47001" "$TMP/b.pcap"
-[ "$(tshark -r "$TMP/b.pcap" -T fields -e udp.dstport 2>/dev/null | sort -u)" = 47001 ] ||
+[ "$(tshark -n -r "$TMP/b.pcap" -T fields -e udp.dstport 2>/dev/null | sort -u)" = 47001 ] ||
 	fail "filter=udp dst port 47001 not applied"
 [ "$(capinfos -Ec "$TMP/b.pcap" 2>/dev/null | awk -F': *' '/encapsulation/ {print $2}')" = "Raw IP" ] ||
 	fail "format=pcap is not raw IP: $(capinfos -E "$TMP/b.pcap")"
@@ -91,14 +91,14 @@ grep -q 'flowtap-testdp' "$TMP/c.txt" || fail "ascii=1 printed no payload"
 ok "format=text, path=from-peer, verbose/ascii: 5 lines with pre-NAT and payload"
 
 cap "duration=500ms&path=from-peer,254&direction=in" "$TMP/d.pcap"
-got=$(tshark -X lua_script:"$LUA" -r "$TMP/d.pcap" -T fields -e flowtap.path_name 2>/dev/null | sort -u | tr '\n' ' ')
+got=$(tshark -n -X lua_script:"$LUA" -r "$TMP/d.pcap" -T fields -e flowtap.path_name 2>/dev/null | sort -u | tr '\n' ' ')
 [ "$got" = "disco from-peer " ] || fail "path=from-peer,254: got $got"
 n=$(npackets "$TMP/d.pcap")
 [ "$n" -ge 100 ] && [ "$n" -le 300 ] || fail "duration=500ms at 400 matching pps gave $n packets"
 ok "duration=500ms, path=from-peer,254 (name and number), direction=in: $n packets"
 
 cap "direction=out&count=20" "$TMP/e.pcap"
-got=$(tshark -X lua_script:"$LUA" -r "$TMP/e.pcap" -T fields -e flowtap.path_name 2>/dev/null | sort -u | tr '\n' ' ')
+got=$(tshark -n -X lua_script:"$LUA" -r "$TMP/e.pcap" -T fields -e flowtap.path_name 2>/dev/null | sort -u | tr '\n' ' ')
 [ "$got" = "from-local synthesized-to-peer " ] || fail "direction=out: got $got"
 ok "direction=out selects from-local and synthesized-to-peer"
 

@@ -38,7 +38,7 @@ mkfifo "$TMP/fifo"
 	--direction in --snaplen 80 &
 ex=$!
 EXTRA_PIDS=($ex)
-timeout 10 tshark -i "$TMP/fifo" -c 20 -T fields -e frame.interface_name -e frame.cap_len \
+timeout 10 tshark -n -i "$TMP/fifo" -c 20 -T fields -e frame.interface_name -e frame.cap_len \
 	2>/dev/null >"$TMP/out"
 [ "$(wc -l <"$TMP/out")" = 20 ] || fail "tshark read $(wc -l <"$TMP/out") packets from the fifo"
 [ "$(cut -f1 "$TMP/out" | sort -u | tr '\n' ' ')" = "disco from-peer " ] || fail "fifo: $(cat "$TMP/out")"
@@ -50,7 +50,7 @@ ok "--capture --fifo with capture filter, paths, direction, snaplen: tshark read
 "$EXTCAP" --capture --extcap-interface flowtap-testdp --fifo "$TMP/fifo" --format user0 &
 ex=$!
 EXTRA_PIDS=($ex)
-tshark -l -X lua_script:"$LUA" -i "$TMP/fifo" -T fields -e flowtap.path_name 2>/dev/null >"$TMP/out" &
+tshark -n -l -X lua_script:"$LUA" -i "$TMP/fifo" -T fields -e flowtap.path_name 2>/dev/null >"$TMP/out" &
 ts=$!
 EXTRA_PIDS+=($ts)
 for _ in $(seq 100); do
@@ -69,7 +69,7 @@ ok "--format user0 decoded by the Lua dissector; SIGTERM ends the capture (exit 
 mkdir "$TMP/extcap" && cp "$EXTCAP" "$TMP/extcap/" && chmod -R a+rX "$TMP/extcap"
 chmod 1777 "$TMP"
 ts() { setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$TMP" \
-	WIRESHARK_EXTCAP_DIR="$TMP/extcap" FLOWTAP_SOCKET="$SOCK" tshark "$@"; }
+	WIRESHARK_EXTCAP_DIR="$TMP/extcap" FLOWTAP_SOCKET="$SOCK" tshark -n "$@"; }
 ts -D 2>/dev/null | grep -q 'flowtap-testdp (flowtap tap testdp)' || fail "tshark -D: $(ts -D 2>&1 | tail -3)"
 (cd "$TMP" && timeout 20 bash -c "$(declare -f ts); SOCK=$SOCK TMP=$TMP ts -i flowtap-testdp -c 10 \
 	-f 'udp dst port 47002' -T fields -e frame.interface_name -e udp.dstport" 2>/dev/null >"$TMP/out")

@@ -32,10 +32,10 @@ ok "--socket, --path, -v, -A and an expression"
 "$FLOWTAP" capture -w "$TMP/a.pcap" -c 20 'udp dst port 47001' 2>"$TMP/err" || fail "-w: $(cat "$TMP/err")"
 [ "$(npackets "$TMP/a.pcap")" = 20 ] || fail "-w: $(npackets "$TMP/a.pcap") packets"
 grep -q 'Press Ctrl-C' "$TMP/err" && fail "Ctrl-C hint printed although stderr is not a terminal"
-[ "$(tshark -r "$TMP/a.pcap" -T fields -e udp.dstport 2>/dev/null | sort -u)" = 47001 ] || fail "-w filter"
+[ "$(tshark -n -r "$TMP/a.pcap" -T fields -e udp.dstport 2>/dev/null | sort -u)" = 47001 ] || fail "-w filter"
 "$FLOWTAP" capture -o "$TMP/b.pcap" -c 10 2>/dev/null || fail "-o"
 [ "$(capinfos -Ec "$TMP/b.pcap" | awk -F': *' '/encapsulation/ {print $2}')" = "USER 0" ] || fail "-o is not user0"
-[ "$(tshark -X lua_script:"$LUA" -r "$TMP/b.pcap" -T fields -e flowtap.path_name 2>/dev/null | wc -l)" = 10 ] ||
+[ "$(tshark -n -X lua_script:"$LUA" -r "$TMP/b.pcap" -T fields -e flowtap.path_name 2>/dev/null | wc -l)" = 10 ] ||
 	fail "-o file not decoded by the dissector"
 "$FLOWTAP" capture -w - --format pcapng -c 7 2>/dev/null >"$TMP/c.pcapng"
 [ "$(npackets "$TMP/c.pcapng")" = 7 ] || fail "-w - --format pcapng"
@@ -86,7 +86,7 @@ while [ \$# -gt 0 ]; do
 	case \$1 in -X) lua=\$2; shift ;; esac
 	shift
 done
-exec tshark -X "\$lua" -r - -T fields -e flowtap.path_name -e flowtap.dnat.ip4 >"$TMP/ws.out" 2>/dev/null
+exec tshark -n -X "\$lua" -r - -T fields -e flowtap.path_name -e flowtap.dnat.ip4 >"$TMP/ws.out" 2>/dev/null
 EOF
 chmod +x "$TMP/bin/wireshark"
 PATH=$TMP/bin:$PATH "$FLOWTAP" capture --wireshark -c 25 2>/dev/null || fail "--wireshark"

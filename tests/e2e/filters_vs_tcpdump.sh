@@ -53,7 +53,7 @@ done
 # Rewriting keeps everything tcpdump -w keeps: the files are byte-identical.
 for f in eth raw; do
 	for e in "tcp port 443" "ip6 or icmp" ""; do
-		tcpdump -r "$tmp/$f.pcap" -w "$tmp/td.pcap" $e 2>/dev/null
+		tcpdump -n -r "$tmp/$f.pcap" -w "$tmp/td.pcap" $e 2>/dev/null
 		"$FT" read -r "$tmp/$f.pcap" -w "$tmp/ft.pcap" $e
 		if cmp -s "$tmp/td.pcap" "$tmp/ft.pcap"; then echo "ok   $f: -w '$e' byte-identical to tcpdump -w"
 		else echo "FAIL $f: -w '$e' differs from tcpdump -w"; fail=1; fi

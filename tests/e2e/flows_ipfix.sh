@@ -61,14 +61,14 @@ PY
 echo "== tshark cflow dissector"
 if command -v tcpdump >/dev/null && command -v tshark >/dev/null; then
 	PORT=$(free_udp_port)
-	tcpdump -Z root -i lo -U -B 16384 -w "$T/ipfix.pcap" "udp port $PORT" 2> "$T/tcpdump.err" &
+	tcpdump -n -Z root -i lo -U -B 16384 -w "$T/ipfix.pcap" "udp port $PORT" 2> "$T/tcpdump.err" &
 	TDPID=$!; pids+=("$TDPID")
 	for _ in $(seq 50); do grep -q listening "$T/tcpdump.err" && break; sleep 0.1; done
 	if grep -q listening "$T/tcpdump.err"; then
 		# 150 windows: templates are sent again after 100 messages.
 		"$FT" flows -r "$T/g.pcap" --log-exit-flows --interval 0.0013 --ipfix "127.0.0.1:$PORT" -q
 		sleep 1; kill "$TDPID"; wait "$TDPID" 2>/dev/null || true
-		tshark -r "$T/ipfix.pcap" -d "udp.port==$PORT,cflow" -V > "$T/tshark.txt" 2>/dev/null
+		tshark -n -r "$T/ipfix.pcap" -d "udp.port==$PORT,cflow" -V > "$T/tshark.txt" 2>/dev/null
 		python3 - "$T/tshark.txt" "$T/g.pcap.truth.json" <<'PY'
 import json, re, sys
 txt = open(sys.argv[1]).read()

@@ -28,7 +28,7 @@ replay() {
 }
 
 # 1. Same packets as tcpdump, at top speed, nothing lost.
-ip netns exec "$NSB" tcpdump -i "$VB" -B 65536 -w "$TMP/tcpdump.pcap" \
+ip netns exec "$NSB" tcpdump -n -i "$VB" -B 65536 -w "$TMP/tcpdump.pcap" \
 	2>"$TMP/tcpdump.err" &
 td=$!
 "$FT" capture --socket "$SOCK" --format pcap -w "$TMP/flowtapd.pcap" 2>"$TMP/cap.err" &

@@ -32,7 +32,7 @@ sleep 0.5
 kill -INT "$cap"
 wait "$cap"
 
-tshark -r "$TMP/nflog.pcapng" -T fields -E separator=' ' -e frame.interface_name \
+tshark -n -r "$TMP/nflog.pcapng" -T fields -E separator=' ' -e frame.interface_name \
 	-e frame.packet_flags_direction -e nflog.prefix -e nflog.ifindex_indev \
 	-e nflog.ifindex_outdev -e icmp.type >"$TMP/fields" 2>"$TMP/tshark.err" ||
 	fail "tshark cannot read the capture: $(cat "$TMP/tshark.err")"
@@ -61,8 +61,8 @@ ip netns exec "$NSA" ping -c 2 -i 0.2 -W 1 192.0.2.2 >/dev/null || fail "ping fa
 sleep 1
 kill "$cap"
 wait "$cap" 2>/dev/null
-n=$(tshark -r "$TMP/in.pcap" -Y 'nflog.prefix == "ftf-in"' 2>/dev/null | wc -l)
-all=$(tshark -r "$TMP/in.pcap" 2>/dev/null | wc -l)
+n=$(tshark -n -r "$TMP/in.pcap" -Y 'nflog.prefix == "ftf-in"' 2>/dev/null | wc -l)
+all=$(tshark -n -r "$TMP/in.pcap" 2>/dev/null | wc -l)
 [ "$n" = 2 ] && [ "$all" = 2 ] || fail "direction=in capture: $n of $all packets are the 2 requests"
 ok "direction=in selects the logged input packets"
 

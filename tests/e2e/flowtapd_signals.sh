@@ -93,13 +93,13 @@ grep -q "$VB: [0-9]* packets received, 0 dropped by the kernel, 2 capture sessio
 wait_total "$TMP/flows3.jsonl" exitTraffic 4 4
 ok "SIGTERM: pending flow counts flushed"
 capinfos "$TMP/term.pcapng" >"$TMP/capinfos" 2>&1 || fail "capture file not well-formed: $(cat "$TMP/capinfos")"
-n=$(tshark -r "$TMP/term.pcapng" 2>/dev/null | wc -l)
+n=$(tshark -n -r "$TMP/term.pcapng" 2>/dev/null | wc -l)
 [ "$n" = 8 ] || fail "capture ended by SIGTERM holds $n packets, expected 8"
 grep -q "^8 packets captured, 0 dropped" "$TMP/cap.err" ||
 	fail "the capture client did not see a clean end: $(cat "$TMP/cap.err")"
 ok "SIGTERM: capture session ended with a well-formed pcapng of 8 packets ($(tail -1 "$TMP/cap.err"))"
 # --write: flowtapd's own capture file, finished with its statistics block.
-n=$(tshark -r "$TMP/write.pcapng" -Y icmp 2>/dev/null | wc -l)
+n=$(tshark -n -r "$TMP/write.pcapng" -Y icmp 2>/dev/null | wc -l)
 [ "$n" = 8 ] || fail "--write file holds $n ICMP packets, expected 8"
 capinfos "$TMP/write.pcapng" >"$TMP/capinfos" 2>&1 || fail "--write file not well-formed"
 grep -q "Number of stat entries = 1" "$TMP/capinfos" ||

@@ -76,7 +76,7 @@ wait "$c1" 2>/dev/null
 touch "$TMP/tun.done"
 wait "$owner"
 
-tshark -r "$TMP/tun.pcapng" -T fields -E separator=' ' -e frame.interface_name \
+tshark -n -r "$TMP/tun.pcapng" -T fields -E separator=' ' -e frame.interface_name \
 	-e frame.packet_flags_direction -e icmp.type >"$TMP/fields" 2>/dev/null
 cat "$TMP/fields"
 [ "$(grep -c "^$TUN 0x00000001 8$" "$TMP/fields")" = 3 ] || fail "3 inbound echo requests expected"
@@ -86,7 +86,7 @@ order=$(cut -d' ' -f3 "$TMP/fields" | tr '\n' ' ')
 ok "tun: raw IP tap, requests inbound and replies outbound, in time order"
 lt=$(python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); print(struct.unpack("<I", d[20:24])[0], struct.unpack("<I", d[0:4])[0] == 0xa1b2c3d4)' "$TMP/u0.pcap")
 [ "$lt" = "147 True" ] || fail "user0 stream header: linktype/magic $lt"
-n=$(tshark -r "$TMP/u0.pcap" 2>/dev/null | wc -l)
+n=$(tshark -n -r "$TMP/u0.pcap" 2>/dev/null | wc -l)
 [ "$n" = 6 ] || fail "user0 stream holds $n records, expected 6"
 ok "the established user0 stream works on a tun interface (6 records)"
 exit 0

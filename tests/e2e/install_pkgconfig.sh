@@ -32,7 +32,7 @@ cc -std=c11 -Wall -Wextra -Werror "$FT_SRC/examples/minimal.c" \
 	-o "$tmp/minimal-static" || fail "example does not build (static)"
 LD_LIBRARY_PATH=$(dirname "$(ls "$tmp/root$prefix"/lib*/libflowtap.so.0* | head -1)") \
 	"$tmp/minimal-shared" >"$tmp/a.pcapng" 2>"$tmp/err" || fail "example failed: $(cat "$tmp/err")"
-n=$(tshark -r "$tmp/a.pcapng" -T fields -e frame.interface_name 2>/dev/null | grep -c '^from-local$' || true)
+n=$(tshark -n -r "$tmp/a.pcapng" -T fields -e frame.interface_name 2>/dev/null | grep -c '^from-local$' || true)
 [ "$n" = 3 ] || fail "tshark read $n from-local packets from the example, expected 3"
 "$tmp/minimal-static" >"$tmp/b.pcapng" 2>/dev/null || fail "static example failed"
 echo "ok - installed tree: headers, libraries, pkg-config, programs, man pages; example builds and tshark reads it"

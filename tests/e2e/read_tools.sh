@@ -17,7 +17,7 @@ check() { # name expected actual
 }
 count() { capinfos -c -M "$1" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}'; }
 # One line per packet: wire length, captured length, time with ns.
-frames() { tshark -r "$1" -T fields -e frame.len -e frame.cap_len -e frame.time_epoch 2>/dev/null; }
+frames() { tshark -n -r "$1" -T fields -e frame.len -e frame.cap_len -e frame.time_epoch 2>/dev/null; }
 
 # Inputs: the project's own user0 stream (paths, NAT) and, when the shared
 # generator is around, Ethernet and raw-IP captures of overlay traffic.
@@ -87,7 +87,7 @@ check "user0 encapsulation seen by capinfos" "user0" \
 
 # pcapng: one interface per path, named after it; direction in epb_flags.
 "$FT" read -r "$tmp/d.user0" -w "$tmp/p.pcapng" --format pcapng
-tshark -r "$tmp/p.pcapng" -T fields -e frame.interface_name -e frame.packet_flags_direction \
+tshark -n -r "$tmp/p.pcapng" -T fields -e frame.interface_name -e frame.packet_flags_direction \
 	-e ip.src -e ipv6.src 2>/dev/null >"$tmp/ifs"
 check "pcapng: from-local packets outbound" 9 "$(grep -c $'^from-local\t0x00000002' "$tmp/ifs")"
 check "pcapng: from-peer packets inbound" 5 "$(grep -c $'^from-peer\t0x00000001' "$tmp/ifs")"
@@ -108,7 +108,7 @@ check "pcapng read back: --path from-peer" 5 "$("$FT" read -r "$tmp/p.pcapng" --
 check "pcapng read back: --direction out" 10 "$("$FT" read -r - --direction out <"$tmp/p.pcapng" | wc -l)"
 "$FT" read -r "$tmp/p.pcapng" -w "$tmp/p2.pcapng"
 check "pcapng -> pcapng keeps interfaces and directions" "$(cat "$tmp/ifs")" \
-	"$(tshark -r "$tmp/p2.pcapng" -T fields -e frame.interface_name -e frame.packet_flags_direction \
+	"$(tshark -n -r "$tmp/p2.pcapng" -T fields -e frame.interface_name -e frame.packet_flags_direction \
 		-e ip.src -e ipv6.src 2>/dev/null)"
 if command -v editcap >/dev/null && [ -f "$tmp/eth.pcap" ]; then
 	# pcapng written by Wireshark's tools (us resolution): same packets.
@@ -134,7 +134,7 @@ check "--path from-peer" 5 "$("$FT" read -r "$tmp/d.user0" --path from-peer | wc
 check "--path 2,3" 2 "$("$FT" read -r "$tmp/d.user0" --path 2,3 | wc -l)"
 check "--direction in" 6 "$("$FT" read -r "$tmp/d.user0" --direction in | wc -l)"
 check "--direction out and icmp" 2 "$("$FT" read -r "$tmp/d.user0" --direction out 'icmp or icmp6' | wc -l)"
-check "-c 3" 3 "$("$FT" read -r "$tmp/d.user0" -c 3 -w - | tshark -r - 2>/dev/null | wc -l)"
+check "-c 3" 3 "$("$FT" read -r "$tmp/d.user0" -c 3 -w - | tshark -n -r - 2>/dev/null | wc -l)"
 
 # stdin in, stdout out.
 check "-r - from stdin" 17 "$("$FT" read -r - -w - <"$tmp/d.user0" | capinfos -c -M /dev/stdin 2>/dev/null | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')"

@@ -71,7 +71,7 @@ tl_stop "$TUN_PID_A" # the final flush writes the last counts
 kill -TERM "$CURL" 2>/dev/null || true
 wait "$CURL" || true
 
-tshark -X "lua_script:$FT_SRC/share/flowtap/flowtap.lua" -r "$TMP/a.user0" -T fields \
+tshark -n -X "lua_script:$FT_SRC/share/flowtap/flowtap.lua" -r "$TMP/a.user0" -T fields \
 	-e flowtap.path_name -e flowtap.snat.ip4 -e flowtap.dnat.ip4 -e ip.src -e ip.dst \
 	-e ip.proto -e tcp.srcport -e tcp.dstport -e ip.len >"$TMP/a.tsv" 2>/dev/null
 

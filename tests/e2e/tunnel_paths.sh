@@ -52,14 +52,14 @@ grep -q ' 0 dropped' "$TMP/cap-a.err" || fail "capture on A dropped packets: $(c
 LUA=$FT_SRC/share/flowtap/flowtap.lua
 fields=(-e frame.interface_name -e frame.packet_flags_direction -e ip.src -e ip.dst
 	-e icmp.type -e icmp.ident -e icmp.seq -e ip.len)
-tshark -r "$TMP/a.pcapng" -T fields -Y icmp "${fields[@]}" >"$TMP/a.tsv" 2>/dev/null
+tshark -n -r "$TMP/a.pcapng" -T fields -Y icmp "${fields[@]}" >"$TMP/a.tsv" 2>/dev/null
 ufields=(-e flowtap.path_name -e flowtap.snat.ip4 -e flowtap.dnat.ip4 -e ip.src -e ip.dst
 	-e icmp.type -e icmp.ident -e icmp.seq -e ip.len -e tcp.srcport -e tcp.dstport
 	-e tcp.seq_raw -e tcp.ack_raw -e tcp.flags -e tcp.len -e tcp.checksum.status)
 for side in a b; do
-	tshark -X "lua_script:$LUA" -o tcp.check_checksum:TRUE -r "$TMP/$side.user0" -T fields \
+	tshark -n -X "lua_script:$LUA" -o tcp.check_checksum:TRUE -r "$TMP/$side.user0" -T fields \
 		"${ufields[@]}" >"$TMP/$side-u0.tsv" 2>/dev/null
-	tshark -X "lua_script:$LUA" -r "$TMP/$side.user0" -Y 'icmpv6.type == 128 || icmpv6.type == 129' \
+	tshark -n -X "lua_script:$LUA" -r "$TMP/$side.user0" -Y 'icmpv6.type == 128 || icmpv6.type == 129' \
 		-T fields -e flowtap.path_name -e ipv6.src -e ipv6.dst -e icmpv6.type \
 		-e icmpv6.echo.sequence_number -e ipv6.plen >"$TMP/$side-v6.tsv" 2>/dev/null
 done

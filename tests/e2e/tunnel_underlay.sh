@@ -61,7 +61,7 @@ sleep 0.3
 ok "a datagram from another host is dropped as foreign and never delivered"
 timeout 5 tail --pid="$CAP" -f /dev/null || fail "capture of the dropped path did not end"
 wait "$CAP" || fail "capture failed: $(cat "$TMP/cap.err")"
-got=$(tshark -r "$TMP/dropped.pcapng" -T fields -e frame.interface_name \
+got=$(tshark -n -r "$TMP/dropped.pcapng" -T fields -e frame.interface_name \
 	-e frame.packet_flags_direction -e ip.src -e ip.dst -e ip.proto 2>/dev/null | sort | tr '\t\n' ' |')
 want="dropped 0x00000001 100.64.0.9 100.64.0.1 1|dropped 0x00000002 100.64.0.1 100.100.100.100 17|"
 [ "$got" = "$want" ] || fail "dropped path: got '$got', expected '$want'"

@@ -99,7 +99,7 @@ static void test_outputs(void **state)
 
 	/* pcapng: interface per path, direction flags (1 inbound, 2 outbound). */
 	snprintf(cmd, sizeof(cmd),
-		 "tshark -r %s/a.pcapng -T fields -E separator=, -e frame.interface_name "
+		 "tshark -n -r %s/a.pcapng -T fields -E separator=, -e frame.interface_name "
 		 "-e frame.packet_flags_direction -e ip.src 2>&1",
 		 dir);
 	assert_int_equal(run(cmd, out, sizeof(out)), 0);
@@ -117,7 +117,7 @@ static void test_outputs(void **state)
 
 	/* user0 with our Lua dissector: path numbers and pre-NAT addresses. */
 	snprintf(cmd, sizeof(cmd),
-		 "tshark -X lua_script:%s/share/flowtap/flowtap.lua -r %s/a.user0 -T fields "
+		 "tshark -n -X lua_script:%s/share/flowtap/flowtap.lua -r %s/a.user0 -T fields "
 		 "-E separator=, -e flowtap.path -e flowtap.snat.ip6 -e flowtap.dnat.ip4 -e ip.src "
 		 "2>&1",
 		 FT_SRCDIR, dir);

@@ -4,15 +4,19 @@
  *   - one match-all session, 1500-byte packets, pcap to /dev/null: producer
  *     rate, and drops at a paced 1 Mpps; compared with a plain memcpy;
  *   - a session whose filter rejects everything;
- *   - a session whose output is stalled, against an unstalled one.
+ *   - a session whose output is stalled, against an unstalled one;
+ *   - 100-byte packets; the iovec and batch hooks unwatched;
+ *   - 1, 2, 4 and 8 producer threads (reject-all and match-all).
  * Prints `BENCH <name> <value> <unit>` lines.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <flowtap/capture.h>
@@ -51,6 +55,84 @@ static double hook_loop(struct ft_tap *t, uint64_t n, size_t len)
 		BARRIER();
 	}
 	return (double)(now_ns() - t0) / (double)n;
+}
+
+static double hook_iov_loop(struct ft_tap *t, uint64_t n, size_t len)
+{
+	struct iovec iov[2] = {{pkt, 20}, {pkt + 20, len - 20}};
+	uint64_t t0 = now_ns();
+	for (uint64_t i = 0; i < n; i++) {
+		ft_tap_hook_iov(t, FT_PATH_FROM_LOCAL, iov, 2, NULL);
+		BARRIER();
+	}
+	return (double)(now_ns() - t0) / (double)n;
+}
+
+/* Per packet, in batches of 32 as one recvmmsg() might deliver. */
+static double hook_batch_loop(struct ft_tap *t, uint64_t n, size_t len)
+{
+	struct iovec b[32];
+	for (int i = 0; i < 32; i++)
+		b[i] = (struct iovec){pkt, len};
+	uint64_t t0 = now_ns();
+	for (uint64_t i = 0; i < n / 32; i++) {
+		ft_tap_hook_batch(t, FT_PATH_FROM_LOCAL, b, 32, NULL);
+		BARRIER();
+	}
+	return (double)(now_ns() - t0) / (double)(n / 32 * 32);
+}
+
+/* The empty loop the batch loop is compared with: one iteration per 32. */
+static double empty_batch_loop(uint64_t n)
+{
+	uint64_t t0 = now_ns();
+	for (uint64_t i = 0; i < n / 32; i++)
+		BARRIER();
+	return (double)(now_ns() - t0) / (double)(n / 32 * 32);
+}
+
+/* Scaling: @nt threads hook for a fixed time; the aggregate rate. */
+struct scale_arg {
+	struct ft_tap *t;
+	size_t len;
+	uint64_t ns, calls;
+};
+
+static void *scale_thread(void *p)
+{
+	struct scale_arg *a = p;
+	uint64_t t0 = now_ns(), n = 0;
+	while (now_ns() - t0 < a->ns) {
+		for (int i = 0; i < 1024; i++) {
+			ft_tap_hook(a->t, FT_PATH_FROM_LOCAL, pkt, a->len, NULL);
+			BARRIER();
+		}
+		n += 1024;
+	}
+	a->calls = n;
+	return NULL;
+}
+
+/* Hook calls per second over @nt threads (captured packets per second if
+ * a session @s is given: what it wrote, until stop had drained it). */
+static double scale_rate(struct ft_tap *t, int nt, size_t len, struct ft_session *s)
+{
+	pthread_t th[8];
+	struct scale_arg a[8];
+	struct ft_session_stats st;
+	uint64_t calls = 0, t0 = now_ns();
+	for (int i = 0; i < nt; i++) {
+		a[i] = (struct scale_arg){t, len, 300000000ull, 0};
+		pthread_create(&th[i], NULL, scale_thread, &a[i]);
+	}
+	for (int i = 0; i < nt; i++) {
+		pthread_join(th[i], NULL);
+		calls += a[i].calls;
+	}
+	if (!s)
+		return (double)calls * 1e9 / (double)(now_ns() - t0);
+	ft_session_stop(s, &st);
+	return (double)st.written * 1e9 / (double)(now_ns() - t0);
 }
 
 static double empty_loop(uint64_t n)
@@ -109,6 +191,16 @@ int main(void)
 	printf("BENCH tap_hook_unwatched %.3f ns/call\n", h);
 	printf("BENCH tap_hook_empty_loop %.3f ns/call\n", e);
 	printf("BENCH tap_hook_unwatched_overhead %.3f ns/call\n", h - e > 0 ? h - e : 0);
+	double hi = 1e9, hb = 1e9, eb = 1e9;
+	for (int i = 0; i < 3; i++) {
+		double a = hook_iov_loop(t, N, sizeof(pkt)), b = hook_batch_loop(t, N, sizeof(pkt));
+		double c = empty_batch_loop(N);
+		hi = a < hi ? a : hi;
+		hb = b < hb ? b : hb;
+		eb = c < eb ? c : eb;
+	}
+	printf("BENCH tap_hook_unwatched_overhead_iov %.3f ns/call\n", hi - e > 0 ? hi - e : 0);
+	printf("BENCH tap_hook_unwatched_overhead_batch %.3f ns/pkt\n", hb - eb > 0 ? hb - eb : 0);
 
 	/* 2. Match-all session, 1500-byte packets, pcap to /dev/null. The
 	 * producer offers as fast as it can; the capture rate is what the
@@ -137,6 +229,18 @@ int main(void)
 	printf("BENCH tap_captured_vs_memcpy %.3f ratio\n",
 	       ((double)st.written * 1000.0 / elapsed) / (1000.0 / mc));
 
+	/* The same with 100-byte packets. */
+	s = start(t, NULL, devnull, NULL, NULL);
+	c0 = now_ns();
+	hook_loop(t, M * 3, 100);
+	ft_session_stop(s, &st);
+	elapsed = (double)(now_ns() - c0);
+	ft_session_free(s);
+	printf("BENCH tap_matchall_100_captured_mpps %.2f Mpps\n",
+	       (double)st.written * 1000.0 / elapsed);
+	printf("BENCH tap_matchall_100_dropped_at_max_rate %.2f %%\n",
+	       100.0 * (double)st.dropped / (double)st.matched);
+
 	/* Paced at 1 Mpps for 1 s: drops must be 0. */
 	s = start(t, NULL, devnull, NULL, NULL);
 	t0 = now_ns();
@@ -156,6 +260,28 @@ int main(void)
 	ft_session_stop(s, &st);
 	ft_session_free(s);
 	printf("BENCH tap_filter_reject_all %.1f ns/pkt\n", ns);
+
+	/* Scaling with producer threads, against one thread in the same run:
+	 * a reject-all filter (hook calls per second) and a match-all session
+	 * (captured packets per second), 1500-byte packets. */
+	double r1 = 0, m1 = 0;
+	for (int nt = 1; nt <= 8; nt *= 2) {
+		s = start(t, "tcp port 9", devnull, NULL, NULL);
+		double r = scale_rate(t, nt, sizeof(pkt), NULL);
+		ft_session_stop(s, NULL);
+		ft_session_free(s);
+		s = start(t, NULL, devnull, NULL, NULL);
+		double mr = scale_rate(t, nt, sizeof(pkt), s);
+		ft_session_free(s);
+		if (nt == 1) {
+			r1 = r, m1 = mr;
+			printf("BENCH tap_scaling_1t_reject_rate %.2f Mcalls/s\n", r / 1e6);
+			printf("BENCH tap_scaling_1t_matchall_rate %.2f Mpps\n", mr / 1e6);
+			continue;
+		}
+		printf("BENCH tap_scaling_%dt_reject %.3f ratio\n", nt, r / r1);
+		printf("BENCH tap_scaling_%dt_matchall %.3f ratio\n", nt, mr / m1);
+	}
 
 	/* 4. Stalled output versus unstalled, 1500-byte packets, 16 MiB buffer. */
 	const uint64_t K = 2000000;

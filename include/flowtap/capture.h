@@ -43,10 +43,11 @@ struct ft_session_opts {
 	const char *filter;	 /* tcpdump expression, NULL/"" for all (copied) */
 	struct ft_pathset paths; /* paths to capture; an all-zero set means all */
 	enum ft_dir dir;	 /* FT_DIR_UNKNOWN: both directions */
-	uint32_t snaplen;	 /* 0: 65535 */
+	uint32_t snaplen;	 /* 0: 262144 (65535 for user0), whole 64 KiB packets */
 	uint64_t max_packets;	 /* stop after this many written; 0: no limit */
 	uint64_t duration_ms;	 /* stop after this long; 0 (or beyond ~580 years): no limit */
-	size_t bufsize;		 /* bounded buffer in bytes; 0: 4 MiB; min 64 KiB, max 1 GiB */
+	size_t bufsize;		 /* bounded buffer in bytes; 0: 4 MiB; min 64 KiB, max 1 GiB;
+				  * a packet takes at most half of it */
 	unsigned text_flags;	 /* FT_TEXT_* for FT_FORMAT_TEXT */
 	enum ft_time_mode time;	 /* for FT_FORMAT_TEXT */
 	ft_output_fn out;	 /* output callback (called from the session thread), or */

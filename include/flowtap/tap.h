@@ -25,6 +25,8 @@
 #ifndef FLOWTAP_TAP_H
 #define FLOWTAP_TAP_H
 
+#include <sys/uio.h>
+
 #include <flowtap/common.h>
 
 #ifdef __cplusplus
@@ -247,6 +249,45 @@ static inline void ft_tap_hook(struct ft_tap *t, unsigned path, const void *pkt,
 	if (ft__tap_unwatched(t))
 		return;
 	ft_tap_offer(t, path, pkt, len, m);
+}
+
+/** Out-of-line part of ft_tap_hook_iov(); call ft_tap_hook_iov() instead. */
+FT_EXPORT void ft_tap_offer_iov(struct ft_tap *t, unsigned path, const struct iovec *iov,
+				int iovcnt, const struct ft_meta *m);
+
+/**
+ * ft_tap_hook_iov - like ft_tap_hook() for a packet held in @iovcnt buffers
+ * (e.g. a header and a payload), captured as their concatenation: the
+ * same records as ft_tap_hook() on one buffer holding the bytes. Up to
+ * 64 KiB in all is captured whole. Hot path; with no session attached one
+ * relaxed load and a branch. A negative or zero @iovcnt offers nothing.
+ */
+static inline void ft_tap_hook_iov(struct ft_tap *t, unsigned path, const struct iovec *iov,
+				   int iovcnt, const struct ft_meta *m)
+{
+	if (ft__tap_unwatched(t))
+		return;
+	ft_tap_offer_iov(t, path, iov, iovcnt, m);
+}
+
+/** Out-of-line part of ft_tap_hook_batch(); call ft_tap_hook_batch() instead. */
+FT_EXPORT void ft_tap_offer_batch(struct ft_tap *t, unsigned path, const struct iovec *pkts,
+				  unsigned n, const struct ft_meta *m);
+
+/**
+ * ft_tap_hook_batch - offer @n packets crossing one @path, e.g. one
+ * recvmmsg() or TUN read batch: packet i is pkts[i].iov_base, of
+ * pkts[i].iov_len bytes. @m (optional) applies to every packet; without a
+ * timestamp in it the clock is read once for the whole batch. The records
+ * are those of @n ft_tap_hook() calls with that timestamp, in order.
+ * Hot path; with no session attached one relaxed load and a branch.
+ */
+static inline void ft_tap_hook_batch(struct ft_tap *t, unsigned path, const struct iovec *pkts,
+				     unsigned n, const struct ft_meta *m)
+{
+	if (ft__tap_unwatched(t))
+		return;
+	ft_tap_offer_batch(t, path, pkts, n, m);
 }
 
 #ifdef __cplusplus

@@ -332,7 +332,9 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 	s->tap = t;
 	s->opts = *o;
 	s->opts.filter = NULL;
-	s->snaplen = o->snaplen ? o->snaplen : 65535;
+	/* As tcpdump: 262144 captures a 64 KiB GSO/GRO packet whole. user0
+	 * records are bounded by 65535, their prefix included (writer.h). */
+	s->snaplen = o->snaplen ? o->snaplen : o->format == FT_FORMAT_USER0 ? 65535 : 262144;
 	s->dir = (uint8_t)o->dir;
 	s->paths = o->paths;
 	s->all_paths = !(o->paths.bits[0] | o->paths.bits[1] | o->paths.bits[2] | o->paths.bits[3]);

@@ -438,6 +438,77 @@ FT_EXPORT void ft_tap_offer(struct ft_tap *t, unsigned path, const void *pkt, si
 	ft_tap_offer_frame(t, path, pkt, len, len, m);
 }
 
+/* The largest packet an iovec hook captures whole (a GSO/GRO super-packet). */
+#define IOV_MAX_PKT (64u << 10)
+
+/*
+ * Where a packet in several buffers is joined: the filter and the ring both
+ * want one contiguous packet. Small packets go through the stack; larger
+ * ones through a buffer of this thread, allocated on its first such packet
+ * (once per thread, like a registration) and freed when the thread exits.
+ */
+static pthread_key_t join_key;
+static pthread_once_t join_once = PTHREAD_ONCE_INIT;
+static __thread uint8_t *join_buf;
+
+static void join_key_init(void)
+{
+	pthread_key_create(&join_key, free);
+}
+
+static uint8_t *thread_join_buf(void)
+{
+	if (!join_buf) {
+		pthread_once(&join_once, join_key_init);
+		join_buf = malloc(IOV_MAX_PKT);
+		if (join_buf)
+			pthread_setspecific(join_key, join_buf);
+	}
+	return join_buf;
+}
+
+FT_EXPORT void ft_tap_offer_iov(struct ft_tap *t, unsigned path, const struct iovec *iov,
+				int iovcnt, const struct ft_meta *m)
+{
+	uint8_t small[2048], *buf;
+	size_t len = 0, cap, off = 0;
+
+	if (iovcnt <= 0)
+		return;
+	if (iovcnt == 1) {
+		ft_tap_offer_frame(t, path, iov[0].iov_base, iov[0].iov_len, iov[0].iov_len, m);
+		return;
+	}
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	/* Beyond 64 KiB the bytes are cut; the wire length stays. */
+	cap = len < IOV_MAX_PKT ? len : IOV_MAX_PKT;
+	buf = cap <= sizeof(small) ? small : thread_join_buf();
+	if (!buf) /* no memory for this thread's buffer: the first bytes only */
+		buf = small, cap = sizeof(small);
+	for (int i = 0; i < iovcnt && off < cap; i++) {
+		size_t k = iov[i].iov_len < cap - off ? iov[i].iov_len : cap - off;
+		memcpy(buf + off, iov[i].iov_base, k);
+		off += k;
+	}
+	ft_tap_offer_frame(t, path, buf, cap, len, m);
+}
+
+FT_EXPORT void ft_tap_offer_batch(struct ft_tap *t, unsigned path, const struct iovec *pkts,
+				  unsigned n, const struct ft_meta *m)
+{
+	struct ft_meta bm = FT_META_INIT;
+
+	/* One clock reading for the batch, unless the caller gave the time. */
+	if (m)
+		bm = *m;
+	if (!bm.ts_ns && n)
+		bm.ts_ns = now_ns();
+	for (unsigned i = 0; i < n; i++)
+		ft_tap_offer_frame(t, path, pkts[i].iov_base, pkts[i].iov_len, pkts[i].iov_len,
+				   &bm);
+}
+
 FT_EXPORT void ft_meta_set_nat(struct ft_meta *m, const struct ft_addr *src,
 			       const struct ft_addr *dst)
 {

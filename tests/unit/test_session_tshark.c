@@ -7,10 +7,12 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -141,10 +143,145 @@ static void test_outputs(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * ft_tap_hook_iov() and ft_tap_hook_batch() write the same bytes as
+ * ft_tap_hook(): the same packets (one of them 64 KiB, captured whole) are
+ * offered through each to its own tap, one session per format each, and
+ * the files are compared byte for byte and read back by tshark.
+ */
+#define BIG_LEN 65536
+#define NPKT	4
+
+static uint8_t *variant_pkts(size_t *lens)
+{
+	uint8_t *p = calloc(NPKT, BIG_LEN);
+	assert_non_null(p);
+	lens[0] = tb_ip4(p, "100.64.0.1", "100.64.0.2", 17, 4000, 53, 10);
+	lens[1] = tb_ip4(p + BIG_LEN, "100.64.0.2", "100.64.0.1", 1, 7, 1, 1000);
+	/* A GSO-sized packet: the IPv4 length says 65535, it has 65536. */
+	lens[2] = tb_ip4(p + 2 * BIG_LEN, "100.64.0.1", "100.64.0.2", 17, 4001, 53, 100);
+	memset(p + 2 * BIG_LEN + lens[2], 0x5a, BIG_LEN - lens[2]);
+	p[2 * BIG_LEN + 2] = p[2 * BIG_LEN + 3] = 0xff;
+	lens[2] = BIG_LEN;
+	lens[3] = tb_ip4(p + 3 * BIG_LEN, "100.64.0.1", "100.64.0.3", 6, 4002, 80, 0);
+	return p;
+}
+
+static uint8_t *slurp(const char *name, size_t *len)
+{
+	char path[128];
+	FILE *f;
+	uint8_t *b = malloc(1 << 20);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_non_null(b);
+	*len = fread(b, 1, 1 << 20, f);
+	fclose(f);
+	return b;
+}
+
+/* Byte for byte, except the time of the pcapng ISB at the end (when the
+ * session finished, 8 bytes after its block type, length and interface). */
+static void assert_same_file(const char *a, const char *b, bool pcapng)
+{
+	size_t la, lb;
+	uint8_t *x = slurp(a, &la), *y = slurp(b, &lb);
+	assert_int_equal(la, lb);
+	if (pcapng) {
+		uint32_t isb;
+		memcpy(&isb, x + la - 4, 4);
+		assert_true(isb >= 20 && isb < la);
+		memset(x + la - isb + 12, 0, 8);
+		memset(y + lb - isb + 12, 0, 8);
+	}
+	assert_memory_equal(x, y, la);
+	free(x);
+	free(y);
+}
+
+static void test_hook_variants(void **state)
+{
+	static const enum ft_format fmts[] = {FT_FORMAT_PCAP, FT_FORMAT_PCAPNG, FT_FORMAT_USER0};
+	static const char *fname[] = {"pcap", "pcapng", "user0"};
+	static const char *vname[] = {"hook", "iov", "batch"};
+	struct ft_session *s[3][3];
+	int fd[3][3];
+	char cmd[1024], out[4096], name[32];
+	size_t lens[NPKT];
+	uint8_t *pkts = variant_pkts(lens);
+	struct ft_meta m = FT_META_INIT;
+
+	if (system("command -v tshark >/dev/null 2>&1") != 0)
+		skip();
+	strcpy(dir, "/tmp/ft-var-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	m.ts_ns = 1700000000123456789ull;
+	for (int v = 0; v < 3; v++) {
+		struct ft_tap *t;
+		assert_int_equal(ft_tap_new(&t, "tun0"), 0);
+		for (int f = 0; f < 3; f++) {
+			snprintf(name, sizeof(name), "%s.%s", vname[v], fname[f]);
+			s[v][f] = start_file(t, fmts[f], name, &fd[v][f]);
+		}
+		for (int i = 0; i < NPKT; i++) {
+			uint8_t *p = pkts + (size_t)i * BIG_LEN;
+			struct iovec iov[3] = {{p, 1}, {p + 1, 19}, {p + 20, lens[i] - 20}};
+			if (v == 0)
+				ft_tap_hook(t, FT_PATH_FROM_PEER, p, lens[i], &m);
+			else if (v == 1)
+				ft_tap_hook_iov(t, FT_PATH_FROM_PEER, iov, 3, &m);
+		}
+		if (v == 2) {
+			struct iovec b[NPKT];
+			for (int i = 0; i < NPKT; i++)
+				b[i] = (struct iovec){pkts + (size_t)i * BIG_LEN, lens[i]};
+			ft_tap_hook_batch(t, FT_PATH_FROM_PEER, b, 2, &m);
+			ft_tap_hook_batch(t, FT_PATH_FROM_PEER, b + 2, NPKT - 2, &m);
+		}
+		for (int f = 0; f < 3; f++) {
+			struct ft_session_stats st;
+			assert_int_equal(ft_session_stop(s[v][f], &st), 0);
+			assert_int_equal(st.written, NPKT);
+			assert_int_equal(st.dropped, 0);
+			ft_session_free(s[v][f]);
+			close(fd[v][f]);
+		}
+		ft_tap_free(t);
+	}
+	for (int f = 0; f < 3; f++) {
+		for (int v = 1; v < 3; v++) {
+			char a[32];
+			snprintf(a, sizeof(a), "hook.%s", fname[f]);
+			snprintf(name, sizeof(name), "%s.%s", vname[v], fname[f]);
+			assert_same_file(a, name, fmts[f] == FT_FORMAT_PCAPNG);
+		}
+	}
+	/* The 64 KiB packet whole in pcap and pcapng (user0 records stop at 65535). */
+	for (int f = 0; f < 2; f++) {
+		snprintf(cmd, sizeof(cmd),
+			 "tshark -n -r %s/batch.%s -T fields -E separator=, -e frame.cap_len "
+			 "-e frame.len 2>/dev/null",
+			 dir, fname[f]);
+		assert_int_equal(run(cmd, out, sizeof(out)), 0);
+		print_message("%s", out);
+		snprintf(name, sizeof(name), "%zu,%zu\n", lens[1], lens[1]);
+		assert_non_null(strstr(out, name));
+		assert_non_null(strstr(out, "65536,65536\n"));
+	}
+	snprintf(cmd, sizeof(cmd), "capinfos -c -M %s/batch.user0 2>&1", dir);
+	assert_int_equal(run(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "Number of packets:   4"));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	free(pkts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_outputs),
+	    cmocka_unit_test(test_hook_variants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

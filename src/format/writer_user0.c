@@ -41,7 +41,9 @@ static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 	uint32_t room = w->snaplen > plen ? w->snaplen - (uint32_t)plen : 0;
 	uint32_t n = caplen < room ? caplen : room;
 	uint32_t inc = (uint32_t)plen + n;
-	uint32_t orig = (uint32_t)plen + (pk->len > pk->caplen ? pk->len : pk->caplen);
+	uint32_t wire = pk->len > pk->caplen ? pk->len : pk->caplen;
+	/* Saturated: a pcapng orig_len near 4 GiB must not wrap below incl_len. */
+	uint32_t orig = wire > UINT32_MAX - plen ? UINT32_MAX : (uint32_t)plen + wire;
 	uint8_t *p = ft__writer_reserve(w, PCAP_RECLEN + plen + n);
 
 	if (!p)

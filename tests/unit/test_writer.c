@@ -208,6 +208,19 @@ static void test_user0_roundtrip_and_snaplen(void **state)
 	ft_reader_close(r);
 	unlink(name);
 
+	/* An original length near 4 GiB (a pcapng file may say so) must not
+	 * wrap when the prefix is added: orig_len stays >= incl_len. */
+	struct sink s = {0};
+	p.len = UINT32_MAX - 1;
+	w = mk(FT_FORMAT_USER0, 0, &s);
+	assert_int_equal(ft_writer_write(w, &p), 0);
+	assert_int_equal(ft_writer_finish(w, NULL), 0);
+	ft_writer_free(w);
+	assert_true(s.len >= 24 + 16);
+	assert_int_equal(le32(s.p + 24 + 8), 20 + sizeof(syn4)); /* incl_len: prefix, packet */
+	assert_int_equal(le32(s.p + 24 + 12), UINT32_MAX);	 /* orig_len, saturated */
+	free(s.p);
+
 	/* user0 carries raw IP only, and needs room for the prefix. */
 	o.dlt = DLT_EN10MB;
 	assert_int_equal(ft_writer_new(&w, &o, collect, NULL), -EINVAL);

@@ -10,11 +10,20 @@
 #   ch_query SQL                run SQL over HTTP, print the answer (TSV)
 #   ch_schema FILE              run the CREATE statements of FILE
 #   ch_insert_url TABLE         the URL the HTTP sink posts records to
+#
+# CH_NETNS=NS runs the server (and the queries) in network namespace NS;
+# CH_HOST=ADDR makes it listen on ADDR too and accept clients of ADDR/24.
 . "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 CH_DIR=
 CH_PID=
 CH_HTTP=
+CH_NETNS=${CH_NETNS:-}
+CH_HOST=${CH_HOST:-}
+
+ch_exec() {
+	if [ -n "$CH_NETNS" ]; then ip netns exec "$CH_NETNS" "$@"; else "$@"; fi
+}
 
 ch_require() {
 	command -v clickhouse-server >/dev/null || skip "clickhouse-server is not installed"
@@ -36,7 +45,8 @@ ch_setup() {
 <yandex>
   <logger><level>warning</level><log>$CH_DIR/server.log</log>
     <errorlog>$CH_DIR/server.err.log</errorlog><console>0</console></logger>
-  <listen_host>127.0.0.1</listen_host>
+  <listen_host>127.0.0.1</listen_host>${CH_HOST:+
+  <listen_host>$CH_HOST</listen_host>}
   <http_port>$CH_HTTP</http_port>
   <tcp_port>$tcp</tcp_port>
   <path>$CH_DIR/data/</path>
@@ -52,11 +62,11 @@ ch_setup() {
   <mlock_executable>false</mlock_executable>
 </yandex>
 XML
-	cat >"$CH_DIR/users.xml" <<'XML'
+	cat >"$CH_DIR/users.xml" <<XML
 <?xml version="1.0"?>
 <yandex>
   <profiles><default></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
+  <users><default><password></password><networks><ip>127.0.0.1</ip>${CH_HOST:+<ip>$CH_HOST/24</ip>}</networks>
     <profile>default</profile><quota>default</quota></default></users>
   <quotas><default></default></quotas>
 </yandex>
@@ -66,10 +76,10 @@ XML
 # ch_start: start the server (same config and data as before, if any) and
 # wait until it answers (about 1.5 s on an idle machine).
 ch_start() {
-	clickhouse-server --config-file="$CH_DIR/config.xml" >"$CH_DIR/stdout" 2>&1 &
+	ch_exec clickhouse-server --config-file="$CH_DIR/config.xml" >"$CH_DIR/stdout" 2>&1 &
 	CH_PID=$!
 	for _ in $(seq 300); do
-		curl -sf "http://127.0.0.1:$CH_HTTP/ping" >/dev/null 2>&1 && return 0
+		ch_exec curl -sf "http://127.0.0.1:$CH_HTTP/ping" >/dev/null 2>&1 && return 0
 		kill -0 "$CH_PID" 2>/dev/null ||
 			fail "clickhouse-server exited at start: $(tail -5 "$CH_DIR/server.err.log" "$CH_DIR/stdout" 2>/dev/null)"
 		sleep 0.1
@@ -94,7 +104,7 @@ ch_kill() {
 }
 
 ch_query() {
-	curl -sS --fail-with-body "http://127.0.0.1:$CH_HTTP/" --data-binary "$1" 2>&1 ||
+	ch_exec curl -sS --fail-with-body "http://127.0.0.1:$CH_HTTP/" --data-binary "$1" 2>&1 ||
 		{ echo "query failed: $1" >&2; return 1; }
 }
 
@@ -128,6 +138,7 @@ for block in open(sys.argv[1]).read().split(";"):
 PY
 }
 
+# ch_insert_url TABLE [HOST]
 ch_insert_url() {
-	echo "http://127.0.0.1:$CH_HTTP/?query=INSERT%20INTO%20$1%20FORMAT%20JSONEachRow&input_format_skip_unknown_fields=1"
+	echo "http://${2:-127.0.0.1}:$CH_HTTP/?query=INSERT%20INTO%20$1%20FORMAT%20JSONEachRow&input_format_skip_unknown_fields=1"
 }

@@ -249,8 +249,24 @@ static uint64_t to_ns(uint64_t t, uint64_t units)
 	return (uint64_t)((unsigned __int128)t * 1000000000u / units);
 }
 
-/* epb_flags (EPB option 2, PB option 2): inbound/outbound in bits 0-1. */
-static uint8_t flags_dir(struct ft__ng *g, struct ft_rd *r)
+/* One address of flowtap's NAT custom option: a length (0, 4, 16), then
+ * that many bytes. A bad length leaves the address absent. */
+static void nat_addr(struct ft_rd *v, struct ft_addr *a)
+{
+	uint8_t len = ft_rd_u8(v);
+
+	if ((len != 4 && len != 16) || !ft_rd_has(v, len)) {
+		ft_rd_skip(v, len);
+		return;
+	}
+	a->len = len;
+	ft_rd_copy(v, a->b, len);
+}
+
+/* EPB/PB options: epb_flags (2: inbound/outbound in bits 0-1) and the
+ * pre-NAT addresses of flowtap's custom option (2989 under PEN 32473, see
+ * writer_pcapng.c); other options and other PENs are skipped. */
+static void packet_options(struct ft__ng *g, struct ft_rd *r, struct ft_pkt *p)
 {
 	struct ft_rd v;
 	uint16_t code, olen;
@@ -258,10 +274,13 @@ static uint8_t flags_dir(struct ft__ng *g, struct ft_rd *r)
 	while ((code = next_option(g, r, &v, &olen))) {
 		if (code == 2 && olen == 4) {
 			uint32_t fl = rd32(&v, g->swap) & 3;
-			return fl == 1 ? FT_DIR_IN : fl == 2 ? FT_DIR_OUT : FT_DIR_UNKNOWN;
+			p->dir = fl == 1 ? FT_DIR_IN : fl == 2 ? FT_DIR_OUT : FT_DIR_UNKNOWN;
+		} else if (code == 2989 && olen >= 5 && rd32(&v, g->swap) == 32473u &&
+			   ft_rd_u8(&v) == 1) {
+			nat_addr(&v, &p->nat_src);
+			nat_addr(&v, &p->nat_dst);
 		}
 	}
-	return FT_DIR_UNKNOWN;
 }
 
 static int parse_packet(struct ft__ng *g, uint32_t type, uint32_t len, struct ft_pkt *p, char *err,
@@ -304,7 +323,10 @@ static int parse_packet(struct ft__ng *g, uint32_t type, uint32_t len, struct ft
 	p->dlt = f->dlt;
 	p->path = f->path;
 	p->ifid = f->path == FT_PATH_NONE ? ifid : 0;
-	p->dir = type == BT_SPB ? FT_DIR_UNKNOWN : flags_dir(g, &r);
+	p->dir = FT_DIR_UNKNOWN;
+	p->nat_src.len = p->nat_dst.len = 0;
+	if (type != BT_SPB)
+		packet_options(g, &r, p);
 	return 1;
 }
 

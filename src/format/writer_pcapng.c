@@ -1,6 +1,6 @@
 /*
  * \summary: pcapng writer: SHB, one IDB per capture path or interface, EPB
- * with direction flags, ISB with counters at the end.
+ * with direction flags and NAT metadata, ISB with counters at the end.
  *
  * Format: draft-ietf-opsawg-pcapng. Written little-endian; timestamps are
  * nanoseconds (if_tsresol 9). Every block is
@@ -34,6 +34,25 @@
 #define ISB_IFRECV	 4
 #define ISB_IFDROP	 5
 #define ISB_FILTERACCEPT 6
+#define OPT_CUSTOM_BIN	 2989 /* custom option, binary, copyable */
+
+/*
+ * The pre-NAT addresses a user0 record carries, in every EPB that has them:
+ * a comment for people ("pre-nat src 192.168.1.5 dst 10.0.0.9") and a custom
+ * option for programs (ours read it back):
+ *
+ *   +------------------+------+---------+---------+---------+---------+
+ *   | PEN (u32, 32473) | 0x01 | src len | src ... | dst len | dst ... |
+ *   +------------------+------+---------+---------+---------+---------+
+ *
+ * PEN in the section's byte order, as the pcapng draft says; 0x01 is the
+ * record type (NAT addresses); lengths 0, 4 or 16. 32473 is IANA's PEN for
+ * documentation (RFC 5612), a placeholder until flowtap has its own.
+ */
+#define FT_PCAPNG_PEN	32473u
+#define FT_PCAPNG_NAT	1
+#define NAT_COMMENT_MAX (8 + 4 + 46 + 5 + 46)
+#define NAT_CUSTOM_MAX	(4 + 1 + 1 + 16 + 1 + 16)
 
 /* Interfaces are created on first use; a capture has a handful of paths, so
  * a small array searched from the last hit is enough, and it is bounded. */
@@ -89,8 +108,11 @@ static size_t close_block(uint8_t *blk, uint8_t *p)
 
 static size_t max_record(const struct ft_writer_opts *o, uint32_t snaplen)
 {
-	/* EPB: 28 bytes of fields, padding, epb_flags (12), end (4), trailer (4). */
-	return 28 + snaplen + 3 + 12 + 4 + 4 + 64;
+	/* EPB: 28 bytes of fields, padding, epb_flags (12), the NAT comment and
+	 * custom option (each with 4 of header and 3 of padding), end (4),
+	 * trailer (4). */
+	return 28 + snaplen + 3 + 12 + (4 + NAT_COMMENT_MAX + 3) + (4 + NAT_CUSTOM_MAX + 3) + 4 +
+	       4 + 64;
 }
 
 static int init(struct ft_writer *w)
@@ -203,6 +225,42 @@ static int iface_for(struct ft_writer *w, const struct ft_pkt *pk)
 	return (int)ng->last;
 }
 
+static bool has_nat(const struct ft_pkt *pk)
+{
+	return pk->nat_src.len == 4 || pk->nat_src.len == 16 || pk->nat_dst.len == 4 ||
+	       pk->nat_dst.len == 16;
+}
+
+static uint8_t *put_nat_addr(uint8_t *q, const struct ft_addr *a)
+{
+	uint8_t len = a->len == 4 || a->len == 16 ? a->len : 0;
+
+	*q++ = len;
+	memcpy(q, a->b, len);
+	return q + len;
+}
+
+/* The NAT comment and custom option of an EPB (see the top of the file). */
+static uint8_t *put_nat(uint8_t *p, const struct ft_pkt *pk)
+{
+	char text[NAT_COMMENT_MAX + 1], a[64];
+	uint8_t bin[NAT_CUSTOM_MAX], *q;
+	int n = snprintf(text, sizeof(text), "pre-nat");
+
+	if (pk->nat_src.len == 4 || pk->nat_src.len == 16)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, " src %s",
+			      ft_addr_format(&pk->nat_src, a, sizeof(a)));
+	if (pk->nat_dst.len == 4 || pk->nat_dst.len == 16)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, " dst %s",
+			      ft_addr_format(&pk->nat_dst, a, sizeof(a)));
+	p = put_opt(p, OPT_COMMENT, text, (uint16_t)n);
+	q = ft__put_le32(bin, FT_PCAPNG_PEN);
+	*q++ = FT_PCAPNG_NAT;
+	q = put_nat_addr(q, &pk->nat_src);
+	q = put_nat_addr(q, &pk->nat_dst);
+	return put_opt(p, OPT_CUSTOM_BIN, bin, (uint16_t)(q - bin));
+}
+
 /* Hot path once the interface exists: one reservation and a copy. */
 static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 {
@@ -232,8 +290,11 @@ static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 		flags = pk->dir == FT_DIR_IN ? 1 : 2;
 		ft__put_le32(b, flags);
 		p = put_opt(p, EPB_FLAGS, b, 4);
-		p = put_end(p);
 	}
+	if (has_nat(pk))
+		p = put_nat(p, pk);
+	if (pk->dir == FT_DIR_IN || pk->dir == FT_DIR_OUT || has_nat(pk))
+		p = put_end(p);
 	w->len += close_block(blk, p);
 	ng->ifs[id].written++;
 	return 0;

@@ -10,6 +10,8 @@ pkgs=(
 	python3 util-linux procps psmisc jq bc xxd bsdextrautils bsdutils kmod
 	# OpenVPN 2.7.6 for integrations/openvpn (make demo-openvpn, e2e/openvpn_*)
 	autoconf automake libtool libssl-dev libcap-ng-dev libnl-genl-3-dev liblz4-dev openssl
+	# ClickHouse for flow-log records (make demo-clickhouse, e2e/clickhouse_*, bench)
+	clickhouse-server time
 )
 
 missing=()

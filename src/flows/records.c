@@ -131,7 +131,7 @@ int ft__records_build(struct ft__recbuf *b, const struct ft__window *w, size_t f
 		      const char *msg_id, const char *node_esc)
 {
 	/* nodeId (escaped), two times, two ms values and the key names. */
-	size_t clen_max = strlen(node_esc) + 2 * 32 + 2 * 20 + 64;
+	size_t clen_max = strlen(node_esc) + 2 * 32 + 2 * 20 + 128;
 	size_t idlen = strlen(msg_id);
 	/* id + index, the common part, class, two addresses, five numbers,
 	 * the key names and the newline. */

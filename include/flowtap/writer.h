@@ -45,7 +45,9 @@ typedef int (*ft_output_fn)(void *ctx, const void *data, size_t len);
 
 /**
  * ft_output_fd - an ft_output_fn writing to the file descriptor (int)(intptr_t)ctx,
- * retrying on EINTR and short writes.
+ * retrying on EINTR and short writes. A pipe or socket whose reader is gone
+ * gives -EPIPE and never raises SIGPIPE (the process's signal dispositions
+ * are left alone). Returns 0 or -errno.
  */
 FT_EXPORT int ft_output_fd(void *ctx, const void *data, size_t len);
 

@@ -2,6 +2,10 @@
 #include <errno.h>
 #include <pcap/dlt.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,13 +56,46 @@ FT_EXPORT const char *ft_format_content_type(enum ft_format f)
 	return (unsigned)f < NFORMATS ? formats[f].content_type : "application/octet-stream";
 }
 
+/*
+ * write() without SIGPIPE: a library must not kill its host when a reader
+ * goes away (the default action of SIGPIPE), nor change the process's
+ * signal dispositions. SIGPIPE is blocked in this thread for the write, and
+ * one it raised is consumed before the mask is restored, unless one was
+ * already pending. The cost is three system calls per chunk written, not
+ * per packet.
+ */
+static ssize_t write_nosigpipe(int fd, const void *p, size_t len)
+{
+	sigset_t pipe_set, old, pending;
+	bool was_pending;
+	ssize_t n;
+	int err;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE) == 1;
+	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0)
+		return write(fd, p, len);
+	n = write(fd, p, len);
+	err = errno;
+	if (n < 0 && err == EPIPE && !was_pending) {
+		const struct timespec zero = {0, 0};
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = err;
+	return n;
+}
+
 FT_EXPORT int ft_output_fd(void *ctx, const void *data, size_t len)
 {
 	int fd = (int)(intptr_t)ctx;
 	const uint8_t *p = data;
 
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = write_nosigpipe(fd, p, len);
 		if (n < 0) {
 			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 			if (errno == EINTR)

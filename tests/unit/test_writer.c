@@ -8,6 +8,8 @@
 #include <string.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <pcap/pcap.h>
@@ -410,6 +412,48 @@ static void test_output_fd_error(void **state)
 	assert_int_equal(ft_output_fd((void *)(intptr_t)-1, "x", 1), -EBADF);
 }
 
+/* In a child with SIGPIPE's default action (death): writing to a pipe and a
+ * socket whose reader is gone is -EPIPE, no signal is left pending and the
+ * disposition is untouched. */
+static void epipe_child(void)
+{
+	int fds[2], sv[2];
+	struct sigaction sa;
+	sigset_t pend;
+
+	signal(SIGPIPE, SIG_DFL);
+	if (pipe(fds) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		_exit(3);
+	close(fds[0]);
+	close(sv[1]);
+	if (ft_output_fd((void *)(intptr_t)fds[1], "x", 1) != -EPIPE)
+		_exit(4);
+	if (ft_output_fd((void *)(intptr_t)sv[0], "x", 1) != -EPIPE)
+		_exit(5);
+	sigpending(&pend);
+	if (sigismember(&pend, SIGPIPE) || sigaction(SIGPIPE, NULL, &sa) < 0 ||
+	    sa.sa_handler != SIG_DFL)
+		_exit(6);
+	_exit(0);
+}
+
+/* A library call never kills its host with SIGPIPE (a datapath streaming
+ * to a client that went away). */
+static void test_output_fd_no_sigpipe(void **state)
+{
+	int st;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		epipe_child();
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (WIFSIGNALED(st))
+		fprintf(stderr, "killed by signal %d\n", WTERMSIG(st));
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_formats(void **state)
 {
 	enum ft_format f;
@@ -515,6 +559,7 @@ int main(void)
 	    cmocka_unit_test(test_pcapng_read_back),
 	    cmocka_unit_test(test_chunks_and_errors),
 	    cmocka_unit_test(test_output_fd_error),
+	    cmocka_unit_test(test_output_fd_no_sigpipe),
 	    cmocka_unit_test(test_formats),
 	    cmocka_unit_test(test_text),
 	    cmocka_unit_test(test_text_largest_packets),

@@ -4,8 +4,8 @@
  *   -C: FILE, FILE1, FILE2, ... (a new file once the current one holds more
  *       than SIZE bytes); with -W N: FILE0 .. FILE{N-1} (zero-padded to the
  *       digits of N-1), overwritten in a ring.
- *   -G: FILE passed through strftime(3) at each rotation; with -W N the
- *       program stops after N files.
+ *   -G: FILE passed through strftime(3) at each rotation (numbered as
+ *       above only with -C too); with -W N the program stops after N files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,8 +74,10 @@ static int open_file(struct rot *r, unsigned cnt)
 int rot_open(struct rot *r, const struct ft_writer_opts *wo)
 {
 	r->wo = *wo;
+	/* Numbered names only when -C rotates (with -G alone, -W only
+	 * counts the files), padded to the digits of -W minus one. */
 	r->digits = 0;
-	for (unsigned x = r->count ? r->count - 1 : 0; x; x /= 10)
+	for (unsigned x = r->count && r->size_limit ? r->count - 1 : 0; x; x /= 10)
 		r->digits++;
 	r->period_start = time(NULL);
 	return open_file(r, 0);

@@ -76,7 +76,14 @@ XML
 # ch_start: start the server (same config and data as before, if any) and
 # wait until it answers (about 1.5 s on an idle machine).
 ch_start() {
-	ch_exec clickhouse-server --config-file="$CH_DIR/config.xml" >"$CH_DIR/stdout" 2>&1 &
+	# Not through ch_exec: $! must be the server itself (ip netns exec
+	# execs it), or ch_kill would kill a subshell and leave the server.
+	if [ -n "$CH_NETNS" ]; then
+		ip netns exec "$CH_NETNS" clickhouse-server --config-file="$CH_DIR/config.xml" \
+			>"$CH_DIR/stdout" 2>&1 &
+	else
+		clickhouse-server --config-file="$CH_DIR/config.xml" >"$CH_DIR/stdout" 2>&1 &
+	fi
 	CH_PID=$!
 	for _ in $(seq 300); do
 		ch_exec curl -sf "http://127.0.0.1:$CH_HTTP/ping" >/dev/null 2>&1 && return 0

@@ -27,14 +27,14 @@ ch_start
 ch_schema "$SQL" || fail "the schema did not apply"
 URL=$(ch_insert_url flows)
 
-# Feeds a capture file slowly (over about 3 s) so that the sender stays up.
+# Feeds a capture file slowly (over about 5 s) so that the sender stays up.
 slow_feed() {
 	python3 - "$1" <<'PY'
 import sys, time
 d = open(sys.argv[1], 'rb').read()
 out = sys.stdout.buffer
 out.write(d[:24]); out.flush()
-step = (len(d) - 24) // 30 + 1
+step = (len(d) - 24) // 50 + 1
 for i in range(24, len(d), step):
     out.write(d[i:i + step]); out.flush(); time.sleep(0.1)
 PY
@@ -46,8 +46,12 @@ sender() { # CAPTURE OUT
 
 slow_feed "$T/a.pcap" | sender - "$T/sent1.jsonl" &
 SPID=$!
-sleep 2.5
-before=$(ch_query "SELECT count() FROM flows")
+# Killed once the first records are stored, while more are coming.
+for _ in $(seq 100); do
+	before=$(ch_query "SELECT count() FROM flows")
+	[ "$before" -gt 0 ] && break
+	sleep 0.1
+done
 ch_kill
 ok "ClickHouse killed with $before rows stored"
 sleep 1

@@ -14,6 +14,18 @@ ch_require
 T=$(mktemp -d /tmp/ftc-chtruth.XXXXXX)
 trap 'ch_kill; rm -rf "$T"' EXIT
 
+# Bad input: a clear message and exit 2, before anything starts.
+for cmd in "$FT flows -r x.pcap --flow-format rows" "$FT_BUILD/flowtap-tunnel --flow-format rows" \
+	"$FT_BUILD/flowtapd --flow-format rows"; do
+	set +e
+	msg=$($cmd 2>&1 >/dev/null)
+	rc=$?
+	set -e
+	[ "$rc" = 2 ] && [[ $msg == *"flow-format 'rows'"*"records or messages"* ]] ||
+		fail "'$cmd': exit $rc, '$msg'"
+done
+ok "a bad --flow-format is refused with exit 2 by flowtap, flowtap-tunnel and flowtapd"
+
 python3 "$GEN" "$T/s.pcap" --packets 20000 --flows 300 --seed 7 >/dev/null
 ch_setup "$T/ch"
 ch_start

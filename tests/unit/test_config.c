@@ -87,6 +87,25 @@ static void test_errors_name_the_line(void **state)
 	expect_error("syslog maybe\n", "f.conf:1: bad syslog value 'maybe'");
 	expect_error("# c\nsocket\n", "f.conf:2: 'socket' needs a value");
 	expect_error("nflog -1\n", "bad nflog group '-1'");
+	expect_error("url http://x/\nflow-format rows\n",
+		     "f.conf:2: bad flow-format 'rows' (records or messages)");
+}
+
+/* flow-format: validated, and the command line wins over the file. */
+static void test_flow_format(void **state)
+{
+	struct ftd_config file = {0}, cmd = {0};
+	char err[512];
+
+	assert_int_equal(ftd_config_parse(&file, "flow-format messages\n", "f", err, sizeof(err)),
+			 0);
+	assert_string_equal(file.flow_format, "messages");
+	assert_int_equal(ftd_config_set(&cmd, "flow-format", "records", err, sizeof(err)), 0);
+	assert_int_equal(ftd_config_set(&cmd, "flow-format", "Records", err, sizeof(err)), -1);
+	assert_int_equal(ftd_config_merge(&file, &cmd, err, sizeof(err)), 0);
+	assert_string_equal(file.flow_format, "records");
+	ftd_config_free(&file);
+	ftd_config_free(&cmd);
 }
 
 static void test_sizes(void **state)
@@ -151,7 +170,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_file), cmocka_unit_test(test_errors_name_the_line),
 	    cmocka_unit_test(test_sizes),     cmocka_unit_test(test_merge_and_flags),
-	    cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_load_file), cmocka_unit_test(test_flow_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

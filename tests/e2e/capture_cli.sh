@@ -47,13 +47,69 @@ if command -v script >/dev/null; then
 	ok "stderr on a terminal: 'Press Ctrl-C to stop the capture.'"
 fi
 
-# -G: stop after a duration.
+# --duration: stop after a duration (-G, its old spelling, still works and
+# says it is deprecated: in tcpdump -G rotates files).
 start=$(date +%s%N)
-"$FLOWTAP" capture -G 1 -w "$TMP/g.pcap" 2>/dev/null || fail "-G 1"
+"$FLOWTAP" capture --duration 1 -w "$TMP/g.pcap" 2>/dev/null || fail "--duration 1"
 ms=$((($(date +%s%N) - start) / 1000000))
 n=$(npackets "$TMP/g.pcap")
-[ "$ms" -ge 900 ] && [ "$ms" -lt 3000 ] && [ "$n" -ge 1000 ] || fail "-G 1 took ${ms}ms for $n packets"
-ok "-G 1: ended after ${ms}ms with $n packets"
+[ "$ms" -ge 900 ] && [ "$ms" -lt 3000 ] && [ "$n" -ge 1000 ] || fail "--duration 1 took ${ms}ms for $n packets"
+"$FLOWTAP" capture -G 500ms -w "$TMP/g2.pcap" 2>"$TMP/err" || fail "-G 500ms: $(cat "$TMP/err")"
+grep -q 'deprecated: use --duration' "$TMP/err" || fail "-G: no deprecation message: $(cat "$TMP/err")"
+ok "--duration 1: ended after ${ms}ms with $n packets; -G: $(head -1 "$TMP/err")"
+
+# Options after the expression, as tcpdump and read take them.
+"$FLOWTAP" capture udp -c 2 >"$TMP/out" 2>"$TMP/err" || fail "capture udp -c 2: $(cat "$TMP/err")"
+[ "$(wc -l <"$TMP/out")" = 2 ] || fail "capture udp -c 2: $(cat "$TMP/out")"
+ok "capture udp -c 2: options after the expression"
+
+# -A text: payload lines (the IP id 10 is a newline byte) are not packets.
+"$FLOWTAP" capture -c 30 -A >"$TMP/out" 2>"$TMP/err" || fail "-c 30 -A: $(cat "$TMP/err")"
+grep -qx '30 packets captured, 0 dropped' "$TMP/err" || fail "-c 30 -A summary: $(cat "$TMP/err")"
+ok "-c 30 -A: '$(cat "$TMP/err")'"
+
+# -s 0 is tcpdump's 262144; bad -c/-s/--duration are refused by the CLI with
+# its own option names (exit 2), not as an HTTP 400 about API parameters.
+"$FLOWTAP" capture -s 0 -c 1 >/dev/null 2>"$TMP/err" || fail "-s 0: $(cat "$TMP/err")"
+for bad in "-c -1:-c: invalid packet count" "-c 0:-c: invalid packet count" \
+	"-s 300000:-s: invalid snaplen" "--duration -1:--duration: invalid" \
+	"-G x:--duration: invalid" "-K:-K is a tcpdump option flowtap does not support"; do
+	args=${bad%%:*} want=${bad#*:}
+	# shellcheck disable=SC2086
+	"$FLOWTAP" capture $args >/dev/null 2>"$TMP/err"
+	rc=$?
+	[ "$rc" = 2 ] && grep -q -- "$want" "$TMP/err" || fail "capture $args: exit $rc, $(cat "$TMP/err")"
+done
+ok "-s 0 works; bad -c, -s, --duration, -G, -K: exit 2 naming the option"
+
+# -D lists the taps; -i picks one by name.
+tap=$("$FLOWTAP" capture -D) || fail "-D"
+[[ "$tap" =~ ^1\.[^[:space:]]+$ ]] || fail "-D: $tap"
+"$FLOWTAP" capture -i "${tap#1.}" -c 1 >/dev/null 2>&1 || fail "-i ${tap#1.}"
+ok "-D: $tap; -i ${tap#1.} captures"
+
+# Who may not open the socket is told so, and which group may.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chmod 755 "$TMP"
+	chmod 660 "$SOCK"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$FLOWTAP" capture -c 1 \
+		>/dev/null 2>"$TMP/err"
+	rc=$?
+	chmod 700 "$TMP"
+	grp=$(stat -c %G "$SOCK")
+	[ "$rc" = 1 ] && grep -q "permission denied; root and members of group '$grp' may connect" \
+		"$TMP/err" || fail "EACCES: exit $rc, $(cat "$TMP/err")"
+	ok "EACCES: $(cat "$TMP/err")"
+fi
+
+# --wireshark without Wireshark installed stops, exit 1, and captures nothing.
+if ! PATH=/usr/bin:/bin command -v wireshark >/dev/null; then
+	PATH=/usr/bin:/bin "$FLOWTAP" capture --wireshark -c 5 >/dev/null 2>"$TMP/err"
+	rc=$?
+	[ "$rc" = 1 ] && grep -q 'cannot start wireshark' "$TMP/err" ||
+		fail "--wireshark without wireshark: exit $rc, $(cat "$TMP/err")"
+	ok "--wireshark without wireshark: exit 1, $(cat "$TMP/err")"
+fi
 
 # Ctrl-C: a well-formed file (whole records only) and a summary.
 for fmt in user0 pcapng text; do

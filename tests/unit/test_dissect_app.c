@@ -212,6 +212,17 @@ static void test_dns_tcp(void **state)
 	put16(m, (unsigned)(n - 2));
 	check(fmt(build(6, 40000, 53, m, n)),
 	      "Flags [P.], seq 1:32, ack 0, win 512, length 31 5+ A? example.net. (29)");
+	/* A length prefix that disagrees with the segment: tcpdump's words,
+	 * never the prefix decoded as the message ID. */
+	put16(m, 3341);
+	check(fmt(build(6, 40000, 53, m, n)), "Flags [P.], seq 1:32, ack 0, win 512, length 31 "
+					      "[prefix length(3341) != length(29)] (invalid)");
+	check(fmt(build(6, 53, 40000, m, 1)), "Flags [P.], seq 1:2, ack 0, win 512, length 1 "
+					      "[DNS over TCP: length 1 < 2] (invalid)");
+	/* A message shorter than a DNS header. */
+	put16(m, 4);
+	check(fmt(build(6, 53, 40000, m, 6)),
+	      "Flags [P.], seq 1:7, ack 0, win 512, length 6 domain [length 4 < 12] (invalid)");
 }
 
 /* A TLS record with one handshake message of @type and body @b. */

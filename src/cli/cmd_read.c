@@ -226,6 +226,7 @@ static int open_output(struct run *run, const struct ft_writer_opts *wo)
 
 	if (td->file_size || td->rotate_secs) {
 		run->rot.base = td->wfile;
+		run->rot.input = td->rfile;
 		run->rot.size_limit = td->file_size;
 		run->rot.secs = td->rotate_secs;
 		run->rot.count = td->file_count;

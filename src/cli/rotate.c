@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "output_file.h"
 #include "rotate.h"
 
 static int count_output(void *ctx, const void *data, size_t len)
@@ -56,9 +57,16 @@ static int open_file(struct rot *r, unsigned cnt)
 			strerror(-ret));
 		return 1;
 	}
-	r->fd = open(r->name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (r->fd < 0) {
-		fprintf(stderr, "flowtap: cannot create '%s': %s\n", r->name, strerror(errno));
+	/* Like -w without rotation: never the input (a rotated name can be
+	 * the file being read), emptied only once it is known not to be. */
+	struct cli_output out;
+	ret = cli_output_open(&out, r->name, r->input);
+	if (ret)
+		return ret;
+	r->fd = out.fd;
+	ret = cli_output_begin(&out);
+	if (ret < 0) {
+		fprintf(stderr, "flowtap: cannot empty '%s': %s\n", r->name, strerror(-ret));
 		return 1;
 	}
 	r->written = 0;

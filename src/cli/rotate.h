@@ -9,6 +9,7 @@
 
 struct rot {
 	const char *base;    /* -w FILE (strftime pattern with -G) */
+	const char *input;   /* -r FILE: never one of the output files */
 	uint64_t size_limit; /* -C in bytes, 0: none */
 	unsigned secs;	     /* -G, 0: none */
 	unsigned count;	     /* -W, 0: none */

@@ -37,7 +37,7 @@ refused() {
 	"$@" 2>"$tmp/err"
 	rc=$?
 	[ "$rc" = 2 ] || fail "$what: exit $rc, expected 2 ($(cat "$tmp/err"))"
-	grep -q "is the input file" "$tmp/err" || fail "$what: no clear message: $(cat "$tmp/err")"
+	grep -q "is the input" "$tmp/err" || fail "$what: no clear message: $(cat "$tmp/err")"
 	cmp -s "$tmp/x.pcap" "$tmp/orig.pcap" || fail "$what: the input capture was changed"
 	ok "$what: refused ($(head -1 "$tmp/err"))"
 }
@@ -47,6 +47,7 @@ refused "-w a hard link to the input" "$FT" read -r "$tmp/link.pcap" -w "$tmp/ha
 refused "-w the input, read from stdin" sh -c '"$0" read -r - -w "$1" <"$1"' "$FT" "$tmp/x.pcap"
 refused "-w - appended to the input" sh -c '"$0" read -r "$1" -w - >>"$1"' "$FT" "$tmp/x.pcap"
 refused "-w the input, pcapng" "$FT" read -r "$tmp/x.pcap" -w "$tmp/x.pcap" --format pcapng
+refused "-w a symlink to the input, rotated with -C" "$FT" read -r "$tmp/x.pcap" -w "$tmp/link.pcap" -C 1
 
 # An existing output survives a command that fails before it writes.
 echo "precious" >"$tmp/out.pcap"

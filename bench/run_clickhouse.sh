@@ -43,9 +43,10 @@ r10=$(ratio 0.01) && echo "BENCH records_format_cost_ratio_interval_10ms $r10 x"
 
 command -v clickhouse-server >/dev/null ||
 	{ echo "bench: clickhouse-server not installed; skipping clickhouse_records_per_s" >&2; exit 0; }
+. "$SRC/tests/e2e/clickhouse_lib.bash"
+# After the library (its common.bash has test-style ones).
 fail() { echo "bench: clickhouse: $*" >&2; exit 1; }
 skip() { echo "bench: clickhouse: $*" >&2; exit 0; }
-. "$SRC/tests/e2e/clickhouse_lib.bash"
 trap 'ch_kill; rm -rf "$TMP/ch"' EXIT
 ch_setup "$TMP/ch"
 ch_start

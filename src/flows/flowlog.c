@@ -46,6 +46,7 @@ struct ft_flowlog {
 	pthread_mutex_t flush_mu;
 	uint64_t boot;
 	uint64_t seq;
+	struct ft__recbuf rb; /* records text, kept between flushes (flush_mu) */
 
 	pthread_mutex_t thr_mu;
 	pthread_cond_t thr_cv;
@@ -152,6 +153,7 @@ FT_EXPORT void ft_flowlog_free(struct ft_flowlog *l)
 	free(l->node_id);
 	free(l->routes);
 	free(l->overlay);
+	free(l->rb.buf);
 	pthread_cond_destroy(&l->thr_cv);
 	pthread_mutex_destroy(&l->cfg_mu);
 	pthread_mutex_destroy(&l->sink_mu);
@@ -412,11 +414,11 @@ out:
 struct emit_ctx {
 	struct ft_flowlog *l;
 	const struct ft__window *w;
-	size_t pos;	/* first entry of the next message */
-	char id[160];	/* the current message's id */
-	char *node_esc; /* for records */
-	bool records;	/* some sink wants records */
-	struct ft__recbuf rb;
+	size_t pos;	       /* first entry of the next message */
+	char id[160];	       /* the current message's id */
+	char *node_esc;	       /* for records */
+	bool records;	       /* some sink wants records */
+	struct ft__recbuf *rb; /* the logger's, reused: no fresh mapping per window */
 	int err;
 };
 
@@ -438,10 +440,10 @@ static void emit_json(void *ctx, const char *json, size_t len, size_t nents)
 		if (s->emit_json && s->format == FT_FLOW_FORMAT_MESSAGES)
 			s->emit_json(s, json, len);
 	if (e->records) {
-		int r = ft__records_build(&e->rb, e->w, e->pos, nents, e->id, e->node_esc);
+		int r = ft__records_build(e->rb, e->w, e->pos, nents, e->id, e->node_esc);
 		for (s = e->l->sinks; s && !r; s = s->next)
 			if (s->emit_json && s->format == FT_FLOW_FORMAT_RECORDS)
-				s->emit_json(s, e->rb.buf, e->rb.len);
+				s->emit_json(s, e->rb->buf, e->rb->len);
 		if (r)
 			e->err = r;
 	}
@@ -451,7 +453,7 @@ static void emit_json(void *ctx, const char *json, size_t len, size_t nents)
 /* Builds and delivers the messages (and records) of @w; sink_mu held. */
 static int emit_window(struct ft_flowlog *l, const struct ft__window *w, const char *node)
 {
-	struct emit_ctx e = {.l = l, .w = w};
+	struct emit_ctx e = {.l = l, .w = w, .rb = &l->rb};
 	int ret;
 	for (struct ft__sink *s = l->sinks; s; s = s->next)
 		e.records |= s->emit_json && s->format == FT_FLOW_FORMAT_RECORDS;
@@ -461,10 +463,15 @@ static int emit_window(struct ft_flowlog *l, const struct ft__window *w, const c
 		ft__json_escape(node, e.node_esc);
 	}
 	ret = ft__msg_build(w, node, FT_FLOWLOG_MAX_MSG, next_id, emit_json, &e);
+	/* Kept for the next window (a fresh multi-megabyte mapping per window
+	 * cost as much as the formatting), unless a long node id made it big. */
+	if (l->rb.cap > (4u << 20)) {
+		free(l->rb.buf);
+		memset(&l->rb, 0, sizeof(l->rb));
+	}
 	if (ret >= 0 && e.err)
 		ft__flowlog_logf(l, LOG_ERR, "flow log: out of memory, records were lost");
 	free(e.node_esc);
-	free(e.rb.buf);
 	return ret;
 }
 

@@ -60,6 +60,15 @@ demo-clickhouse: deps all
 install: all
 	cmake --install $(BUILD)
 
+# Debian packages (libflowtap0, libflowtap-dev, flowtap, flowtapd) in
+# $(BUILD)/deb, built from a copy of the tree so nothing lands beside it.
+DEB_DIR ?= $(BUILD)/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	git ls-files -co --exclude-standard | grep -v '^$(BUILD)/' | tar -cf - -T - | tar -xf - -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	@ls -1 $(DEB_DIR)/*.deb
+
 # make fuzz FUZZ_SECONDS=N: build the libFuzzer targets with clang in
 # $(FUZZ_BUILD), seed their corpora (fuzz/seeds.sh) and run each for N s.
 FUZZ_BUILD ?= build-fuzz

@@ -6,6 +6,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -267,6 +268,86 @@ static void test_empty_and_unsupported(void **state)
 	assert_string_equal(fmt(&p, &o), "unsupported link type 99999, length 1500\n");
 }
 
+/* A raw IPv4 TCP segment 10.0.0.1.@sport > 10.0.0.2.80 with ACK (and SYN
+ * if @syn), @seq/@ack, 10 bytes of payload, into @p (50 bytes). */
+static struct ft_pkt tcp_pkt(uint8_t *p, uint16_t sport, uint32_t seq, uint32_t ack, bool syn)
+{
+	static const uint8_t ip[20] = {0x45, 0, 0,  50, 0, 1, 0x40, 0, 64, 6,
+				       0,    0, 10, 0,	0, 1, 10,   0, 0,  2};
+	memcpy(p, ip, 20);
+	uint8_t *t = p + 20;
+	memset(t, 0, 30);
+	t[0] = (uint8_t)(sport >> 8);
+	t[1] = (uint8_t)sport;
+	t[3] = 80;
+	for (int i = 0; i < 4; i++) {
+		t[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		t[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	}
+	t[12] = 0x50;
+	t[13] = syn ? 0x12 : 0x10;
+	t[14] = 0x01;
+	return raw_pkt(p, 50);
+}
+
+/* tcpdump's relative sequence numbers, and their memory: bounded, the least
+ * recently seen connection forgotten when a flood fills the table. */
+static void test_relative_seq(void **state)
+{
+	struct ft_text_opts o = {0, FT_TIME_NONE, NULL, NULL, NULL};
+	uint8_t pk[50];
+	struct ft_pkt p;
+
+	assert_int_equal(ft_text_state_new(&o.state, 16), 0);
+	p = tcp_pkt(pk, 1000, 5000, 9000, true);
+	assert_string_equal(fmt(&p, &o),
+			    "IP 10.0.0.1.1000 > 10.0.0.2.80: Flags [S.], seq 5000:5010, "
+			    "ack 9000, win 256, length 10: HTTP\n");
+	p = tcp_pkt(pk, 1000, 5010, 9100, false);
+	assert_string_equal(fmt(&p, &o), "IP 10.0.0.1.1000 > 10.0.0.2.80: Flags [.], seq 10:20, "
+					 "ack 101, win 256, length 10: HTTP\n");
+	/* -S: absolute again. */
+	o.flags = FT_TEXT_ABSSEQ;
+	assert_string_equal(fmt(&p, &o), "IP 10.0.0.1.1000 > 10.0.0.2.80: Flags [.], seq "
+					 "5010:5020, ack 9100, win 256, length 10: HTTP\n");
+	o.flags = 0;
+	/* 10,000 other connections through a 16-entry table: memory stays
+	 * what it was, and the first connection is forgotten (printed as
+	 * new, as tcpdump prints a connection it has not seen). */
+	for (unsigned i = 0; i < 10000; i++) {
+		p = tcp_pkt(pk, (uint16_t)(2000 + i), i, i, false);
+		fmt(&p, &o);
+	}
+	p = tcp_pkt(pk, 1000, 5010, 9100, false);
+	assert_string_equal(fmt(&p, &o), "IP 10.0.0.1.1000 > 10.0.0.2.80: Flags [.], seq "
+					 "5010:5020, ack 9100, win 256, length 10: HTTP\n");
+	p = tcp_pkt(pk, 1000, 5020, 9100, false);
+	assert_string_equal(fmt(&p, &o), "IP 10.0.0.1.1000 > 10.0.0.2.80: Flags [.], seq 10:20, "
+					 "ack 1, win 256, length 10: HTTP\n");
+	ft_text_state_free(o.state);
+}
+
+/* -ttt and -ttttt: deltas to the previous and to the first packet. */
+static void test_deltas(void **state)
+{
+	struct ft_text_opts o = {0, FT_TIME_DELTA, NULL, NULL, NULL};
+	struct ft_pkt p = raw_pkt(udp4, sizeof(udp4));
+
+	assert_int_equal(ft_text_state_new(&o.state, 0), 0);
+	o.flags = FT_TEXT_NUMBER;
+	assert_non_null(strstr(fmt(&p, &o), "    1   00:00:00.000000 IP "));
+	p.ts_ns += 3723000001000ull; /* 1 h 2 min 3 s 1 us */
+	assert_non_null(strstr(fmt(&p, &o), "    2   01:02:03.000001 IP "));
+	p.ts_ns += 1000;
+	assert_non_null(strstr(fmt(&p, &o), "    3   00:00:00.000001 IP "));
+	o.time = FT_TIME_SINCE_FIRST;
+	o.flags = 0;
+	assert_non_null(strstr(fmt(&p, &o), " 01:02:03.000002 IP "));
+	o.time = FT_TIME_EPOCH;
+	assert_non_null(strstr(fmt(&p, &o), "1700003723.123458 IP "));
+	ft_text_state_free(o.state);
+}
+
 int main(void)
 {
 	/* Local time is UTC+2 for the whole run (set before the first format). */
@@ -275,6 +356,7 @@ int main(void)
 	    cmocka_unit_test(test_time_modes),	 cmocka_unit_test(test_time_cache),
 	    cmocka_unit_test(test_dir_path_nat), cmocka_unit_test(test_hex_ascii),
 	    cmocka_unit_test(test_overflow),	 cmocka_unit_test(test_empty_and_unsupported),
+	    cmocka_unit_test(test_relative_seq), cmocka_unit_test(test_deltas),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

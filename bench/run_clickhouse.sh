@@ -4,7 +4,8 @@
 #    capture (gen_pcap.py, the same file as run_flows.sh) with
 #    --flow-format records into a private clickhouse-server (HTTP sink with a
 #    spool, the no-loss path): records stored per second, from the start of
-#    flowtap until ClickHouse holds them all (count() checked);
+#    flowtap until ClickHouse holds them all (count() checked); the peer,
+#    clickhouse_curl_records_per_s: the same records in one curl POST;
 #  - records_format_cost_ratio: CPU time (user+sys, best of 3, alternating)
 #    of writing the records format to a file against the messages format,
 #    at the default 5 s interval and (an extra line) at 10 ms, where an
@@ -65,3 +66,13 @@ got=$(ch_query "SELECT count() FROM flows")
 [ "$got" -eq "$want" ] || fail "ClickHouse holds $got of $want records"
 python3 -c "print(f'BENCH clickhouse_records_per_s {$want / ($t1 - $t0):.0f} records/s')"
 echo "bench: $want records in $(python3 -c "print(f'{$t1 - $t0:.2f}')") s" >&2
+# The peer: the same records posted by curl in one request (ClickHouse's
+# own JSONEachRow ingest on this machine, which bounds the figure above).
+"$FT" flows -r "$BIG" --log-exit-flows --interval 1 --flow-format records -w "$TMP/ch-all.jsonl"
+ch_query "TRUNCATE TABLE flows" >/dev/null
+t0=$(date +%s.%N)
+ch_exec curl -sS --fail-with-body "$(ch_insert_url flows)" --data-binary @"$TMP/ch-all.jsonl" ||
+	fail "curl insert"
+t1=$(date +%s.%N)
+rm -f "$TMP/ch-all.jsonl"
+python3 -c "print(f'BENCH clickhouse_curl_records_per_s {$want / ($t1 - $t0):.0f} records/s')"

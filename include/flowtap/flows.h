@@ -9,7 +9,8 @@
  *    UDP endpoint used, proto and source port 0).
  *  - struct ft_flowlog: every interval extracts both tables, classifies each
  *    connection (virtual, subnet, exit, physical), builds JSON messages in the
- *    established flow-log format and hands them to its sinks (JSON lines file
+ *    established flow-log format (or flat records, per sink: enum
+ *    ft_flow_format) and hands them to its sinks (JSON lines file
  *    or stdout, HTTP POST with an on-disk spool, IPFIX over UDP, and any
  *    number of callbacks, e.g. the local API's GET /localapi/v0/flows).
  *
@@ -373,7 +374,9 @@ struct ft_http_sink_opts {
  * ft_flowlog_add_sink_http - add a sink that POSTs NDJSON batches
  * (Content-Type: application/x-ndjson, one message per line) to @url from
  * its own thread, retrying with exponential backoff on connection errors,
- * 5xx and 429 (4xx other than 429 drops the batch with a logged notice).
+ * 5xx and 429 (4xx other than 429 drops a batch of messages with a logged
+ * notice; a batch of records, opts->format FT_FLOW_FORMAT_RECORDS, is kept
+ * and retried with the same backoff).
  * @spool_dir: when not NULL, every message is first written to a file in
  *	this directory (created if missing) and deleted once the collector
  *	accepted it; files left by an earlier run are sent first, in order, so

@@ -14,8 +14,21 @@
  *          path=<comma list of names or numbers>   direction=in|out
  *          snaplen=N  count=N  duration=N|5s|1m|500ms
  *          verbose=1  ascii=1  hex=1  tap=<name> (required only with several taps)
- *        Errors: 405 "POST required", 400 with the filter or parameter error,
- *        403 "debug access denied", 404 unknown tap, 503 over the session limit.
+ *        A limit of 0 means no limit: count=0 and duration=0 stream until
+ *        the client leaves, snaplen=0 captures whole packets (262144 bytes).
+ *        duration is at most FT_API_MAX_DURATION_MS. Each parameter may be
+ *        given once. The filter is printable ASCII; tabs and line ends in it
+ *        are read as spaces.
+ *        Errors: 405 "POST required", 400 with the filter or parameter error
+ *        (also for a parameter given twice, a NUL byte or a control
+ *        character in a value), 403 "debug access denied", 404 unknown tap,
+ *        503 over the session limit or when the stream was ended before it
+ *        began (tap removed, server stopping).
+ *        The stream ends with the last chunk, whose trailers give the
+ *        session's final counters: Flowtap-Matched (packets that passed
+ *        the filter), Flowtap-Written (in the stream) and Flowtap-Dropped
+ *        (lost to a full buffer). A stream that could not be sent whole
+ *        ends without a last chunk, by closing the connection.
  *   GET  /localapi/v0/status          JSON: version, uptime, taps and their
  *        paths, active sessions (peer uid and pid, format, filter, packets,
  *        bytes, dropped), the last ended sessions and, with a flow logger
@@ -34,9 +47,17 @@
  * shown in status): after evhttp has sent the response head, the session's
  * own thread writes the body to the connection, so a full socket (at most
  * client_bufsize) makes that session wait, its bounded buffer fills and
- * drops. Neither the datapath nor the server's loop ever waits for a client.
+ * drops. Neither the datapath nor the server's loop ever waits for a client:
+ * starting a session (which may wait for a capture source to open its
+ * kernel socket) and ending one (which drains it to its client) run on the
+ * server's worker threads, and the loop answers everyone else meanwhile.
  * A client that disconnects is noticed and freed within a second; when the
  * last session of a tap ends the tap is back to its no-session cost.
+ *
+ * Ending a stream (the session ended by itself, ft_api_remove_tap(),
+ * ft_api_free()) is clean: the client gets everything the session counted,
+ * then the last chunk with the counters. Only a client that takes nothing
+ * for FT_API_STALL_MS while its stream is being ended is cut.
  *
  * Example: a datapath with its own loop thread for the API.
  *
@@ -78,18 +99,32 @@ struct ft_flowlog;
 /** Body of the 403 answer. */
 #define FT_API_MSG_DENIED "debug access denied"
 
+/** The longest duration= a capture accepts (about ten years; 0 = no limit). */
+#define FT_API_MAX_DURATION_MS (3650ull * 86400 * 1000)
+
+/** While a stream is being ended, a client that takes nothing for this long is cut. */
+#define FT_API_STALL_MS 1000
+
+/** Bounds of the options below, checked by ft_api_new(). */
+#define FT_API_MIN_BUFSIZE	  (64u << 10)
+#define FT_API_MAX_BUFSIZE	  (1u << 30)
+#define FT_API_MIN_CLIENT_BUFSIZE (4u << 10)
+#define FT_API_MAX_SESSIONS	  4096
+
 struct ft_api_opts {
 	const char *socket_path; /* NULL: FT_API_DEFAULT_SOCKET (copied) */
 	const char *group;	 /* group whose members may capture; NULL: none (copied) */
 	gid_t gid;		 /* used when @group is NULL; (gid_t)-1: none */
 	mode_t socket_mode;	 /* permissions of the socket; 0: 0660 */
 	mode_t dir_mode;	 /* permissions of a socket directory we create; 0: 0750 */
-	unsigned max_sessions;	 /* concurrent capture + flow streams; 0: 16 */
-	size_t session_bufsize;	 /* each capture session's bounded buffer; 0: 4 MiB */
+	unsigned max_sessions;	 /* concurrent capture + flow streams; 0: 16;
+				    at most FT_API_MAX_SESSIONS */
+	size_t session_bufsize;	 /* each capture session's bounded buffer; 0: 4 MiB;
+				    else FT_API_MIN_BUFSIZE..FT_API_MAX_BUFSIZE */
 	size_t client_bufsize;	 /* bytes queued toward one client: a capture
 				    connection's socket buffer is lowered to it,
 				    a flows client's queue is bounded by it;
-				    0: 1 MiB */
+				    0: 1 MiB; else 4 KiB..1 GiB */
 };
 
 /** ft_api_opts_init - the defaults above. */
@@ -110,8 +145,8 @@ FT_EXPORT void ft_api_opts_init(struct ft_api_opts *o);
  * The socket's directory is created with @o->dir_mode if missing. A stale
  * socket (a file nobody listens on) is replaced; if a live server answers on
  * it, -EADDRINUSE is returned and nothing is touched.
- * Returns 0, -EADDRINUSE, -EEXIST (the path is not a socket), -ENOENT
- * (unknown group), -ENAMETOOLONG, -ENOMEM,
+ * Returns 0, -EINVAL (an option out of its range), -EADDRINUSE, -EEXIST
+ * (the path is not a socket), -ENOENT (unknown group), -ENAMETOOLONG, -ENOMEM,
  * -EAGAIN (no thread) or the -errno of a failed socket, bind or chmod.
  */
 FT_EXPORT int ft_api_new(struct ft_api **out, struct event_base *base, const struct ft_api_opts *o,
@@ -126,15 +161,45 @@ FT_EXPORT int ft_api_new(struct ft_api **out, struct event_base *base, const str
  */
 FT_EXPORT int ft_api_add_tap(struct ft_api *api, struct ft_tap *t);
 
+/** Called on the server's loop thread when asynchronous work has finished. */
+typedef void (*ft_api_done_fn)(void *ctx);
+
 /**
- * ft_api_remove_tap - ends every client session on @t and forgets @t. The
- * sessions are detached before it returns, so @t may be freed then; their
- * streams end at once: what was still buffered for them is discarded (and a
- * pcapng stream gets no final statistics block). A stream ends with the last
- * HTTP chunk after whole records, or, for a client so slow that a chunk was
- * only partly sent, by closing the connection. Returns 0 or -ENOENT.
+ * ft_api_remove_tap - forget @t and end every client session on it. Each
+ * stream ends cleanly: its client gets everything its session had buffered
+ * (a pcapng stream its final statistics block), then the last chunk with the
+ * counters (see above); a client that stalls meanwhile is cut after
+ * FT_API_STALL_MS. Returns 0 or -ENOENT once no session uses @t any more,
+ * so @t may be freed then. The server's worker threads end the sessions:
+ * called from another thread than the loop's, the loop keeps serving while
+ * this waits; called on the loop thread (a caller's base) it blocks that
+ * loop until the streams have ended: use ft_api_remove_tap_async() there.
  */
 FT_EXPORT int ft_api_remove_tap(struct ft_api *api, struct ft_tap *t);
+
+/**
+ * ft_api_remove_tap_async - as ft_api_remove_tap(), but returns at once;
+ * @fn(@ctx) (may be NULL) is called on the loop thread once no session
+ * uses @t any more, possibly before this returns. @t must not be freed
+ * before. Returns 0, -ENOENT or -ENOMEM (then @t is still served).
+ */
+FT_EXPORT int ft_api_remove_tap_async(struct ft_api *api, struct ft_tap *t, ft_api_done_fn fn,
+				      void *ctx);
+
+/** Work for ft_api_run_async(), run on a worker thread. */
+typedef void (*ft_api_work_fn)(void *ctx);
+
+/**
+ * ft_api_run_async - run blocking work (closing a sink, joining a thread)
+ * off the server's loop: @work(@ctx) runs on one of the server's worker
+ * threads (up to four run at once), then @done(@ctx) (may be
+ * NULL) on the loop thread, which sees everything @work wrote. For a
+ * datapath or daemon that shares its loop with the server and must not
+ * stall it. ft_api_free() waits for work still queued. Any thread.
+ * Returns 0, -EINVAL (no @work), -ENOMEM or -EAGAIN (no thread).
+ */
+FT_EXPORT int ft_api_run_async(struct ft_api *api, ft_api_work_fn work, ft_api_done_fn done,
+			       void *ctx);
 
 /**
  * ft_api_set_flowlog - serve GET /localapi/v0/flows from @fl's messages: the
@@ -182,9 +247,14 @@ struct ft_api_stats {
 FT_EXPORT void ft_api_get_stats(const struct ft_api *api, struct ft_api_stats *st);
 
 /**
- * ft_api_free - end every stream, stop listening, remove the socket file and
- * free @api (and its thread, if it has one). With a caller's base, call it
- * from the loop thread. NULL ok.
+ * ft_api_free - stop listening, end every stream cleanly, remove the socket
+ * file and free @api (and its threads). Capture clients get everything their
+ * sessions counted and the last chunk (a stalled one is cut after
+ * FT_API_STALL_MS); /flows clients get the messages published before this
+ * call (stop the flow logger first, so its final message is among them),
+ * for up to 2 s, then the last chunk. Blocks the caller meanwhile. With a
+ * caller's base, call it from the loop thread, after the loop has returned
+ * or from one of its callbacks. NULL ok.
  */
 FT_EXPORT void ft_api_free(struct ft_api *api);
 

@@ -2,13 +2,26 @@
  * \summary: POST /localapi/v0/debug-capture: one capture session per client,
  * streamed as a chunked HTTP response.
  *
- * evhttp parses the request and sends the response head; then the session
- * thread writes the body's chunks straight to the connection (a dup of its
- * socket), so a packet is copied once from the session's buffer into the
- * socket and the loop is not woken per chunk. When the stream ends, evhttp
- * writes the last chunk. A slow client fills its socket (at most
- * client_bufsize), the session thread waits, its bounded buffer fills and
- * the tap drops packets for that session only.
+ * evhttp parses the request; a worker starts the session (attaching can
+ * wait for a capture source to open its kernel rings); the loop then sends
+ * the response head, and the session thread writes the body's chunks
+ * straight to the connection (a dup of its socket), so a packet is copied
+ * once from the session's buffer into the socket and the loop is not woken
+ * per chunk. A slow client fills its socket (at most client_bufsize), the
+ * session thread waits, its bounded buffer fills and the tap drops packets
+ * for that session only.
+ *
+ * Ending: a worker stops the session, which drains everything it counted
+ * to the client, and writes the last chunk with trailers that give the
+ * session's final counters; then the loop closes the connection. A client
+ * that stalls for STALL_NS while its stream is being ended, or whose
+ * stream could not be written whole, is cut (no last chunk), so it can
+ * tell that it did not get everything.
+ *
+ * Who touches what: the loop owns the client; a worker reads the options
+ * set before the job was queued and writes the start and stop results,
+ * which the loop reads in the job's done() (see worker.c). started,
+ * cancelled, stopped and remove are under api->jmu.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -24,61 +36,17 @@
 #include <pcap/pcap.h>
 
 #include <event2/bufferevent.h>
-#include <event2/keyvalq_struct.h>
 
 #include "api_int.h"
+#include <event2/http_struct.h> /* the request's HTTP version */
 #include "parse_num.h"
 
-int ft__api_parse_bool(const char *s, bool *out)
-{
-	if (!*s || !strcmp(s, "1") || !strcasecmp(s, "true") || !strcasecmp(s, "yes") ||
-	    !strcasecmp(s, "on"))
-		*out = true;
-	else if (!strcmp(s, "0") || !strcasecmp(s, "false") || !strcasecmp(s, "no") ||
-		 !strcasecmp(s, "off"))
-		*out = false;
-	else
-		return -EINVAL;
-	return 0;
-}
+/* How long a client whose stream is being ended may take nothing before it
+ * is cut: the end of a stream never waits on a stalled reader for long. */
+#define STALL_NS ((uint64_t)FT_API_STALL_MS * 1000000u)
 
-int ft__api_parse_duration(const char *s, uint64_t *ms)
-{
-	double total = 0;
-	bool any = false;
-
-	while (*s) {
-		char *end;
-		double v, mul = 1000;
-
-		if (*s == '-' || *s == '+' || *s == ' ')
-			return -EINVAL;
-		v = strtod(s, &end);
-		if (end == s || v != v || v < 0)
-			return -EINVAL;
-		s = end;
-		if (!strncmp(s, "ms", 2)) {
-			mul = 1;
-			s += 2;
-		} else if (*s == 's') {
-			s++;
-		} else if (*s == 'm') {
-			mul = 60000;
-			s++;
-		} else if (*s == 'h') {
-			mul = 3600000;
-			s++;
-		} else if (*s) {
-			return -EINVAL;
-		}
-		total += v * mul;
-		any = true;
-	}
-	if (!any || total > 1e15)
-		return -EINVAL;
-	*ms = (uint64_t)(total + 0.5);
-	return 0;
-}
+/* snaplen=0: whole packets, as tcpdump -s 0. */
+#define SNAPLEN_MAX 262144
 
 /* Every path asked for must be one the tap has: a capture of a path nobody
  * offers on would stay silent forever. */
@@ -113,27 +81,26 @@ static int check_paths(struct ft_tap *t, const struct ft_pathset *ps, char *err,
 }
 
 /* Query parameters into session options; on error, a message in @err. */
-static int parse_params(struct ft_api *api, struct evkeyvalq *q, struct ft_session_opts *so,
-			struct ft_tap **tap, char *err, size_t errlen)
+static int parse_params(struct api_client *c, struct api_query *q, char *err, size_t errlen)
 {
-	const char *tapname = evhttp_find_header(q, "tap");
+	struct ft_session_opts *so = &c->so;
+	const char *tapname = ft__api_query_get(q, "tap");
 	const char *paths = NULL;
-	struct evkeyval *kv;
+	char e1[96], e2[160];
 	uint64_t v = 0;
 	bool b;
 
-	*tap = ft__api_find_tap(api, tapname);
-	if (!*tap) {
+	c->tap = ft__api_find_tap(c->api, tapname);
+	if (!c->tap) {
 		snprintf(err, errlen, tapname ? "no tap named '%s'" : "no tap to capture from",
-			 tapname);
+			 ft__api_escape(e1, sizeof(e1), tapname));
 		return -ENOENT;
 	}
 	/* user0 (the established debug-capture stream) carries raw IP; a
 	 * link-layer tap (flowtapd's interfaces) streams pcap by default. */
-	so->format = ft_tap_dlt(*tap) == DLT_RAW ? FT_FORMAT_USER0 : FT_FORMAT_PCAP;
-	TAILQ_FOREACH(kv, q, next)
-	{
-		const char *k = kv->key, *val = kv->value;
+	so->format = ft_tap_dlt(c->tap) == DLT_RAW ? FT_FORMAT_USER0 : FT_FORMAT_PCAP;
+	for (unsigned i = 0; i < q->n; i++) {
+		const char *k = q->kv[i].k, *val = q->kv[i].v;
 		int ret = 0;
 
 		if (!strcmp(k, "tap")) {
@@ -141,16 +108,17 @@ static int parse_params(struct ft_api *api, struct evkeyvalq *q, struct ft_sessi
 		} else if (!strcmp(k, "format")) {
 			ret = ft_format_parse(val, &so->format);
 		} else if (!strcmp(k, "filter")) {
-			so->filter = val;
+			free(c->filter);
+			if (!(c->filter = ft__api_clean_filter(val, err, errlen)))
+				return errno == ENOMEM ? -ENOMEM : -EINVAL;
+			so->filter = c->filter;
 		} else if (!strcmp(k, "path")) {
 			paths = val;
 		} else if (!strcmp(k, "direction")) {
 			ret = ft_dir_parse(val, &so->dir);
 		} else if (!strcmp(k, "snaplen")) {
-			ret = ft__parse_u64(val, 262144, &v);
-			so->snaplen = (uint32_t)v;
-			if (!ret && v == 0)
-				ret = -EINVAL;
+			ret = ft__parse_u64(val, SNAPLEN_MAX, &v);
+			so->snaplen = v ? (uint32_t)v : SNAPLEN_MAX;
 		} else if (!strcmp(k, "count")) {
 			ret = ft__parse_u64(val, UINT64_MAX, &so->max_packets);
 		} else if (!strcmp(k, "duration")) {
@@ -163,67 +131,68 @@ static int parse_params(struct ft_api *api, struct evkeyvalq *q, struct ft_sessi
 			if (ret == 0 && b)
 				so->text_flags |= flag;
 		} else {
-			snprintf(err, errlen, "unknown parameter '%s'", k);
+			snprintf(err, errlen, "unknown parameter '%s'",
+				 ft__api_escape(e1, sizeof(e1), k));
 			return -EINVAL;
 		}
 		if (ret < 0) {
-			snprintf(err, errlen, "bad value for parameter '%s': '%s'", k, val);
+			snprintf(err, errlen, "bad value for parameter '%s': '%s'",
+				 ft__api_escape(e1, sizeof(e1), k),
+				 ft__api_escape(e2, sizeof(e2), val));
 			return -EINVAL;
 		}
 	}
-	if (paths && ft_pathset_parse(&so->paths, paths, ft_tap_path_name, *tap, err, errlen) < 0)
+	if (paths &&
+	    ft_pathset_parse(&so->paths, paths, ft_tap_path_name, c->tap, err, errlen) < 0) {
+		/* The message quotes the client's names: shown escaped. */
+		snprintf(e2, sizeof(e2), "%s", err);
+		ft__api_escape(err, errlen, e2);
 		return -EINVAL;
-	return paths ? check_paths(*tap, &so->paths, err, errlen) : 0;
+	}
+	if (paths && check_paths(c->tap, &so->paths, err, errlen) < 0) {
+		/* It names the tap: shown escaped. */
+		snprintf(e2, sizeof(e2), "%s", err);
+		ft__api_escape(err, errlen, e2);
+		return -EINVAL;
+	}
+	return 0;
 }
 
-/* How long a stop lets a chunk that is partly sent finish: a client that
- * reads gets its stream ended cleanly, a stalled one is cut. */
-#define FINISH_CHUNK_NS 300000000ull
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Sends @iov whole on the client's socket; on the session thread. Given up
- * when the client is freed (@closing), except that a chunk partly sent may
- * finish for a moment; if it cannot, @torn tells the loop that the stream
- * can only be cut, not ended. */
+/* Sends @iov whole on the client's socket; on a session or worker thread.
+ * Given up at once when the client is gone (@closing); while the stream is
+ * being ended (@draining), given up after STALL_NS without progress. */
 static int send_all(struct api_client *c, struct iovec *iov, int n)
 {
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
 	struct pollfd pfd = {.fd = c->wfd, .events = POLLOUT};
-	bool partial = false;
-	uint64_t give_up = 0;
+	uint64_t stalled_since = 0;
 
 	while (m.msg_iovlen) {
 		ssize_t k;
 
-		if (atomic_load_explicit(&c->closing, memory_order_acquire)) {
-			if (!give_up)
-				give_up = mono_ns() + FINISH_CHUNK_NS;
-			if (!partial || mono_ns() >= give_up) {
-				c->torn = partial; /* read after the session is joined */
-				return -EPIPE;
-			}
-		}
+		if (atomic_load_explicit(&c->closing, memory_order_acquire))
+			return -EPIPE;
 		k = sendmsg(c->wfd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
 				return errno == ECONNRESET ? -EPIPE : -errno;
-			/* The client is slow. Short waits: freeing a client (on
-			 * the loop thread) waits for its session to notice. */
+			/* The client is slow. Short waits, so that a stop or a
+			 * gone client is noticed soon. */
 			atomic_store_explicit(&c->blocked, true, memory_order_relaxed);
+			if (atomic_load_explicit(&c->draining, memory_order_acquire)) {
+				uint64_t now = ft__api_now_ns();
+				if (!stalled_since)
+					stalled_since = now;
+				else if (now - stalled_since >= STALL_NS)
+					return -ETIMEDOUT;
+			}
 			poll(&pfd, 1, 10);
 			continue;
 		}
 		atomic_store_explicit(&c->blocked, false, memory_order_relaxed);
-		partial = true;
+		stalled_since = 0;
 		while (m.msg_iovlen && (size_t)k >= m.msg_iov->iov_len) {
 			k -= (ssize_t)m.msg_iov->iov_len;
 			m.msg_iov++;
@@ -251,8 +220,9 @@ static int client_out(void *ctx, const void *data, size_t len)
 
 	if (!len)
 		return 0; /* a zero-length chunk would end the stream */
-	/* The loop writes the response head right after starting the
-	 * session; only a client that does not read can delay it. */
+	/* The loop writes the response head right after the session has
+	 * started; only a client that does not read can delay it. A stop
+	 * before the head went out sets @closing. */
 	while (!atomic_load_explicit(&c->head_sent, memory_order_acquire)) {
 		struct timespec ts = {0, 10000000};
 
@@ -275,50 +245,183 @@ static void client_end(struct ft_session *s, void *ctx)
 	ft__api_wake(c->api);
 }
 
-void ft__api_client_free(struct api_client *c, bool conn_gone)
+/* Worker, after the session stopped: the last chunk, with the session's
+ * final counters as trailers (RFC 9112 7.1.2), if the stream is whole. */
+static void send_trailer(struct api_client *c)
+{
+	char buf[256];
+	struct iovec iov;
+
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)snprintf(buf, sizeof(buf),
+				       "0\r\nFlowtap-Matched: %llu\r\nFlowtap-Written: %llu\r\n"
+				       "Flowtap-Dropped: %llu\r\n\r\n",
+				       (unsigned long long)c->final.matched,
+				       (unsigned long long)c->final.written,
+				       (unsigned long long)c->final.dropped);
+	if (send_all(c, &iov, 1) < 0)
+		c->torn = true;
+}
+
+/* Worker: after the session stopped (or never started), a remove waiting
+ * for this tap's sessions hears of it. */
+static void mark_stopped(struct api_client *c)
 {
 	struct ft_api *api = c->api;
 
-	ft__api_client_unlink(api, c);
-	atomic_store_explicit(&c->closing, true, memory_order_release);
-	if (c->kind == API_CLIENT_FLOWS)
-		ft__api_flows_unlink(c);
-	if (c->sess) {
-		struct api_recent *r = &api->recent[api->nrecent++ % FT__API_RECENT];
+	pthread_mutex_lock(&api->jmu);
+	c->stopped = true;
+	if (c->remove && !--c->remove->left)
+		pthread_cond_broadcast(&api->jdone);
+	c->remove = NULL; /* a sync remove's record may be gone after this */
+	pthread_mutex_unlock(&api->jmu);
+}
 
-		ft_session_stop(c->sess, &r->st);
-		r->id = c->id;
-		r->uid = c->uid;
-		r->pid = c->pid;
-		r->format = ft_session_format(c->sess);
-		snprintf(r->tap, sizeof(r->tap), "%s", ft_tap_name(c->tap));
-		ft_session_free(c->sess);
-	}
-	if (c->wfd >= 0)
-		close(c->wfd);
-	if (!conn_gone && c->evcon && c->torn) {
-		/* A chunk was cut short: a terminating chunk now would be read
-		 * as its data, so the client learns of the end by the close. */
+/* Worker: end the stream. */
+static void stop_work(void *arg)
+{
+	struct api_client *c = arg;
+	struct ft_session *s = c->new_sess;
+	bool head = atomic_load_explicit(&c->head_sent, memory_order_acquire);
+
+	/* Nothing may be written before the head; a client that is gone or
+	 * stalls takes nothing more. */
+	if (!head)
+		atomic_store_explicit(&c->closing, true, memory_order_release);
+	atomic_store_explicit(&c->draining, true, memory_order_release);
+	ft_session_stop(s, &c->final);
+	mark_stopped(c);
+	if (!head || atomic_load(&c->closing) || c->final.error)
+		c->torn = true;
+	else if (c->chunked)
+		send_trailer(c);
+	ft_session_free(s);
+	c->new_sess = NULL;
+}
+
+static void record_recent(struct api_client *c)
+{
+	struct ft_api *api = c->api;
+	struct api_recent *r = &api->recent[api->nrecent++ % FT__API_RECENT];
+
+	r->id = c->id;
+	r->uid = c->uid;
+	r->pid = c->pid;
+	r->format = c->so.format;
+	r->st = c->final;
+	ft__api_escape(r->tap, sizeof(r->tap), ft_tap_name(c->tap));
+}
+
+/* Loop: the stream has ended; the connection ends with it. */
+static void stop_done(void *arg)
+{
+	struct api_client *c = arg;
+
+	record_recent(c);
+	if (c->evcon && !atomic_load(&c->head_sent) && c->req) {
+		/* Ended before it began (tap removed, server stopping). */
+		ft__api_reply(c->req, 503, "Service Unavailable",
+			      "capture ended before it started");
+	} else if (c->evcon) {
+		/* After the last chunk, or cut: either way the connection
+		 * ("Connection: close") is done. */
 		evhttp_connection_set_closecb(c->evcon, NULL, NULL);
 		evhttp_connection_free(c->evcon);
-	} else if (!conn_gone && c->evcon) {
-		evhttp_connection_set_closecb(c->evcon, NULL, NULL);
-		/* The stream ends here: no trailer we could add would be seen
-		 * by a client that needs it, so just end the chunked reply. */
-		evhttp_send_reply_end(c->req);
-	} else if (conn_gone && c->req && !evhttp_request_get_connection(c->req)) {
-		/* evhttp detached the unfinished request from the dead
-		 * connection and left it to us. */
-		evhttp_request_free(c->req);
+		c->evcon = NULL;
+		c->req = NULL;
 	}
-	if (c->pending)
-		evbuffer_free(c->pending);
-	free(c);
+	if (c->remove_async)
+		ft__api_remove_unref(c->api, c->remove_async);
+	ft__api_client_release(c);
+}
+
+static void queue_stop(struct api_client *c)
+{
+	/* The session now belongs to the stop job; status stops showing it. */
+	c->sess = NULL;
+	c->stop_queued = true;
+	while (ft__api_defer(c->api, stop_work, stop_done, c) < 0) {
+		/* No memory for a job: stop here rather than leak a session
+		 * (the loop waits, but only in this rare case). */
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Loop: end the stream. A session still starting is cancelled: the worker
+ * starting it stops it at once. */
+static void capture_end(struct api_client *c, bool graceful)
+{
+	struct ft_api *api = c->api;
+	bool started;
+
+	if (!graceful)
+		atomic_store_explicit(&c->closing, true, memory_order_release);
+	pthread_mutex_lock(&api->jmu);
+	started = c->started;
+	if (!started)
+		c->cancelled = true;
+	pthread_mutex_unlock(&api->jmu);
+	if (!started)
+		return; /* start_done() finishes it */
+	if (c->new_sess)
+		queue_stop(c);
+	/* else the start failed and start_done() replies and releases. */
+}
+
+void ft__api_capture_remove(struct api_client *c, struct api_remove *rm)
+{
+	struct ft_api *api = c->api;
+
+	pthread_mutex_lock(&api->jmu);
+	/* Not started yet (cancelled, the worker stops it), or running, or
+	 * being stopped: either way a session may still use the tap. */
+	if (!c->started || (c->new_sess && !c->stopped)) {
+		c->remove = rm;
+		rm->left++;
+	}
+	pthread_mutex_unlock(&api->jmu);
+	if (!rm->sync && !c->remove_async) {
+		c->remove_async = rm;
+		rm->refs++;
+	}
+	ft__api_client_end(c, true);
+}
+
+/* Worker: start the session; a client ended meanwhile is stopped here,
+ * since the loop may be waiting for it. */
+static void start_work(void *arg)
+{
+	struct api_client *c = arg;
+	struct ft_tap *t = c->tap;
+	char *err = c->start_err, tn[96];
+	size_t errlen = sizeof(c->start_err);
+	bool cancelled;
+	int ret;
+
+	ret = ft_session_start(&c->new_sess, t, &c->so, err, errlen);
+	if (ret == -EINVAL && c->so.format == FT_FORMAT_USER0 && ft_tap_dlt(t) != DLT_RAW)
+		snprintf(err, errlen,
+			 "format user0 needs raw IP packets; tap '%s' has link type %s: "
+			 "use format=pcap or format=pcapng",
+			 ft__api_escape(tn, sizeof(tn), ft_tap_name(t)),
+			 pcap_datalink_val_to_name(ft_tap_dlt(t)));
+	else if (ret < 0 && ret != FT_EFILTER)
+		snprintf(err, errlen, "cannot start capture: %s", ft_strerror(ret));
+	c->start_ret = ret;
+	pthread_mutex_lock(&c->api->jmu);
+	c->started = true;
+	cancelled = c->cancelled;
+	pthread_mutex_unlock(&c->api->jmu);
+	if (ret < 0)
+		mark_stopped(c);
+	else if (cancelled)
+		stop_work(c);
 }
 
 static void on_close(struct evhttp_connection *evcon, void *arg)
 {
-	ft__api_client_free(arg, true);
+	ft__api_client_conn_gone(arg);
 }
 
 static struct evbuffer *conn_output(struct api_client *c)
@@ -340,116 +443,148 @@ static void head_check(struct api_client *c)
 	atomic_store_explicit(&c->head_sent, true, memory_order_release);
 }
 
-/* A client that closed its socket while no data flowed is noticed here: the
- * peer's close shows as POLLHUP on a Unix stream socket. */
-void ft__api_capture_check(struct api_client *c)
+static void reply_error(struct evhttp_request *req, int ret, const char *err)
 {
-	struct pollfd pfd = {.fd = c->conn_fd, .events = POLLIN};
+	if (ret == -ENOENT)
+		ft__api_reply(req, 404, "Not Found", err);
+	else if (ret == -EINVAL || ret == FT_EFILTER || ret == FT_EFORMAT)
+		ft__api_reply(req, 400, "Bad Request", err);
+	else
+		ft__api_reply(req, 500, "Internal Server Error", err);
+}
 
+static void send_head(struct api_client *c)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+	char id[32];
+
+	evhttp_add_header(h, "Content-Type", ft_format_content_type(c->so.format));
+	evhttp_add_header(h, "Cache-Control", "no-cache");
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)c->id);
+	evhttp_add_header(h, "Flowtap-Session", id);
+	/* The stream ends the connection: evhttp then never announces a
+	 * keep-alive HTTP/1.0 reply with "Content-Length: 0", and an HTTP/1.0
+	 * body ends where the connection does. */
+	evhttp_remove_header(evhttp_request_get_input_headers(c->req), "Connection");
+	evhttp_add_header(h, "Connection", "close");
+	if (c->req->major == 1 && c->req->minor >= 1) /* evhttp then chunks */
+		evhttp_add_header(h, "Trailer",
+				  "Flowtap-Matched, Flowtap-Written, Flowtap-Dropped");
+	evhttp_send_reply_start(c->req, 200, "OK");
+	/* evhttp chose chunked encoding (HTTP/1.1) or a body ended by closing
+	 * the connection (HTTP/1.0); the session's writes must follow. */
+	c->chunked = evhttp_find_header(h, "Transfer-Encoding") != NULL;
+	/* A capture may stay quiet for hours: no idle timeout on the stream. */
+	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(c->evcon), NULL, NULL);
+	head_check(c);
+}
+
+/* Loop: the worker has started the session (or failed to). */
+static void start_done(void *arg)
+{
+	struct api_client *c = arg;
+
+	if (c->start_ret < 0) {
+		if (c->req)
+			reply_error(c->req, c->start_ret, c->start_err);
+		if (c->remove_async)
+			ft__api_remove_unref(c->api, c->remove_async);
+		ft__api_client_release(c);
+		return;
+	}
+	if (c->ending) {
+		/* Cancelled while starting: the worker stopped it. Otherwise a
+		 * stop job is queued and its done() finishes. */
+		if (!c->stop_queued)
+			stop_done(c);
+		return;
+	}
+	c->sess = c->new_sess;
+	send_head(c);
+}
+
+/* Loop, on wake and tick: an ended session, a head still waiting, a client
+ * that hung up. */
+static void capture_service(struct api_client *c)
+{
+	if (!c->sess)
+		return; /* still starting */
 	if (atomic_load_explicit(&c->ended, memory_order_acquire)) {
-		ft__api_client_free(c, false);
+		ft__api_client_end(c, true);
 		return;
 	}
 	if (!atomic_load_explicit(&c->head_sent, memory_order_relaxed))
 		head_check(c);
-	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
+	if (ft__api_client_hung_up(c))
 		evhttp_connection_free(c->evcon); /* calls on_close */
 }
 
-static int client_setup(struct api_client *c, struct ft_session_opts *so, char *err, size_t errlen)
+static const struct api_client_ops capture_ops = {
+    .service = capture_service,
+    .end = capture_end,
+};
+
+/* Loop: what can be checked without blocking, before the worker starts it. */
+static int client_prepare(struct api_client *c, const char *query, char *err, size_t errlen)
 {
-	struct ft_api *api = c->api;
+	struct api_query q;
 	int ret, sndbuf = 0;
 	socklen_t sl = sizeof(sndbuf);
 
+	ft_session_opts_init(&c->so);
+	ret = ft__api_parse_query(query, &q, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = parse_params(c, &q, err, errlen);
+	ft__api_query_free(&q);
+	if (ret < 0)
+		return ret;
 	/* Our own descriptor: evhttp closes its own when the connection fails,
 	 * and the number could be reused while the session still writes. */
 	c->wfd = fcntl(c->conn_fd, F_DUPFD_CLOEXEC, 0);
-	if (c->wfd < 0)
+	if (c->wfd < 0) {
+		snprintf(err, errlen, "cannot start capture: %s", strerror(errno));
 		return -errno;
+	}
 	/* The bound on what waits for a slow client is the socket's buffer. */
 	if (getsockopt(c->wfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) == 0 &&
-	    (size_t)sndbuf > api->o.client_bufsize) {
-		sndbuf = (int)(api->o.client_bufsize / 2); /* the kernel doubles it */
+	    (size_t)sndbuf > c->api->o.client_bufsize) {
+		sndbuf = (int)(c->api->o.client_bufsize / 2); /* the kernel doubles it */
 		setsockopt(c->wfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	}
-	so->out = client_out;
-	so->out_ctx = c;
-	so->on_end = client_end;
-	so->on_end_ctx = c;
-	so->bufsize = api->o.session_bufsize;
-	ret = ft_session_start(&c->sess, c->tap, so, err, errlen);
-	if (ret == -EINVAL && so->format == FT_FORMAT_USER0 && ft_tap_dlt(c->tap) != DLT_RAW)
-		snprintf(err, errlen,
-			 "format user0 needs raw IP packets; tap '%s' has link type %s: "
-			 "use format=pcap or format=pcapng",
-			 ft_tap_name(c->tap), pcap_datalink_val_to_name(ft_tap_dlt(c->tap)));
-	else if (ret < 0 && ret != FT_EFILTER)
-		snprintf(err, errlen, "cannot start capture: %s", ft_strerror(ret));
-	return ret;
-}
-
-static void client_discard(struct api_client *c)
-{
-	if (c->wfd >= 0)
-		close(c->wfd);
-	free(c);
+	c->so.out = client_out;
+	c->so.out_ctx = c;
+	c->so.on_end = client_end;
+	c->so.on_end_ctx = c;
+	c->so.bufsize = c->api->o.session_bufsize;
+	return 0;
 }
 
 void ft__api_handle_capture(struct ft_api *api, struct evhttp_request *req, uid_t uid, pid_t pid)
 {
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	struct evkeyvalq q = {0};
-	struct ft_session_opts so;
 	struct api_client *c = calloc(1, sizeof(*c));
 	char err[FT_ERRBUF_SIZE] = "";
 	int ret;
 
-	TAILQ_INIT(&q);
 	if (!c) {
 		ft__api_reply(req, 500, "Internal Server Error", "out of memory");
 		return;
 	}
-	ft__api_client_init(c, api, API_CLIENT_CAPTURE, req, uid, pid);
-	ft_session_opts_init(&so);
-	if (query && evhttp_parse_query_str(query, &q) < 0) {
-		snprintf(err, sizeof(err), "malformed query string");
-		ret = -EINVAL;
-	} else {
-		ret = parse_params(api, &q, &so, &c->tap, err, sizeof(err));
-	}
-	if (ret == 0)
-		ret = client_setup(c, &so, err, sizeof(err));
-	evhttp_clear_headers(&q);
+	ft__api_client_init(c, api, API_CLIENT_CAPTURE, &capture_ops, req, uid, pid);
+	ret = client_prepare(c, query, err, sizeof(err));
 	if (ret < 0) {
-		if (ret == -ENOENT)
-			ft__api_reply(req, 404, "Not Found", err);
-		else if (ret == -EINVAL || ret == FT_EFILTER || ret == FT_EFORMAT)
-			ft__api_reply(req, 400, "Bad Request", err);
-		else
-			ft__api_reply(req, 500, "Internal Server Error", err);
-		client_discard(c);
+		reply_error(req, ret, err);
+		if (c->wfd >= 0)
+			close(c->wfd);
+		free(c->filter);
+		free(c);
 		return;
 	}
-	c->id = ++api->next_id;
 	ft__api_client_link(api, c);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  ft_format_content_type(so.format));
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
-	snprintf(err, sizeof(err), "%llu", (unsigned long long)c->id);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Flowtap-Session", err);
-	/* The stream ends the connection: evhttp then never announces a
-	 * keep-alive HTTP/1.0 reply with "Content-Length: 0", and an HTTP/1.0
-	 * body ends where the connection does. */
-	evhttp_remove_header(evhttp_request_get_input_headers(req), "Connection");
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-	evhttp_send_reply_start(req, 200, "OK");
-	/* evhttp chose chunked encoding (HTTP/1.1) or a body ended by closing
-	 * the connection (HTTP/1.0); the session's writes must follow. */
-	c->chunked =
-	    evhttp_find_header(evhttp_request_get_output_headers(req), "Transfer-Encoding") != NULL;
-	/* A capture may stay quiet for hours: no idle timeout on the stream. */
-	bufferevent_set_timeouts(evhttp_connection_get_bufferevent(c->evcon), NULL, NULL);
 	evhttp_connection_set_closecb(c->evcon, on_close, c);
-	head_check(c);
+	if (ft__api_defer(api, start_work, start_done, c) < 0) {
+		ft__api_reply(req, 500, "Internal Server Error", "out of memory");
+		ft__api_client_release(c);
+	}
 }

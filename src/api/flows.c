@@ -64,7 +64,7 @@ FT_EXPORT int ft_api_set_flowlog(struct ft_api *api, struct ft_flowlog *fl)
 	return 0;
 }
 
-void ft__api_flows_unlink(struct api_client *c)
+static void flows_unlink(struct api_client *c)
 {
 	struct ft_api *api = c->api;
 	struct api_client **pp;
@@ -80,8 +80,10 @@ void ft__api_flows_unlink(struct api_client *c)
 
 static void on_close(struct evhttp_connection *evcon, void *arg)
 {
-	ft__api_client_free(arg, true);
+	ft__api_client_conn_gone(arg);
 }
+
+static void pump(struct api_client *c);
 
 static void on_sent(struct evhttp_connection *evcon, void *arg)
 {
@@ -89,19 +91,32 @@ static void on_sent(struct evhttp_connection *evcon, void *arg)
 
 	if (c->paused) {
 		c->paused = false;
-		ft__api_flows_pump(c);
+		pump(c);
 	}
+}
+
+/* Moves what waits in @c->pending onto the connection as one chunk. */
+static void send_pending(struct api_client *c, bool with_cb)
+{
+	struct evbuffer *chunk = evbuffer_new();
+
+	if (!chunk)
+		return;
+	pthread_mutex_lock(&c->api->mu);
+	evbuffer_add_buffer(chunk, c->pending);
+	pthread_mutex_unlock(&c->api->mu);
+	if (evbuffer_get_length(chunk))
+		evhttp_send_reply_chunk_with_cb(c->req, chunk, with_cb ? on_sent : NULL, c);
+	evbuffer_free(chunk);
 }
 
 /* Loop thread: pass pending messages on unless the client is behind; notice
  * a client that went away. */
-void ft__api_flows_pump(struct api_client *c)
+static void pump(struct api_client *c)
 {
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
-	struct pollfd pfd = {.fd = c->conn_fd, .events = POLLIN};
-	struct evbuffer *chunk;
 
-	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))) {
+	if (ft__api_client_hung_up(c)) {
 		evhttp_connection_free(c->evcon); /* calls on_close */
 		return;
 	}
@@ -110,16 +125,65 @@ void ft__api_flows_pump(struct api_client *c)
 		c->paused = true;
 		return;
 	}
-	chunk = evbuffer_new();
-	if (!chunk)
-		return;
-	pthread_mutex_lock(&c->api->mu);
-	evbuffer_add_buffer(chunk, c->pending);
-	pthread_mutex_unlock(&c->api->mu);
-	if (evbuffer_get_length(chunk))
-		evhttp_send_reply_chunk_with_cb(c->req, chunk, on_sent, c);
-	evbuffer_free(chunk);
+	send_pending(c, true);
 }
+
+/* Writes the connection's output buffer to its socket until it is empty or
+ * @deadline_ns passes; for ft_api_free(), after the loop stopped. */
+static void flush_socket(struct api_client *c, uint64_t deadline_ns)
+{
+	struct evbuffer *out = bufferevent_get_output(evhttp_connection_get_bufferevent(c->evcon));
+	struct pollfd pfd = {.fd = c->conn_fd, .events = POLLOUT};
+
+	while (evbuffer_get_length(out) > 0) {
+		uint64_t now = ft__api_now_ns();
+
+		if (now >= deadline_ns)
+			return;
+		if (evbuffer_write(out, c->conn_fd) > 0)
+			continue;
+		if (errno != EAGAIN && errno != EINTR)
+			return;
+		poll(&pfd, 1, (int)((deadline_ns - now) / 1000000u) + 1);
+	}
+}
+
+/* Loop thread (or ft_api_free() once the loop stopped): a graceful end
+ * sends what waits and the last chunk. */
+static void flows_end(struct api_client *c, bool graceful)
+{
+	flows_unlink(c);
+	if (graceful && c->evcon) {
+		evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+		send_pending(c, false);
+		if (!c->api->loop_stopped) {
+			evhttp_send_reply_end(c->req);
+		} else {
+			/* No loop to write it: the last chunk goes out here, and
+			 * the connection is closed after it. */
+			struct evbuffer *out =
+			    bufferevent_get_output(evhttp_connection_get_bufferevent(c->evcon));
+			if (evhttp_find_header(evhttp_request_get_output_headers(c->req),
+					       "Transfer-Encoding"))
+				evbuffer_add(out, "0\r\n\r\n", 5);
+			flush_socket(c, c->api->drain_deadline_ns);
+			evhttp_connection_free(c->evcon);
+		}
+		c->evcon = NULL;
+		c->req = NULL;
+	}
+	ft__api_client_release(c);
+}
+
+static void flows_service(struct api_client *c)
+{
+	pump(c);
+}
+
+static const struct api_client_ops flows_ops = {
+    .service = flows_service,
+    .end = flows_end,
+};
 
 void ft__api_handle_flows(struct ft_api *api, struct evhttp_request *req, uid_t uid, pid_t pid)
 {
@@ -132,8 +196,7 @@ void ft__api_handle_flows(struct ft_api *api, struct evhttp_request *req, uid_t 
 		ft__api_reply(req, 500, "Internal Server Error", "out of memory");
 		return;
 	}
-	ft__api_client_init(c, api, API_CLIENT_FLOWS, req, uid, pid);
-	c->id = ++api->next_id;
+	ft__api_client_init(c, api, API_CLIENT_FLOWS, &flows_ops, req, uid, pid);
 	ft__api_client_link(api, c);
 	pthread_mutex_lock(&api->mu);
 	c->fnext = api->flow_clients;

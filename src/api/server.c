@@ -43,104 +43,10 @@ static void seterr(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-uint64_t ft__api_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 FT_EXPORT void ft_api_opts_init(struct ft_api_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->gid = (gid_t)-1;
-}
-
-void ft__api_reply(struct evhttp_request *req, int code, const char *reason, const char *body)
-{
-	struct evbuffer *b = evbuffer_new();
-
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "text/plain; charset=utf-8");
-	if (b)
-		evbuffer_add_printf(b, "%s\n", body);
-	evhttp_send_reply(req, code, reason, b);
-	evbuffer_free(b);
-}
-
-void ft__api_reply_405(struct evhttp_request *req, const char *allow)
-{
-	char body[64];
-
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
-	snprintf(body, sizeof(body), "%s required", allow);
-	ft__api_reply(req, 405, "Method Not Allowed", body);
-}
-
-void ft__api_wake(struct ft_api *api)
-{
-	uint64_t one = 1;
-
-	if (atomic_exchange(&api->wake_pending, true))
-		return;
-	/* An eventfd write never blocks short of 2^64-1 pending wakes. */
-	if (write(api->wakefd, &one, sizeof(one)) < 0)
-		atomic_store(&api->wake_pending, false);
-}
-
-/* The fields every streaming client starts with; the connection's fd is
- * kept for SO_PEERCRED checks and hang-up polling. */
-void ft__api_client_init(struct api_client *c, struct ft_api *api, enum api_client_kind kind,
-			 struct evhttp_request *req, uid_t uid, pid_t pid)
-{
-	c->api = api;
-	c->kind = kind;
-	c->wfd = -1;
-	c->req = req;
-	c->evcon = evhttp_request_get_connection(req);
-	c->conn_fd = (int)bufferevent_getfd(evhttp_connection_get_bufferevent(c->evcon));
-	c->uid = uid;
-	c->pid = pid;
-	c->started_ns = ft__api_now_ns();
-}
-
-void ft__api_client_link(struct ft_api *api, struct api_client *c)
-{
-	c->next = api->clients;
-	c->prev = NULL;
-	if (api->clients)
-		api->clients->prev = c;
-	api->clients = c;
-	api->nclients++;
-	atomic_store(&api->st_sessions, api->nclients);
-	atomic_fetch_add(&api->st_sessions_total, 1);
-}
-
-void ft__api_client_unlink(struct ft_api *api, struct api_client *c)
-{
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		api->clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	api->nclients--;
-	atomic_store(&api->st_sessions, api->nclients);
-}
-
-struct ft_tap *ft__api_find_tap(struct ft_api *api, const char *name)
-{
-	struct ft_tap *t = NULL;
-
-	pthread_mutex_lock(&api->mu);
-	if (!name || !*name)
-		t = api->ntaps ? api->taps[0] : NULL;
-	for (int i = 0; name && *name && i < api->ntaps; i++)
-		if (!strcmp(ft_tap_name(api->taps[i]), name))
-			t = api->taps[i];
-	pthread_mutex_unlock(&api->mu);
-	return t;
 }
 
 /* Whether the peer is root, our own uid, or in the capture group (as its
@@ -229,18 +135,11 @@ static void handle(struct evhttp_request *req, void *arg)
 		ft__api_handle_flows(api, req, cr.uid, cr.pid);
 }
 
-/* Ended sessions and gone clients; flows messages waiting. */
+/* Finished work, ended sessions and gone clients; flows messages waiting. */
 static void service_clients(struct ft_api *api)
 {
-	struct api_client *c, *next;
-
-	for (c = api->clients; c; c = next) {
-		next = c->next;
-		if (c->kind == API_CLIENT_CAPTURE)
-			ft__api_capture_check(c);
-		else
-			ft__api_flows_pump(c);
-	}
+	ft__api_run_finished(api);
+	ft__api_clients_service(api);
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
@@ -396,14 +295,25 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
+/* Takes @lfd: evhttp owns it once it accepts on it, and it is closed here
+ * on any failure before that. */
 static int setup_events(struct ft_api *api, int lfd, char *errbuf, size_t errlen)
 {
 	struct timeval tv = {.tv_sec = 0, .tv_usec = TICK_MS * 1000};
+	int ret;
 
 	api->http = evhttp_new(api->base);
-	api->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!api->http || api->wakefd < 0)
+	if (!api->http) {
+		close(lfd);
 		return -ENOMEM;
+	}
+	api->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (api->wakefd < 0) {
+		ret = -errno;
+		seterr(errbuf, errlen, "cannot create an eventfd: %s", strerror(-ret));
+		close(lfd);
+		return ret;
+	}
 	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 						  EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 						  EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
@@ -414,6 +324,7 @@ static int setup_events(struct ft_api *api, int lfd, char *errbuf, size_t errlen
 	struct evhttp_bound_socket *bound = evhttp_accept_socket_with_handle(api->http, lfd);
 	if (!bound) {
 		seterr(errbuf, errlen, "cannot listen on %s", api->path);
+		close(lfd);
 		return -ENOMEM;
 	}
 	api->listener = evhttp_bound_socket_get_listener(bound);
@@ -423,6 +334,29 @@ static int setup_events(struct ft_api *api, int lfd, char *errbuf, size_t errlen
 	if (!api->wake || !api->tick || event_add(api->wake, NULL) < 0 ||
 	    event_add(api->tick, &tv) < 0)
 		return -ENOMEM;
+	return 0;
+}
+
+/* Limits are checked when given, not when the first client trips on them. */
+static int check_opts(const struct ft_api_opts *o, char *errbuf, size_t errlen)
+{
+	if (o->session_bufsize &&
+	    (o->session_bufsize < FT_API_MIN_BUFSIZE || o->session_bufsize > FT_API_MAX_BUFSIZE)) {
+		seterr(errbuf, errlen, "session buffer size %zu out of range (64 KiB to 1 GiB)",
+		       o->session_bufsize);
+		return -EINVAL;
+	}
+	if (o->client_bufsize && (o->client_bufsize < FT_API_MIN_CLIENT_BUFSIZE ||
+				  o->client_bufsize > FT_API_MAX_BUFSIZE)) {
+		seterr(errbuf, errlen, "client buffer size %zu out of range (4 KiB to 1 GiB)",
+		       o->client_bufsize);
+		return -EINVAL;
+	}
+	if (o->max_sessions > FT_API_MAX_SESSIONS) {
+		seterr(errbuf, errlen, "at most %d sessions, not %u", FT_API_MAX_SESSIONS,
+		       o->max_sessions);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -438,10 +372,13 @@ FT_EXPORT int ft_api_new(struct ft_api **out, struct event_base *base, const str
 		ft_api_opts_init(&def);
 		o = &def;
 	}
+	if ((ret = check_opts(o, errbuf, errlen)) < 0)
+		return ret;
 	api = calloc(1, sizeof(*api));
 	if (!api)
 		return -ENOMEM;
 	api->wakefd = -1;
+	ft__api_worker_init(api);
 	api->o = *o;
 	api->o.socket_path = NULL;
 	api->o.group = NULL;
@@ -473,7 +410,7 @@ FT_EXPORT int ft_api_new(struct ft_api **out, struct event_base *base, const str
 	if (ret < 0)
 		goto fail;
 	ret = setup_events(api, lfd, errbuf, errlen);
-	lfd = -1; /* owned by evhttp once accepted, closed by us on failure below */
+	lfd = -1; /* setup_events() took it */
 	if (ret < 0)
 		goto fail_unlink;
 	if (api->own_base) {
@@ -491,7 +428,7 @@ fail_unlink:
 fail:
 	if (lfd >= 0)
 		close(lfd);
-	if (ret == -ENOMEM)
+	if (ret == -ENOMEM && errbuf && errlen && !*errbuf)
 		seterr(errbuf, errlen, "out of memory");
 	ft_api_free(api);
 	return ret;
@@ -513,60 +450,61 @@ FT_EXPORT int ft_api_add_tap(struct ft_api *api, struct ft_tap *t)
 	return ret;
 }
 
-struct remove_call {
-	struct ft_api *api;
-	struct ft_tap *tap;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-};
-
-static void remove_tap_sessions(struct ft_api *api, struct ft_tap *t)
+/* Loop thread: end every capture on @rm->tap; then the record is marked. */
+static void remove_mark(struct ft_api *api, struct api_remove *rm)
 {
 	struct api_client *c, *next;
 
 	for (c = api->clients; c; c = next) {
 		next = c->next;
-		if (c->kind == API_CLIENT_CAPTURE && c->tap == t)
-			ft__api_client_free(c, false);
+		if (c->kind == API_CLIENT_CAPTURE && c->tap == rm->tap)
+			ft__api_capture_remove(c, rm);
 	}
+	pthread_mutex_lock(&api->jmu);
+	rm->marked = true;
+	pthread_cond_broadcast(&api->jdone);
+	pthread_mutex_unlock(&api->jmu);
+	if (!rm->sync)
+		ft__api_remove_unref(api, rm); /* the marking's own reference */
 }
 
-static void remove_in_loop(evutil_socket_t fd, short what, void *arg)
-{
-	struct remove_call *rc = arg;
+struct mark_call {
+	struct ft_api *api;
+	struct api_remove *rm;
+};
 
-	remove_tap_sessions(rc->api, rc->tap);
-	pthread_mutex_lock(&rc->mu);
-	rc->done = true;
-	pthread_cond_signal(&rc->cv);
-	pthread_mutex_unlock(&rc->mu);
+static void mark_in_loop(evutil_socket_t fd, short what, void *arg)
+{
+	struct mark_call *mc = arg;
+
+	remove_mark(mc->api, mc->rm);
+	free(mc);
 }
 
-/* Sessions live on the loop thread: with our own thread, run it there. */
-static int run_remove(struct ft_api *api, struct ft_tap *t)
+/* Clients live on the loop thread: with our own thread and a caller on
+ * another, the marking runs there, so the loop never waits for it. */
+static int run_mark(struct ft_api *api, struct api_remove *rm)
 {
-	struct remove_call rc = {.api = api, .tap = t};
 	struct timeval zero = {0, 0};
+	struct mark_call *mc;
 
-	if (!api->has_thread || pthread_equal(pthread_self(), api->thr)) {
-		remove_tap_sessions(api, t);
+	if (!api->has_thread || api->loop_stopped || pthread_equal(pthread_self(), api->thr)) {
+		remove_mark(api, rm);
 		return 0;
 	}
-	pthread_mutex_init(&rc.mu, NULL);
-	pthread_cond_init(&rc.cv, NULL);
-	if (event_base_once(api->base, -1, EV_TIMEOUT, remove_in_loop, &rc, &zero) < 0)
+	if (!(mc = malloc(sizeof(*mc))))
 		return -ENOMEM;
-	pthread_mutex_lock(&rc.mu);
-	while (!rc.done)
-		pthread_cond_wait(&rc.cv, &rc.mu);
-	pthread_mutex_unlock(&rc.mu);
-	pthread_cond_destroy(&rc.cv);
-	pthread_mutex_destroy(&rc.mu);
+	mc->api = api;
+	mc->rm = rm;
+	if (event_base_once(api->base, -1, EV_TIMEOUT, mark_in_loop, mc, &zero) < 0) {
+		free(mc);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
-FT_EXPORT int ft_api_remove_tap(struct ft_api *api, struct ft_tap *t)
+/* Forgets @t; -ENOENT if it was not there. */
+static int forget_tap(struct ft_api *api, struct ft_tap *t)
 {
 	int i, ret = -ENOENT;
 
@@ -581,9 +519,59 @@ FT_EXPORT int ft_api_remove_tap(struct ft_api *api, struct ft_tap *t)
 		ret = 0;
 	}
 	pthread_mutex_unlock(&api->mu);
-	if (ret == 0)
-		ret = run_remove(api, t);
 	return ret;
+}
+
+FT_EXPORT int ft_api_remove_tap(struct ft_api *api, struct ft_tap *t)
+{
+	struct api_remove rm = {.tap = t, .sync = true};
+	int ret = forget_tap(api, t);
+
+	if (ret < 0)
+		return ret;
+	while ((ret = run_mark(api, &rm)) < 0) {
+		struct timespec ts = {0, 1000000}; /* out of memory: the sessions must end */
+		nanosleep(&ts, NULL);
+	}
+	/* The workers stop the sessions and count down without the loop, so
+	 * this wait also ends when the caller is the loop thread. */
+	pthread_mutex_lock(&api->jmu);
+	while (!rm.marked || rm.left)
+		pthread_cond_wait(&api->jdone, &api->jmu);
+	pthread_mutex_unlock(&api->jmu);
+	return 0;
+}
+
+FT_EXPORT int ft_api_remove_tap_async(struct ft_api *api, struct ft_tap *t, ft_api_done_fn fn,
+				      void *ctx)
+{
+	struct api_remove *rm;
+	int ret = forget_tap(api, t);
+
+	if (ret < 0)
+		return ret;
+	if (!(rm = calloc(1, sizeof(*rm)))) {
+		ft_api_add_tap(api, t); /* as if never called */
+		return -ENOMEM;
+	}
+	rm->tap = t;
+	rm->fn = fn;
+	rm->ctx = ctx;
+	rm->refs = 1;
+	ret = run_mark(api, rm);
+	if (ret < 0) {
+		free(rm);
+		ft_api_add_tap(api, t);
+	}
+	return ret;
+}
+
+FT_EXPORT int ft_api_run_async(struct ft_api *api, ft_api_work_fn work, ft_api_done_fn done,
+			       void *ctx)
+{
+	if (!work)
+		return -EINVAL;
+	return ft__api_defer(api, work, done, ctx);
 }
 
 FT_EXPORT const char *ft_api_socket_path(const struct ft_api *api)
@@ -603,6 +591,25 @@ FT_EXPORT void ft_api_get_stats(const struct ft_api *api, struct ft_api_stats *s
 	st->flows_dropped = atomic_load(&a->st_flows_dropped);
 }
 
+/* How long ft_api_free() lets flows clients take what waits for them. */
+#define DRAIN_FLOWS_NS 2000000000ull
+
+/* ft_api_free(), the loop stopped: every stream ends cleanly (captures get
+ * everything their sessions counted, bounded by the stall limit in
+ * capture.c; flows clients what was published, within DRAIN_FLOWS_NS). */
+static void end_all(struct ft_api *api)
+{
+	struct api_client *c, *next;
+
+	api->loop_stopped = true;
+	api->drain_deadline_ns = ft__api_now_ns() + DRAIN_FLOWS_NS;
+	for (c = api->clients; c; c = next) {
+		next = c->next;
+		ft__api_client_end(c, true);
+	}
+	ft__api_worker_drain(api);
+}
+
 FT_EXPORT void ft_api_free(struct ft_api *api)
 {
 	if (!api)
@@ -617,9 +624,10 @@ FT_EXPORT void ft_api_free(struct ft_api *api)
 			event_base_loopbreak(api->base);
 		pthread_join(api->thr, NULL);
 	}
+	/* No new publishers; what they queued so far still goes out. */
 	ft_api_set_flowlog(api, NULL);
-	while (api->clients)
-		ft__api_client_free(api->clients, false);
+	end_all(api);
+	ft__api_worker_free(api);
 	if (api->http)
 		evhttp_free(api->http);
 	ft__api_metrics_free(api);

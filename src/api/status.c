@@ -17,16 +17,33 @@ static json_t *tap_json(struct ft_tap *t)
 	struct ft_tap_stats st;
 	json_t *jp = json_array(), *o;
 
+	char name[128];
+
 	for (int i = 0; i < n && i < 256; i++) {
-		const char *name = ft_tap_path_name(t, paths[i]);
-		json_array_append_new(
-		    jp, json_pack("{s:i,s:s}", "id", (int)paths[i], "name", name ? name : ""));
+		ft__api_escape(name, sizeof(name), ft_tap_path_name(t, paths[i]));
+		json_array_append_new(jp,
+				      json_pack("{s:i,s:s}", "id", (int)paths[i], "name", name));
 	}
 	ft_tap_get_stats(t, &st);
-	o = json_pack("{s:s,s:i,s:o,s:I,s:I,s:I}", "name", ft_tap_name(t), "dlt", ft_tap_dlt(t),
-		      "paths", jp, "offered", (json_int_t)st.offered, "sessions",
-		      (json_int_t)st.sessions, "sessions_total", (json_int_t)st.sessions_total);
+	ft__api_escape(name, sizeof(name), ft_tap_name(t));
+	o = json_pack("{s:s,s:i,s:o,s:I,s:I,s:I}", "name", name, "dlt", ft_tap_dlt(t), "paths", jp,
+		      "offered", (json_int_t)st.offered, "sessions", (json_int_t)st.sessions,
+		      "sessions_total", (json_int_t)st.sessions_total);
 	return o;
+}
+
+/* A JSON string of @s with its control and non-ASCII bytes escaped. */
+static json_t *escaped(const char *s)
+{
+	size_t len = strlen(s) * 4 + 1;
+	char *buf = malloc(len);
+	json_t *j;
+
+	if (!buf)
+		return NULL;
+	j = json_string(ft__api_escape(buf, len, s));
+	free(buf);
+	return j;
 }
 
 static json_t *client_json(const struct api_client *c, uint64_t now)
@@ -44,10 +61,18 @@ static json_t *client_json(const struct api_client *c, uint64_t now)
 		json_object_set_new(o, "dropped", json_integer((json_int_t)c->flows_dropped));
 		return o;
 	}
+	/* Every string a client or a datapath chose is shown escaped: status
+	 * is read by every socket user, on their terminals. */
+	json_object_set_new(o, "tap", escaped(ft_tap_name(c->tap)));
+	json_object_set_new(o, "format", json_string(ft_format_name(c->so.format)));
+	json_object_set_new(o, "filter", escaped(c->filter ? c->filter : ""));
+	if (!c->sess) {
+		/* Starting (a worker attaches it) or ending (a worker drains it). */
+		json_object_set_new(o, "state", json_string(c->ending ? "ending" : "starting"));
+		return o;
+	}
 	ft_session_get_stats(c->sess, &st);
-	json_object_set_new(o, "tap", json_string(ft_tap_name(c->tap)));
-	json_object_set_new(o, "format", json_string(ft_format_name(ft_session_format(c->sess))));
-	json_object_set_new(o, "filter", json_string(ft_session_filter(c->sess)));
+	json_object_set_new(o, "state", json_string("running"));
 	json_object_set_new(o, "offered", json_integer((json_int_t)st.offered));
 	json_object_set_new(o, "matched", json_integer((json_int_t)st.matched));
 	json_object_set_new(o, "packets", json_integer((json_int_t)st.written));

@@ -62,7 +62,7 @@ ok "405 'POST required' for GET/PUT/DELETE on debug-capture; 405 for POST on sta
 c=$(code -X POST "$URL/debug-capture?filter=tcp+port+http2x")
 [ "$c" = 400 ] && grep -q 'http2x' "$TMP/body" || fail "bad filter: $c $(cat "$TMP/body")"
 ok "400 with libpcap's text: $(cat "$TMP/body")"
-for q in format=gif snaplen=0 snaplen=abc count=-1 duration=5x direction=up path=nowhere verbose=maybe bogus=1; do
+for q in format=gif snaplen=262145 snaplen=abc count=-1 duration=5x direction=up path=nowhere verbose=maybe bogus=1; do
 	c=$(code -X POST "$URL/debug-capture?$q")
 	[ "$c" = 400 ] || fail "$q: $c $(cat "$TMP/body")"
 	[ -s "$TMP/body" ] || fail "$q: 400 without a reason"

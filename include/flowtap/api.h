@@ -103,7 +103,7 @@ struct ft_flowlog;
 #define FT_API_MAX_DURATION_MS (3650ull * 86400 * 1000)
 
 /** While a stream is being ended, a client that takes nothing for this long is cut. */
-#define FT_API_STALL_MS 1000
+#define FT_API_STALL_MS 5000
 
 /** Bounds of the options below, checked by ft_api_new(). */
 #define FT_API_MIN_BUFSIZE	  (64u << 10)

@@ -135,14 +135,19 @@ static void flush_socket(struct api_client *c, uint64_t deadline_ns)
 	struct evbuffer *out = bufferevent_get_output(evhttp_connection_get_bufferevent(c->evcon));
 	struct pollfd pfd = {.fd = c->conn_fd, .events = POLLOUT};
 
+	/* Seen here: the bufferevent can leave its output's front frozen
+	 * (evbuffer_write then fails without an errno); with the loop
+	 * stopped we are the buffer's only user. */
+	evbuffer_unfreeze(out, 1);
 	while (evbuffer_get_length(out) > 0) {
 		uint64_t now = ft__api_now_ns();
 
 		if (now >= deadline_ns)
 			return;
+		errno = 0;
 		if (evbuffer_write(out, c->conn_fd) > 0)
 			continue;
-		if (errno != EAGAIN && errno != EINTR)
+		if (errno != EAGAIN)
 			return;
 		poll(&pfd, 1, (int)((deadline_ns - now) / 1000000u) + 1);
 	}

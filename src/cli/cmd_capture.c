@@ -58,6 +58,9 @@ struct cap {
 	bool text_dumps;     /* -A/-x text: lines are not packets, count from status */
 	bool flush_each;     /* -l, -U: write each record as it comes */
 	time_t last_poll;
+	/* The stream's trailers: the session's final counters. */
+	bool have_trailer;
+	long long t_written, t_dropped;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -299,6 +302,12 @@ static size_t on_header(char *data, size_t sz, size_t nmemb, void *arg)
 		c->http_code = code;
 	if (sz * nmemb > 16 && !strncasecmp(data, "Flowtap-Session:", 16))
 		c->session = strtoll(data + 16, NULL, 10);
+	if (sz * nmemb > 16 && !strncasecmp(data, "Flowtap-Written:", 16)) {
+		c->t_written = strtoll(data + 16, NULL, 10);
+		c->have_trailer = true;
+	}
+	if (sz * nmemb > 16 && !strncasecmp(data, "Flowtap-Dropped:", 16))
+		c->t_dropped = strtoll(data + 16, NULL, 10);
 	return sz * nmemb;
 }
 
@@ -804,10 +813,17 @@ int cmd_capture_main(int argc, char **argv)
 	if (ret == 0) {
 		int64_t d = c.have_isb ? (int64_t)c.isb_drops : c.dropped;
 		/* Text with -A/-x dumps has lines that are not packets: the
-		 * server's count is the truth then. */
-		uint64_t n = c.framing == FRAME_TEXT && c.text_dumps && c.srv_packets >= 0
-				 ? (uint64_t)c.srv_packets
-				 : c.packets;
+		 * server's count is the truth then (a last chunk, which comes
+		 * after everything written, gives the final one). */
+		bool dumps = c.framing == FRAME_TEXT && c.text_dumps;
+		uint64_t n = dumps && c.have_trailer	   ? (uint64_t)c.t_written
+			     : dumps && c.srv_packets >= 0 ? (uint64_t)c.srv_packets
+							   : c.packets;
+		/* The last chunk's counters are final: what the session lost,
+		 * plus what it wrote that did not reach us. */
+		if (c.have_trailer)
+			d = c.t_dropped +
+			    (c.t_written > (long long)n ? c.t_written - (long long)n : 0);
 		if (d >= 0)
 			fprintf(stderr, "%llu packets captured, %lld dropped\n",
 				(unsigned long long)n, (long long)d);

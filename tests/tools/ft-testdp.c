@@ -16,10 +16,15 @@
  * Usage: ft-testdp --socket PATH [--count N] [--rate PPS] [--wait-sessions K]
  *                  [--size BYTES] [--group NAME] [--mode OCTAL] [--max-sessions N]
  *                  [--session-buf BYTES] [--client-buf BYTES] [--flows MS]
+ *                  [--attach-delay MS]
+ * --attach-delay makes every attach and detach of a session wait MS in the
+ * tap's watch callback, as a capture source opening its kernel rings does.
  * --flows also counts every packet in a flow table whose logger (interval MS,
  * node id "testdp") feeds GET /localapi/v0/flows.
  * With --wait-sessions it starts offering once K sessions are attached. After
- * --count packets it keeps serving until SIGINT/SIGTERM. SIGUSR1 removes the
+ * --count packets it keeps serving until SIGINT/SIGTERM, which end every
+ * stream as flowtapd does (the flow logger stopped first, then
+ * ft_api_free). SIGUSR1 removes the
  * tap from the API (ft_api_remove_tap), which ends its streams, while the
  * server and the offering go on.
  */
@@ -139,6 +144,16 @@ static size_t build(uint8_t *buf, uint64_t i, unsigned path, size_t payload)
 
 static struct ft_flows *flows;
 
+/* The tap's watch callback, on the thread that attaches or detaches. */
+static void slow_watch(struct ft_tap *t, void *ctx)
+{
+	unsigned ms = *(unsigned *)ctx;
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 static void offer(struct ft_tap *tap, uint64_t i, size_t payload)
 {
 	static const unsigned paths[] = {0, 1, 2, 3, 254};
@@ -191,16 +206,24 @@ static void sleep_until(uint64_t t)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-	    {"socket", 1, 0, 'S'},	  {"count", 1, 0, 'c'},	       {"rate", 1, 0, 'r'},
-	    {"wait-sessions", 1, 0, 'w'}, {"size", 1, 0, 's'},	       {"group", 1, 0, 'g'},
-	    {"mode", 1, 0, 'm'},	  {"max-sessions", 1, 0, 'M'}, {"session-buf", 1, 0, 'B'},
-	    {"client-buf", 1, 0, 'C'},	  {"flows", 1, 0, 'F'},	       {0, 0, 0, 0}};
+	static const struct option lo[] = {{"socket", 1, 0, 'S'},
+					   {"count", 1, 0, 'c'},
+					   {"rate", 1, 0, 'r'},
+					   {"wait-sessions", 1, 0, 'w'},
+					   {"size", 1, 0, 's'},
+					   {"group", 1, 0, 'g'},
+					   {"mode", 1, 0, 'm'},
+					   {"max-sessions", 1, 0, 'M'},
+					   {"session-buf", 1, 0, 'B'},
+					   {"client-buf", 1, 0, 'C'},
+					   {"flows", 1, 0, 'F'},
+					   {"attach-delay", 1, 0, 'D'},
+					   {0, 0, 0, 0}};
 	struct ft_api_opts o;
 	struct ft_api *api = NULL;
 	struct ft_tap *tap = NULL;
 	struct ft_flowlog *log = NULL;
-	unsigned flows_ms = 0;
+	unsigned flows_ms = 0, attach_ms = 0;
 	struct ft_tap_stats ts;
 	uint64_t count = 0, rate = 1000, wait = 0, payload = 64;
 	char err[256];
@@ -242,6 +265,9 @@ int main(int argc, char **argv)
 		case 'F':
 			flows_ms = (unsigned)strtoul(optarg, NULL, 10);
 			break;
+		case 'D':
+			attach_ms = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		default:
 			fprintf(stderr, "usage: see the comment in ft-testdp.c\n");
 			return 2;
@@ -259,6 +285,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ft-testdp: cannot create the tap\n");
 		return 1;
 	}
+	if (attach_ms)
+		ft_tap_set_watch(tap, slow_watch, &attach_ms);
 	ret = ft_api_new(&api, NULL, &o, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "ft-testdp: cannot start the local API: %s\n", err);
@@ -288,6 +316,11 @@ int main(int argc, char **argv)
 		pause();
 		maybe_remove(api, tap);
 	}
+	/* As flowtapd does: the logger's final message first, then the API
+	 * ends every stream (which must carry that message and everything
+	 * the sessions counted). */
+	if (log)
+		ft_flowlog_stop(log);
 	ft_api_free(api);
 	ft_flowlog_free(log);
 	ft_flows_free(flows);

@@ -174,6 +174,7 @@ struct ft_api {
 
 	struct api_client *clients; /* every streaming client (loop thread) */
 	unsigned nclients;
+	unsigned nending; /* of which being ended (loop thread) */
 	uint64_t next_id;
 
 	_Atomic uint64_t st_requests, st_denied, st_sessions_total, st_busy, st_flows_dropped;

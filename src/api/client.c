@@ -53,6 +53,8 @@ static void unlink_client(struct ft_api *api, struct api_client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	api->nclients--;
+	if (c->ending)
+		api->nending--;
 	atomic_store(&api->st_sessions, api->nclients);
 }
 
@@ -61,6 +63,7 @@ void ft__api_client_end(struct api_client *c, bool graceful)
 	if (c->ending)
 		return;
 	c->ending = true;
+	c->api->nending++;
 	c->ops->end(c, graceful);
 }
 

@@ -124,7 +124,10 @@ static void handle(struct evhttp_request *req, void *arg)
 		ft__api_reply(req, 403, "Forbidden", FT_API_MSG_DENIED);
 		return;
 	}
-	if (api->nclients >= api->o.max_sessions) {
+	/* Streams being ended (a worker stops them) leave their place to new
+	 * ones at once, within a bound on both together. */
+	if (api->nclients - api->nending >= api->o.max_sessions ||
+	    api->nclients >= 2 * api->o.max_sessions) {
 		atomic_fetch_add(&api->st_busy, 1);
 		ft__api_reply(req, 503, "Service Unavailable", "too many capture sessions");
 		return;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -353,6 +354,170 @@ static void test_remove_tap_ends_stream(void **state)
 	ft_tap_free(t);
 }
 
+/* Query strings: a NUL in a value and a repeated key are refused, each
+ * with a message; CR/LF survive decoding (the filter check sees them). */
+static void test_parse_query(void **state)
+{
+	struct api_query q;
+	char err[256], many[512] = "";
+
+	assert_int_equal(ft__api_parse_query("a=1&&b&c=x+y%0d%0a", &q, err, sizeof(err)), 0);
+	assert_int_equal(q.n, 3);
+	assert_string_equal(ft__api_query_get(&q, "a"), "1");
+	assert_string_equal(ft__api_query_get(&q, "b"), "");
+	assert_string_equal(ft__api_query_get(&q, "c"), "x y\r\n");
+	assert_null(ft__api_query_get(&q, "d"));
+	ft__api_query_free(&q);
+	assert_int_equal(ft__api_parse_query(NULL, &q, err, sizeof(err)), 0);
+	assert_int_equal(q.n, 0);
+
+	assert_int_equal(ft__api_parse_query("filter=tcp%00port+80", &q, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "'filter' contains a NUL byte"));
+	assert_int_equal(ft__api_parse_query("a%00b=1", &q, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "NUL"));
+	assert_int_equal(ft__api_parse_query("count=1&tap=x&count=1", &q, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "parameter 'count' given twice");
+	assert_int_equal(ft__api_parse_query("%1b%5b2J=1&%1b%5b2J=2", &q, err, sizeof(err)),
+			 -EINVAL);
+	assert_null(strchr(err, 0x1b)); /* the key is shown escaped */
+	assert_non_null(strstr(err, "\\x1b[2J"));
+	for (int i = 0; i < FT__API_MAX_PARAMS + 1; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "k%d=1&", i);
+	assert_int_equal(ft__api_parse_query(many, &q, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "more than"));
+}
+
+static void test_escape(void **state)
+{
+	char buf[64];
+
+	assert_string_equal(ft__api_escape(buf, sizeof(buf), "\x1b[31mred\r\n\\ok\x80"),
+			    "\\x1b[31mred\\x0d\\x0a\\\\ok\\x80");
+	/* Cut between escapes, never inside one. */
+	assert_string_equal(ft__api_escape(buf, 7, "ab\x1b\x1b"), "ab\\x1b");
+	assert_string_equal(ft__api_escape(buf, sizeof(buf), NULL), "");
+}
+
+static void test_clean_filter(void **state)
+{
+	char err[256], *f;
+
+	f = ft__api_clean_filter("udp\r\nand\tport 1", err, sizeof(err));
+	assert_non_null(f);
+	assert_string_equal(f, "udp  and port 1");
+	free(f);
+	errno = 0;
+	assert_null(ft__api_clean_filter("udp \x1b[2J", err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(err, "byte 0x1b at offset 4"));
+	assert_null(ft__api_clean_filter("host caf\xc3\xa9", err, sizeof(err)));
+	assert_non_null(strstr(err, "0xc3"));
+}
+
+/* Limits are refused when given, not when the first client trips on them. */
+static void test_bad_limits(void **state)
+{
+	struct ft_api_opts o;
+	struct ft_api *api;
+	char sock[128], err[256];
+	uint64_t ms;
+
+	path_in(sock, sizeof(sock), "lim.sock");
+	ft_api_opts_init(&o);
+	o.socket_path = sock;
+	o.session_bufsize = 2ull << 30;
+	assert_int_equal(ft_api_new(&api, NULL, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "session buffer size"));
+	o.session_bufsize = 0;
+	o.client_bufsize = 100;
+	assert_int_equal(ft_api_new(&api, NULL, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "client buffer size"));
+	o.client_bufsize = 0;
+	o.max_sessions = 100000;
+	assert_int_equal(ft_api_new(&api, NULL, &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "sessions"));
+	assert_int_equal(access(sock, F_OK), -1);
+	/* duration: 0 is no limit; the bound keeps deadlines in 64-bit ns. */
+	assert_int_equal(ft__api_parse_duration("87600h", &ms), 0);
+	assert_int_equal(ms, FT_API_MAX_DURATION_MS);
+	assert_int_equal(ft__api_parse_duration("87601h", &ms), -EINVAL);
+	assert_int_equal(ft__api_parse_duration("1e30", &ms), -EINVAL);
+}
+
+/* Regression: when setting up the loop's events failed after the socket
+ * was bound (here: no fd left for the eventfd), the listening socket leaked. */
+static void test_setup_error_closes_socket(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct rlimit old, lim;
+	struct ft_api_opts o;
+	struct ft_api *api;
+	char sock[128], err[256];
+	int a = dup(0), b = dup(0), ret;
+
+	assert_non_null(base);
+	assert_true(a >= 0 && b > a);
+	close(a);
+	close(b);
+	/* The socket gets fd a; the eventfd would need b: beyond the limit. */
+	path_in(sock, sizeof(sock), "leak.sock");
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)b;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	ft_api_opts_init(&o);
+	o.socket_path = sock;
+	ret = ft_api_new(&api, base, &o, err, sizeof(err));
+	setrlimit(RLIMIT_NOFILE, &old);
+	assert_int_equal(ret, -EMFILE);
+	assert_non_null(strstr(err, "eventfd"));
+	assert_int_equal(fcntl(a, F_GETFD), -1); /* the socket is closed */
+	assert_int_equal(access(sock, F_OK), -1);
+	event_base_free(base);
+}
+
+static pthread_t work_thr, done_thr;
+static _Atomic int done_calls;
+
+static void work_fn(void *ctx)
+{
+	work_thr = pthread_self();
+	usleep(200000); /* blocking work: the loop keeps serving */
+}
+
+static void done_fn(void *ctx)
+{
+	done_thr = pthread_self();
+	atomic_fetch_add(&done_calls, 1);
+}
+
+/* ft_api_run_async: work off the loop, done on it, status served meanwhile. */
+static void test_run_async(void **state)
+{
+	struct ft_api *api;
+	char sock[128], err[256], buf[8192];
+	int fd;
+
+	path_in(sock, sizeof(sock), "async.sock");
+	assert_int_equal(new_api(&api, sock, err, sizeof(err)), 0);
+	assert_int_equal(ft_api_run_async(api, NULL, done_fn, NULL), -EINVAL);
+	assert_int_equal(ft_api_run_async(api, work_fn, done_fn, NULL), 0);
+	usleep(20000);
+	fd = client(sock, "GET /localapi/v0/status HTTP/1.1\r\nHost: x\r\n\r\n");
+	read_until(fd, buf, sizeof(buf), "\r\n\r\n");
+	assert_non_null(strstr(buf, "200 OK"));
+	close(fd);
+	assert_int_equal(atomic_load(&done_calls), 0); /* status came first */
+	for (int i = 0; i < 200 && !atomic_load(&done_calls); i++)
+		usleep(10000);
+	assert_int_equal(atomic_load(&done_calls), 1);
+	assert_false(pthread_equal(work_thr, done_thr));
+	assert_false(pthread_equal(done_thr, pthread_self()));
+	ft_api_free(api);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +530,12 @@ int main(void)
 	    cmocka_unit_test(test_caller_base),
 	    cmocka_unit_test(test_publish_flow),
 	    cmocka_unit_test(test_remove_tap_ends_stream),
+	    cmocka_unit_test(test_parse_query),
+	    cmocka_unit_test(test_escape),
+	    cmocka_unit_test(test_clean_filter),
+	    cmocka_unit_test(test_bad_limits),
+	    cmocka_unit_test(test_setup_error_closes_socket),
+	    cmocka_unit_test(test_run_async),
 	};
 
 	evthread_use_pthreads();

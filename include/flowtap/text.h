@@ -51,7 +51,7 @@ enum ft_time_mode {
 struct ft_text_state;
 
 /**
- * ft_text_state_new - a state for @slots connections (0: a default of 65536;
+ * ft_text_state_new - a state for @slots connections (0: a default of 16384;
  * rounded up to a power of two, at most 1 << 20).
  * Returns 0 or -ENOMEM.
  */

@@ -36,7 +36,7 @@ static uint64_t mix(uint64_t h, uint64_t w)
 FT_EXPORT int ft_text_state_new(struct ft_text_state **out, unsigned slots)
 {
 	struct ft_text_state *st;
-	unsigned n = 65536;
+	unsigned n = 16384;
 
 	if (slots) {
 		n = WAYS;

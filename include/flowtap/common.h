@@ -40,7 +40,8 @@ extern "C" {
 	X(STOPPED, -5005, "session already stopped")                                               \
 	X(LIMIT, -5006, "limit reached")                                                           \
 	X(RUNNING, -5007, "already running")                                                       \
-	X(NOPSAMPLE, -5008, "kernel has no psample generic netlink family")
+	X(NOPSAMPLE, -5008, "kernel has no psample generic netlink family")                        \
+	X(RESOLVE, -5009, "host name did not resolve")
 
 enum {
 #define FT_ERR_ENUM(name, val, msg) FT_E##name = (val),
@@ -62,7 +63,7 @@ FT_EXPORT const char *ft_strerror(int err);
 /** Direction of a packet relative to the local host. */
 enum ft_dir {
 	FT_DIR_UNKNOWN = 0,
-	FT_DIR_IN = 1,  /* arriving at the local host / local stack */
+	FT_DIR_IN = 1,	/* arriving at the local host / local stack */
 	FT_DIR_OUT = 2, /* leaving the local host toward the network or a peer */
 };
 
@@ -74,8 +75,8 @@ enum ft_dir {
  * "disco" (peer discovery) path.
  */
 enum ft_path {
-	FT_PATH_FROM_LOCAL = 0,           /* local stack into the datapath */
-	FT_PATH_FROM_PEER = 1,            /* received from a peer, after decryption */
+	FT_PATH_FROM_LOCAL = 0,		  /* local stack into the datapath */
+	FT_PATH_FROM_PEER = 1,		  /* received from a peer, after decryption */
 	FT_PATH_SYNTHESIZED_TO_LOCAL = 2, /* made by the datapath, delivered locally */
 	FT_PATH_SYNTHESIZED_TO_PEER = 3,  /* made by the datapath, sent to a peer */
 	FT_PATH_MAX = 255,
@@ -126,14 +127,14 @@ FT_EXPORT char *ft_addr_format(const struct ft_addr *a, char *buf, size_t len);
  * is passed to.
  */
 struct ft_pkt {
-	uint64_t ts_ns;         /* capture time, ns since the Unix epoch (UTC) */
-	const uint8_t *data;    /* captured bytes, @caplen of them */
-	uint32_t caplen;        /* bytes present at @data */
-	uint32_t len;           /* length of the packet on the wire (>= caplen) */
-	int dlt;                /* libpcap DLT_* of @data (DLT_RAW for datapath hooks) */
-	uint16_t path;          /* enum ft_path or a registered path; FT_PATH_NONE if none */
-	uint8_t dir;            /* enum ft_dir */
-	uint32_t ifid;          /* interface or peer id, 0 if none */
+	uint64_t ts_ns;		/* capture time, ns since the Unix epoch (UTC) */
+	const uint8_t *data;	/* captured bytes, @caplen of them */
+	uint32_t caplen;	/* bytes present at @data */
+	uint32_t len;		/* length of the packet on the wire (>= caplen) */
+	int dlt;		/* libpcap DLT_* of @data (DLT_RAW for datapath hooks) */
+	uint16_t path;		/* enum ft_path or a registered path; FT_PATH_NONE if none */
+	uint8_t dir;		/* enum ft_dir */
+	uint32_t ifid;		/* interface or peer id, 0 if none */
 	struct ft_addr nat_src; /* pre-SNAT source, len 0 if none */
 	struct ft_addr nat_dst; /* pre-DNAT destination, len 0 if none */
 };

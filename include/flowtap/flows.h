@@ -410,7 +410,8 @@ FT_EXPORT int ft_flowlog_add_sink_http(struct ft_flowlog *l, const char *url, co
  * flowDirection and the enterprise element 1 of PEN 32473
  * (flowtapTrafficClass, unsigned8, enum ft_flow_class). Templates are sent
  * first and again every 10 minutes or 100 messages.
- * Returns a positive sink id, -EINVAL (bad HOST:PORT) or -errno.
+ * Returns a positive sink id, -EINVAL (bad HOST:PORT), FT_ERESOLVE (the host
+ * name did not resolve; the name is looked up once, here) or -errno.
  */
 FT_EXPORT int ft_flowlog_add_sink_ipfix(struct ft_flowlog *l, const char *hostport);
 

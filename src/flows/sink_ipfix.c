@@ -252,8 +252,9 @@ int ft__sink_ipfix_new(struct ft__sink **out, const char *hostport)
 	long pn = strtol(port, &end, 10);
 	if (*end || pn < 1 || pn > 65535)
 		return -EINVAL;
+	/* A name that does not resolve is not a malformed HOST:PORT: say so. */
 	if (getaddrinfo(host, port, &hints, &ai) || !ai)
-		return -EINVAL;
+		return FT_ERESOLVE;
 	x = calloc(1, sizeof(*x));
 	ret = -ENOMEM;
 	if (!x)

@@ -12,6 +12,8 @@ pkgs=(
 	autoconf automake libtool libssl-dev libcap-ng-dev libnl-genl-3-dev liblz4-dev openssl
 	# ClickHouse for flow-log records (make demo-clickhouse, e2e/clickhouse_*, bench)
 	clickhouse-server time
+	# WireGuard for e2e/flowtapd_wireguard
+	wireguard-go wireguard-tools
 )
 
 missing=()

@@ -28,6 +28,8 @@ static const char usage_text[] =
     "  --peer ADDR:PORT       the peer's UDP endpoint (default: the last sender)\n"
     "  --peer-addr IP         the peer's tunnel address (default: learned)\n"
     "  --route CIDR           a subnet reached through the tunnel (repeatable)\n"
+    "  --overlay CIDR         the overlay ranges for flow classes (repeatable;\n"
+    "                         default 100.64.0.0/10 and fd7a:115c:a1e0::/48)\n"
     "  --service-addr IP      address the tunnel answers pings for (default 100.100.100.100)\n"
     "  --dnat SERVICE=REAL    send local packets for SERVICE to REAL (repeatable)\n"
     "  --keepalive SECONDS    keepalive probe interval, 0 for none (default 10)\n"
@@ -56,6 +58,7 @@ enum {
 	OPT_PEER,
 	OPT_PEER_ADDR,
 	OPT_ROUTE,
+	OPT_OVERLAY,
 	OPT_SERVICE,
 	OPT_DNAT,
 	OPT_KEEPALIVE,
@@ -82,6 +85,7 @@ static const struct option options[] = {
     {"peer", required_argument, NULL, OPT_PEER},
     {"peer-addr", required_argument, NULL, OPT_PEER_ADDR},
     {"route", required_argument, NULL, OPT_ROUTE},
+    {"overlay", required_argument, NULL, OPT_OVERLAY},
     {"service-addr", required_argument, NULL, OPT_SERVICE},
     {"dnat", required_argument, NULL, OPT_DNAT},
     {"keepalive", required_argument, NULL, OPT_KEEPALIVE},
@@ -319,6 +323,13 @@ static int parse_one(int opt, const char *arg, struct tun_cfg *c)
 		return 0;
 	case OPT_ROUTE:
 		return parse_route(arg, c);
+	case OPT_OVERLAY:
+		if (c->noverlay == TUN_MAX_ROUTES)
+			return bad("--overlay", arg, "at most 16 overlay ranges");
+		if (tun_parse_ipnet(arg, &c->overlay[c->noverlay]) < 0)
+			return bad("--overlay", arg, "a prefix such as 10.64.0.0/16");
+		clear_host_bits(&c->overlay[c->noverlay++]);
+		return 0;
 	case OPT_SERVICE:
 		return parse_ip4("--service-addr", arg, &c->service_be);
 	case OPT_DNAT:

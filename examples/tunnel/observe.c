@@ -36,6 +36,22 @@ static int add_routes(struct tunnel *t, char *err, size_t errlen)
 	return ret;
 }
 
+static int set_overlay(struct tunnel *t, char *err, size_t errlen)
+{
+	const struct tun_cfg *c = t->cfg;
+	struct ft_prefix p[TUN_MAX_ROUTES];
+	int ret;
+
+	if (!c->noverlay)
+		return 0;
+	for (int i = 0; i < c->noverlay; i++)
+		p[i] = (struct ft_prefix){.addr = c->overlay[i].addr, .bits = c->overlay[i].plen};
+	ret = ft_flowlog_set_overlay(t->flowlog, p, (size_t)c->noverlay);
+	if (ret < 0)
+		snprintf(err, errlen, "cannot set the overlay ranges: %s", ft_strerror(ret));
+	return ret;
+}
+
 static int add_sinks(struct tunnel *t, char *err, size_t errlen)
 {
 	const struct tun_cfg *c = t->cfg;
@@ -92,6 +108,8 @@ static int start_flowlog(struct tunnel *t, char *err, size_t errlen)
 		return ret;
 	}
 	ret = add_routes(t, err, errlen);
+	if (ret == 0)
+		ret = set_overlay(t, err, errlen);
 	if (ret == 0)
 		ret = add_sinks(t, err, errlen);
 	if (ret < 0)

@@ -70,6 +70,8 @@ struct tun_cfg {
 	struct ft_addr peer_overlay;  /* --peer-addr; len 0: learn it */
 	struct ipnet routes[TUN_MAX_ROUTES];
 	int nroutes;
+	struct ipnet overlay[TUN_MAX_ROUTES]; /* --overlay: replaces the default ranges */
+	int noverlay;
 	const char *socket_path;    /* --socket; NULL: no local API */
 	const char *flow_log;	    /* --flow-log FILE or - */
 	const char *node_id;	    /* --node-id */

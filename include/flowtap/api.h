@@ -223,9 +223,17 @@ FT_EXPORT int ft_api_publish_flow(struct ft_api *api, const char *json, size_t l
  */
 typedef char *(*ft_api_status_fn)(void *ctx);
 
+/** How many status sections ft_api_set_status_fn() can install. */
+#define FT_API_STATUS_MAX 8
+
 /**
  * ft_api_set_status_fn - install (or with NULL remove) @fn, whose JSON is
  * shown under @key (copied, at most 31 bytes), e.g. flowtapd's "sources".
+ * Each key has its own function; installing a key again replaces it. At
+ * most FT_API_STATUS_MAX keys; beyond that the call is ignored. After a
+ * removal returns, @fn is not called again for a new request (one that
+ * already runs it may still finish: remove from the loop thread, or before
+ * ft_api_free(), to be sure none runs).
  */
 FT_EXPORT void ft_api_set_status_fn(struct ft_api *api, const char *key, ft_api_status_fn fn,
 				    void *ctx);

@@ -180,10 +180,12 @@ struct ft_api {
 	_Atomic uint64_t st_requests, st_denied, st_sessions_total, st_busy, st_flows_dropped;
 	_Atomic uint64_t st_sessions;
 
-	/* ft_api_set_status_fn(): extra status, under mu. */
-	char status_key[32];
-	ft_api_status_fn status_fn;
-	void *status_ctx;
+	/* ft_api_set_status_fn(): extra status sections, under mu. */
+	struct api_status_ext {
+		char key[32];
+		ft_api_status_fn fn;
+		void *ctx;
+	} status_ext[FT_API_STATUS_MAX];
 
 	/* metrics.c: the program's own families (under mu) and the optional
 	 * TCP listener (set before its events are added, freed after the loop

@@ -86,26 +86,42 @@ static json_t *client_json(const struct api_client *c, uint64_t now)
 FT_EXPORT void ft_api_set_status_fn(struct ft_api *api, const char *key, ft_api_status_fn fn,
 				    void *ctx)
 {
+	struct api_status_ext *slot = NULL;
+	if (!key)
+		return;
 	pthread_mutex_lock(&api->mu);
-	snprintf(api->status_key, sizeof(api->status_key), "%s", key ? key : "");
-	api->status_fn = fn;
-	api->status_ctx = ctx;
+	for (int i = 0; i < FT_API_STATUS_MAX && !slot; i++)
+		if (strncmp(api->status_ext[i].key, key, sizeof(slot->key) - 1) == 0 &&
+		    api->status_ext[i].fn)
+			slot = &api->status_ext[i];
+	for (int i = 0; i < FT_API_STATUS_MAX && !slot && fn; i++)
+		if (!api->status_ext[i].fn)
+			slot = &api->status_ext[i];
+	if (slot) {
+		snprintf(slot->key, sizeof(slot->key), "%s", key);
+		slot->fn = fn;
+		slot->ctx = ctx;
+	}
 	pthread_mutex_unlock(&api->mu);
 }
 
-/* The JSON of the ft_api_set_status_fn() callback, or NULL. */
-static json_t *status_extra(struct ft_api *api)
+/* Add the sections of the ft_api_set_status_fn() callbacks to @root. The
+ * callbacks run without the lock (they may be slow), on a copy. */
+static void status_extra(struct ft_api *api, json_t *root)
 {
+	struct api_status_ext ext[FT_API_STATUS_MAX];
 	pthread_mutex_lock(&api->mu);
-	ft_api_status_fn fn = api->status_fn;
-	void *ctx = api->status_ctx;
+	memcpy(ext, api->status_ext, sizeof(ext));
 	pthread_mutex_unlock(&api->mu);
-	if (!fn)
-		return NULL;
-	char *text = fn(ctx);
-	json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-	free(text);
-	return j;
+	for (int i = 0; i < FT_API_STATUS_MAX; i++) {
+		if (!ext[i].fn)
+			continue;
+		char *text = ext[i].fn(ext[i].ctx);
+		json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+		free(text);
+		if (j)
+			json_object_set_new(root, ext[i].key, j);
+	}
 }
 
 /* The counters of the flow logger behind GET /localapi/v0/flows, or NULL:
@@ -166,7 +182,7 @@ void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req)
 	for (const struct api_client *c = api->clients; c; c = c->next)
 		json_array_append_new(sess, client_json(c, now));
 	ft_api_get_stats(api, &st);
-	json_t *extra = status_extra(api), *flowlog = flowlog_json(api);
+	json_t *flowlog = flowlog_json(api);
 	root = json_pack(
 	    "{s:s,s:s,s:f,s:I,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I}}", "version",
 	    FT_VERSION_STRING, "socket", api->path, "uptime", (double)(now - api->start_ns) / 1e9,
@@ -177,10 +193,9 @@ void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req)
 	    "flows_dropped", (json_int_t)st.flows_dropped);
 	if (root && flowlog)
 		json_object_set(root, "flowlog", flowlog);
-	if (root && extra)
-		json_object_set(root, api->status_key, extra);
+	if (root)
+		status_extra(api, root);
 	json_decref(flowlog);
-	json_decref(extra);
 	if (root)
 		text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (!text || !b) {

@@ -85,6 +85,40 @@ static void print_sources(json_t *src)
 	}
 }
 
+/* WireGuard devices and peers, when the process is flowtapd on one. */
+static void print_wireguard(json_t *wg)
+{
+	json_t *d, *p, *ip;
+	size_t i, j, k;
+
+	if (!json_is_array(wg) || !json_array_size(wg))
+		return;
+	printf("wireguard:\n");
+	json_array_foreach(wg, i, d)
+	{
+		printf("  %-16s via %s, listening on port %lld", str(d, "interface"), str(d, "via"),
+		       num(d, "listen_port"));
+		if (*str(d, "error"))
+			printf(", error: %s", str(d, "error"));
+		printf("\n");
+		json_array_foreach(json_object_get(d, "peers"), j, p)
+		{
+			printf("    peer %s\n      endpoint %s, allowed ips", str(p, "public_key"),
+			       *str(p, "endpoint") ? str(p, "endpoint") : "(none)");
+			json_array_foreach(json_object_get(p, "allowed_ips"), k, ip)
+			    printf("%s%s", k ? ", " : " ", json_string_value(ip));
+			if (json_is_integer(json_object_get(p, "handshake_age_s")))
+				printf("\n      last handshake %llds ago",
+				       num(p, "handshake_age_s"));
+			else
+				printf("\n      no handshake yet");
+			printf(", rx %lld bytes, tx %lld bytes%s\n", num(p, "rx_bytes"),
+			       num(p, "tx_bytes"),
+			       json_is_true(json_object_get(p, "stale")) ? ", STALE" : "");
+		}
+	}
+}
+
 /* The flow logger's delivery, when the process has one. */
 static void print_flowlog(json_t *fl)
 {
@@ -191,6 +225,7 @@ int cmd_status_main(int argc, char **argv)
 	printf(", socket %s\n", str(root, "socket"));
 	print_taps(json_object_get(root, "taps"));
 	print_sources(json_object_get(root, "sources"));
+	print_wireguard(json_object_get(root, "wireguard"));
 	print_flowlog(json_object_get(root, "flowlog"));
 	print_sessions(json_object_get(root, "sessions"));
 	ret = 0;

@@ -33,6 +33,7 @@ static const struct key keys[] = {
     {"url", K_LIST, OFF(url)},
     {"ipfix", K_LIST, OFF(ipfix)},
     {"route", K_LIST, OFF(routes)},
+    {"overlay", K_LIST, OFF(overlay)},
     {"write", K_LIST, OFF(write)},
     {"spool-dir", K_STR, OFF(spool_dir)},
     {"flow-format", K_STR, OFF(flow_format)},

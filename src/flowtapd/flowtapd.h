@@ -28,6 +28,7 @@ struct ftd_config {
 	struct ftd_list url;
 	struct ftd_list ipfix;
 	struct ftd_list routes;
+	struct ftd_list overlay; /* CIDRs that replace the default or derived overlay */
 	struct ftd_list write; /* TAP=FILE: a pcapng capture flowtapd writes itself */
 	char *spool_dir;
 	char *flow_format; /* "records" or "messages", validated; NULL: messages */

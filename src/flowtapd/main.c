@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 
 #include "flowtapd.h"
 #include "parse_num.h"
+#include "wg_watch.h"
 
 #define MAX_SOURCES (3 * FTD_MAX_LIST)
 #define MAX_SINKS   (3 * FTD_MAX_LIST)
@@ -40,7 +42,9 @@ struct daemon {
 	struct ft_source *src[MAX_SOURCES];
 	int nsrc;
 	struct ft_flows *flows;
+	struct ft_flows *phys; /* socket-layer traffic: WireGuard peers' counters */
 	struct ft_flowlog *log;
+	_Atomic(struct ftd_wg *) wg; /* set after the sources start */
 	int sinks[MAX_SINKS];
 	int nsinks;
 	struct {
@@ -62,6 +66,7 @@ static const struct option long_opts[] = {
     {"url", required_argument, NULL, 0},
     {"ipfix", required_argument, NULL, 0},
     {"route", required_argument, NULL, 0},
+    {"overlay", required_argument, NULL, 0},
     {"write", required_argument, NULL, 'w'},
     {"spool-dir", required_argument, NULL, 0},
     {"flow-format", required_argument, NULL, 0},
@@ -87,6 +92,7 @@ static void usage(FILE *f)
 		"Usage: flowtapd [--socket PATH] [--interface IF]... [--nflog GROUP]...\n"
 		"                [--psample GROUP]... [--flow-log FILE|-] [--url URL]\n"
 		"                [--ipfix HOST:PORT] [--config FILE] [--route CIDR]...\n"
+		"                [--overlay CIDR]...\n"
 		"                [--node-id ID] [--buffer-size BYTES] [--interval SECONDS]\n"
 		"                [--flows] [--log-exit-flows] [--spool-dir DIR] [--group GROUP]\n"
 		"                [--syslog] [--user USER] [--write TAP=FILE]...\n"
@@ -159,13 +165,17 @@ fail:
 
 static void count_packet(void *ctx, const struct ft_source_pkt *p)
 {
-	struct ft_flows *flows = ctx;
+	struct daemon *d = ctx;
 	struct ft_flow_key k;
 	uint32_t bytes;
 
 	if (ft_flows_key_from_ip(&k, &bytes, p->ip, p->caplen, (enum ft_dir)p->dir) < 0)
 		return;
-	ft_flows_add(flows, &k, (enum ft_dir)p->dir, p->scale, (uint64_t)bytes * p->scale);
+	/* A WireGuard peer's encrypted datagrams on a captured underlay are
+	 * its physical traffic, counted from WireGuard's own counters. */
+	if (ftd_wg_is_underlay(atomic_load_explicit(&d->wg, memory_order_acquire), &k))
+		return;
+	ft_flows_add(d->flows, &k, (enum ft_dir)p->dir, p->scale, (uint64_t)bytes * p->scale);
 }
 
 static int add_source(struct daemon *d, enum ft_source_kind kind, const char *arg)
@@ -190,7 +200,7 @@ static int add_source(struct daemon *d, enum ft_source_kind kind, const char *ar
 	o.buffer_size = d->cfg.buffer_size;
 	if (d->counting) {
 		o.on_packet = count_packet;
-		o.on_packet_ctx = d->flows;
+		o.on_packet_ctx = d;
 	}
 	ret = ft_source_new(&d->src[d->nsrc], &o, err, sizeof(err));
 	if (ret < 0) {
@@ -233,12 +243,18 @@ static void flowlog_notice(void *ctx, int level, const char *msg)
 /* Routes and sinks from @c; on any error nothing is changed. */
 static int apply_flow_config(struct daemon *d, const struct ftd_config *c)
 {
-	struct ft_prefix routes[FTD_MAX_LIST];
+	struct ft_prefix routes[FTD_MAX_LIST], overlay[FTD_MAX_LIST];
 	int ids[MAX_SINKS], n = 0, r = 0;
 	enum ft_flow_format ff = FT_FLOW_FORMAT_MESSAGES;
 	if (c->flow_format)
 		ft_flow_format_parse(c->flow_format, &ff); /* validated by the parser */
 	struct ft_http_sink_opts ho = {.format = ff};
+
+	for (int i = 0; i < c->overlay.n; i++)
+		if (ft_prefix_parse(c->overlay.v[i], &overlay[i]) < 0) {
+			ftd_log(LOG_ERR, "bad overlay '%s' (want ADDR/BITS)", c->overlay.v[i]);
+			return -1;
+		}
 
 	for (int i = 0; i < c->routes.n; i++)
 		if (ft_prefix_parse(c->routes.v[i], &routes[i]) < 0) {
@@ -268,6 +284,9 @@ static int apply_flow_config(struct daemon *d, const struct ftd_config *c)
 			ft_flowlog_remove_sink(d->log, ids[--n]);
 		return -1;
 	}
+	if (c->overlay.n && ft_flowlog_set_overlay(d->log, overlay, (size_t)c->overlay.n) < 0)
+		ftd_log(LOG_ERR, "cannot set the overlay ranges: out of memory");
+	ftd_wg_set_routes(atomic_load(&d->wg), routes, (size_t)c->routes.n);
 	for (int i = 0; i < d->nsinks; i++)
 		ft_flowlog_remove_sink(d->log, d->sinks[i]);
 	memcpy(d->sinks, ids, sizeof(ids[0]) * (size_t)n);
@@ -280,7 +299,8 @@ static int setup_flows(struct daemon *d)
 	const struct ftd_config *c = &d->cfg;
 
 	d->counting = c->flows || c->flow_log.n || c->url.n || c->ipfix.n;
-	if (ft_flows_new(&d->flows, 0) < 0 || ft_flowlog_new(&d->log, d->flows, NULL) < 0) {
+	if (ft_flows_new(&d->flows, 0) < 0 || ft_flows_new(&d->phys, 0) < 0 ||
+	    ft_flowlog_new(&d->log, d->flows, d->phys) < 0) {
 		ftd_log(LOG_ERR, "cannot create the flow logger: out of memory");
 		return -1;
 	}
@@ -448,6 +468,44 @@ static int serve_taps(struct daemon *d)
 	return 0;
 }
 
+static void wg_log(int level, const char *msg)
+{
+	ftd_log(level, "%s", msg);
+}
+
+/* Every --interface that turns out to be WireGuard gets its classes,
+ * physical traffic and peer status from the device (wg_watch.h). */
+static int start_wireguard(struct daemon *d)
+{
+	const struct ftd_config *c = &d->cfg;
+	struct ft_prefix routes[FTD_MAX_LIST];
+	struct ftd_wg_opts o = {
+	    .ifnames = (const char *const *)c->interfaces.v,
+	    .nifnames = c->interfaces.n,
+	    .interval_ms = c->interval_ms,
+	    .log = d->log,
+	    .physical = d->phys,
+	    .routes = routes,
+	    .overlay_fixed = c->overlay.n > 0,
+	    .log_fn = wg_log,
+	};
+	for (int i = 0; i < c->routes.n; i++)
+		if (ft_prefix_parse(c->routes.v[i], &routes[i]) == 0)
+			o.nroutes++;
+	struct ftd_wg *wg;
+	int r = ftd_wg_new(&wg, &o);
+	if (r < 0) {
+		ftd_log(LOG_ERR, "cannot watch WireGuard devices: %s", ft_strerror(r));
+		return -1;
+	}
+	/* The sources' threads already count packets: they see the watcher
+	 * only once it is whole (release; they load with acquire). */
+	atomic_store_explicit(&d->wg, wg, memory_order_release);
+	if (wg)
+		ft_api_set_status_fn(d->api, "wireguard", ftd_wg_status, wg);
+	return 0;
+}
+
 static void reload(struct daemon *d)
 {
 	struct ftd_config c;
@@ -465,6 +523,7 @@ static void reload(struct daemon *d)
 	if (!d->counting && (c.flow_log.n || c.url.n || c.ipfix.n))
 		ftd_log(LOG_WARNING, "flow log sinks added, but flows are only counted when "
 				     "flowtapd starts with a sink or --flows: restart to count");
+	ftd_wg_refresh(atomic_load(&d->wg));
 	ftd_log(LOG_INFO, "reloaded: %d routes, %d flow log sinks", c.routes.n, d->nsinks);
 	ftd_config_free(&d->cfg);
 	d->cfg = c;
@@ -491,8 +550,13 @@ static void shutdown_all(struct daemon *d)
 {
 	/* Final flow-log message first, then the API ends every stream (each
 	 * session drains and writes its statistics), then the sources close. */
+	/* The WireGuard watcher reads the counters one last time first, so the
+	 * final message carries the last interval's physical traffic. */
+	ftd_wg_stop(atomic_load(&d->wg));
 	if (d->log && ft_flowlog_running(d->log))
 		ft_flowlog_stop(d->log);
+	if (d->api)
+		ft_api_set_status_fn(d->api, "wireguard", NULL, NULL);
 	ft_api_free(d->api);
 	stop_writes(d);
 	for (int i = 0; i < d->nsrc; i++) {
@@ -508,8 +572,11 @@ static void shutdown_all(struct daemon *d)
 			(unsigned long long)ts.sessions_total);
 		ft_source_free(d->src[i]);
 	}
+	/* Freed only now that no source thread can be in ftd_wg_is_underlay(). */
+	ftd_wg_free(atomic_exchange(&d->wg, NULL));
 	ft_flowlog_free(d->log);
 	ft_flows_free(d->flows);
+	ft_flows_free(d->phys);
 	ftd_config_free(&d->cfg);
 	ftd_config_free(&d->cmd);
 }
@@ -543,7 +610,8 @@ static int run(struct daemon *d)
 			goto out;
 		}
 	}
-	if (open_sources(d) < 0 || serve_taps(d) < 0 || start_writes(d) < 0)
+	if (open_sources(d) < 0 || serve_taps(d) < 0 || start_writes(d) < 0 ||
+	    start_wireguard(d) < 0)
 		goto out;
 	if (d->counting && (ret = ft_flowlog_start(d->log)) < 0) {
 		ftd_log(LOG_ERR, "cannot start the flow logger: %s", ft_strerror(ret));

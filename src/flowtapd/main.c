@@ -345,6 +345,7 @@ static void sources_metrics(void *ctx, struct ft_metrics *m)
 	struct daemon *d = ctx;
 
 	ft_metrics_sources(m, d->src, d->nsrc);
+	ftd_wg_metrics(atomic_load(&d->wg), m);
 }
 
 static int open_api(struct daemon *d)

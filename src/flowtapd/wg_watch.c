@@ -19,6 +19,8 @@
 
 #include <jansson.h>
 
+#include <flowtap/metrics.h>
+
 #include "sources/wireguard.h"
 #include "wg_watch.h"
 
@@ -517,6 +519,53 @@ void ftd_wg_stop(struct ftd_wg *w)
 	pthread_join(w->thr, NULL);
 	w->joined = true;
 	read_all(w); /* the last interval's counters, for the final message */
+}
+
+/* From the status document: a scrape is rare, and the document is the one
+ * consistent copy of what the watcher thread last read. */
+void ftd_wg_metrics(struct ftd_wg *w, struct ft_metrics *m)
+{
+	static const struct {
+		const char *name, *key, *help;
+		enum ft_metric_type type;
+	} fam[] = {
+	    {"flowtap_wireguard_peer_stale", "stale",
+	     "1 if traffic is sent to the peer but its last handshake is too old", FT_METRIC_GAUGE},
+	    {"flowtap_wireguard_peer_handshake_age_seconds", "handshake_age_s",
+	     "Seconds since the peer's last handshake (absent: none yet)", FT_METRIC_GAUGE},
+	    {"flowtap_wireguard_peer_receive_bytes_total", "rx_bytes",
+	     "Bytes received from the peer, as WireGuard counts them", FT_METRIC_COUNTER},
+	    {"flowtap_wireguard_peer_transmit_bytes_total", "tx_bytes",
+	     "Bytes sent to the peer, as WireGuard counts them", FT_METRIC_COUNTER},
+	    {"flowtap_wireguard_peer_stale_events_total", "stale_events",
+	     "Times the peer turned stale", FT_METRIC_COUNTER},
+	};
+	if (!w)
+		return;
+	char *text = ftd_wg_status(w);
+	json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	for (size_t f = 0; doc && f < sizeof(fam) / sizeof(fam[0]); f++) {
+		json_t *dev, *peer;
+		size_t i, j;
+		ft_metrics_family(m, fam[f].name, fam[f].type, fam[f].help);
+		json_array_foreach(doc, i, dev)
+		{
+			json_array_foreach(json_object_get(dev, "peers"), j, peer)
+			{
+				json_t *v = json_object_get(peer, fam[f].key);
+				const char *labels[] = {
+				    "interface",
+				    json_string_value(json_object_get(dev, "interface")), "peer",
+				    json_string_value(json_object_get(peer, "public_key")), NULL};
+				if (json_is_boolean(v))
+					ft_metrics_sample(m, labels, json_is_true(v));
+				else if (json_is_integer(v))
+					ft_metrics_sample(m, labels, (double)json_integer_value(v));
+			}
+		}
+	}
+	json_decref(doc);
 }
 
 void ftd_wg_free(struct ftd_wg *w)

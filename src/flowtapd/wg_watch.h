@@ -73,6 +73,10 @@ char *ftd_wg_status(void *w);
  */
 void ftd_wg_stop(struct ftd_wg *w);
 
+struct ft_metrics;
+/* ftd_wg_metrics - the flowtap_wireguard_peer_* families (NULL @w: none). */
+void ftd_wg_metrics(struct ftd_wg *w, struct ft_metrics *m);
+
 /* ftd_wg_free - stop (if needed) and free @w (NULL allowed); no thread may
  * call ftd_wg_is_underlay() or ftd_wg_status() on it any more. */
 void ftd_wg_free(struct ftd_wg *w);

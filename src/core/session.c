@@ -78,9 +78,12 @@ void ft__session_snapshot(const struct ft_session *cs, struct ft_session_stats *
 		return;
 	}
 	memset(st, 0, sizeof(*st));
-	st->offered = atomic_load_explicit(&s->offered, memory_order_relaxed);
-	st->matched = atomic_load_explicit(&s->matched, memory_order_relaxed);
-	st->dropped = atomic_load_explicit(&s->dropped, memory_order_relaxed);
+	for (unsigned i = 0; i <= FT_TAP_MAX_THREADS; i++) {
+		const struct ft_sess_ctr *c = &s->ctr[i];
+		st->offered += atomic_load_explicit(&c->offered, memory_order_relaxed);
+		st->matched += atomic_load_explicit(&c->matched, memory_order_relaxed);
+		st->dropped += atomic_load_explicit(&c->dropped, memory_order_relaxed);
+	}
 	st->written = atomic_load_explicit(&s->written, memory_order_relaxed);
 	st->bytes = atomic_load_explicit(&s->bytes, memory_order_relaxed);
 	st->truncated = atomic_load_explicit(&s->truncated, memory_order_relaxed);

@@ -29,7 +29,9 @@ FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt)
 		free(empty);
 		return -ENOMEM;
 	}
+	static _Atomic uint64_t next_id = 1;
 	t->dlt = dlt;
+	t->id = atomic_fetch_add(&next_id, 1);
 	atomic_init(&t->list, empty);
 	pthread_mutex_init(&t->mu, NULL);
 	strcpy(t->name, name);
@@ -106,6 +108,8 @@ FT_EXPORT void ft_tap_free(struct ft_tap *t)
 		pthread_cond_broadcast(&life_cv);
 	}
 	pthread_mutex_unlock(&life_mu);
+	for (unsigned i = 0; i < atomic_load(&t->nthreads); i++)
+		free(t->threads[i]);
 	free(atomic_load(&t->list));
 	pthread_mutex_destroy(&t->mu);
 	free(t);
@@ -218,6 +222,8 @@ FT_EXPORT void ft_tap_get_stats(const struct ft_tap *ct, struct ft_tap_stats *st
 	st->sessions = l->n;
 	st->sessions_total = t->sessions_total;
 	st->hooked = atomic_load(&t->enter[0]) + atomic_load(&t->enter[1]);
+	for (unsigned i = 0; i < atomic_load(&t->nthreads); i++)
+		st->hooked += atomic_load_explicit(&t->threads[i]->hooked, memory_order_relaxed);
 	pthread_mutex_unlock(&t->mu);
 }
 
@@ -246,9 +252,32 @@ out:
 	return ret;
 }
 
-/* Wait until no hook can still hold a pointer to the previous session list. */
+/*
+ * Wait until no hook can still hold a pointer to the previous session list
+ * (the caller has just stored the new one, seq_cst).
+ *
+ * Per-thread slots: a hook stores its sequence odd, fences (seq_cst), then
+ * loads the list; here the list was stored, we fence, then load each
+ * sequence. The two fences are ordered one way or the other, so either the
+ * hook loads the new list, or we see its odd sequence and wait until it
+ * changes (the hook left). A slot registered after we read nthreads was
+ * registered, and its hook fenced, after our fence: it sees the new list.
+ */
 static void grace_period(struct ft_tap *t)
 {
+	unsigned n;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	n = atomic_load_explicit(&t->nthreads, memory_order_acquire);
+	for (unsigned i = 0; i < n; i++) {
+		struct ft_tap_thread *th = t->threads[i];
+		uint64_t q = atomic_load_explicit(&th->seq, memory_order_acquire);
+		if (!(q & 1))
+			continue;
+		while (atomic_load_explicit(&th->seq, memory_order_acquire) == q)
+			sched_yield();
+	}
+	/* The shared slot. */
 	for (int round = 0; round < 2; round++) {
 		unsigned g = atomic_load(&t->gen);
 		atomic_store(&t->gen, g + 1);
@@ -263,6 +292,60 @@ static void grace_period(struct ft_tap *t)
 			sched_yield();
 		}
 	}
+}
+
+/*
+ * Registration, once per thread and tap, on the thread's first watched hook:
+ * the one allocation and lock a hook ever takes. Returns the thread's slot,
+ * or NULL for the shared one (all slots taken, or no memory).
+ */
+static struct ft_tap_thread *register_thread(struct ft_tap *t)
+{
+	struct ft_tap_thread *th = NULL;
+	pthread_t self = pthread_self();
+	unsigned n;
+
+	pthread_mutex_lock(&t->mu);
+	n = atomic_load_explicit(&t->nthreads, memory_order_relaxed);
+	for (unsigned i = 0; i < n && !th; i++)
+		if (pthread_equal(t->threads[i]->owner, self))
+			th = t->threads[i]; /* fell out of the thread's cache */
+	if (!th && n < FT_TAP_MAX_THREADS) {
+		th = aligned_alloc(64, (sizeof(*th) + 63) & ~(size_t)63);
+		if (th) {
+			memset(th, 0, sizeof(*th));
+			th->idx = n;
+			th->owner = self;
+			t->threads[n] = th;
+			atomic_store_explicit(&t->nthreads, n + 1, memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	return th;
+}
+
+/* Each thread remembers its slots on the last few taps it hooked, by tap
+ * id (ids are never reused, addresses may be). */
+#define TCACHE 4
+/* initial-exec: a plain %fs-relative access instead of a __tls_get_addr()
+ * call per hook in the shared library; 68 bytes of static TLS. */
+#define FT_TLS __thread __attribute__((tls_model("initial-exec")))
+static FT_TLS struct {
+	uint64_t id;
+	struct ft_tap_thread *th; /* NULL: the shared slot */
+} tcache[TCACHE];
+static FT_TLS unsigned tcache_next;
+
+static inline struct ft_tap_thread *thread_slot(struct ft_tap *t)
+{
+	for (unsigned i = 0; i < TCACHE; i++)
+		if (tcache[i].id == t->id)
+			return tcache[i].th;
+	struct ft_tap_thread *th = register_thread(t);
+	unsigned i = tcache_next++ % TCACHE;
+	tcache[i].id = t->id;
+	tcache[i].th = th;
+	return th;
 }
 
 static int publish(struct ft_tap *t, struct ft_session *add, struct ft_session *del)
@@ -363,24 +446,38 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static inline void offer_one(struct ft_session *s, unsigned path, uint8_t dir, const void *pkt,
-			     size_t caplen, size_t len, const struct ft_meta *m, uint64_t *ts)
+/* Count on a producer slot: a plain load and store on a thread's own slot,
+ * an atomic add on the shared one. */
+static inline void bump(_Atomic uint64_t *c, bool shared)
 {
+	if (shared)
+		atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+	else
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+}
+
+static inline void offer_one(struct ft_session *s, unsigned slot, unsigned path, uint8_t dir,
+			     const void *pkt, size_t caplen, size_t len, const struct ft_meta *m,
+			     uint64_t *ts)
+{
+	struct ft_sess_ctr *c = &s->ctr[slot];
+	bool shared = slot == FT_TAP_SHARED;
 	struct ft_rec *r;
 	uint32_t cap;
 
-	atomic_fetch_add_explicit(&s->offered, 1, memory_order_relaxed);
+	bump(&c->offered, shared);
 	if (!s->all_paths && !ft_pathset_has(&s->paths, path))
 		return;
 	if (s->dir && s->dir != dir)
 		return;
 	if (s->filter && !ft_filter_match(s->filter, pkt, (uint32_t)caplen, (uint32_t)len))
 		return;
-	atomic_fetch_add_explicit(&s->matched, 1, memory_order_relaxed);
+	bump(&c->matched, shared);
 	cap = caplen > s->snaplen ? s->snaplen : (uint32_t)caplen;
 	r = ft__ring_reserve(&s->ring, (uint32_t)sizeof(*r) + cap);
 	if (!r) {
-		atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
+		bump(&c->dropped, shared);
 		return;
 	}
 	/* The clock is read once per hook call, and only if some session keeps
@@ -411,24 +508,44 @@ static inline void offer_one(struct ft_session *s, unsigned path, uint8_t dir, c
 		ft__session_wake(s);
 }
 
+static inline void offer_list(struct ft_sesslist *l, unsigned slot, unsigned path, const void *pkt,
+			      size_t caplen, size_t len, const struct ft_meta *m)
+{
+	uint64_t ts = m ? m->ts_ns : 0;
+	uint8_t dir = m && m->dir ? m->dir : (uint8_t)ft_path_builtin_dir(path);
+
+	if (caplen > len)
+		len = caplen;
+	for (unsigned i = 0; i < l->n; i++)
+		offer_one(l->s[i], slot, path, dir, pkt, caplen, len, m, &ts);
+}
+
 FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *pkt, size_t caplen,
 				  size_t len, const struct ft_meta *m)
 {
-	unsigned g = atomic_load_explicit(&t->gen, memory_order_seq_cst) & 1;
+	struct ft_tap_thread *th = thread_slot(t);
 	struct ft_sesslist *l;
-	uint64_t ts;
-	uint8_t dir;
 
+	if (th) {
+		/* Enter: odd sequence, then a full fence before the list is
+		 * read (see grace_period()). Only this thread writes it. */
+		uint64_t q = atomic_load_explicit(&th->seq, memory_order_relaxed);
+		atomic_store_explicit(&th->seq, q + 1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_seq_cst);
+		l = atomic_load_explicit(&t->list, memory_order_acquire);
+		if (l->n)
+			offer_list(l, th->idx, path, pkt, caplen, len, m);
+		bump(&th->hooked, false);
+		/* Leave: release, so that the session pointers' last uses
+		 * come before a grace period that sees the even sequence. */
+		atomic_store_explicit(&th->seq, q + 2, memory_order_release);
+		return;
+	}
+	unsigned g = atomic_load_explicit(&t->gen, memory_order_seq_cst) & 1;
 	atomic_fetch_add_explicit(&t->enter[g], 1, memory_order_seq_cst);
 	l = atomic_load_explicit(&t->list, memory_order_seq_cst);
-	if (l->n) {
-		ts = m ? m->ts_ns : 0;
-		dir = m && m->dir ? m->dir : (uint8_t)ft_path_builtin_dir(path);
-		if (caplen > len)
-			len = caplen;
-		for (unsigned i = 0; i < l->n; i++)
-			offer_one(l->s[i], path, dir, pkt, caplen, len, m, &ts);
-	}
+	if (l->n)
+		offer_list(l, FT_TAP_SHARED, path, pkt, caplen, len, m);
 	atomic_fetch_add_explicit(&t->leave[g], 1, memory_order_seq_cst);
 }
 

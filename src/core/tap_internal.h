@@ -26,6 +26,34 @@ struct ft_rec {
 	struct ft_addr nat_dst;
 };
 
+/*
+ * Producer threads. Each thread that hooks a watched tap registers once, on
+ * its first such hook, and gets a slot: its own grace-period sequence here
+ * and its own counter line in every session (struct ft_sess_ctr), so a hook
+ * writes only memory of its thread. Slots are never reused while the tap
+ * lives. Past FT_TAP_MAX_THREADS threads (or without memory) a thread uses
+ * the shared slot FT_TAP_SHARED: atomic read-modify-writes and the
+ * enter/leave counters, correct but not scalable.
+ */
+#define FT_TAP_MAX_THREADS 64
+#define FT_TAP_SHARED	   FT_TAP_MAX_THREADS
+
+struct ft_tap_thread {
+	/* Odd while the thread is inside a hook on the tap; written only by
+	 * the thread, read by grace periods. */
+	_Alignas(64) _Atomic uint64_t seq;
+	_Atomic uint64_t hooked; /* hook calls that reached the slow path */
+	unsigned idx;		 /* the slot */
+	pthread_t owner;
+};
+
+/* A session's counters on one producer slot; summed when read. */
+struct ft_sess_ctr {
+	_Alignas(64) _Atomic uint64_t offered;
+	_Atomic uint64_t matched;
+	_Atomic uint64_t dropped;
+};
+
 /* A published, immutable snapshot of the sessions attached to a tap. */
 struct ft_sesslist {
 	unsigned n;
@@ -37,8 +65,14 @@ struct ft_tap {
 	struct ft_tap_head head; /* must stay first: read by the inline hook */
 	int dlt;
 	_Atomic(struct ft_sesslist *) list;
-	/* Grace periods: a hook enters generation gen&1 and leaves it; a
-	 * detach flips the generation and waits for the old one to drain. */
+	uint64_t id; /* unique in the process: names the tap in threads' caches */
+	/* Registered producer threads: slots [0, nthreads) are set and never
+	 * change (release store of nthreads after the slot). */
+	struct ft_tap_thread *threads[FT_TAP_MAX_THREADS];
+	_Atomic unsigned nthreads;
+	/* Grace periods of the shared slot: a hook enters generation gen&1 and
+	 * leaves it; a detach flips the generation and waits for the old one
+	 * to drain. */
 	_Alignas(64) _Atomic uint64_t enter[2];
 	_Alignas(64) _Atomic uint64_t leave[2];
 	_Alignas(64) _Atomic unsigned gen;
@@ -65,9 +99,6 @@ struct ft_session {
 	bool all_paths;
 	uint32_t snaplen;
 	struct ft_filter *filter; /* NULL: everything */
-	_Alignas(64) _Atomic uint64_t offered;
-	_Atomic uint64_t matched;
-	_Atomic uint64_t dropped;
 	_Alignas(64) _Atomic unsigned sleeping;
 	_Atomic uint32_t wake_seq;
 
@@ -94,6 +125,8 @@ struct ft_session {
 	 * and how many ft_tap_free() calls use the session right now. */
 	struct ft_session *member_next;
 	unsigned pins;
+	/* Per producer slot, written only by that slot's thread. */
+	struct ft_sess_ctr ctr[FT_TAP_MAX_THREADS + 1];
 };
 
 /* Lifetime (see ft_tap_free() in tap.h): a session joins its tap's members

@@ -521,6 +521,42 @@ static void test_stop_bounded_on_stalled_fd(void **state)
 	close(fds[1]);
 }
 
+static void *hook_100(void *arg)
+{
+	for (int i = 0; i < 100; i++)
+		ft_tap_hook(tap, FT_PATH_FROM_LOCAL, udp_pkt, udp_len, NULL);
+	return NULL;
+}
+
+/* More producer threads than per-thread slots (64): the rest share one, and
+ * every packet is still counted once. */
+static void test_many_threads(void **state)
+{
+	enum { NT = 70 };
+	pthread_t th[NT];
+	struct ft_session *s;
+	struct ft_session_stats st;
+	struct ft_tap_stats ts;
+	struct sink k;
+
+	sink_init(&k);
+	start(&s, &k, NULL, NULL);
+	for (int i = 0; i < NT; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, hook_100, NULL), 0);
+	for (int i = 0; i < NT; i++)
+		pthread_join(th[i], NULL);
+	hook_100(NULL); /* this thread too */
+	assert_int_equal(ft_session_stop(s, &st), 0);
+	assert_int_equal(st.offered, (NT + 1) * 100);
+	assert_int_equal(st.matched, (NT + 1) * 100);
+	assert_int_equal(st.written + st.dropped, (NT + 1) * 100);
+	assert_int_equal(pcap_records(&k, NULL, NULL), (int)st.written);
+	ft_tap_get_stats(tap, &ts);
+	assert_int_equal(ts.hooked, (NT + 1) * 100);
+	ft_session_free(s);
+	sink_free(&k);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -539,6 +575,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tap_free_waits_for_finishing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_duration_overflow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_bounded_on_stalled_fd, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

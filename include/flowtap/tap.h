@@ -5,7 +5,12 @@
  * A datapath owns one ft_tap per engine (or per interface) and calls
  * ft_tap_hook() at each point of interest. Capture sessions (capture.h)
  * attach and detach at run time; the hook never blocks, never allocates and
- * never takes a lock, from any number of threads at once.
+ * never takes a lock, from any number of threads at once, except once per
+ * thread: a thread's first hook while the tap is watched registers it (one
+ * small allocation under the tap's control lock). From then on a hook
+ * writes only its thread's own memory, except for the session's ring.
+ * Up to 64 threads per tap get their own slot; more share one (correct,
+ * but their hooks then share cache lines).
  *
  * Example: hooks in a tunnel's read and write loops.
  *

@@ -295,8 +295,9 @@ static void stop_work(void *arg)
 		c->torn = true;
 	else if (c->chunked)
 		send_trailer(c);
+	/* c->new_sess keeps its (now dangling) value: the loop reads it under
+	 * jmu and only together with c->stopped, so it is never used again. */
 	ft_session_free(s);
-	c->new_sess = NULL;
 }
 
 static void record_recent(struct api_client *c)

@@ -11,7 +11,7 @@ api_setup async
 
 SOCK=$TMP/flowtap.sock
 URL=http://local/localapi/v0
-DELAY=1500
+DELAY=3000
 LIMIT=0.100
 [ -n "${FT_SANITIZE:-}" ] && LIMIT=0.400 # sanitizers slow every request
 dp_start "$SOCK" --rate 1000 --attach-delay $DELAY
@@ -35,9 +35,12 @@ curl -s -m 20 --unix-socket "$SOCK" -X POST "$URL/debug-capture?format=pcap&coun
 CAP=$!
 EXTRA_PIDS+=("$CAP")
 sleep 0.3
-status_fast "during a ${DELAY} ms attach"
+# Still attaching while status is measured (the delay leaves a wide margin).
 [ "$(status "$SOCK" '.sessions[0].state')" = starting ] ||
 	fail "session not shown as starting: $(status "$SOCK" '.sessions')"
+status_fast "during a ${DELAY} ms attach"
+[ "$(status "$SOCK" '.sessions[0].state')" = starting ] ||
+	fail "the attach ended before status was measured: $(status "$SOCK" '.sessions')"
 wait "$CAP" || fail "capture after a slow attach: curl exit $?"
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ $ms -ge $DELAY ] || fail "the capture did not wait for the attach ($ms ms)"
@@ -54,6 +57,8 @@ wait_status "$SOCK" '.sessions[0].state' running 5 || fail "second capture did n
 kill "$CAP"
 wait "$CAP" 2>/dev/null
 sleep 0.2
+[ "$(status "$SOCK" '.sessions[0].state')" = ending ] ||
+	fail "the left client's session is not being ended: $(status "$SOCK" '.sessions')"
 status_fast "during a ${DELAY} ms teardown"
 wait_status "$SOCK" '.sessions | length' 0 5 || fail "the client that left was not freed"
 
@@ -65,6 +70,8 @@ EXTRA_PIDS+=("$CAP")
 wait_status "$SOCK" '.sessions[0].state' running 5 || fail "third capture did not start"
 kill -USR1 "$DP"
 sleep 0.2
+[ "$(status "$SOCK" '.sessions[0].state')" = ending ] ||
+	fail "the removed tap's session is not being ended: $(status "$SOCK" '.sessions')"
 status_fast "during ft_api_remove_tap with a ${DELAY} ms detach"
 wait "$CAP" || fail "stream of a removed tap did not end cleanly: curl exit $?"
 ok "the stream of the removed tap ended cleanly"

@@ -93,7 +93,7 @@ static void usage(FILE *f)
 		"                [--psample GROUP]... [--flow-log FILE|-] [--url URL]\n"
 		"                [--ipfix HOST:PORT] [--config FILE] [--route CIDR]...\n"
 		"                [--overlay CIDR]...\n"
-		"                [--node-id ID] [--buffer-size BYTES] [--interval SECONDS]\n"
+		"                [--node-id ID] [--buffer-size BYTES] [--flow-interval SECONDS]\n"
 		"                [--flows] [--log-exit-flows] [--spool-dir DIR] [--group GROUP]\n"
 		"                [--syslog] [--user USER] [--write TAP=FILE]...\n"
 		"                [--flow-format records|messages]\n"

@@ -45,7 +45,7 @@ san_flags=
 [ -z "$sanitize" ] || san_flags="-fsanitize=$sanitize -fno-omit-frame-pointer"
 
 patch=$here/openvpn-2.7.6-flowtap.patch
-configure=(./configure --disable-plugins --disable-plugin-auth-pam --disable-lzo --disable-debug
+configure=(./configure --disable-plugins --disable-plugin-auth-pam --disable-lzo
 	--enable-silent-rules "CC=$cc")
 if [ $patched = 1 ]; then
 	dir=$ftb/openvpn-2.7.6

@@ -11,6 +11,9 @@
 #  - the flow logs count the pings and the transfers exactly (virtual and
 #    subnet classes from --ifconfig and --route) and the socket layer exactly
 #    as tcpdump saw the UDP datagrams on the veth (physical);
+#  - the ICMPv6 unreachables OpenVPN makes itself for --block-ipv6 appear
+#    once each on synthesized-to-local, inbound, the blocked requests on
+#    from-local, and none of them reach peer B;
 #  - OpenVPN still exits promptly on SIGTERM (the library's threads must not
 #    take its signals).
 # Skips (77) where ../shared/third_party/openvpn-2.7.6.tar.gz is absent. With
@@ -30,10 +33,9 @@ fail_details() {
 ov_require ping tshark tcpdump curl python3
 ov_build
 ov_setup t
-# No IPv6 on the tun devices: the only tunnel traffic is the test's own.
-for ns in "$NSA" "$NSB"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+# No IPv6 on B: the only tunnel traffic is the test's own (A's IPv6, its
+# own router solicitations included, is answered by its --block-ipv6).
+ip netns exec "$NSB" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 
 # The socket layer's truth: every datagram on A's veth, from before the
 # handshake to after both peers exited.
@@ -41,7 +43,7 @@ ov_bg "$NSA" tcpdump -n -U -i "$VETH_A" -w "$TMP/veth.pcap" udp port 1194 2>"$TM
 TD_VETH=$!
 for _ in $(seq 50); do grep -q listening "$TMP/veth.err" && break; sleep 0.1; done
 
-ov_peer a
+ov_peer a --ifconfig-ipv6 fd00:8::1/64 fd00:8::2 --block-ipv6
 ov_peer b
 ov_wait_up a
 ov_wait_up b
@@ -84,6 +86,8 @@ ov_wait_sessions "$TMP/b.sock" 1
 ip netns exec "$NSA" ping -c 5 -i 0.1 -W 2 -q 10.8.0.2 >/dev/null || fail "watched ping failed"
 ip netns exec "$NSA" ping -c 3 -i 0.1 -W 2 -q 10.99.0.1 >/dev/null ||
 	fail "watched ping through --route failed"
+ip netns exec "$NSA" ping -6 -c 2 -i 0.2 -W 1 -q fd00:8::2 >/dev/null 2>&1 &&
+	fail "ping -6 through --block-ipv6 got answers"
 xfer 5201 524288
 "$FLOWTAP" status --socket "$TMP/a.sock" >"$TMP/status.txt" 2>&1 || fail "flowtap status failed"
 grep -q ftov0 "$TMP/status.txt" || fail "flowtap status does not show tap ftov0: $(cat "$TMP/status.txt")"
@@ -118,6 +122,11 @@ ICMP=(-e frame.interface_name -e frame.packet_flags_direction -e ip.src -e ip.ds
 for s in a b; do
 	tshark -n -r "$TMP/$s.pcapng" -Y icmp -T fields "${ICMP[@]}" >"$TMP/$s-icmp.tsv" 2>/dev/null
 done
+tshark -n -r "$TMP/a.pcapng" -Y '(icmpv6.type == 128 || icmpv6.type == 1) && ipv6.addr == fd00:8::1' \
+	-T fields -E occurrence=f \
+	-e frame.interface_name -e frame.packet_flags_direction -e ipv6.src -e ipv6.dst -e icmpv6.type \
+	-e icmpv6.code -e icmpv6.echo.sequence_number >"$TMP/a-v6.tsv" 2>/dev/null
+tshark -n -r "$TMP/b.pcapng" -Y ipv6 -T fields -e ipv6.src >"$TMP/b-v6.tsv" 2>/dev/null
 TCPF=(-e ip.src -e ip.dst -e tcp.srcport -e tcp.dstport -e tcp.seq_raw -e tcp.ack_raw -e tcp.flags
 	-e tcp.len -e ip.len)
 tshark -n -r "$TMP/a.pcapng" -Y 'tcp.port == 5201' -T fields "${TCPF[@]}" >"$TMP/a-port.tsv" 2>/dev/null
@@ -170,6 +179,14 @@ for side in "ab":
     check(f"peer {side.upper()}: each of 8 echo requests and replies once on its path, with its direction",
           got, pings(side, B, 5) + pings(side, LAN, 3))
 
+want = collections.Counter()
+for seq in ("1", "2"):
+    want[("from-local", "2", "fd00:8::1", "fd00:8::2", "128", "0", seq)] += 1
+    want[("synthesized-to-local", "1", "fd00:8::2", "fd00:8::1", "1", "0", seq)] += 1
+check("peer A: 2 blocked ICMPv6 echoes on from-local, OpenVPN's 2 unreachables on synthesized-to-local",
+      collections.Counter(norm(r) for r in rows("a-v6.tsv")), want)
+check("peer B: no IPv6 packet", rows("b-v6.tsv"), [])
+
 port = collections.Counter(rows("port.tsv"))
 check("filter 'tcp port 5201' = the unfiltered capture's tcp.port == 5201 packets",
       port, collections.Counter(rows("a-port.tsv")))
@@ -216,9 +233,9 @@ for port_ in ("5201", "5202"):
     truth = tun_counts(A, lambda r, p=port_: r[2] == "6" and p in (r[3], r[4]))
     check(f"A virtual TCP to port {port_}: packets and bytes as tcpdump on the tun saw them",
           got, truth)
-others = {k for k in fa if k[0] != "physicalTraffic" and k[3] != 6} - {
+others = {k for k in fa if k[0] != "physicalTraffic" and k[3] not in (6, 58)} - {
     ("virtualTraffic", f"{A}:0", f"{B}:0", 1), ("subnetTraffic", f"{A}:0", f"{LAN}:0", 1)}
-check("A: no other tunnel traffic", others, set())
+check("A: no other tunnel traffic (but ICMPv6, blocked)", others, set())
 
 veth = rows("veth.tsv")
 def phys(src_ip):

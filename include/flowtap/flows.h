@@ -409,7 +409,8 @@ FT_EXPORT int ft_flowlog_add_sink_http(struct ft_flowlog *l, const char *url, co
  * octetDeltaCount, flowStartMilliseconds, flowEndMilliseconds,
  * flowDirection and the enterprise element 1 of PEN 32473
  * (flowtapTrafficClass, unsigned8, enum ft_flow_class). Templates are sent
- * first and again every 10 minutes or 100 messages.
+ * first and again every 10 minutes or 100 messages. Datagrams are paced at
+ * FT_IPFIX_DEFAULT_RATE per second (see ft_flowlog_add_sink_ipfix_opts()).
  * Returns a positive sink id, -EINVAL (bad HOST:PORT), FT_ERESOLVE (the host
  * name did not resolve; the name is looked up once, here) or -errno.
  */
@@ -445,6 +446,37 @@ FT_EXPORT int ft_flowlog_set_sink_format(struct ft_flowlog *l, int id, enum ft_f
  */
 FT_EXPORT size_t ft_flowlog_get_http_error(struct ft_flowlog *l, char *buf, size_t len);
 
+*Datagrams per second an IPFIX sink sends by default.A window leaves as *one burst otherwise,
+    and a collector reading UDP with the kernel's default *receive
+    buffer(about 200 KiB, 90 datagrams) loses what overflows it
+    : *pmacct's nfacctd with its defaults lost a third of a 180-datagram window. *At
+      this rate a burst of FT_IPFIX_BURST leaves at once,
+    then one datagram *per 1 / rate s : 2,
+    000 per second(2.8 MB / s, about 40, 000 flow directions *per second) is far more than a
+	5 s window of a busy host needs.* /
+#define FT_IPFIX_DEFAULT_RATE 2000
+#define FT_IPFIX_BURST	      32
+
+	/** Options of an IPFIX sink; ft_ipfix_sink_opts_init() sets the defaults. */
+	struct ft_ipfix_sink_opts {
+	unsigned rate; /* datagrams per second, 0: unpaced (FT_IPFIX_DEFAULT_RATE) */
+};
+
+/** ft_ipfix_sink_opts_init - the defaults: rate FT_IPFIX_DEFAULT_RATE. */
+FT_EXPORT void ft_ipfix_sink_opts_init(struct ft_ipfix_sink_opts *o);
+
+/**
+ * ft_flowlog_add_sink_ipfix_opts - ft_flowlog_add_sink_ipfix() with @o
+ * (NULL: the defaults). Pacing sleeps in the thread that emits the window
+ * (the logger's thread, or the caller of ft_flowlog_flush()), so a window
+ * of N datagrams takes about (N - FT_IPFIX_BURST) / rate seconds to leave;
+ * other sinks get the window after it.
+ * Returns a positive sink id, -EINVAL (bad HOST:PORT or rate above
+ * 1,000,000) or -errno.
+ */
+FT_EXPORT int ft_flowlog_add_sink_ipfix_opts(struct ft_flowlog *l, const char *hostport,
+					     const struct ft_ipfix_sink_opts *o);
+
 /** Enterprise number and element of the flowtapTrafficClass IPFIX IE. */
 #define FT_IPFIX_PEN		  32473
 #define FT_IPFIX_IE_TRAFFIC_CLASS 1
@@ -478,13 +510,17 @@ FT_EXPORT int ft_flowlog_flush(struct ft_flowlog *l, uint64_t start_ns, uint64_t
 
 /** Counters of a logger. */
 struct ft_flowlog_stats {
-	uint64_t messages;     /* messages built */
-	uint64_t conns;	       /* connection entries written */
-	uint64_t http_sent;    /* messages accepted by HTTP collectors */
-	uint64_t http_dropped; /* messages dropped by the HTTP spool bound or a 4xx */
-	uint64_t http_retries; /* failed POST attempts */
-	uint64_t ipfix_sent;   /* IPFIX datagrams sent */
-	uint64_t ipfix_errors; /* IPFIX datagrams that failed to send */
+	uint64_t messages;	   /* messages built */
+	uint64_t conns;		   /* connection entries written */
+	uint64_t http_sent;	   /* messages accepted by HTTP collectors */
+	uint64_t http_dropped;	   /* messages dropped by the HTTP spool bound or a 4xx */
+	uint64_t http_retries;	   /* failed POST attempts */
+	uint64_t ipfix_sent;	   /* IPFIX datagrams sent */
+	uint64_t ipfix_errors;	   /* IPFIX datagrams that failed to send */
+	uint64_t ipfix_records;	   /* IPFIX data records (flow directions) sent */
+	uint64_t ipfix_paced_ms;   /* time IPFIX sinks waited to keep their rate */
+	uint64_t counter_overflow; /* ft_flows_stats overflow, summed over the tables */
+	uint64_t counter_collided; /* ft_flows_stats collided, summed over the tables */
 };
 
 /** ft_flowlog_get_stats - read @l's counters. */

@@ -139,12 +139,19 @@ static json_t *flowlog_json(struct ft_api *api)
 	ft_flowlog_get_stats(api->flowlog, &st);
 	ft_flowlog_get_http_error(api->flowlog, err, sizeof(err));
 	pthread_mutex_unlock(&api->mu);
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s%}", "messages", (json_int_t)st.messages,
-			 "conns", (json_int_t)st.conns, "http_sent", (json_int_t)st.http_sent,
-			 "http_dropped", (json_int_t)st.http_dropped, "http_retries",
-			 (json_int_t)st.http_retries, "ipfix_sent", (json_int_t)st.ipfix_sent,
-			 "ipfix_errors", (json_int_t)st.ipfix_errors, "http_error", err,
-			 strlen(err));
+	json_t *o =
+	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s%}", "messages", (json_int_t)st.messages,
+		      "conns", (json_int_t)st.conns, "http_sent", (json_int_t)st.http_sent,
+		      "http_dropped", (json_int_t)st.http_dropped, "http_retries",
+		      (json_int_t)st.http_retries, "ipfix_sent", (json_int_t)st.ipfix_sent,
+		      "ipfix_errors", (json_int_t)st.ipfix_errors, "http_error", err, strlen(err));
+	/* What the IPFIX pacing sent and waited, and what the counter tables
+	 * could not count (full, or the probe limit of the keyed hash). */
+	json_object_set_new(o, "ipfix_records", json_integer((json_int_t)st.ipfix_records));
+	json_object_set_new(o, "ipfix_paced_ms", json_integer((json_int_t)st.ipfix_paced_ms));
+	json_object_set_new(o, "counter_overflow", json_integer((json_int_t)st.counter_overflow));
+	json_object_set_new(o, "counter_collided", json_integer((json_int_t)st.counter_collided));
+	return o;
 }
 
 static json_t *recent_json(const struct ft_api *api)

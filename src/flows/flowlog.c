@@ -198,6 +198,14 @@ FT_EXPORT void ft_flowlog_get_stats(struct ft_flowlog *l, struct ft_flowlog_stat
 	pthread_mutex_lock(&l->stats_mu);
 	*st = l->stats;
 	pthread_mutex_unlock(&l->stats_mu);
+	for (int i = 0; i < 2; i++) {
+		struct ft_flows_stats fs;
+		if (!l->tables[i])
+			continue;
+		ft_flows_stats(l->tables[i], &fs);
+		st->counter_overflow += fs.overflow;
+		st->counter_collided += fs.collided;
+	}
 }
 
 void ft__flowlog_set_http_error(struct ft_flowlog *l, int id, const char *text)
@@ -622,21 +630,16 @@ FT_EXPORT int ft_flowlog_add_sink_http(struct ft_flowlog *l, const char *url, co
 
 FT_EXPORT int ft_flowlog_add_sink_ipfix(struct ft_flowlog *l, const char *hostport)
 {
-	ADD_SINK(l, ft__sink_ipfix_new(&s_, hostport));
+	ADD_SINK(l, ft__sink_ipfix_new(&s_, hostport, NULL));
+}
+
+FT_EXPORT int ft_flowlog_add_sink_ipfix_opts(struct ft_flowlog *l, const char *hostport,
+					     const struct ft_ipfix_sink_opts *o)
+{
+	ADD_SINK(l, ft__sink_ipfix_new(&s_, hostport, o));
 }
 
 /* ---- the interval thread ---- */
-
-static void deadline_after(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
 
 static void *thread_main(void *arg)
 {
@@ -656,8 +659,7 @@ static void *thread_main(void *arg)
 		pthread_mutex_lock(&l->cfg_mu);
 		unsigned ms = l->interval_ms;
 		pthread_mutex_unlock(&l->cfg_mu);
-		struct timespec dl;
-		deadline_after(&dl, ms);
+		struct timespec dl = ft__mono_deadline(ms);
 		int rc = 0;
 		while (!l->stop_req && rc != ETIMEDOUT)
 			rc = pthread_cond_timedwait(&l->thr_cv, &l->thr_mu, &dl);

@@ -7,6 +7,8 @@
 
 #include <flowtap/flows.h>
 
+#include "clock.h"
+
 /* One classified connection of a window, as handed to structured sinks. */
 struct ft__flowent {
 	struct ft_flow_stat s;
@@ -55,7 +57,8 @@ void ft__flowlog_count(struct ft_flowlog *l, size_t field_off, uint64_t n);
 int ft__sink_file_new(struct ft__sink **out, const char *path);
 int ft__sink_http_new(struct ft__sink **out, const char *url, const char *spool_dir,
 		      const struct ft_http_sink_opts *opts);
-int ft__sink_ipfix_new(struct ft__sink **out, const char *hostport);
+int ft__sink_ipfix_new(struct ft__sink **out, const char *hostport,
+		       const struct ft_ipfix_sink_opts *o);
 
 /*
  * JSON message building (msg.c). Calls @emit for each message of the
@@ -96,8 +99,5 @@ size_t ft__fmt_time(uint64_t ns, char *buf);
 
 /* Formats "addr:port" or "[addr]:port"; @buf >= 56 bytes. */
 size_t ft__fmt_addrport(const struct ft_addr *a, uint16_t port, char *buf);
-
-/* Wall clock in ns since the epoch. */
-uint64_t ft__now_ns(void);
 
 #endif

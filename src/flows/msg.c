@@ -23,13 +23,6 @@ static const char *const class_names[] = {
     [FT_FLOW_PHYSICAL] = "physicalTraffic",
 };
 
-uint64_t ft__now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 size_t ft__fmt_time(uint64_t ns, char *buf)
 {
 	time_t sec = (time_t)(ns / 1000000000u);

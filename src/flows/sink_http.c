@@ -144,9 +144,7 @@ static void enforce_bound(struct sink_http *h)
 
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return ft__mono_ns() / 1000000u;
 }
 
 static struct timespec mono_at(uint64_t ms)
@@ -154,18 +152,6 @@ static struct timespec mono_at(uint64_t ms)
 	struct timespec ts = {.tv_sec = (time_t)(ms / 1000u),
 			      .tv_nsec = (long)(ms % 1000u) * 1000000L};
 	return ts;
-}
-
-static struct timespec mono_after(unsigned ms)
-{
-	return mono_at(mono_ms() + ms);
-}
-
-static bool mono_passed(const struct timespec *dl)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > dl->tv_sec || (now.tv_sec == dl->tv_sec && now.tv_nsec >= dl->tv_nsec);
 }
 
 static int spool_write(struct sink_http *h, const char *json, size_t len, char **name_out)
@@ -581,9 +567,9 @@ static void *worker(void *arg)
 			pthread_cond_wait(&h->cv, &h->mu);
 		if (h->stop && !draining) {
 			draining = true;
-			drain_dl = mono_after(h->o.drain_ms);
+			drain_dl = ft__mono_deadline(h->o.drain_ms);
 		}
-		if (!h->nitems || (draining && mono_passed(&drain_dl)))
+		if (!h->nitems || (draining && ft__mono_passed(&drain_dl)))
 			break;
 		if (!batch_ready(h, &ready_ms)) {
 			/* A push or a stop wakes us to check again. */
@@ -598,7 +584,7 @@ static void *worker(void *arg)
 			backoff = h->o.retry_min_ms;
 			continue;
 		}
-		struct timespec dl = mono_after(backoff);
+		struct timespec dl = ft__mono_deadline(backoff);
 		if (draining && (dl.tv_sec > drain_dl.tv_sec ||
 				 (dl.tv_sec == drain_dl.tv_sec && dl.tv_nsec > drain_dl.tv_nsec)))
 			dl = drain_dl;

@@ -20,6 +20,10 @@
  * "virtual/subnet/exit/physical". Collectors that do not know it skip it by
  * its length. Over UDP templates must be resent (section 8.4): every
  * TEMPLATE_EVERY messages or TEMPLATE_SECS seconds, whichever first.
+ *
+ * Datagrams go through a token bucket (rate per second, FT_IPFIX_BURST
+ * deep): UDP has no flow control, and a window sent as one burst overflows
+ * the receive buffer of a collector with default settings.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -28,6 +32,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "flows_int.h"
@@ -54,6 +59,9 @@ struct sink_ipfix {
 	size_t set_off; /* offset of the open data set header, 0 if none */
 	int set_id;
 	uint32_t nrec; /* data records in buf */
+	unsigned rate; /* datagrams per second; 0: unpaced */
+	double tokens;
+	uint64_t tokens_ns; /* monotonic time tokens was last brought up to date */
 };
 
 static uint8_t *put16(uint8_t *p, uint16_t v)
@@ -110,11 +118,34 @@ static void close_set(struct sink_ipfix *x)
 	x->set_id = 0;
 }
 
+/* Waits, if needed, until the bucket has a token for one datagram. */
+static void pace(struct sink_ipfix *x)
+{
+	if (!x->rate)
+		return;
+	uint64_t now = ft__mono_ns();
+	x->tokens += (double)(now - x->tokens_ns) * x->rate / 1e9;
+	if (x->tokens > FT_IPFIX_BURST)
+		x->tokens = FT_IPFIX_BURST;
+	x->tokens_ns = now;
+	if (x->tokens < 1) {
+		uint64_t wait = (uint64_t)((1 - x->tokens) * 1e9 / x->rate);
+		struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		FT__COUNT(x->base.log, ipfix_paced_ms, wait / 1000000u);
+		x->tokens = 1;
+		x->tokens_ns = ft__mono_ns();
+	}
+	x->tokens -= 1;
+}
+
 static void send_msg(struct sink_ipfix *x)
 {
 	close_set(x);
 	if (x->len <= 16)
 		return;
+	pace(x);
 	uint8_t *p = put16(x->buf, 10);
 	p = put16(p, (uint16_t)x->len);
 	p = put32(p, (uint32_t)(ft__now_ns() / 1000000000u));
@@ -123,6 +154,7 @@ static void send_msg(struct sink_ipfix *x)
 	ssize_t n = sendto(x->fd, x->buf, x->len, 0, (struct sockaddr *)&x->dst, x->dstlen);
 	if (n == (ssize_t)x->len) {
 		FT__COUNT(x->base.log, ipfix_sent, 1);
+		FT__COUNT(x->base.log, ipfix_records, x->nrec);
 	} else {
 		FT__COUNT(x->base.log, ipfix_errors, 1);
 		ft__flowlog_logf(x->base.log, LOG_WARNING, "flow log: IPFIX send failed: %s",
@@ -238,8 +270,16 @@ static int split_hostport(const char *hp, char *host, size_t hlen, const char **
 	return 0;
 }
 
-int ft__sink_ipfix_new(struct ft__sink **out, const char *hostport)
+FT_EXPORT void ft_ipfix_sink_opts_init(struct ft_ipfix_sink_opts *o)
 {
+	memset(o, 0, sizeof(*o));
+	o->rate = FT_IPFIX_DEFAULT_RATE;
+}
+
+int ft__sink_ipfix_new(struct ft__sink **out, const char *hostport,
+		       const struct ft_ipfix_sink_opts *o)
+{
+	struct ft_ipfix_sink_opts def;
 	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
 	struct sink_ipfix *x;
@@ -247,7 +287,12 @@ int ft__sink_ipfix_new(struct ft__sink **out, const char *hostport)
 	char host[256], *end;
 	int ret;
 
-	if (!hostport || split_hostport(hostport, host, sizeof(host), &port) < 0)
+	if (!o) {
+		ft_ipfix_sink_opts_init(&def);
+		o = &def;
+	}
+	if (!hostport || split_hostport(hostport, host, sizeof(host), &port) < 0 ||
+	    o->rate > 1000000)
 		return -EINVAL;
 	long pn = strtol(port, &end, 10);
 	if (*end || pn < 1 || pn > 65535)
@@ -267,6 +312,9 @@ int ft__sink_ipfix_new(struct ft__sink **out, const char *hostport)
 	}
 	memcpy(&x->dst, ai->ai_addr, ai->ai_addrlen);
 	x->dstlen = ai->ai_addrlen;
+	x->rate = o->rate;
+	x->tokens = FT_IPFIX_BURST;
+	x->tokens_ns = ft__mono_ns();
 	x->base.emit_window = ipfix_window;
 	x->base.close = ipfix_close;
 	*out = &x->base;

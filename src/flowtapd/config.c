@@ -9,42 +9,90 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include <flowtap/flows.h>
 
 #include "flowtapd.h"
 
-enum kind { K_STR, K_LIST, K_GROUP, K_SIZE, K_BOOL, K_SECONDS };
+enum kind { K_STR, K_LIST, K_GROUP, K_SIZE, K_BOOL, K_SECONDS, K_RATE };
+
+/* A value's own limits, checked when it is given (flag or file line), so
+ * that nothing accepted at start fails later: NULL or what is wrong. */
+typedef const char *(*check_fn)(const char *v);
 
 struct key {
 	const char *name;
 	enum kind kind;
 	size_t off;
+	check_fn check;
 };
 
 #define OFF(f) offsetof(struct ftd_config, f)
 
+static const char *check_route(const char *v)
+{
+	struct ft_prefix p;
+	return ft_prefix_parse(v, &p) < 0 ? "want ADDR/BITS, e.g. 10.1.0.0/16" : NULL;
+}
+
+static const char *check_url(const char *v)
+{
+	return strncmp(v, "http://", 7) && strncmp(v, "https://", 8) ? "want http:// or https://"
+								     : NULL;
+}
+
+static const char *check_hostport(const char *v)
+{
+	const char *colon = v[0] == '[' ? strstr(v, "]:") : strrchr(v, ':');
+	char *end;
+	if (!colon || colon == v)
+		return "want HOST:PORT or [IPV6]:PORT";
+	colon += v[0] == '[' ? 2 : 1;
+	long port = strtol(colon, &end, 10);
+	return end == colon || *end || port < 1 || port > 65535 ? "port must be 1-65535" : NULL;
+}
+
+static const char *check_write(const char *v)
+{
+	const char *eq = strrchr(v, '=');
+	return !eq || eq == v || !eq[1] ? "want TAP=FILE, e.g. eth0=eth0.pcapng" : NULL;
+}
+
+static const char *check_node_id(const char *v)
+{
+	if (strlen(v) > 255)
+		return "at most 255 bytes";
+	json_t *j = json_string(v); /* what the flow messages will carry */
+	if (!j)
+		return "not valid UTF-8";
+	json_decref(j);
+	return NULL;
+}
+
 static const struct key keys[] = {
-    {"socket", K_STR, OFF(socket)},
-    {"group", K_STR, OFF(group)},
-    {"interface", K_LIST, OFF(interfaces)},
-    {"nflog", K_GROUP, OFF(nflog)},
-    {"psample", K_GROUP, OFF(psample)},
-    {"flow-log", K_LIST, OFF(flow_log)},
-    {"url", K_LIST, OFF(url)},
-    {"ipfix", K_LIST, OFF(ipfix)},
-    {"route", K_LIST, OFF(routes)},
-    {"overlay", K_LIST, OFF(overlay)},
-    {"write", K_LIST, OFF(write)},
-    {"spool-dir", K_STR, OFF(spool_dir)},
-    {"flow-format", K_STR, OFF(flow_format)},
-    {"node-id", K_STR, OFF(node_id)},
-    {"user", K_STR, OFF(user)},
-    {"buffer-size", K_SIZE, OFF(buffer_size)},
-    {"interval", K_SECONDS, OFF(interval_ms)},
-    {"syslog", K_BOOL, OFF(syslog)},
-    {"flows", K_BOOL, OFF(flows)},
-    {"log-exit-flows", K_BOOL, OFF(log_exit_flows)},
-    {"metrics-listen", K_STR, OFF(metrics_listen)},
+    {"socket", K_STR, OFF(socket), NULL},
+    {"group", K_STR, OFF(group), NULL},
+    {"interface", K_LIST, OFF(interfaces), NULL},
+    {"nflog", K_GROUP, OFF(nflog), NULL},
+    {"psample", K_GROUP, OFF(psample), NULL},
+    {"flow-log", K_LIST, OFF(flow_log), NULL},
+    {"url", K_LIST, OFF(url), check_url},
+    {"ipfix", K_LIST, OFF(ipfix), check_hostport},
+    {"ipfix-rate", K_RATE, OFF(ipfix_rate), NULL},
+    {"route", K_LIST, OFF(routes), check_route},
+    {"overlay", K_LIST, OFF(overlay), check_route},
+    {"write", K_LIST, OFF(write), check_write},
+    {"spool-dir", K_STR, OFF(spool_dir), NULL},
+    {"flow-format", K_STR, OFF(flow_format), NULL},
+    {"node-id", K_STR, OFF(node_id), check_node_id},
+    {"user", K_STR, OFF(user), NULL},
+    {"buffer-size", K_SIZE, OFF(buffer_size), NULL},
+    {"interval", K_SECONDS, OFF(interval_ms), NULL},
+    {"syslog", K_BOOL, OFF(syslog), NULL},
+    {"flows", K_BOOL, OFF(flows), NULL},
+    {"log-exit-flows", K_BOOL, OFF(log_exit_flows), NULL},
+    {"metrics-listen", K_STR, OFF(metrics_listen), NULL},
 };
 
 /* Other spellings, so that flowtapd and flowtap-tunnel take the same flags;
@@ -141,6 +189,11 @@ static int set_value(struct ftd_config *c, const struct key *k, const char *valu
 		snprintf(err, errlen, "'%s' needs a value", k->name);
 		return -1;
 	}
+	const char *why = k->check ? k->check(value) : NULL;
+	if (why) {
+		snprintf(err, errlen, "bad %s '%s' (%s)", k->name, value, why);
+		return -1;
+	}
 	switch (k->kind) {
 	case K_STR: {
 		enum ft_flow_format ff;
@@ -163,8 +216,13 @@ static int set_value(struct ftd_config *c, const struct key *k, const char *valu
 		r = list_add(f, value);
 		break;
 	case K_SIZE:
-		if (ftd_parse_size(value, f) < 0 || *(size_t *)f < 65536) {
-			snprintf(err, errlen, "bad %s '%s' (bytes, at least 64K; K, M, G suffixes)",
+		/* The sessions' and the kernel sources' limits: 64 KiB to 1 GiB. */
+		if (ftd_parse_size(value, f) < 0 || *(size_t *)f < 65536 ||
+		    *(size_t *)f > (1u << 30)) {
+			*(size_t *)f = 0;
+			snprintf(err, errlen,
+				 "bad %s '%s' (bytes, at least 64K and at most 1G; K, M, G "
+				 "suffixes)",
 				 k->name, value);
 			return -1;
 		}
@@ -177,6 +235,21 @@ static int set_value(struct ftd_config *c, const struct key *k, const char *valu
 			return -1;
 		}
 		*(unsigned *)f = (unsigned)(s * 1000 + 0.5);
+		break;
+	}
+	case K_RATE: {
+		uint64_t v;
+		char *end;
+		errno = 0;
+		v = strtoull(value, &end, 10);
+		if (errno || end == value || *end || *value == '-' || v > 1000000) {
+			snprintf(err, errlen,
+				 "bad %s '%s' (datagrams per second, 0-1000000; 0: unpaced)",
+				 k->name, value);
+			return -1;
+		}
+		/* Stored +1 so that 0 (unpaced) differs from "not given". */
+		*(unsigned *)f = (unsigned)v + 1;
 		break;
 	}
 	case K_BOOL:
@@ -322,6 +395,7 @@ int ftd_config_merge(struct ftd_config *d, const struct ftd_config *s, char *err
 				*(size_t *)df = *(const size_t *)sf;
 			break;
 		case K_SECONDS:
+		case K_RATE:
 			if (*(const unsigned *)sf)
 				*(unsigned *)df = *(const unsigned *)sf;
 			break;

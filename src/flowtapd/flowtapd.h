@@ -37,6 +37,7 @@ struct ftd_config {
 	char *metrics_listen; /* ADDR:PORT for GET /metrics, NULL: none */
 	size_t buffer_size;   /* 0: default */
 	unsigned interval_ms; /* 0: default */
+	unsigned ipfix_rate;  /* IPFIX datagrams per second + 1; 0: default */
 	bool syslog;
 	bool flows; /* count flows even without a sink (for API clients) */
 	bool log_exit_flows;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -32,6 +33,27 @@
 #define MAX_SOURCES (3 * FTD_MAX_LIST)
 #define MAX_SINKS   (3 * FTD_MAX_LIST)
 
+/* A flow-log sink flowtapd added, as its configuration named it. */
+struct sink_ref {
+	int id;
+	enum { SK_FILE, SK_HTTP, SK_IPFIX } kind;
+	char *target; /* path, URL or HOST:PORT (owned) */
+	char *spool;  /* HTTP: the spool directory or NULL (owned) */
+	int format;   /* enum ft_flow_format */
+};
+
+/* A --write TAP=FILE capture. Owns its strings: the configuration they came
+ * from is replaced by a reload. error and ended are written by the session
+ * thread (on_end) and read by status: atomics. */
+struct write_ref {
+	char *tap;
+	char *file;
+	int fd;
+	struct ft_session *sess;
+	atomic_int error;
+	atomic_bool ended;
+};
+
 struct daemon {
 	struct ftd_config cmd; /* from the command line */
 	struct ftd_config cfg; /* file + command line */
@@ -45,15 +67,20 @@ struct daemon {
 	struct ft_flows *phys; /* socket-layer traffic: WireGuard peers' counters */
 	struct ft_flowlog *log;
 	_Atomic(struct ftd_wg *) wg; /* set after the sources start */
-	int sinks[MAX_SINKS];
+	struct sink_ref sinks[MAX_SINKS];
 	int nsinks;
-	struct {
-		char *tap;
-		int fd;
-		struct ft_session *sess;
-	} writes[FTD_MAX_LIST];
+	struct write_ref writes[FTD_MAX_LIST];
 	int nwrites;
 	bool counting;
+	/* SIGHUP: the loop only asks; the reload thread does the work (closing
+	 * an HTTP sink can wait for a POST to time out), so status and captures
+	 * are served meanwhile. d->cfg and d->sinks belong to that thread once
+	 * it runs, and to the main thread again after it was joined. */
+	pthread_t reload_thr;
+	bool reload_started;
+	pthread_mutex_t reload_mu;
+	pthread_cond_t reload_cv;
+	bool reload_req, reload_stop;
 };
 
 static const struct option long_opts[] = {
@@ -235,20 +262,105 @@ static int open_sources(struct daemon *d)
 	return 0;
 }
 
+/* The library's messages already say "flow log: ...". */
 static void flowlog_notice(void *ctx, int level, const char *msg)
 {
-	ftd_log(level, "flow log: %s", msg);
+	ftd_log(level, "%s", msg);
 }
 
-/* Routes and sinks from @c; on any error nothing is changed. */
+static bool same_id(const struct daemon *d, int id)
+{
+	for (int j = 0; j < d->nsinks; j++)
+		if (d->sinks[j].id == id)
+			return true;
+	return false;
+}
+
+static const char *sink_kind_name(int kind)
+{
+	return kind == SK_FILE ? "file" : kind == SK_HTTP ? "URL" : "IPFIX collector";
+}
+
+static void sink_ref_free(struct sink_ref *r)
+{
+	free(r->target);
+	free(r->spool);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* The sinks @c asks for, in order, without ids yet. Returns the count or -1. */
+static int wanted_sinks(const struct ftd_config *c, struct sink_ref *w)
+{
+	enum ft_flow_format ff = FT_FLOW_FORMAT_MESSAGES;
+	int n = 0;
+	if (c->flow_format)
+		ft_flow_format_parse(c->flow_format, &ff); /* validated by the parser */
+	for (int i = 0; i < c->flow_log.n; i++)
+		w[n++] = (struct sink_ref){-1, SK_FILE, strdup(c->flow_log.v[i]), NULL};
+	for (int i = 0; i < c->url.n; i++)
+		w[n++] = (struct sink_ref){-1, SK_HTTP, strdup(c->url.v[i]),
+					   c->spool_dir ? strdup(c->spool_dir) : NULL};
+	for (int i = 0; i < c->ipfix.n; i++)
+		w[n++] = (struct sink_ref){-1, SK_IPFIX, strdup(c->ipfix.v[i]), NULL};
+	for (int i = 0; i < n; i++)
+		w[i].format = w[i].kind == SK_IPFIX ? FT_FLOW_FORMAT_MESSAGES : (int)ff;
+	for (int i = 0; i < n; i++)
+		if (!w[i].target || (w[i].kind == SK_HTTP && c->spool_dir && !w[i].spool)) {
+			while (n > 0)
+				sink_ref_free(&w[--n]);
+			return -1;
+		}
+	return n;
+}
+
+static int add_sink(struct daemon *d, const struct ftd_config *c, struct sink_ref *r)
+{
+	struct ft_ipfix_sink_opts io;
+	struct ft_http_sink_opts ho = {.format = (enum ft_flow_format)r->format};
+	int id;
+	switch (r->kind) {
+	case SK_FILE:
+		id = ft_flowlog_add_sink_file(d->log, r->target);
+		if (id >= 0)
+			ft_flowlog_set_sink_format(d->log, id, (enum ft_flow_format)r->format);
+		return id;
+	case SK_HTTP:
+		return ft_flowlog_add_sink_http(d->log, r->target, r->spool, &ho);
+	default:
+		ft_ipfix_sink_opts_init(&io);
+		if (c->ipfix_rate)
+			io.rate = c->ipfix_rate - 1;
+		return ft_flowlog_add_sink_ipfix_opts(d->log, r->target, &io);
+	}
+}
+
+/* Whether running sink @old holds a spool that new sink @w needs. */
+static bool holds_spool(const struct sink_ref *old, const struct sink_ref *w)
+{
+	return old->kind == SK_HTTP && w->kind == SK_HTTP && old->spool &&
+	       same_str(old->spool, w->spool);
+}
+
+/*
+ * Routes and sinks from @c. HTTP sinks whose URL and spool are unchanged are
+ * kept as they run (their queue and spool untouched); files and IPFIX
+ * collectors are opened anew (so a reload reopens rotated files). A new HTTP
+ * sink that takes over the spool of one being removed is added after that
+ * one let go of it (its files stay on disk and are sent by the new sink).
+ * Everything else new is added before anything old is removed: on an error
+ * there, nothing changes. Logs what changed. Returns 0 or -1.
+ */
 static int apply_flow_config(struct daemon *d, const struct ftd_config *c)
 {
 	struct ft_prefix routes[FTD_MAX_LIST], overlay[FTD_MAX_LIST];
-	int ids[MAX_SINKS], n = 0, r = 0;
-	enum ft_flow_format ff = FT_FLOW_FORMAT_MESSAGES;
-	if (c->flow_format)
-		ft_flow_format_parse(c->flow_format, &ff); /* validated by the parser */
-	struct ft_http_sink_opts ho = {.format = ff};
+	struct sink_ref w[MAX_SINKS];
+	bool keep[MAX_SINKS] = {false}, later[MAX_SINKS] = {false};
+	int n, added = 0, removed = 0, kept = 0, failed = 0;
 
 	for (int i = 0; i < c->overlay.n; i++)
 		if (ft_prefix_parse(c->overlay.v[i], &overlay[i]) < 0) {
@@ -261,37 +373,90 @@ static int apply_flow_config(struct daemon *d, const struct ftd_config *c)
 			ftd_log(LOG_ERR, "bad route '%s' (want ADDR/BITS)", c->routes.v[i]);
 			return -1;
 		}
-	for (int i = 0; r >= 0 && i < c->flow_log.n; i++)
-		if ((r = ids[n] = ft_flowlog_add_sink_file(d->log, c->flow_log.v[i])) >= 0)
-			ft_flowlog_set_sink_format(d->log, ids[n++], ff);
-		else
-			ftd_log(LOG_ERR, "cannot open flow log '%s': %s", c->flow_log.v[i],
-				ft_strerror(r));
-	for (int i = 0; r >= 0 && i < c->url.n; i++)
-		if ((r = ids[n] =
-			 ft_flowlog_add_sink_http(d->log, c->url.v[i], c->spool_dir, &ho)) >= 0)
-			n++;
-		else
-			ftd_log(LOG_ERR, "bad flow log URL '%s': %s", c->url.v[i], ft_strerror(r));
-	for (int i = 0; r >= 0 && i < c->ipfix.n; i++)
-		if ((r = ids[n] = ft_flowlog_add_sink_ipfix(d->log, c->ipfix.v[i])) >= 0)
-			n++;
-		else
-			ftd_log(LOG_ERR, "bad IPFIX collector '%s': %s", c->ipfix.v[i],
-				ft_strerror(r));
-	if (r < 0 || ft_flowlog_set_routes(d->log, routes, (size_t)c->routes.n) < 0) {
-		while (n > 0)
-			ft_flowlog_remove_sink(d->log, ids[--n]);
+	if ((n = wanted_sinks(c, w)) < 0) {
+		ftd_log(LOG_ERR, "cannot apply the flow log configuration: out of memory");
 		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		for (int j = 0; j < d->nsinks; j++)
+			if (!keep[j] && w[i].kind == SK_HTTP && d->sinks[j].kind == SK_HTTP &&
+			    same_str(w[i].target, d->sinks[j].target) &&
+			    same_str(w[i].spool, d->sinks[j].spool) &&
+			    w[i].format == d->sinks[j].format) {
+				keep[j] = true;
+				w[i].id = d->sinks[j].id;
+				break;
+			}
+		if (w[i].id >= 0)
+			continue;
+		for (int j = 0; j < d->nsinks; j++)
+			if (!keep[j] && holds_spool(&d->sinks[j], &w[i]))
+				later[i] = true;
+		if (later[i])
+			continue;
+		if ((w[i].id = add_sink(d, c, &w[i])) < 0) {
+			ftd_log(LOG_ERR, "cannot add flow log %s '%s': %s",
+				sink_kind_name(w[i].kind), w[i].target, ft_strerror(w[i].id));
+			goto undo;
+		}
+	}
+	if (ft_flowlog_set_routes(d->log, routes, (size_t)c->routes.n) < 0) {
+		ftd_log(LOG_ERR, "cannot apply the routes: out of memory");
+		goto undo;
 	}
 	if (c->overlay.n && ft_flowlog_set_overlay(d->log, overlay, (size_t)c->overlay.n) < 0)
 		ftd_log(LOG_ERR, "cannot set the overlay ranges: out of memory");
 	ftd_wg_set_routes(atomic_load(&d->wg), routes, (size_t)c->routes.n);
-	for (int i = 0; i < d->nsinks; i++)
-		ft_flowlog_remove_sink(d->log, d->sinks[i]);
-	memcpy(d->sinks, ids, sizeof(ids[0]) * (size_t)n);
-	d->nsinks = n;
+	for (int j = 0; j < d->nsinks; j++) {
+		if (keep[j]) {
+			kept++;
+			continue;
+		}
+		ft_flowlog_remove_sink(d->log, d->sinks[j].id);
+		if (d->reload_started)
+			ftd_log(LOG_INFO, "flow log %s '%s' removed",
+				sink_kind_name(d->sinks[j].kind), d->sinks[j].target);
+		removed++;
+	}
+	for (int i = 0; i < n; i++) {
+		if (later[i] && (w[i].id = add_sink(d, c, &w[i])) < 0) {
+			ftd_log(LOG_ERR,
+				"cannot add flow log URL '%s' after its spool '%s' was released: "
+				"%s; its messages stay in the spool",
+				w[i].target, w[i].spool, ft_strerror(w[i].id));
+			failed++;
+			continue;
+		}
+		if (d->reload_started && (later[i] || !same_id(d, w[i].id)))
+			ftd_log(LOG_INFO, "flow log %s '%s' added%s%s", sink_kind_name(w[i].kind),
+				w[i].target, w[i].spool ? " with spool " : "",
+				w[i].spool ? w[i].spool : "");
+		added += later[i] || !same_id(d, w[i].id);
+	}
+	for (int j = 0; j < d->nsinks; j++)
+		sink_ref_free(&d->sinks[j]);
+	d->nsinks = 0;
+	for (int i = 0; i < n; i++)
+		if (w[i].id >= 0)
+			d->sinks[d->nsinks++] = w[i];
+		else
+			sink_ref_free(&w[i]);
+	if (d->reload_started)
+		ftd_log(LOG_INFO,
+			"reloaded: %d routes, %d flow log sinks (%d kept, %d added, %d removed%s)",
+			c->routes.n, d->nsinks, kept, added, removed,
+			failed ? ", some failed" : "");
 	return 0;
+undo:
+	for (int i = 0; i < n; i++) {
+		bool old = false;
+		for (int j = 0; j < d->nsinks; j++)
+			old |= keep[j] && d->sinks[j].id == w[i].id;
+		if (w[i].id >= 0 && !old)
+			ft_flowlog_remove_sink(d->log, w[i].id);
+		sink_ref_free(&w[i]);
+	}
+	return -1;
 }
 
 static int setup_flows(struct daemon *d)
@@ -315,6 +480,25 @@ static int setup_flows(struct daemon *d)
 	return apply_flow_config(d, c);
 }
 
+/* The --write capture of @tap as JSON, or NULL. */
+static json_t *write_status(struct daemon *d, const char *tap)
+{
+	for (int i = 0; i < d->nwrites; i++) {
+		struct write_ref *w = &d->writes[i];
+		struct ft_session_stats st = {0};
+		if (strcmp(w->tap, tap))
+			continue;
+		if (w->sess)
+			ft_session_get_stats(w->sess, &st);
+		int err = atomic_load(&w->error);
+		return json_pack("{s:s,s:b,s:I,s:I,s:s}", "file", w->file, "running",
+				 w->sess && !atomic_load(&w->ended), "packets",
+				 (json_int_t)st.written, "dropped", (json_int_t)st.dropped, "error",
+				 err ? ft_strerror(err) : "");
+	}
+	return NULL;
+}
+
 static char *sources_status(void *ctx)
 {
 	struct daemon *d = ctx;
@@ -323,16 +507,19 @@ static char *sources_status(void *ctx)
 
 	for (int i = 0; i < d->nsrc; i++) {
 		struct ft_source_stats st;
+		const char *tap = ft_tap_name(ft_source_tap(d->src[i]));
 		ft_source_get_stats(d->src[i], &st);
-		json_array_append_new(
-		    a, json_pack("{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "tap",
-				 ft_tap_name(ft_source_tap(d->src[i])), "kind",
-				 ft_source_kind_name(st.kind), "open", st.open, "received",
-				 (json_int_t)st.received, "bytes", (json_int_t)st.bytes,
-				 "kernel_drops", (json_int_t)st.kernel_drops, "seq_gaps",
-				 (json_int_t)st.seq_gaps, "skipped", (json_int_t)st.skipped,
-				 "opens", (json_int_t)st.opens, "kernel_filter", st.kernel_filter,
-				 "error", st.error));
+		json_t *o = json_pack(
+		    "{s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "tap", tap, "kind",
+		    ft_source_kind_name(st.kind), "open", st.open, "received",
+		    (json_int_t)st.received, "bytes", (json_int_t)st.bytes, "kernel_drops",
+		    (json_int_t)st.kernel_drops, "seq_gaps", (json_int_t)st.seq_gaps, "skipped",
+		    (json_int_t)st.skipped, "opens", (json_int_t)st.opens, "kernel_filter",
+		    st.kernel_filter, "error", st.error);
+		json_t *w = write_status(d, tap);
+		if (o && w)
+			json_object_set_new(o, "write", w);
+		json_array_append_new(a, o);
 	}
 	text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
@@ -382,24 +569,42 @@ static int open_api(struct daemon *d)
 static int open_writes(struct daemon *d)
 {
 	for (int i = 0; i < d->cfg.write.n; i++) {
-		char *spec = d->cfg.write.v[i], *eq = strrchr(spec, '=');
+		const char *spec = d->cfg.write.v[i], *eq = strrchr(spec, '=');
+		struct write_ref *w = &d->writes[i];
 		if (!eq || eq == spec || !eq[1]) {
 			ftd_log(LOG_ERR, "bad --write '%s' (want TAP=FILE, e.g. eth0=eth0.pcapng)",
 				spec);
 			return -1;
 		}
-		int fd = open(eq + 1, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-		if (fd < 0) {
-			ftd_log(LOG_ERR, "cannot open capture file '%s': %s", eq + 1,
+		w->tap = strndup(spec, (size_t)(eq - spec));
+		w->file = strdup(eq + 1);
+		w->fd = -1;
+		d->nwrites++;
+		if (!w->tap || !w->file) {
+			ftd_log(LOG_ERR, "--write: out of memory");
+			return -1;
+		}
+		w->fd = open(w->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		if (w->fd < 0) {
+			ftd_log(LOG_ERR, "cannot open capture file '%s': %s", w->file,
 				strerror(errno));
 			return -1;
 		}
-		d->writes[i].tap = spec;
-		d->writes[i].fd = fd;
-		*eq = 0;
-		d->nwrites++;
 	}
 	return 0;
+}
+
+/* A --write session ended by itself (session thread): a full disk or an
+ * I/O error must not stop the capture silently. */
+static void on_write_end(struct ft_session *s, void *ctx)
+{
+	struct write_ref *w = ctx;
+	struct ft_session_stats st;
+	ft_session_get_stats(s, &st);
+	atomic_store(&w->error, st.error);
+	atomic_store(&w->ended, true);
+	ftd_log(LOG_ERR, "%s: capture file '%s' stopped after %llu packets: %s", w->tap, w->file,
+		(unsigned long long)st.written, st.error ? ft_strerror(st.error) : "session ended");
 }
 
 static struct ft_tap *find_tap(struct daemon *d, const char *name)
@@ -416,7 +621,8 @@ static int start_writes(struct daemon *d)
 	for (int i = 0; i < d->nwrites; i++) {
 		struct ft_session_opts o;
 		char err[FT_ERRBUF_SIZE];
-		struct ft_tap *t = find_tap(d, d->writes[i].tap);
+		struct write_ref *w = &d->writes[i];
+		struct ft_tap *t = find_tap(d, w->tap);
 		int ret;
 
 		if (!t) {
@@ -428,9 +634,11 @@ static int start_writes(struct daemon *d)
 		}
 		ft_session_opts_init(&o);
 		o.format = FT_FORMAT_PCAPNG;
-		o.out_fd = d->writes[i].fd;
+		o.out_fd = w->fd;
 		o.bufsize = d->cfg.buffer_size ? d->cfg.buffer_size : 32u << 20;
-		if ((ret = ft_session_start(&d->writes[i].sess, t, &o, err, sizeof(err))) < 0) {
+		o.on_end = on_write_end;
+		o.on_end_ctx = w;
+		if ((ret = ft_session_start(&w->sess, t, &o, err, sizeof(err))) < 0) {
 			ftd_log(LOG_ERR, "cannot capture '%s' to a file: %s", d->writes[i].tap,
 				ft_strerror(ret));
 			return -1;
@@ -442,16 +650,20 @@ static int start_writes(struct daemon *d)
 static void stop_writes(struct daemon *d)
 {
 	for (int i = 0; i < d->nwrites; i++) {
+		struct write_ref *w = &d->writes[i];
 		struct ft_session_stats st;
-		if (d->writes[i].sess) {
-			ft_session_stop(d->writes[i].sess, &st);
+		if (w->sess) {
+			ft_session_stop(w->sess, &st);
 			ftd_log(LOG_INFO, "%s: %llu packets written to its file, %llu dropped%s%s",
-				d->writes[i].tap, (unsigned long long)st.written,
+				w->tap, (unsigned long long)st.written,
 				(unsigned long long)st.dropped, st.error ? ": " : "",
 				st.error ? ft_strerror(st.error) : "");
-			ft_session_free(d->writes[i].sess);
+			ft_session_free(w->sess);
 		}
-		close(d->writes[i].fd);
+		if (w->fd >= 0)
+			close(w->fd);
+		free(w->tap);
+		free(w->file);
 	}
 	d->nwrites = 0;
 }
@@ -512,6 +724,7 @@ static void reload(struct daemon *d)
 	struct ftd_config c;
 	char err[512];
 
+	ftd_log(LOG_INFO, "SIGHUP: reloading the configuration");
 	if (load_config(d, &c, err, sizeof(err)) < 0) {
 		ftd_log(LOG_ERR, "reload failed, keeping the running configuration: %s", err);
 		return;
@@ -521,13 +734,72 @@ static void reload(struct daemon *d)
 		ftd_config_free(&c);
 		return;
 	}
+	if (!same_str(c.node_id, d->cfg.node_id) &&
+	    ft_flowlog_set_node_id(d->log, c.node_id ? c.node_id : "") == 0)
+		ftd_log(LOG_INFO, "node id now '%s'", c.node_id ? c.node_id : "");
+	if (c.interval_ms != d->cfg.interval_ms &&
+	    ft_flowlog_set_interval(d->log, c.interval_ms ? c.interval_ms
+							  : FT_FLOWLOG_DEFAULT_INTERVAL_MS) == 0)
+		ftd_log(LOG_INFO, "flow log interval now %u ms",
+			c.interval_ms ? c.interval_ms : FT_FLOWLOG_DEFAULT_INTERVAL_MS);
+	if (c.log_exit_flows != d->cfg.log_exit_flows) {
+		ft_flowlog_set_log_exit_flows(d->log, c.log_exit_flows);
+		ftd_log(LOG_INFO, "exit flows now %s", c.log_exit_flows ? "logged" : "aggregated");
+	}
 	if (!d->counting && (c.flow_log.n || c.url.n || c.ipfix.n))
 		ftd_log(LOG_WARNING, "flow log sinks added, but flows are only counted when "
 				     "flowtapd starts with a sink or --flows: restart to count");
 	ftd_wg_refresh(atomic_load(&d->wg));
-	ftd_log(LOG_INFO, "reloaded: %d routes, %d flow log sinks", c.routes.n, d->nsinks);
 	ftd_config_free(&d->cfg);
 	d->cfg = c;
+}
+
+static void *reload_main(void *arg)
+{
+	struct daemon *d = arg;
+	pthread_mutex_lock(&d->reload_mu);
+	for (;;) {
+		while (!d->reload_req && !d->reload_stop)
+			pthread_cond_wait(&d->reload_cv, &d->reload_mu);
+		if (d->reload_stop)
+			break;
+		d->reload_req = false;
+		pthread_mutex_unlock(&d->reload_mu);
+		reload(d);
+		pthread_mutex_lock(&d->reload_mu);
+	}
+	pthread_mutex_unlock(&d->reload_mu);
+	return NULL;
+}
+
+static int start_reloader(struct daemon *d)
+{
+	pthread_mutex_init(&d->reload_mu, NULL);
+	pthread_cond_init(&d->reload_cv, NULL);
+	/* Set before the thread exists: from now on d->cfg and d->sinks are its. */
+	d->reload_started = true;
+	int ret = pthread_create(&d->reload_thr, NULL, reload_main, d);
+	if (ret) {
+		d->reload_started = false;
+		ftd_log(LOG_ERR, "cannot start the reload thread: %s", strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+/* Waits for a reload in progress; none starts after. */
+static void stop_reloader(struct daemon *d)
+{
+	if (!d->reload_started)
+		return;
+	pthread_mutex_lock(&d->reload_mu);
+	d->reload_stop = true;
+	pthread_cond_signal(&d->reload_cv);
+	pthread_mutex_unlock(&d->reload_mu);
+	pthread_join(d->reload_thr, NULL);
+	d->reload_started = false;
+	pthread_mutex_destroy(&d->reload_mu);
+	pthread_cond_destroy(&d->reload_cv);
 }
 
 static void on_signal(evutil_socket_t sig, short ev, void *arg)
@@ -535,7 +807,11 @@ static void on_signal(evutil_socket_t sig, short ev, void *arg)
 	struct daemon *d = arg;
 
 	if (sig == SIGHUP) {
-		reload(d);
+		/* Several SIGHUPs during one reload make one more reload. */
+		pthread_mutex_lock(&d->reload_mu);
+		d->reload_req = true;
+		pthread_cond_signal(&d->reload_cv);
+		pthread_mutex_unlock(&d->reload_mu);
 		return;
 	}
 	ftd_log(LOG_INFO, "%s: stopping", strsignal((int)sig));
@@ -551,6 +827,7 @@ static void shutdown_all(struct daemon *d)
 {
 	/* Final flow-log message first, then the API ends every stream (each
 	 * session drains and writes its statistics), then the sources close. */
+	stop_reloader(d);
 	/* The WireGuard watcher reads the counters one last time first, so the
 	 * final message carries the last interval's physical traffic. */
 	ftd_wg_stop(atomic_load(&d->wg));
@@ -576,6 +853,8 @@ static void shutdown_all(struct daemon *d)
 	/* Freed only now that no source thread can be in ftd_wg_is_underlay(). */
 	ftd_wg_free(atomic_exchange(&d->wg, NULL));
 	ft_flowlog_free(d->log);
+	for (int i = 0; i < d->nsinks; i++)
+		sink_ref_free(&d->sinks[i]);
 	ft_flows_free(d->flows);
 	ft_flows_free(d->phys);
 	ftd_config_free(&d->cfg);
@@ -616,6 +895,10 @@ static int run(struct daemon *d)
 		goto out;
 	if (d->counting && (ret = ft_flowlog_start(d->log)) < 0) {
 		ftd_log(LOG_ERR, "cannot start the flow logger: %s", ft_strerror(ret));
+		ret = 1;
+		goto out;
+	}
+	if (start_reloader(d) < 0) {
 		ret = 1;
 		goto out;
 	}

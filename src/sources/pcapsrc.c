@@ -222,13 +222,6 @@ static void afp_flush_heads(struct ft_source *s)
 		}
 }
 
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Merge the two rings in timestamp order. Each ring is in order; a packet
  * may only go out once the other ring shows a later one, or once it is older
@@ -239,7 +232,7 @@ static uint64_t realtime_ns(void)
 static int afp_merge(struct ft_source *s, char *errbuf, size_t errlen, int *timeout_ms,
 		     unsigned *skip)
 {
-	uint64_t limit = realtime_ns() - HOLD_NS;
+	uint64_t limit = ft__now_ns() - HOLD_NS;
 
 	for (unsigned budget = 0; budget < MERGE_BUDGET; budget++) {
 		if (afp_fill(s, 0, errbuf, errlen) < 0 || afp_fill(s, 1, errbuf, errlen) < 0) {

@@ -145,9 +145,7 @@ static void source_lost(struct ft_source *s, const char *msg)
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return ft__mono_ns() / 1000000u;
 }
 
 /* Kernel drops and psample sequence gaps: into status and the tap's ISB count. */
@@ -240,9 +238,7 @@ static void source_poke(struct ft_source *s, bool wait)
 		/* The eventfd counter cannot overflow in practice; the poll timeout covers it. */
 	}
 	if (wait && s->thr_started && !pthread_equal(pthread_self(), s->thr)) {
-		struct timespec dl;
-		clock_gettime(CLOCK_REALTIME, &dl);
-		dl.tv_sec += SOURCE_WAIT_MS / 1000;
+		struct timespec dl = ft__deadline(CLOCK_REALTIME, SOURCE_WAIT_MS);
 		while (s->done_gen < gen && !atomic_load(&s->stop))
 			if (pthread_cond_timedwait(&s->cv, &s->mu, &dl) == ETIMEDOUT)
 				break;

@@ -15,6 +15,8 @@
 
 #include <flowtap/sources.h>
 
+#include "clock.h"
+
 struct mnl_socket;
 
 #define FT_SOURCE_MAXFD 2

@@ -108,6 +108,35 @@ static void test_flow_format(void **state)
 	ftd_config_free(&cmd);
 }
 
+/* Every limit is checked when the value is given, not when it is first
+ * used: `--buffer-size 2G` used to start, then fail every capture. */
+static void test_limits_checked_when_given(void **state)
+{
+	struct ftd_config c = {0};
+	char err[512];
+
+	expect_error("buffer-size 2G\n",
+		     "f.conf:1: bad buffer-size '2G' (bytes, at least 64K and at most 1G");
+	expect_error("buffer-size 1073741825\n", "bad buffer-size");
+	expect_error("route 10.0.0.0/33\n", "f.conf:1: bad route '10.0.0.0/33'");
+	expect_error("url ftp://x/\n", "f.conf:1: bad url 'ftp://x/' (want http:// or https://)");
+	expect_error("ipfix 127.0.0.1\n", "bad ipfix '127.0.0.1'");
+	expect_error("ipfix 127.0.0.1:70000\n", "port must be 1-65535");
+	expect_error("write eth0\n", "bad write 'eth0' (want TAP=FILE");
+	expect_error("node-id \xff\xfe\n", "bad node-id");
+	expect_error("ipfix-rate -1\n", "bad ipfix-rate '-1'");
+	expect_error("ipfix-rate 2000000\n", "bad ipfix-rate");
+	/* The largest values allowed are accepted. */
+	assert_int_equal(ftd_config_set(&c, "buffer-size", "1G", err, sizeof(err)), 0);
+	assert_int_equal(c.buffer_size, 1u << 30);
+	assert_int_equal(ftd_config_set(&c, "ipfix", "[::1]:4739", err, sizeof(err)), 0);
+	assert_int_equal(ftd_config_set(&c, "ipfix-rate", "0", err, sizeof(err)), 0);
+	assert_int_equal(c.ipfix_rate, 1);
+	assert_int_equal(ftd_config_set(&c, "buffer-size", "2G", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "bad buffer-size '2G'"));
+	ftd_config_free(&c);
+}
+
 static void test_sizes(void **state)
 {
 	size_t v;
@@ -155,9 +184,9 @@ static void test_load_file(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "interface lo\nroute 300.1.1.1/8 x y\n", 35), 35);
 	close(fd);
-	/* The parser stores routes as text; flowtapd validates them with ft_prefix_parse. */
-	assert_int_equal(ftd_config_load(&c, path, err, sizeof(err)), 0);
-	assert_string_equal(c.routes.v[0], "300.1.1.1/8 x y");
+	/* Routes are validated as the file is read, naming the file and line. */
+	assert_int_equal(ftd_config_load(&c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: bad route '300.1.1.1/8 x y'"));
 	ftd_config_free(&c);
 	unlink(path);
 	assert_int_equal(ftd_config_load(&c, path, err, sizeof(err)), -1);
@@ -171,6 +200,7 @@ int main(void)
 	    cmocka_unit_test(test_full_file), cmocka_unit_test(test_errors_name_the_line),
 	    cmocka_unit_test(test_sizes),     cmocka_unit_test(test_merge_and_flags),
 	    cmocka_unit_test(test_load_file), cmocka_unit_test(test_flow_format),
+	    cmocka_unit_test(test_limits_checked_when_given),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,6 +92,7 @@ static const struct option long_opts[] = {
     {"flow-log", required_argument, NULL, 0},
     {"url", required_argument, NULL, 0},
     {"ipfix", required_argument, NULL, 0},
+    {"ipfix-rate", required_argument, NULL, 0},
     {"route", required_argument, NULL, 0},
     {"overlay", required_argument, NULL, 0},
     {"write", required_argument, NULL, 'w'},
@@ -118,8 +119,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: flowtapd [--socket PATH] [--interface IF]... [--nflog GROUP]...\n"
 		"                [--psample GROUP]... [--flow-log FILE|-] [--url URL]\n"
-		"                [--ipfix HOST:PORT] [--config FILE] [--route CIDR]...\n"
-		"                [--overlay CIDR]...\n"
+		"                [--ipfix HOST:PORT] [--ipfix-rate N] [--config FILE]\n"
+		"                [--route CIDR]... [--overlay CIDR]...\n"
 		"                [--node-id ID] [--buffer-size BYTES] [--flow-interval SECONDS]\n"
 		"                [--flows] [--log-exit-flows] [--spool-dir DIR] [--group GROUP]\n"
 		"                [--syslog] [--user USER] [--write TAP=FILE]...\n"

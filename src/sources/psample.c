@@ -169,12 +169,6 @@ static void ps_close(struct ft_source *s)
 	s->nfds = 0;
 }
 
-static int ps_set_filter(struct ft_source *s, const char *expr)
-{
-	/* Samples are few; sessions filter them in userspace. */
-	return 0;
-}
-
 static inline void bump(_Atomic uint64_t *c, uint64_t n)
 {
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
@@ -255,7 +249,10 @@ static void ps_refresh(struct ft_source *s)
 const struct ft_source_ops ft__psample_ops = {
     .open = ps_open,
     .close = ps_close,
-    .set_filter = ps_set_filter,
+    /* No kernel filter: samples are few, and the kernel delivers them as
+     * netlink messages a socket filter would have to parse; sessions filter
+     * them in userspace, and status says no kernel filter is attached. */
+    .set_filter = NULL,
     .dispatch = ps_dispatch,
     .refresh = ps_refresh,
 };

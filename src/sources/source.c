@@ -122,9 +122,12 @@ static void reconcile(struct ft_source *s)
 	/* Flow counting needs every packet: then only sessions filter. */
 	if (!s->o.on_packet && ft_tap_shared_filter(s->tap, expr, sizeof(expr)) != 1)
 		expr[0] = 0;
+	/* A source without a kernel filter (psample) shows none in status. */
+	if (!s->ops->set_filter)
+		expr[0] = 0;
 	if (s->filter_stale || strcmp(expr, s->kfilter) != 0) {
 		s->filter_stale = false;
-		if (s->ops->set_filter(s, expr) < 0)
+		if (s->ops->set_filter && s->ops->set_filter(s, expr) < 0)
 			expr[0] = 0;
 		snprintf(s->kfilter, sizeof(s->kfilter), "%s", expr);
 	}
@@ -338,9 +341,11 @@ FT_EXPORT int ft_source_new(struct ft_source **out, const struct ft_source_opts 
 	s->filter_stale = true;
 	if ((ret = source_tap(s, errbuf, errlen)) < 0)
 		goto fail;
-	ret = -errno;
-	if ((s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+	if ((s->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		ret = -errno;
+		snprintf(errbuf, errlen, "cannot create an eventfd: %s", strerror(errno));
 		goto fail;
+	}
 	s->want_gen = 1; /* the thread reconciles first thing */
 	if ((ret = -pthread_create(&s->thr, NULL, source_thread, s)) < 0) {
 		snprintf(errbuf, errlen, "cannot start source thread: %s", strerror(-ret));

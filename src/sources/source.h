@@ -28,6 +28,7 @@ struct ft_source_ops {
 	int (*open)(struct ft_source *s, char *errbuf, size_t errlen);
 	void (*close)(struct ft_source *s);
 	/* Attach @expr ("" for all) in the kernel where possible. Returns 0 or -errno. */
+	/* Attach a kernel filter for @expr ("" for none); NULL: the kind has none. */
 	int (*set_filter)(struct ft_source *s, const char *expr);
 	/* Read what is ready on fd number @i. Returns 0, or -errno when the
 	 * socket is dead (interface gone) with a message in errbuf. */

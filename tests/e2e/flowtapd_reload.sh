@@ -16,6 +16,8 @@ require_root_netns
 need curl python3 ping
 COLL=${FT_SRC:?}/tests/data/flows/collector.py
 make_veth
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; cleanup' EXIT
 
 in_b() { ip netns exec "$NSB" "$@"; }
 ping_b() {
@@ -23,6 +25,7 @@ ping_b() {
 }
 start_collector() { # NAME: an HTTP collector in namespace B; sets PORT_<NAME>
 	in_b python3 "$COLL" --port-file "$TMP/$1.port" --out "$TMP/$1.ndjson" &
+	PIDS+=($!)
 	for _ in $(seq 50); do [ -s "$TMP/$1.port" ] && break; sleep 0.1; done
 	[ -s "$TMP/$1.port" ] || fail "collector $1 did not start"
 	eval "PORT_$1=$(cat "$TMP/$1.port")"
@@ -49,6 +52,7 @@ open(sys.argv[1], "w").write(str(s.getsockname()[1]))
 conns = []
 while True:
     c, _ = s.accept(); conns.append(c)' "$TMP/stall.port" &
+PIDS+=($!)
 for _ in $(seq 50); do [ -s "$TMP/stall.port" ] && break; sleep 0.1; done
 PORT_stall=$(cat "$TMP/stall.port")
 
@@ -83,22 +87,22 @@ ok "SIGHUP moving the URL: the new sink took over the spool"
 conf "$PORT_stall"
 hup 3
 ping_b 2
-wait_total "$TMP/all.jsonl" exitTraffic 7 7
-sleep 0.5 # the stalled sink's worker is now inside its POST
+sleep 1 # a message was flushed (0.3 s interval); the sink's POST now hangs
 conf "$PORT_c1"
 kill -HUP "$FTD_PID"
 wait_log "reloading the configuration" 4
-slow=0
-for _ in $(seq 10); do
+times=()
+for _ in 1 2 3 4 5; do
 	t=$(curl -s -o /dev/null -w '%{time_total}' --max-time 5 --unix-socket "$SOCK" \
 		http://local/localapi/v0/status) || fail "status request failed during a reload"
-	python3 -c "import sys; sys.exit(0 if $t < 0.1 else 1)" || slow=$t
+	times+=("$t")
 	sleep 0.1
 done
 [ "$(grep -c "reloaded:" "$TMP/flowtapd.log")" -lt 4 ] ||
 	fail "the reload ended before the status requests: the test proves nothing"
-[ "$slow" = 0 ] || fail "a status request during the reload took ${slow}s"
-ok "status answered within 100 ms while a reload waits for a stalled collector"
+slow=$(printf '%s\n' "${times[@]}" | awk '$1 >= 0.1' | head -1)
+[ -z "$slow" ] || fail "a status request during the reload took ${slow}s (all: ${times[*]})"
+ok "status answered within 100 ms while a reload waits for a stalled collector (${times[*]} s)"
 wait_log "reloaded:" 4
 
 # Every message the file sink got reaches a collector (spool handed over twice).

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# bench/run_soak.sh - flowtapd under churn for FT_SOAK_SECONDS (default 300):
+#  - traffic replayed through a veth pair into the interface flowtapd reads
+#    (tcpreplay at a bounded rate, looping);
+#  - a capture client connects and leaves every second (alternating pcap,
+#    pcapng and text, with and without a filter);
+#  - flow logs go to a file and over HTTP with a spool to a collector that is
+#    down for 20 s of every 40;
+#  - SIGHUP every 10 s.
+# At the end the collector stays up until the spool drains. Prints
+#   BENCH soak_rss_growth_kib  RSS at the end minus RSS after the first 30 s
+#   BENCH soak_fd_growth       open fds at the end minus after the first 30 s
+#   BENCH soak_flow_messages_lost  messages the file sink got that never
+#                                  reached the collector
+# Goals: under 1024 KiB, 0, 0. Needs root (namespaces).
+set -uo pipefail
+: "${FT_BUILD:?}"
+SRC=${FT_SRC:-$(dirname "$0")/..}
+FT_SHARED=${FT_SHARED:-$SRC/../shared}
+DUR=${FT_SOAK_SECONDS:-300}
+TMP=${FT_BENCH_TMP:-/tmp}/ftsoak.$$
+NSA=ftsoak-a NSB=ftsoak-b VA=ftsoak0 VB=ftsoak1
+SOCK=$TMP/flowtap.sock
+COLL=$SRC/tests/data/flows/collector.py
+pids=()
+FTD=
+COLLPID=
+
+skip() {
+	echo "bench: run_soak skipped: $*" >&2
+	exit 0
+}
+cleanup() {
+	[ -n "$COLLPID" ] && kill "$COLLPID" 2>/dev/null
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	[ -n "$FTD" ] && kill "$FTD" 2>/dev/null
+	wait 2>/dev/null
+	ip netns del $NSA 2>/dev/null
+	ip netns del $NSB 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+[ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
+for t in tcpreplay python3 curl; do
+	command -v $t >/dev/null || skip "$t not installed"
+done
+[ -f "$FT_SHARED/bench/gen_pcap.py" ] || skip "$FT_SHARED/bench/gen_pcap.py absent"
+mkdir -p "$TMP"
+python3 "$FT_SHARED/bench/gen_pcap.py" "$TMP/traffic.pcap" --packets 20000 --flows 2000 \
+	--link eth >/dev/null || skip "gen_pcap.py failed"
+ip netns add $NSA && ip netns add $NSB || skip "cannot create namespaces"
+ip link add $VA netns $NSA type veth peer name $VB netns $NSB
+for ns in $NSA $NSB; do
+	ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip -n $ns link set lo up
+done
+ip -n $NSA link set $VA up
+ip -n $NSB link set $VB up
+
+collector_up() {
+	ip netns exec $NSB python3 "$COLL" --port "$PORT" --port-file "$TMP/port" \
+		--out "$TMP/recv.ndjson" &
+	COLLPID=$!
+}
+collector_down() {
+	[ -n "$COLLPID" ] && kill "$COLLPID" 2>/dev/null
+	wait "$COLLPID" 2>/dev/null
+	COLLPID=
+}
+PORT=$(ip netns exec $NSB python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+collector_up
+cat >"$TMP/conf" <<CONF
+interface $VB
+interval 1
+flow-log $TMP/flows.jsonl
+url http://127.0.0.1:$PORT/in
+spool-dir $TMP/spool
+CONF
+ip netns exec $NSB "$FT_BUILD/flowtapd" --socket "$SOCK" --config "$TMP/conf" \
+	2>"$TMP/flowtapd.log" &
+FTD=$!
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+[ -S "$SOCK" ] || { cat "$TMP/flowtapd.log" >&2; skip "flowtapd did not start"; }
+ip netns exec $NSA tcpreplay -q --loop 0 --pps 2000 -i $VA "$TMP/traffic.pcap" >/dev/null 2>&1 &
+pids+=($!)
+
+rss() { awk '/^VmRSS/ { print $2 }' /proc/"$FTD"/status; }
+fds() { ls /proc/"$FTD"/fd | wc -l; }
+formats=(pcap pcapng text)
+start=$(date +%s)
+rss0= fd0=
+i=0
+while :; do
+	now=$(date +%s)
+	el=$((now - start))
+	[ $el -ge "$DUR" ] && break
+	kill -0 "$FTD" 2>/dev/null || { echo "bench: flowtapd died" >&2; cat "$TMP/flowtapd.log" >&2; exit 1; }
+	if [ -z "$rss0" ] && [ $el -ge 30 -o $el -ge $((DUR / 2)) ]; then
+		rss0=$(rss) fd0=$(fds)
+	fi
+	f=${formats[$((i % 3))]}
+	filt=$([ $((i % 2)) = 0 ] && echo tcp || echo)
+	timeout 0.9 "$FT_BUILD/flowtap" capture --socket "$SOCK" --format "$f" -w /dev/null $filt \
+		>/dev/null 2>&1 &
+	[ $((i % 10)) = 9 ] && kill -HUP "$FTD"
+	if [ $((i % 40)) = 10 ]; then collector_down; fi
+	if [ $((i % 40)) = 30 ]; then collector_up; fi
+	i=$((i + 1))
+	sleep 1
+done
+[ -n "$COLLPID" ] || collector_up
+wait_clients() { sleep 1.5; }
+wait_clients
+rss1=$(rss) fd1=$(fds)
+[ -n "$rss0" ] || rss0=$rss1 fd0=$fd1
+# Stop the traffic, then let the flow logger flush and the spool drain.
+kill "${pids[0]}" 2>/dev/null
+sleep 3
+for _ in $(seq 120); do
+	[ -z "$(ls "$TMP/spool" 2>/dev/null | grep ndjson)" ] && break
+	sleep 0.5
+done
+lost=$(python3 - "$TMP/flows.jsonl" "$TMP/recv.ndjson" <<'PY'
+import json, sys
+want = {json.loads(l)['id'] for l in open(sys.argv[1])}
+try:
+    got = {json.loads(l)['id'] for l in open(sys.argv[2])}
+except FileNotFoundError:
+    got = set()
+print(len(want - got))
+PY
+)
+echo "# soak: ${DUR}s, $i capture clients, $(grep -c 'reloaded:' "$TMP/flowtapd.log") reloads, $(wc -l <"$TMP/flows.jsonl") flow messages"
+grep -q "reload failed" "$TMP/flowtapd.log" && echo "bench: soak: a reload failed" >&2
+echo "BENCH soak_rss_growth_kib $((rss1 - rss0)) KiB"
+echo "BENCH soak_fd_growth $((fd1 - fd0)) fds"
+echo "BENCH soak_flow_messages_lost $lost messages"

@@ -446,19 +446,20 @@ FT_EXPORT int ft_flowlog_set_sink_format(struct ft_flowlog *l, int id, enum ft_f
  */
 FT_EXPORT size_t ft_flowlog_get_http_error(struct ft_flowlog *l, char *buf, size_t len);
 
-*Datagrams per second an IPFIX sink sends by default.A window leaves as *one burst otherwise,
-    and a collector reading UDP with the kernel's default *receive
-    buffer(about 200 KiB, 90 datagrams) loses what overflows it
-    : *pmacct's nfacctd with its defaults lost a third of a 180-datagram window. *At
-      this rate a burst of FT_IPFIX_BURST leaves at once,
-    then one datagram *per 1 / rate s : 2,
-    000 per second(2.8 MB / s, about 40, 000 flow directions *per second) is far more than a
-	5 s window of a busy host needs.* /
+/**
+ * Datagrams per second an IPFIX sink sends by default. A window leaves as
+ * one burst otherwise, and a collector reading UDP with the kernel's default
+ * receive buffer (about 200 KiB, 90 datagrams) loses what overflows it:
+ * pmacct's nfacctd with its defaults lost a third of a 180-datagram window.
+ * At this rate a burst of FT_IPFIX_BURST leaves at once, then one datagram
+ * per 1/rate s: 2,000 per second (2.8 MB/s, about 40,000 flow directions
+ * per second) is far more than a 5 s window of a busy host needs.
+ */
 #define FT_IPFIX_DEFAULT_RATE 2000
 #define FT_IPFIX_BURST	      32
 
-	/** Options of an IPFIX sink; ft_ipfix_sink_opts_init() sets the defaults. */
-	struct ft_ipfix_sink_opts {
+/** Options of an IPFIX sink; ft_ipfix_sink_opts_init() sets the defaults. */
+struct ft_ipfix_sink_opts {
 	unsigned rate; /* datagrams per second, 0: unpaced (FT_IPFIX_DEFAULT_RATE) */
 };
 

@@ -29,6 +29,7 @@ struct sink_fn {
 
 struct ft_flowlog {
 	struct ft_flows *tables[2]; /* tunnel, physical */
+	struct ft__sink_host host;  /* what the sinks report through (sink.h) */
 
 	pthread_mutex_t cfg_mu;
 	char *node_id;
@@ -96,6 +97,10 @@ static int set_prefixes(struct ft_prefix **dst, size_t *ndst, const struct ft_pr
 	return 0;
 }
 
+static void host_log(struct ft__sink_host *h, int level, const char *msg);
+static void host_count(struct ft__sink_host *h, size_t field_off, uint64_t n);
+static void host_http_error(struct ft__sink_host *h, int id, const char *text);
+
 FT_EXPORT int ft_flowlog_new(struct ft_flowlog **out, struct ft_flows *tunnel,
 			     struct ft_flows *physical)
 {
@@ -106,6 +111,7 @@ FT_EXPORT int ft_flowlog_new(struct ft_flowlog **out, struct ft_flows *tunnel,
 	if (!l)
 		return -ENOMEM;
 	l->tables[0] = tunnel;
+	l->host = (struct ft__sink_host){host_log, host_count, host_http_error};
 	l->tables[1] = physical;
 	l->interval_ms = FT_FLOWLOG_DEFAULT_INTERVAL_MS;
 	l->node_id = strdup("");
@@ -186,7 +192,7 @@ void ft__flowlog_logf(struct ft_flowlog *l, int level, const char *fmt, ...)
 	pthread_mutex_unlock(&l->log_mu);
 }
 
-void ft__flowlog_count(struct ft_flowlog *l, size_t field_off, uint64_t n)
+static void flowlog_count(struct ft_flowlog *l, size_t field_off, uint64_t n)
 {
 	pthread_mutex_lock(&l->stats_mu);
 	*(uint64_t *)((char *)&l->stats + field_off) += n;
@@ -208,7 +214,7 @@ FT_EXPORT void ft_flowlog_get_stats(struct ft_flowlog *l, struct ft_flowlog_stat
 	}
 }
 
-void ft__flowlog_set_http_error(struct ft_flowlog *l, int id, const char *text)
+static void set_http_error(struct ft_flowlog *l, int id, const char *text)
 {
 	pthread_mutex_lock(&l->stats_mu);
 	if (*text) {
@@ -219,6 +225,27 @@ void ft__flowlog_set_http_error(struct ft_flowlog *l, int id, const char *text)
 		l->http_err_id = 0;
 	}
 	pthread_mutex_unlock(&l->stats_mu);
+}
+
+/* The sink host (sink.h): the sinks' way back, without calling in here. */
+static struct ft_flowlog *of_host(struct ft__sink_host *h)
+{
+	return (struct ft_flowlog *)((char *)h - offsetof(struct ft_flowlog, host));
+}
+
+static void host_log(struct ft__sink_host *h, int level, const char *msg)
+{
+	ft__flowlog_logf(of_host(h), level, "%s", msg);
+}
+
+static void host_count(struct ft__sink_host *h, size_t field_off, uint64_t n)
+{
+	flowlog_count(of_host(h), field_off, n);
+}
+
+static void host_http_error(struct ft__sink_host *h, int id, const char *text)
+{
+	set_http_error(of_host(h), id, text);
 }
 
 FT_EXPORT size_t ft_flowlog_get_http_error(struct ft_flowlog *l, char *buf, size_t len)
@@ -509,8 +536,8 @@ FT_EXPORT int ft_flowlog_flush(struct ft_flowlog *l, uint64_t start_ns, uint64_t
 			s->emit_window(s, &w);
 	pthread_mutex_unlock(&l->sink_mu);
 	if (ret > 0) {
-		FT__COUNT(l, messages, (uint64_t)ret);
-		FT__COUNT(l, conns, n);
+		flowlog_count(l, offsetof(struct ft_flowlog_stats, messages), (uint64_t)ret);
+		flowlog_count(l, offsetof(struct ft_flowlog_stats, conns), n);
 	}
 out:
 	pthread_mutex_unlock(&l->flush_mu);
@@ -523,7 +550,7 @@ int ft__flowlog_add_sink(struct ft_flowlog *l, struct ft__sink *s)
 {
 	pthread_mutex_lock(&l->sink_mu);
 	s->id = ++l->next_sink_id;
-	s->log = l;
+	s->host = &l->host;
 	/* Appended: sinks see messages in the order they were added. */
 	struct ft__sink **pp = &l->sinks;
 	while (*pp)

@@ -7,7 +7,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "flows_int.h"
+#include "sink.h"
 
 struct sink_file {
 	struct ft__sink base;
@@ -28,8 +28,8 @@ static void file_emit(struct ft__sink *s, const char *json, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ft__flowlog_logf(s->log, LOG_ERR, "flow log: cannot write to '%s': %s",
-					 f->path, strerror(errno));
+			ft__sink_logf(s, LOG_ERR, "flow log: cannot write to '%s': %s", f->path,
+				      strerror(errno));
 			return;
 		}
 		total -= (size_t)n;

@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flows_int.h"
+#include "sink.h"
 
 struct item {
 	char *name; /* file name in the spool directory, or NULL */
@@ -132,12 +133,12 @@ static void enforce_bound(struct sink_http *h)
 		char what[48] = "message";
 		if (it->sealed)
 			snprintf(what, sizeof(what), "batch of %u messages", it->nmsgs);
-		FT__COUNT(h->base.log, http_dropped, it->nmsgs);
-		ft__flowlog_logf(h->base.log, LOG_WARNING,
-				 "flow log: HTTP spool full (%u messages, %llu bytes max), dropped "
-				 "the oldest %s%s%s",
-				 h->o.spool_max_files, (unsigned long long)h->o.spool_max_bytes,
-				 what, it->name ? " " : "", it->name ? it->name : "");
+		FT__COUNT(&h->base, http_dropped, it->nmsgs);
+		ft__sink_logf(&h->base, LOG_WARNING,
+			      "flow log: HTTP spool full (%u messages, %llu bytes max), dropped "
+			      "the oldest %s%s%s",
+			      h->o.spool_max_files, (unsigned long long)h->o.spool_max_bytes, what,
+			      it->name ? " " : "", it->name ? it->name : "");
 		item_free(it);
 	}
 }
@@ -196,9 +197,8 @@ static void http_emit(struct ft__sink *s, const char *json, size_t len)
 	if (h->dir) {
 		int r = spool_write(h, json, len, &it->name);
 		if (r < 0) {
-			ft__flowlog_logf(s->log, LOG_ERR,
-					 "flow log: cannot write spool file in '%s': %s", h->dir,
-					 ft_strerror(r));
+			ft__sink_logf(s, LOG_ERR, "flow log: cannot write spool file in '%s': %s",
+				      h->dir, ft_strerror(r));
 			free(it);
 			goto fail;
 		}
@@ -218,7 +218,7 @@ static void http_emit(struct ft__sink *s, const char *json, size_t len)
 	pthread_mutex_unlock(&h->mu);
 	return;
 fail:
-	FT__COUNT(s->log, http_dropped, 1);
+	FT__COUNT(s, http_dropped, 1);
 }
 
 /* The start of an error answer's body: the collector's message. */
@@ -482,7 +482,7 @@ static bool new_error(struct sink_http *h, const char *why)
 {
 	char full[640];
 	snprintf(full, sizeof(full), "%s: %s", h->url, why);
-	ft__flowlog_set_http_error(h->base.log, h->base.id, full);
+	ft__sink_http_error(&h->base, full);
 	if (!strcmp(h->last_why, why))
 		return false;
 	snprintf(h->last_why, sizeof(h->last_why), "%s", why);
@@ -499,9 +499,9 @@ static int send_batch(struct sink_http *h, CURL *c)
 	if (ret < 0) {
 		pthread_mutex_lock(&h->mu);
 		if (new_error(h, ft_strerror(ret)))
-			ft__flowlog_logf(h->base.log, LOG_ERR,
-					 "flow log: cannot prepare a batch for %s: %s", h->url,
-					 ft_strerror(ret));
+			ft__sink_logf(&h->base, LOG_ERR,
+				      "flow log: cannot prepare a batch for %s: %s", h->url,
+				      ft_strerror(ret));
 		pthread_mutex_unlock(&h->mu);
 		free(body);
 		return ret;
@@ -514,31 +514,30 @@ static int send_batch(struct sink_http *h, CURL *c)
 	pthread_mutex_lock(&h->mu);
 	unsigned n = h->head ? h->head->nmsgs : 0;
 	if (ret == 0) {
-		FT__COUNT(h->base.log, http_sent, n);
+		FT__COUNT(&h->base, http_sent, n);
 		if (h->failing)
-			ft__flowlog_logf(h->base.log, LOG_NOTICE,
-					 "flow log: collector %s reachable again", h->url);
+			ft__sink_logf(&h->base, LOG_NOTICE,
+				      "flow log: collector %s reachable again", h->url);
 		h->failing = false;
 		h->last_why[0] = '\0';
-		ft__flowlog_set_http_error(h->base.log, h->base.id, "");
+		ft__sink_http_error(&h->base, "");
 		finish_batch(h);
 	} else if (ret == 2 && !h->keep_rejected) {
-		FT__COUNT(h->base.log, http_dropped, n);
+		FT__COUNT(&h->base, http_dropped, n);
 		new_error(h, why);
-		ft__flowlog_logf(h->base.log, LOG_ERR,
-				 "flow log: collector %s rejected %u messages (%s); dropped",
-				 h->url, n, why);
+		ft__sink_logf(&h->base, LOG_ERR,
+			      "flow log: collector %s rejected %u messages (%s); dropped", h->url,
+			      n, why);
 		finish_batch(h);
 	} else {
-		FT__COUNT(h->base.log, http_retries, 1);
+		FT__COUNT(&h->base, http_retries, 1);
 		if (new_error(h, why))
-			ft__flowlog_logf(h->base.log, ret == 2 ? LOG_ERR : LOG_WARNING,
-					 ret == 2
-					     ? "flow log: collector %s rejected a batch (%s); "
-					       "kept in the spool, retrying with backoff"
-					     : "flow log: cannot POST to %s: %s; retrying with "
-					       "backoff",
-					 h->url, why);
+			ft__sink_logf(&h->base, ret == 2 ? LOG_ERR : LOG_WARNING,
+				      ret == 2 ? "flow log: collector %s rejected a batch (%s); "
+						 "kept in the spool, retrying with backoff"
+					       : "flow log: cannot POST to %s: %s; retrying with "
+						 "backoff",
+				      h->url, why);
 		h->failing = true;
 		h->inflight = 0;
 		ret = 1;
@@ -557,7 +556,7 @@ static void *worker(void *arg)
 	uint64_t ready_ms = 0;
 
 	if (!c) {
-		ft__flowlog_logf(h->base.log, LOG_ERR, "flow log: cannot initialise libcurl");
+		ft__sink_logf(&h->base, LOG_ERR, "flow log: cannot initialise libcurl");
 		return NULL;
 	}
 	pthread_mutex_lock(&h->mu);
@@ -606,10 +605,10 @@ static void http_close(struct ft__sink *s)
 		pthread_mutex_unlock(&h->mu);
 		pthread_join(h->thr, NULL);
 	}
-	if (!h->dir && h->nitems && s->log)
-		ft__flowlog_logf(s->log, LOG_WARNING,
-				 "flow log: %zu messages for %s not delivered (no spool directory)",
-				 h->nitems, h->url);
+	if (!h->dir && h->nitems && s->host)
+		ft__sink_logf(s, LOG_WARNING,
+			      "flow log: %zu messages for %s not delivered (no spool directory)",
+			      h->nitems, h->url);
 	while (h->head) {
 		struct item *it = h->head;
 		h->head = it->next;

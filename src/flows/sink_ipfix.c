@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flows_int.h"
+#include "sink.h"
 
 #define MTU_BUDGET     1400
 #define TEMPLATE_EVERY 100
@@ -133,7 +133,7 @@ static void pace(struct sink_ipfix *x)
 		struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
-		FT__COUNT(x->base.log, ipfix_paced_ms, wait / 1000000u);
+		FT__COUNT(&x->base, ipfix_paced_ms, wait / 1000000u);
 		x->tokens = 1;
 		x->tokens_ns = ft__mono_ns();
 	}
@@ -153,12 +153,12 @@ static void send_msg(struct sink_ipfix *x)
 	put32(p, 1);
 	ssize_t n = sendto(x->fd, x->buf, x->len, 0, (struct sockaddr *)&x->dst, x->dstlen);
 	if (n == (ssize_t)x->len) {
-		FT__COUNT(x->base.log, ipfix_sent, 1);
-		FT__COUNT(x->base.log, ipfix_records, x->nrec);
+		FT__COUNT(&x->base, ipfix_sent, 1);
+		FT__COUNT(&x->base, ipfix_records, x->nrec);
 	} else {
-		FT__COUNT(x->base.log, ipfix_errors, 1);
-		ft__flowlog_logf(x->base.log, LOG_WARNING, "flow log: IPFIX send failed: %s",
-				 n < 0 ? strerror(errno) : "short write");
+		FT__COUNT(&x->base, ipfix_errors, 1);
+		ft__sink_logf(&x->base, LOG_WARNING, "flow log: IPFIX send failed: %s",
+			      n < 0 ? strerror(errno) : "short write");
 	}
 	x->seq += x->nrec;
 	start_msg(x);

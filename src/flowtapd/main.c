@@ -302,14 +302,12 @@ static int wanted_sinks(const struct ftd_config *c, struct sink_ref *w)
 	if (c->flow_format)
 		ft_flow_format_parse(c->flow_format, &ff); /* validated by the parser */
 	for (int i = 0; i < c->flow_log.n; i++)
-		w[n++] = (struct sink_ref){-1, SK_FILE, strdup(c->flow_log.v[i]), NULL};
+		w[n++] = (struct sink_ref){-1, SK_FILE, strdup(c->flow_log.v[i]), NULL, ff};
 	for (int i = 0; i < c->url.n; i++)
 		w[n++] = (struct sink_ref){-1, SK_HTTP, strdup(c->url.v[i]),
-					   c->spool_dir ? strdup(c->spool_dir) : NULL};
+					   c->spool_dir ? strdup(c->spool_dir) : NULL, ff};
 	for (int i = 0; i < c->ipfix.n; i++)
-		w[n++] = (struct sink_ref){-1, SK_IPFIX, strdup(c->ipfix.v[i]), NULL};
-	for (int i = 0; i < n; i++)
-		w[i].format = w[i].kind == SK_IPFIX ? FT_FLOW_FORMAT_MESSAGES : (int)ff;
+		w[n++] = (struct sink_ref){-1, SK_IPFIX, strdup(c->ipfix.v[i]), NULL, 0};
 	for (int i = 0; i < n; i++)
 		if (!w[i].target || (w[i].kind == SK_HTTP && c->spool_dir && !w[i].spool)) {
 			while (n > 0)

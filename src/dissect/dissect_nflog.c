@@ -9,17 +9,11 @@
  * (NFULA_PAYLOAD) is an IPv4 or IPv6 packet according to the family.
  */
 #include "dissect.h"
+#include "nflog_tlv.h"
 
 #define NFULA_PAYLOAD 9
 #define NFULA_PREFIX  10
 #define MAX_TLVS      64
-
-static uint16_t rd_h16(struct ft_rd *r)
-{
-	uint16_t v = 0;
-	ft_rd_copy(r, &v, sizeof(v));
-	return v;
-}
 
 static void nflog_prefix(struct ft_dis *d, struct ft_rd v)
 {
@@ -44,19 +38,15 @@ void ft__dis_nflog(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 	bool have_payload = false;
 
 	ft_rd_skip(&r, 3);
-	for (int i = 0; i < MAX_TLVS && !r.err && ft_rd_left(&r) >= 4; i++) {
-		uint16_t tlen = rd_h16(&r), type = rd_h16(&r) & 0x7fff;
-		if (tlen < 4)
-			break;
-		struct ft_rd v = ft_rd_sub(&r, tlen - 4u);
-		ft_rd_skip(&r, (4 - (tlen & 3)) & 3);
-		if (type == NFULA_PREFIX) {
-			nflog_prefix(d, v);
-		} else if (type == NFULA_PAYLOAD) {
+	struct ft__nflog_tlv t;
+	for (int i = 0; i < MAX_TLVS && ft__nflog_tlv_next(&r, &t) > 0; i++) {
+		if (t.type == NFULA_PREFIX) {
+			nflog_prefix(d, t.v);
+		} else if (t.type == NFULA_PAYLOAD) {
 			/* Cut short by the snaplen, the TLV still gives the
 			 * payload's real length. */
-			payload = v;
-			plen = tlen - 4u;
+			payload = t.v;
+			plen = t.len;
 			have_payload = true;
 		}
 	}

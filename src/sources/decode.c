@@ -13,6 +13,7 @@
 #include <flowtap/sources.h>
 #include "rd.h"
 #include "decode.h"
+#include "nflog_tlv.h"
 
 #define NLMSG_HDRLEN_	    16
 #define GENL_HDRLEN_	    4
@@ -293,20 +294,18 @@ int ft__nflog_decode(const void *buf, size_t len, struct ft_nflog_msg *m)
 	m->resource_id = ft_rd_be16(&r);
 	if (r.err)
 		return FT_ECORRUPT;
-	while (ft_rd_left(&r) > 0) {
-		uint16_t tlen = rd_h16(&r);
-		uint16_t type = rd_h16(&r);
-		if (r.err || tlen < 4)
+	struct ft__nflog_tlv t;
+	int k;
+	while ((k = ft__nflog_tlv_next(&r, &t)) > 0) {
+		/* From the kernel, a record is whole: a cut TLV is corruption. */
+		if (t.cut)
 			return FT_ECORRUPT;
-		struct ft_rd v = ft_rd_sub(&r, tlen - 4u);
-		if (r.err)
-			return FT_ECORRUPT;
-		size_t pad = NLA_ALIGN_(tlen) - tlen;
-		ft_rd_skip(&r, pad < ft_rd_left(&r) ? pad : ft_rd_left(&r));
-		nflog_tlv(m, type & NLA_TYPE_MASK_, &v);
-		if (v.err)
+		nflog_tlv(m, t.type, &t.v);
+		if (t.v.err)
 			return FT_ECORRUPT;
 	}
+	if (k < 0)
+		return FT_ECORRUPT;
 	return 0;
 }
 

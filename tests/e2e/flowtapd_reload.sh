@@ -19,12 +19,11 @@ make_veth
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; cleanup' EXIT
 
-in_b() { ip netns exec "$NSB" "$@"; }
 ping_b() {
 	ip netns exec "$NSA" ping -c "$1" -i 0.05 -W 1 192.0.2.2 >/dev/null || fail "ping failed"
 }
 start_collector() { # NAME: an HTTP collector in namespace B; sets PORT_<NAME>
-	in_b python3 "$COLL" --port-file "$TMP/$1.port" --out "$TMP/$1.ndjson" &
+	ip netns exec "$NSB" python3 "$COLL" --port-file "$TMP/$1.port" --out "$TMP/$1.ndjson" &
 	PIDS+=($!)
 	for _ in $(seq 50); do [ -s "$TMP/$1.port" ] && break; sleep 0.1; done
 	[ -s "$TMP/$1.port" ] || fail "collector $1 did not start"
@@ -45,7 +44,7 @@ start_collector c1
 start_collector c2
 # A collector that accepts connections and never answers: POSTs hang until
 # the sink's 10 s timeout.
-in_b python3 -c '
+ip netns exec "$NSB" python3 -c '
 import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
 open(sys.argv[1], "w").write(str(s.getsockname()[1]))

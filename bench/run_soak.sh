@@ -117,11 +117,10 @@ rss1=$(rss) fd1=$(fds)
 # Stop the traffic, then let the flow logger flush and the spool drain.
 kill "${pids[0]}" 2>/dev/null
 sleep 3
-for _ in $(seq 120); do
-	[ -z "$(ls "$TMP/spool" 2>/dev/null | grep ndjson)" ] && break
-	sleep 0.5
-done
-lost=$(python3 - "$TMP/flows.jsonl" "$TMP/recv.ndjson" <<'PY'
+# Until every message the file sink got reached the collector (its
+# backoff after the outage is at most 30 s), or 90 s.
+lost_now() {
+	python3 - "$TMP/flows.jsonl" "$TMP/recv.ndjson" <<'PY'
 import json, sys
 want = {json.loads(l)['id'] for l in open(sys.argv[1])}
 try:
@@ -130,7 +129,12 @@ except FileNotFoundError:
     got = set()
 print(len(want - got))
 PY
-)
+}
+for _ in $(seq 90); do
+	lost=$(lost_now)
+	[ "$lost" = 0 ] && break
+	sleep 1
+done
 echo "# soak: ${DUR}s, $i capture clients, $(grep -c 'reloaded:' "$TMP/flowtapd.log") reloads, $(wc -l <"$TMP/flows.jsonl") flow messages"
 grep -q "reload failed" "$TMP/flowtapd.log" && echo "bench: soak: a reload failed" >&2
 echo "BENCH soak_rss_growth_kib $((rss1 - rss0)) KiB"

@@ -469,6 +469,19 @@ static int load_batch(struct sink_http *h, char **body, size_t *blen)
 	}
 	if (!ret && k && !h->head->sealed)
 		ret = seal(h, k, *body, *blen);
+	if (ret && k > 1) {
+		/* Sealing several messages writes a new file; on a full disk it
+		 * cannot, and nothing would ever be delivered to make room. One
+		 * message is sealed by a rename, which needs no space. */
+		*blen = 0;
+		pthread_mutex_lock(&h->mu);
+		h->inflight = 1;
+		it = h->head;
+		pthread_mutex_unlock(&h->mu);
+		ret = append_item(h, it, body, blen, &bcap);
+		if (!ret)
+			ret = seal(h, 1, *body, *blen);
+	}
 	if (ret) {
 		pthread_mutex_lock(&h->mu);
 		h->inflight = 0;

@@ -68,8 +68,10 @@ grep -q "cannot write spool file in '$SMALL/spool': No space left on device" "$T
 	fail "no spool ENOSPC message: $(head -5 "$TMP/err")"
 sent=$(wc -l <"$TMP/sent.jsonl")
 mkdir "$TMP/kept"
-cp "$SMALL"/spool/*.ndjson "$TMP/kept/"
-kept=$(ls "$TMP/kept" | wc -l)
+cp "$SMALL"/spool/* "$TMP/kept/" # messages (.ndjson) and sealed batches (.batch)
+# A spool file holds one message or, once sealed into a batch, several (one
+# per line): count messages, not files.
+kept=$(cat "$TMP"/kept/* | grep -c .)
 [ "$kept" -gt 0 ] && [ "$kept" -lt "$sent" ] || fail "spool holds $kept of $sent messages"
 ls -a "$SMALL/spool" | grep -q '^\.tmp-' && fail "half-written spool files left behind"
 nerr=$(grep -c "cannot write spool file" "$TMP/err")
@@ -84,12 +86,14 @@ head -c 24 "$TMP/big.pcap" >"$TMP/empty.pcap"
 timeout 60 "$FLOWTAP" flows -r "$TMP/empty.pcap" -q --url "$URL" --spool "$SMALL/spool" 2>"$TMP/err2" ||
 	fail "second sender: $(cat "$TMP/err2")"
 for _ in $(seq 50); do [ -z "$(ls "$SMALL/spool")" ] && break; sleep 0.1; done
-python3 - "$TMP/kept" "$TMP/sent.jsonl" "$TMP/recv.ndjson" <<'PY' || fail "spooled messages lost or changed"
+python3 - "$TMP/kept" "$TMP/sent.jsonl" "$TMP/recv.ndjson" <<'PY' || fail "spooled messages lost or changed (left: $(ls -a "$SMALL/spool" | tr "\n" " "); received $(wc -l <"$TMP/recv.ndjson"); second sender: $(head -3 "$TMP/err2"))"
 import json, os, sys
 kept = {}
 for f in os.listdir(sys.argv[1]):
-    m = json.loads(open(os.path.join(sys.argv[1], f)).read())
-    kept[m['id']] = m
+    for line in open(os.path.join(sys.argv[1], f)):
+        if line.strip():
+            m = json.loads(line)
+            kept[m['id']] = m
 sent = {}
 for line in open(sys.argv[2]):
     m = json.loads(line)

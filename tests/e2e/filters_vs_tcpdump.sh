@@ -79,10 +79,10 @@ expect_err "vlan on raw IP" 2 '^flowtap: bad filter expression: no VLAN support 
 	"$FT" read -r "$tmp/raw.pcap" vlan
 expect_err "ether on raw IP" 2 '^flowtap: bad filter expression: .*ether' \
 	"$FT" read -r "$tmp/raw.pcap" ether host 01:02:03:04:05:06
-expect_err "bad flag" 2 'Usage: flowtap read' "$FT" read --bogus -r "$tmp/eth.pcap"
+expect_err "bad flag" 2 "unknown option '--bogus'" "$FT" read --bogus -r "$tmp/eth.pcap"
 expect_err "bad format" 2 "unknown format 'json'" "$FT" read -r "$tmp/eth.pcap" --format json
-expect_err "bad count" 2 "bad packet count 'x'" "$FT" read -r "$tmp/eth.pcap" -c x
-expect_err "bad snaplen" 2 "bad snaplen '999999'" "$FT" read -r "$tmp/eth.pcap" -s 999999
+expect_err "bad count" 2 "invalid packet count 'x'" "$FT" read -r "$tmp/eth.pcap" -c x
+expect_err "bad snaplen" 2 "invalid snaplen '999999'" "$FT" read -r "$tmp/eth.pcap" -s 999999
 expect_err "bad path" 2 "unknown path 'nowhere'" "$FT" read -r "$tmp/eth.pcap" --path nowhere
 expect_err "bad direction" 2 "bad direction 'up'" "$FT" read -r "$tmp/eth.pcap" --direction up
 expect_err "no -r" 2 '-r FILE is required' "$FT" read tcp

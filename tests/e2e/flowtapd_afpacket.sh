@@ -57,9 +57,10 @@ for _ in $(seq 40); do [ "$(source_field "$VB" open)" = False ] && break; sleep 
 [ "$(source_field "$VB" open)" = False ] || fail "socket still open after the capture ended"
 ok "AF_PACKET sockets open only while watched"
 
-# The established user0 stream carries raw IP only: a clear 400 for Ethernet.
-code=$(curl -s -o "$TMP/u0.body" -w '%{http_code}' --unix-socket "$SOCK" -X POST \
-	http://local/localapi/v0/debug-capture)
+# The established user0 stream carries raw IP only: asked for on an
+# Ethernet tap, a clear 400 (without a format, such a tap streams pcap).
+code=$(curl -s --max-time 10 -o "$TMP/u0.body" -w '%{http_code}' --unix-socket "$SOCK" -X POST \
+	'http://local/localapi/v0/debug-capture?format=user0')
 [ "$code" = 400 ] && grep -q "format user0 needs raw IP packets; tap '$VB' has link type EN10MB" \
 	"$TMP/u0.body" || fail "user0 on an Ethernet tap: HTTP $code $(cat "$TMP/u0.body")"
 ok "user0 on an Ethernet interface: $(cat "$TMP/u0.body")"

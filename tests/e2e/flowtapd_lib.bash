@@ -42,6 +42,8 @@ need() {
 require_root_netns() {
 	[ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
 	need ip
+	# A namespace left by a killed earlier run of this test is removed first.
+	ip netns del "$NSA" 2>/dev/null; ip netns del "$NSB" 2>/dev/null
 	ip netns add "$NSA" 2>/dev/null || skip "cannot create network namespaces"
 	ip netns del "$NSA"
 	[ -x "$FTD" ] || fail "flowtapd not built at $FTD"

@@ -49,7 +49,7 @@ A() { ip netns exec $NSA "$@"; }
 B() { ip netns exec $NSB "$@"; }
 C() { ip netns exec $NSC "$@"; }
 
-for n in $NSA $NSB $NSC; do ip netns add $n || fail "cannot create namespace $n"; ip -n $n link set lo up; done
+for n in $NSA $NSB $NSC; do ip netns del $n 2>/dev/null; ip netns add $n || fail "cannot create namespace $n"; ip -n $n link set lo up; done
 ip link add name ftwgv-a netns $NSA type veth peer name ftwgv-ca netns $NSC || fail "veth"
 ip link add name ftwgv-b netns $NSB type veth peer name ftwgv-cb netns $NSC || fail "veth"
 ip -n $NSA addr add 192.0.2.1/24 dev ftwgv-a
@@ -113,7 +113,7 @@ grep -q "endpoint 203.0.113.2:51820, allowed ips 100.64.0.2/32, 10.77.0.0/16, 0.
 ok "status shows the peer, its endpoint, allowed IPs and a fresh handshake"
 sleep 1.2 # the watcher's first read sets the classes and the counters' base
 
-ip netns exec $NSA tcpdump -n -i $WGA -w $TMP/tcp.pcap 'tcp port 5201' 2>$TMP/tcpdump.err &
+ip netns exec $NSA tcpdump -n -U -i $WGA -w $TMP/tcp.pcap 'tcp port 5201' 2>$TMP/tcpdump.err &
 TD=$!
 for i in $(seq 100); do grep -q "listening on" $TMP/tcpdump.err && break; sleep 0.1; done
 A ping -c 5 -i 0.1 100.64.0.2 >/dev/null || fail "virtual ping"
@@ -157,7 +157,7 @@ tcp_tx=$(tcpdump -n -r $TMP/tcp.pcap 'src host 100.64.0.1' 2>/dev/null | wc -l)
 ft_tx=$(sum virtualTraffic '.proto == 6 and .dst == "100.64.0.2:5201"' txPkts)
 ft_rx=$(sum virtualTraffic '.proto == 6 and .dst == "100.64.0.2:5201"' rxPkts)
 [ "$ft_tx" = "$tcp_tx" ] && [ $((ft_tx + ft_rx)) = "$tcp_pkts" ] ||
-	fail "TCP virtual traffic: flowtapd $ft_tx+$ft_rx packets, tcpdump $tcp_tx of $tcp_pkts"
+	fail "TCP virtual traffic: flowtapd $ft_tx+$ft_rx packets, tcpdump $tcp_tx of $tcp_pkts ($(cat $TMP/tcpdump.err; tcpdump -n -r $TMP/tcp.pcap 2>&1 | tail -2))"
 ok "virtual traffic: 5+5 ICMP and $tcp_pkts TCP packets, as tcpdump saw them"
 [ "$(sum subnetTraffic '.proto == 1 and .dst == "10.77.0.1:0"' txPkts)" = 3 ] || fail "subnet traffic"
 ok "subnet traffic: the peer's 10.77.0.0/16"

@@ -21,9 +21,9 @@ expect() { # RC MESSAGE CMD...
 }
 S=(--socket "$TMP/s.sock" --interface lo)
 expect 2 "unrecognized option '--bogus'" "$D" --bogus
-expect 2 "bad route '10.0.0/99' (want ADDR/BITS)" "$D" "${S[@]}" --route 10.0.0/99
-expect 2 "bad --write 'nofile' (want TAP=FILE" "$D" "${S[@]}" --write nofile
-expect 2 "bad node id" "$D" "${S[@]}" --node-id "$(printf 'x%.0s' {1..300})"
+expect 2 "bad route '10.0.0/99' (want ADDR/BITS, e.g. 10.1.0.0/16)" "$D" "${S[@]}" --route 10.0.0/99
+expect 2 "bad write 'nofile' (want TAP=FILE" "$D" "${S[@]}" --write nofile
+expect 2 "bad node-id" "$D" "${S[@]}" --node-id "$(printf 'x%.0s' {1..300})"
 expect 2 "bad --metrics-listen 'host:1'" "$D" "${S[@]}" --metrics-listen host:1
 expect 2 "bad interval '0'" "$D" "${S[@]}" --flow-interval 0
 expect 2 "bad interval '0'" "$D" "${S[@]}" --interval 0

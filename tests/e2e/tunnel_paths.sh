@@ -207,5 +207,5 @@ assert not any(c["dropped"].values()), c
 print("ok - status: tunnel counters", c)' || fail "status of tunnel A"
 tl_stop "$TUN_PID_A"
 tl_stop "$TUN_PID_B"
-grep -q "echo answered 3 local" "$TMP/a.log" || fail "A's summary: $(cat "$TMP/a.log")"
+grep -q "echo_local 3," "$TMP/a.log" || fail "A's summary: $(cat "$TMP/a.log")"
 ok "tunnels stopped cleanly; A answered the 3 service pings"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtap: `make demo` runs the main job end to end, `make test` runs every test.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan

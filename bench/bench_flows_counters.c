@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: connection counter updates, 4 threads at once, with a concurrent extractor.
  *
  * Usage: bench_flows_counters [THREADS] [UPDATES_PER_THREAD]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench_tap: the costs of the datapath hook.
  *   - no session attached, against an empty loop;

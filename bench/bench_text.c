@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bench_text - time ft_text_format() alone, without I/O: the packets of a
  * capture (the first MAX_PKTS, a working set that stays in cache as a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # make bench: run every bench/run_*.sh; each prints `BENCH <name> <value> <unit>` lines.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # ClickHouse and the records format:
 #  - clickhouse_records_per_s: `flowtap flows -r` of the 1,000,000-packet
 #    capture (gen_pcap.py, the same file as run_flows.sh) with

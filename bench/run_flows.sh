@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Flow statistics benchmarks:
 #  - flowtap flows -r big.pcap (1,000,000 packets from gen_pcap.py), exporting
 #    IPFIX to a local collector and printing JSON lines, versus softflowd -r on

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/run_flowtapd.sh - flowtapd vs tcpdump on the same traffic: tcpreplay
 # --topspeed through a veth pair into a namespace where flowtapd and tcpdump
 # (-w a pcap file) capture side by side. Two flowtapd cases, each against a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/run_openvpn.sh - what flowtap costs OpenVPN 2.7.6 (integrations/openvpn).
 #
 # iperf3 TCP (A -> B, FTOV_BENCH_SECONDS each, best of FTOV_BENCH_LOOPS)

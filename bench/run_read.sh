@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench: flowtap read versus tcpdump on the 1,000,000-packet capture, best of 3
 # each, measured in the same run:
 #   text:          flowtap read -r big.pcap > /dev/null   vs  tcpdump -n -r big.pcap > /dev/null

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/run_soak.sh - flowtapd under churn for FT_SOAK_SECONDS (default 300):
 #  - traffic replayed through a veth pair into the interface flowtapd reads
 #    (tcpreplay at a bounded rate, looping);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Micro benchmark of the text formatter alone (no file I/O): ns per packet.
 set -euo pipefail
 : "${FT_BUILD:?}" "${FT_SHARED:?}" "${FT_BENCH_TMP:?}"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/run_tunnel.sh - what watching flowtap-tunnel costs its traffic.
 #
 # TCP transfers (tests/tools/tcpxfer.py, every byte checked) through two

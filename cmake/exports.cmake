@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # cmake -DHDR_DIR=include/flowtap -DOUT=flowtap.map -P cmake/exports.cmake
 #
 # Writes the linker version script of libflowtap: exactly the functions

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cxx_hook.cpp - libflowtap from C++: every public header, a tap, one hook
  * call and a capture session whose output is a C++ lambda. Built and run as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * minimal.c - the smallest embedding of libflowtap: a tap, one hook call per
  * packet, and a capture session writing pcapng to standard output.

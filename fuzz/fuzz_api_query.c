@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_api_query.c - libFuzzer target: the local API's query parsing, as
  * the capture endpoint does it: evhttp splits the query string, then each

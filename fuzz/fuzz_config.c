@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_config.c - libFuzzer target: flowtapd's config file parser (the
  * same parser as its command-line flags), merge and free.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_flows.c - libFuzzer target: round trips of the flow-log encoders.
  *

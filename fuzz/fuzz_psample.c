@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_psample.c - libFuzzer target for the psample and NFLOG decoders and
  * the link-layer IP finder: any bytes, never a read outside the buffer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_reader.c - libFuzzer target: pcap, pcapng and user0 files through
  * ft_reader (flowtap's own pcapng parser, libpcap for classic pcap, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_text.c - libFuzzer target: the packet decoders through the text
  * formatter, for every link type flowtap reads.

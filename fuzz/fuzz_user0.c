@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_user0.c - libFuzzer target: the user0 record prefix parser.
  * A parsed prefix written back with ft__user0_put() must give the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_wireguard.c - libFuzzer target for the WireGuard device readers: the
  * first byte picks the UAPI text parser or the WG_CMD_GET_DEVICE netlink

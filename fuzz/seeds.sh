@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # fuzz/seeds.sh OUTDIR - seed corpora for the fuzz targets, one directory
 # per target (OUTDIR/text, OUTDIR/reader, ...), generated from every tcpdump
 # test capture in $FT_SHARED/corpus/tcpdump (optional; default ../shared),

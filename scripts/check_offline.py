@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """check_offline.py [--fix] [ROOT] - every tcpdump and tshark call in the
 tests, benchmarks and scripts passes -n (no name resolution).
 

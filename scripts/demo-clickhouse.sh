@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # make demo-clickhouse: flow logs straight into ClickHouse. Starts a private
 # clickhouse-server on loopback (its own minimal config, data in a temp dir;
 # tests/e2e/clickhouse_lib.bash), creates the table of

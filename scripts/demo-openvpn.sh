@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # demo-openvpn.sh - flowtap inside OpenVPN 2.7.6 (what `make demo-openvpn` runs).
 #
 # Builds OpenVPN from ../shared/third_party/openvpn-2.7.6.tar.gz with the

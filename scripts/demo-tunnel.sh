@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # demo-tunnel.sh - flowtap end to end (what `make demo` runs).
 #
 # Two network namespaces joined by a veth pair, a flowtap-tunnel in each

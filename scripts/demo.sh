@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # make demo (interim, until the datapath demo exists): the offline reader on a
 # small capture the project generates itself: a user0 debug-capture stream
 # with TCP/TLS/HTTP/DNS/ICMP/IPv6 packets over several capture paths.

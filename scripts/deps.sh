@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Install the Debian packages flowtap needs to build, test, benchmark and run
 # its demo; apt-get runs only when something is missing (idempotent).
 set -euo pipefail

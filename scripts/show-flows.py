@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """show-flows.py FILE - print a flow log (JSON lines) as a table, one block per
 message (used by the demos)."""
 import json

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: the DNAT rule: local packets to a service address go to a real address across the
  * tunnel, and replies come back from the service address. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: ICMP echo (RFC 792): the responder for the service address and keepalive probes. */
 #include <arpa/inet.h>
 #include <string.h>

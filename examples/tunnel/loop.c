@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: the datapath and its libevent loop: TUN <-> UDP with the four capture hooks. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: flowtap-tunnel: command-line flags; see flowtap-tunnel(8). */
 #include <arpa/inet.h>
 #include <errno.h>

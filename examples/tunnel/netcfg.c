@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: interface configuration over rtnetlink (libmnl): link up with an MTU, addresses,
  * routes. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: observability around the datapath: connection counters, the flow logger and its
  * sinks, and the local API. */
 #include <arpa/inet.h>

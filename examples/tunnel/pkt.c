@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: IPv4 header parsing (bounds-checked) and Internet checksums (RFC 791, RFC 1071,
  * RFC 1624). */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: the TUN device: open the clone device and attach a layer-3 interface. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tunnel.h - flowtap-tunnel internals: a reference userspace datapath.
  *

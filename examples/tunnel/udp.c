@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: the UDP socket that carries the tunnel: plain IP-in-UDP, one inner packet per
  * datagram. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtap/api.h - the local API: an HTTP/1.1 server on a Unix domain socket
  * through which users reach a running process's taps and flow logs.

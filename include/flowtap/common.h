@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtap/common.h - types and error codes shared by every part of libflowtap.
  *

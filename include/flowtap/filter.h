@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtap/filter.h - packet selection: the tcpdump filter language (compiled
  * by libpcap), a structured filter that renders to an expression, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtap/metrics.h - Prometheus metrics of a process that owns taps.
  *

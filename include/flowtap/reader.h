@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtap/reader.h - read pcap and pcapng files (every link type libpcap
  * reads) and user0 debug-capture streams.

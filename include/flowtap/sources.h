@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtap/sources.h - kernel capture sources feeding taps and flow counters.
  *

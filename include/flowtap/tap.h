@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtap/tap.h - datapath taps: the one hook a datapath calls where packets
  * cross, at no cost while nobody watches.

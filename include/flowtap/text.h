@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtap/text.h - one greppable text line per packet, in the spirit of
  * `tcpdump -n` (see flowtap-text(7) for the exact, stable format).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtap/writer.h - capture writers: pcap (us and ns), pcapng, user0 and text.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # integrations/openvpn/build.sh - build OpenVPN 2.7.6 with flowtap (the patch
 # beside this script plus flowtap_openvpn.c, linked with FT_BUILD's static
 # libflowtap), or with --unpatched the same release without it, cached.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtap_openvpn.c - flowtap inside OpenVPN 2.7: the glue behind the five
  * calls of openvpn-2.7.6-flowtap.patch (flowtap_openvpn.h).

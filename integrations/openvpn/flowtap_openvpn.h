@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtap_openvpn.h - the five calls OpenVPN's flowtap patch makes
  * (openvpn-2.7.6-flowtap.patch); the glue behind them is flowtap_openvpn.c.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # integrations/openvpn/peers.bash - two OpenVPN 2.7.6 peers in two network
 # namespaces joined by a veth pair (sourced by scripts/demo-openvpn.sh,
 # tests/e2e/openvpn_*.sh and bench/run_openvpn.sh; not run by itself).

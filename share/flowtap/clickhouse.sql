@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- clickhouse.sql - a ClickHouse table for flowtap flow-log records, and
 -- example queries. See flowtap-flows(5), "CLICKHOUSE".
 --

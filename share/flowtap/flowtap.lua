@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- flowtap.lua - Wireshark dissector for flowtap/user0 debug-capture streams.
 --
 -- A user0 stream is a classic pcap file with linktype 147 (LINKTYPE_USER0).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: POST /localapi/v0/debug-capture: one capture session per client,
  * streamed as a chunked HTTP response.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: the lifecycle every streaming client shares: linked on the
  * server's list while it streams, ended once (gracefully, or because its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: GET /localapi/v0/flows: flow-log messages as an NDJSON stream.
  *

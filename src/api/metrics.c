@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: Prometheus metrics: the text exposition (format 0.0.4) of the
  * counters status shows, at GET /localapi/v0/metrics and, optionally, at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: the local API server: a Unix socket, evhttp routing, access
  * control from SO_PEERCRED, and the loop thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: GET /localapi/v0/status: the server, its taps and sessions as JSON. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: helpers of the local API with no state: replies, the parsing of
  * query parameters, and the escaping of client-supplied strings.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: blocking work off the API's loop: a few worker threads run it
  * and report back through the loop's eventfd.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* cli.h - the flowtap command's subcommands, one file each (cmd_<name>.c). */
 #ifndef FT_CLI_H
 #define FT_CLI_H

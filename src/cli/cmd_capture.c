@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: flowtap capture: stream a live capture from a running datapath's
  * local API (POST /localapi/v0/debug-capture) to stdout, a file or Wireshark.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: flowtap dissector: print (or locate) the Wireshark Lua dissector. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: flowtap flows: flow-log messages from a live process or a capture file.
  *
  * Live: GET /localapi/v0/flows over the local API socket, printing the NDJSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: flowtap read - print or rewrite a capture file (pcap, pcapng, user0). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: flowtap status: the taps and sessions of a running datapath. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: libcurl helpers for talking to the local API over its Unix socket. */
 #include <errno.h>
 #include <grp.h>

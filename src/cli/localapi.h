@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* localapi.h - the CLI side of the local API: small libcurl helpers. */
 #ifndef FT_CLI_LOCALAPI_H
 #define FT_CLI_LOCALAPI_H

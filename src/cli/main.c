@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: the flowtap command: a table of subcommands. */
 #include <stdio.h>
 #include <stdlib.h>

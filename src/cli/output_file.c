@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: the output file of read -w and capture -w, opened safely.
  *
  * `flowtap read -r x.pcap -w x.pcap` used to truncate x.pcap while it was

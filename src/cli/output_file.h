@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* output_file.h - the output of `read -w` and `capture -w`, opened without
  * destroying anything: never the file being read, never truncated before
  * the command knows it will write. */

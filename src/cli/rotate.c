@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: -w FILE with tcpdump's rotation rules (-C SIZE, -G SECONDS,
  * -W COUNT), as tcpdump 4.99 names and rotates its files:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rotate.h - -w FILE with tcpdump's -C/-G/-W rotation, for flowtap read. */
 #ifndef FT_CLI_ROTATE_H
 #define FT_CLI_ROTATE_H

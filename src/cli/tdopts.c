@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: tcpdump's short options for flowtap read and capture.
  *
  * A tcpdump user's command line works unchanged: the same letters with the

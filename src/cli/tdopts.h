@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tdopts.h - tcpdump's short options, with tcpdump's meanings, shared by
  * flowtap read and flowtap capture. */
 #ifndef FT_CLI_TDOPTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: addresses, built-in paths and link-type numbers. */
 #include <arpa/inet.h>
 #include <errno.h>

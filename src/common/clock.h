@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * clock.h - the clock helpers of the library: nanosecond readings and
  * deadlines for condition variables. Inline: some run per batch of packets.

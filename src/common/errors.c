@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: error messages for -errno and FT_E* codes. */
 #include <string.h>
 

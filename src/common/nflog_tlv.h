@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nflog_tlv.h - the one walker over NFLOG TLVs, for the live source
  * (src/sources/decode.c) and the dissector (src/dissect/dissect_nflog.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: strict decimal parsing for flags, query parameters and config values. */
 #include <errno.h>
 #include <stdlib.h>

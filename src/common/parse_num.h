@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* parse_num.h - strict number parsing shared by the CLI, the API and flowtapd. */
 #ifndef FT_PARSE_NUM_H
 #define FT_PARSE_NUM_H

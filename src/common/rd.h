@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rd.h - bounds-checked reads of packet bytes.
  *

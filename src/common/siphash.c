@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: random keys for the keyed hashes (siphash.h). */
 #include <stdint.h>
 #include <sys/random.h>

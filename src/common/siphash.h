@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * siphash.h - SipHash-1-3 (Aumasson and Bernstein, "SipHash: a fast
  * short-input PRF", 2012; 1 compression and 3 finalization rounds, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: tcpdump filter expressions, compiled by libpcap, and structured filters. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* filter_int.h - structured filters rendered as tcpdump expressions;
  * internal to the library (tested, not part of the ABI). */
 #ifndef FT_FILTER_INT_H

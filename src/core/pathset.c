@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: sets of capture paths and direction names. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: bounded MPSC byte ring for capture records (see ring.h for the protocol). */
 #include <errno.h>
 #include <stdlib.h>

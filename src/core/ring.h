@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ring.h - bounded multi-producer, single-consumer byte ring for capture
  * records.

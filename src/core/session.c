@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: capture sessions: filter on the datapath thread, format and write on their own. */
 #include <errno.h>
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: taps: the datapath hook, session lists and grace periods. */
 #include <errno.h>
 #include <pcap/pcap.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tap_internal.h - what tap.c and session.c share. */
 #ifndef FT_TAP_INTERNAL_H
 #define FT_TAP_INTERNAL_H

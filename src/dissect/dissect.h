@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dissect.h - internal interface of the packet decoders behind
  * ft_text_format() (one dissect_<proto>.c per protocol).

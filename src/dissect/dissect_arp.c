@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: ARP (RFC 826) for Ethernet/IPv4, briefly.
  *
  *   hw type(2) proto type(2) hw len(1) proto len(1) op(2)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: Internet checksums (RFC 1071) for -v, as tcpdump checks them.
  *
  * Only the verbose text computes them: the sum runs over every byte of the

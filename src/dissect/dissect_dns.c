@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: DNS (RFC 1035) and mDNS message summaries, as tcpdump -n prints.
  *
  *   +-------------------------------+-------------------------------+

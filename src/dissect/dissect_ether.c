@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: Ethernet II, IEEE 802.1Q/802.1ad VLAN tags and raw IP.
  *
  * IEEE 802.3 / 802.1Q. Like tcpdump without -e, the MAC header itself is not

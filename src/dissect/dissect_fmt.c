@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: hand-written number and address formatting for the text writer.
  *
  * printf is too slow for the text hot path (flowtap read must beat tcpdump

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: HTTP/1.x request and status lines (RFC 9112).
  *
  * Printed after the TCP length like tcpdump: ": HTTP: GET /index.html

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: ICMP for IPv4 (RFC 792, RFC 1191), types and codes by name.
  *
  *   +---------------+---------------+-------------------------------+

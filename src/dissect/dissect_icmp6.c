@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: ICMPv6 (RFC 4443), neighbor discovery (RFC 4861) and MLD
  * (RFC 2710, RFC 3810), types and codes by name.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: IPv4 (RFC 791) and the dispatch to transport protocols.
  *
  *    0                   1                   2                   3

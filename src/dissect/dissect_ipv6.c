@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: IPv6 (RFC 8200) and its extension headers.
  *
  *   +-------+---------------+---------------------------------------+

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: Linux netfilter NFLOG (DLT_NFLOG).
  *
  * https://www.tcpdump.org/linktypes/LINKTYPE_NFLOG.html

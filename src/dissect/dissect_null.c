@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: BSD loopback encapsulation (DLT_NULL, DLT_LOOP).
  *
  * https://www.tcpdump.org/linktypes/LINKTYPE_NULL.html: a 4-byte address

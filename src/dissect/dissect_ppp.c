@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: PPP (RFC 1661, HDLC-like framing RFC 1662) and Cisco HDLC.
  *
  *   PPP:       [address 0xff, control 0x03] protocol (1 or 2 bytes, RFC 1661

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: Linux "cooked" capture headers, SLL (v1) and SLL2.
  *
  * https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html

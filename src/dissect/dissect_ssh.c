@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: SSH identification string (RFC 4253, section 4.2).
  *
  * The first line each side sends, "SSH-protoversion-softwareversion", is

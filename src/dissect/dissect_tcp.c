@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: TCP (RFC 9293) with options (RFC 7323 TS/wscale, RFC 2018 SACK).
  *
  *   +-------------------------------+-------------------------------+

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: TLS handshake (RFC 8446, RFC 5246): ClientHello SNI (RFC 6066)
  * and ServerHello version and cipher suite.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: UDP (RFC 768), with DNS on ports 53 and 5353.
  *
  *   +----------------+----------------+----------------+----------------+

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: ft_text_format - one tcpdump-like text line per packet.
  *
  * Line layout (flowtap-text(7) is the reference):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: ft_text_size_max - how much text one packet can make.
  *
  * Output buffers are sized from the packet, so no line or dump is ever cut

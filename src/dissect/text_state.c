@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: ft_text_state - what the text printer remembers between packets.
  *
  * tcpdump prints TCP sequence numbers relative to the first it saw of each

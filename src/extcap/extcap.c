@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: flowtap-extcap: a Wireshark extcap program that lists a running
  * datapath's taps as capture interfaces and captures from them through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* classify.h - the flow logger's classifier, internal to the library
  * (tested, not part of the ABI). */
 #ifndef FT_FLOWS_CLASSIFY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: connection counters: per-thread hash tables updated per packet.
  *
  * Each updating thread gets its own table (found through a small

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: the flow logger: interval thread, classification, sinks.
  *
  * The thread sleeps on a condition variable until a counter table reports

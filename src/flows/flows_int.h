@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* flows_int.h - internals shared by the files of src/flows. */
 #ifndef FT_FLOWS_INT_H
 #define FT_FLOWS_INT_H

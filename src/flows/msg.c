@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: flow-log JSON messages, hand-encoded and split at a size bound.
  *
  * The established format (see flowtap-flows(5)):

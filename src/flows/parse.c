@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: connection keys from raw IPv4/IPv6 packets; address prefixes.
  *
  * IPv4: RFC 791; IPv6 and its extension headers: RFC 8200 (hop-by-hop 0,

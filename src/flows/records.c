@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: flow-log records: one flat JSON object per connection per window.
  *
  * The records format (see flowtap-flows(5)) is what column stores ingest as

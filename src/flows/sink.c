@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: the sinks' side of the sink interface (sink.h). */
 #include <stdarg.h>
 #include <stdio.h>

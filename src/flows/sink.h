@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sink.h - the interface between the flow logger and its sinks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: flow-log sink: JSON lines appended to a file or standard output. */
 #include <errno.h>
 #include <fcntl.h>

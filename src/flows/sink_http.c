@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: flow-log sink: NDJSON batches POSTed with libcurl, spooled on disk.
  *
  * The logger's thread only appends: it writes each message (or each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: flow-log sink: IPFIX (RFC 7011) export over UDP.
  *
  * Message header (RFC 7011 section 3.1), then sets (3.3):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * config.c - flowtapd's configuration: command-line flags and the config
  * file (/etc/flowtap/flowtapd.conf) go through one table, so every long flag

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtapd.h - internal interfaces of the flowtapd daemon: its configuration
  * (flags and config file share one parser), logging and privilege drop.

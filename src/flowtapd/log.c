@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* log.c - flowtapd's log: stderr ("flowtapd: message") or syslog (--syslog). */
 #include <stdarg.h>
 #include <stdio.h>

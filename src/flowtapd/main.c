@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flowtapd - capture and flow logs for kernel datapaths.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * privs.c - drop root after the sockets are open, keeping only CAP_NET_RAW
  * (AF_PACKET sockets reopened when a capture starts) and CAP_NET_ADMIN

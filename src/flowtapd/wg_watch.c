@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wg_watch.c - flowtapd's WireGuard watcher: one thread reads every
  * WireGuard --interface (sources/wireguard.h) on a timer and on request,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wg_watch.h - flowtapd's view of the WireGuard devices it captures on.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: read pcap/pcapng files through libpcap; unwrap user0 streams. */
 #include <errno.h>
 #include <pcap/pcap.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* reader_ng.h - flowtap's own pcapng reader (see reader_pcapng.c). */
 #ifndef FT_READER_NG_H
 #define FT_READER_NG_H

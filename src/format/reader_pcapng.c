@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: pcapng reader that keeps what libpcap drops: interface names
  * (capture paths), EPB direction flags, and interfaces of several link types.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* user0.h - the per-record prefix of the user0 debug-capture stream. */
 #ifndef FT_USER0_H
 #define FT_USER0_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: capture writers: format names, buffering and dispatch to a format. */
 #include <errno.h>
 #include <pcap/dlt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* writer_int.h - what the per-format writers share with the dispatcher. */
 #ifndef FT_WRITER_INT_H
 #define FT_WRITER_INT_H

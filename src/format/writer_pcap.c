@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: classic pcap writer, microsecond and nanosecond timestamps.
  *

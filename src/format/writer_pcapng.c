@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: pcapng writer: SHB, one IDB per capture path or interface, EPB
  * with direction flags and NAT metadata, ISB with counters at the end.

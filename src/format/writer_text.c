@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: text writer: ft_text_format() lines into the writer's buffer. */
 #include <errno.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: decoders for what kernel capture sources deliver: psample generic
  * netlink messages (linux/psample.h), DLT_NFLOG records

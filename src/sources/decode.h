@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * decode.h - the sources' decoders: pure functions over a byte buffer
  * (psample and NFLOG netlink messages, the IP packet in a frame), tested

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pcapsrc.c - AF_PACKET and NFLOG sources through libpcap.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * psample.c - psample source: samples from tc's sample action and Open
  * vSwitch, delivered on the "packets" multicast group of the "psample"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * source.c - capture source lifecycle: the thread that owns the kernel
  * sockets, opening them only while watched (or always for flow counting),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * source.h - internal: the parts of a capture source shared by its kinds.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wg_device.c - the decoded WireGuard device: bounded peer and allowed-IP
  * lists, key encoding, and the choice between netlink and the UAPI socket.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wg_genl.c - the WireGuard kernel module's generic netlink interface
  * (linux/wireguard.h): WG_CMD_GET_DEVICE is a dump; each reply message holds

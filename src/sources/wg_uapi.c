@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wg_uapi.c - WireGuard's cross-platform userspace API (wireguard-go,
  * boringtun): "get=1\n\n" on /var/run/wireguard/IFACE.sock, answered with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * wireguard.h - internal: what flowtapd reads of a WireGuard device.
  *

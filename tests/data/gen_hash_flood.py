@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Write a capture of one-packet IPv6 UDP flows from one /64 (LINKTYPE_RAW).
 
 Usage: gen_hash_flood.py OUT.pcap crafted|random [FLOWS]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Write a small Ethernet pcap exercising every decoder behind flowtap's text
 format: TCP flags and options, HTTP, TLS ClientHello/ServerHello, SSH, UDP,
 DNS (UDP and TCP), ICMP, ICMPv6 (echo, ND, errors), IPv6 extension headers

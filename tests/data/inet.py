@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Checksums and addresses shared by the test capture generators."""
 import ipaddress
 import struct

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Write a small, deterministic user0 debug-capture stream (linktype 147).
 
 Usage: mkcapture.py OUT.user0 [RAW.pcap]

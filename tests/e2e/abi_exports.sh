@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The ABI of libflowtap.so is exactly the public API (issue 11): its dynamic
 # symbol table (nm -D --defined-only) holds every function declared in
 # include/flowtap/*.h and nothing else (no test hook, no ft__ internal, no

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # api_access.sh - who may do what, and every error answer: a non-root uid
 # (setpriv) gets 403 on capture and flows but reads status; members of the
 # capture group may capture; 405, 400 (filter text, bad parameters), 404,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # api_async.sh - the API's loop never waits: while a session attaches slowly
 # (ft-testdp --attach-delay, as a capture source opening its kernel rings
 # does), while one is torn down (its detach is as slow) and while the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # api_capture.sh - the local API's capture stream read by real tools: curl
 # --unix-socket into tshark (with and without our Lua dissector), capinfos;
 # the default stream's bytes, every format and query parameter, socket and

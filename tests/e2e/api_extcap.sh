@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # api_extcap.sh - flowtap-extcap as Wireshark drives it: the four extcap
 # calls by hand (tshark reading the fifo), then tshark itself discovering the
 # interface (-D) and capturing from it (-i) through WIRESHARK_EXTCAP_DIR.

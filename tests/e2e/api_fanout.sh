@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # api_fanout.sh - many clients on one tap: 16 concurrent capture clients, one
 # of them stalled (connected, never reading): the other 15 receive every
 # packet, the stalled one's losses are counted in status, and its departure

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # api_input.sh - what a client sends is checked and shown safely: control
 # characters in a filter are refused (tabs and line ends read as spaces),
 # a NUL in a parameter and a repeated parameter are 400s, every echoed

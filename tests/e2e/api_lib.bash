@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # api_lib.bash - shared by tests/e2e/api_*.sh and capture_*.sh (sourced; not a
 # test itself). Starts ft-testdp (a stand-in datapath with a tap and the local
 # API) on a socket under /tmp/ftd-*, and cleans everything up on exit.

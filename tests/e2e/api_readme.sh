@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # What a first session with the README runs into, kept fixed:
 #  - the README's `curl ... debug-capture | tshark ...` command, run as
 #    written (socket path aside), prints packets live with their flowtap path

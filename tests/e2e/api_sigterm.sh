@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # api_sigterm.sh - SIGTERM ends every stream cleanly and loses nothing: the
 # datapath (ft-testdp, which stops like flowtapd: the flow logger's final
 # message, then ft_api_free) is stopped while five clients stream; each

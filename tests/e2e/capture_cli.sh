@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # capture_cli.sh - `flowtap capture`, `flowtap status` and `flowtap dissector`
 # against a running datapath: text like tcpdump by default, -w/-o files read
 # by tshark/capinfos, -c, -G, filters and paths, Ctrl-C leaving a well-formed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # clickhouse_daemons: flowtap-tunnel and flowtapd with --url to ClickHouse
 # and --flow-format records, and a ClickHouse that refuses the records.
 #

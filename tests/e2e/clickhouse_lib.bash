@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # clickhouse_lib.bash - a private clickhouse-server for the clickhouse_*
 # tests, the demo and the benchmark (sourced, not a test itself): its own
 # minimal config, data under a temp dir, HTTP and native ports on loopback

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # clickhouse_restart: no record lost or doubled across restarts of either
 # side. A sender (`flowtap flows -r`, records format, HTTP sink with a
 # spool) feeds a private clickhouse-server, which is killed (SIGKILL) in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # clickhouse_retry_bytes: a retried batch is byte-identical to its first
 # attempt, also after the sender restarted on its spool, so ClickHouse's
 # insert deduplication (replicated tables, by block checksum) drops a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # clickhouse_truth: `flowtap flows -r` posts records (--flow-format records)
 # through the HTTP sink into a private clickhouse-server with the shipped
 # schema (share/flowtap/clickhouse.sql); the per-direction packet and byte

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # common.bash - the reporting every e2e test library shares (sourced).
 # Exit 77 is ctest's SKIP_RETURN_CODE for these tests.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Every capture of the tcpdump test corpus (many deliberately truncated or
 # malformed) goes through `flowtap read` as text, -v and -x -A. A corrupt
 # file may end with a non-zero exit, but nothing may crash (exit >= 128) and,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # `make deb` builds the Debian packages libflowtap0, libflowtap-dev, flowtap
 # and flowtapd; dpkg-deb -I and dpkg -c show what each holds; the flowtap and
 # libflowtap0 packages extracted into a temporary tree run (`flowtap

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Fault tests of the local API against a running datapath (ft-testdp):
 #  - a capture client killed with SIGKILL mid-stream (flowtap capture, then
 #    curl): the server frees its session within a second and status shows

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # ENOSPC: a 1 MiB tmpfs (in a private mount namespace) as the destination of
 #  - flowtap read -w (pcap and pcapng) and of its text on stdout,
 #  - flowtap capture -w from a running datapath (ft-testdp),

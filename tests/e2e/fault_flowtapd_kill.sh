@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd killed with SIGKILL and restarted, with its HTTP collector (a real
 # HTTP server process, tests/data/flows/collector.py) down during the kill:
 # the spool survives intact, the restarted daemon sends what the killed one

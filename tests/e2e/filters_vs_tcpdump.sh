@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e: for 40 tcpdump filter expressions, `flowtap read` selects exactly the
 # packets tcpdump selects, on Ethernet and raw-IP captures; and the command's
 # errors (bad filter, bad flag, missing, corrupt and truncated files, full

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Each tcpdump option flowtap read takes, run against tcpdump itself on the
 # same file: the text must be byte for byte tcpdump -n's; -w with -s 0 the
 # same snapshot length; -C/-G/-W rotation the same file names holding the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A peer holding one IPv6 /64 sends 60,000 one-packet flows whose source
 # addresses were chosen to collide under the flow-counter hash flowtap used
 # before it was keyed (tests/data/gen_hash_flood.py). Every flow must be

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # HTTP sink against a real HTTP server process (tests/data/flows/collector.py):
 # the collector is down while one sender runs and exits (its messages stay in
 # the spool) and while a second, restarted sender starts; the collector comes

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # IPFIX export: nfcapd receives flowtap's IPFIX and nfdump shows exactly the
 # flows, packets and bytes of gen_pcap.py's truth (both directions, IPv4 and
 # IPv6); tshark's cflow dissector decodes every message (templates included,

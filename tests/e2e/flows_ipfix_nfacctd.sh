@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # IPFIX export against pmacct's nfacctd with its default settings (UDP on
 # loopback, default receive buffer): `flowtap flows -r` of a 20,000-packet
 # capture with --log-exit-flows --ipfix. Sent as one unpaced burst per

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flows_live.sh - `flowtap flows --socket` against a running datapath
 # (ft-testdp with a flow logger): prints the NDJSON stream of flow-log
 # messages as they come; clear errors and exit status 1 for a caller without

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtap flows -r: exact counts versus gen_pcap.py's ground truth (IPv4 and
 # IPv6, Ethernet and raw link types, several windows), exit anonymization on
 # and off, routes, and clear errors for bad input.

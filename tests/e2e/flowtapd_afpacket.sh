@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd AF_PACKET source: traffic replayed with tcpreplay --topspeed through
 # a veth pair; flowtapd's capture (flowtap capture -w) holds exactly the
 # packets tcpdump captured side by side, with 0 loss; the shared session

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd when a captured interface disappears and comes back: the source
 # reports why in status (no busy loop meanwhile), and once an interface of
 # that name exists again the running capture session receives its packets.

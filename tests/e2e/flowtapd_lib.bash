@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd_lib.bash - shared setup of the flowtapd end-to-end tests (sourced,
 # not a test itself): two network namespaces joined by a veth pair, a running
 # flowtapd, and helpers. Every name carries the ftf- prefix and the test's

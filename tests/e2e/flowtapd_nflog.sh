@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd NFLOG source: nft rules in a namespace log pings to group 7 with a
 # prefix; flowtapd --nflog 7 hands them to a capture whose pcapng, read by
 # tshark, has every packet with its prefix, its in/out interface index, the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd --user: after the API socket is open flowtapd runs as the user with
 # only CAP_NET_RAW and CAP_NET_ADMIN, in every thread, and can still open its
 # AF_PACKET and NFLOG sockets when a capture starts; a missing user is a

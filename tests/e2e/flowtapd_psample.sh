@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd psample source, for real: this kernel has no psample generic
 # netlink family, so `flowtapd --psample 1` must exit non-zero with a message
 # that says so (the decoder itself is tested in tests/unit/test_psample.c).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd SIGHUP with every sink kind at once: a file, an HTTP collector
 # with a spool directory, and an IPFIX collector, plus a --write capture.
 #  - an unchanged reload keeps the HTTP sink (no "Device or resource busy"

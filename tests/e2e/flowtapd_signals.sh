@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd operations: flow logs counted from an AF_PACKET source with no
 # capture session watching; `flowtap flows` and `status` against flowtapd;
 # SIGHUP reloads routes and sinks from the config file (and keeps the running

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd --syslog: messages go to syslog (facility daemon, ident flowtapd)
 # and not to stderr. A private /dev/log - a datagram socket on a tmpfs /dev in
 # a mount namespace of the test's own - receives them.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd on a tun interface (the layer-3 datapaths: tun, WireGuard): the
 # tap is raw IP, so the established user0 stream works, and the direction of
 # each packet comes from the kernel: pings written into the tun arrive

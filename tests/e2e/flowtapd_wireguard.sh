@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd on a real WireGuard tunnel (Debian's wireguard-go and wg): three
 # namespaces. A and B each have a veth to C, which routes between them (so
 # deleting B leaves A's underlay up) and is also the host behind B: B's peer

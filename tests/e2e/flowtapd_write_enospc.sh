@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtapd --write onto a full disk (a 256 KiB tmpfs in a private mount
 # namespace): the capture stops when the disk fills, flowtapd says so in its
 # log at that moment (naming the tap, the file and the error) and in status

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # make install's tree has a CMake package config: examples/cmake builds
 # examples/minimal.c with find_package(flowtap) (shared and static) from a
 # DESTDIR install relocated under a temporary prefix, and tshark reads what

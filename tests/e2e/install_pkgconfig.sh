@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # make install puts headers, libraries, flowtap.pc, programs, man pages and the
 # dissector in place; an example program builds against the installed library
 # with pkg-config alone (static and shared) and its output is read by tshark.

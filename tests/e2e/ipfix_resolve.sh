@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --ipfix with a host name that does not resolve says so (not "Invalid
 # argument"), in flowtap flows and flowtapd. Run in a fresh network
 # namespace of its own (unshare -n, loopback down), so the lookup fails at

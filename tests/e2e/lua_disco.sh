@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The Lua dissector decodes the disco path (254) as Tailscale's debug
 # captures carry it (metadata, then the disco message) for message types 1-7,
 # field by field, on a user0 capture this test builds; an IP packet on path

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Prometheus metrics of flowtapd: GET /localapi/v0/metrics on the API socket
 # and GET /metrics on --metrics-listen pass `promtool check metrics`; a real
 # Prometheus server (its own config and data directory, on loopback in the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Offline (issues 11 and 13): every tcpdump and tshark call in the tests,
 # benchmarks and scripts passes -n, so nothing waits on DNS. A call without
 # it is listed as file:line; `scripts/check_offline.py --fix` adds the -n.

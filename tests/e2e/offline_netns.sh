@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Offline (issues 11 and 13): a benchmark script and an e2e test finish in a
 # network namespace whose DNS resolver never answers. /etc/netns/NS/
 # resolv.conf (bind-mounted by `ip netns exec`) names 127.0.0.53, where a

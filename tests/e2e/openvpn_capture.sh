@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # openvpn_capture.sh - OpenVPN 2.7.6 with the flowtap patch
 # (integrations/openvpn), two peers in network namespaces:
 #  - unwatched, ping and a TCP transfer through the tunnel succeed (OpenVPN's

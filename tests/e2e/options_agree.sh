@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Option names and exit codes agree across programs and man pages: flowtapd
 # and flowtap-tunnel take --spool-dir/--spool and --flow-interval/--interval
 # (the man pages document the first); a bad option or value is exit 2 in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Converting user0 to pcapng loses nothing: `flowtap read -r x.user0 -w
 # x.pcapng` keeps the pre-NAT addresses as an EPB comment tshark shows
 # ("pre-nat src 192.168.1.5", "pre-nat dst fd00::9") and as a custom option

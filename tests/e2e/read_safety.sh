@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e: `flowtap read` never destroys its input (issue 11).
 #  - -w to the input itself, through a symlink, a hard link, or stdin/stdout
 #    redirections: refused with a message, exit 2, the capture byte-identical;

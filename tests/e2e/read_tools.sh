@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e: tshark and capinfos read back every pcap / pcap-ns / pcapng / user0 file
 # that `flowtap read` writes, with the same packet count, sizes and times;
 # pcapng interfaces are named after capture paths and EPB flags carry direction.

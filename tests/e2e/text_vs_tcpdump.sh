@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # flowtap read's text against tcpdump -n's, line by line (a line being a
 # packet's record: -v continues IPv4 lines on indented ones). Prints the
 # share of identical records for the synthetic overlay capture (default,

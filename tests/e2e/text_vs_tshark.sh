@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Text format vs tshark: for every packet of a generated capture (TCP flags
 # and options, UDP, DNS, ICMP, ICMPv6, IPv6 extension headers, IPv4 options
 # and fragments, ARP, VLAN), the addresses, ports, TCP flags, lengths and

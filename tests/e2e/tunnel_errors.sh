@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tunnel_errors: flowtap-tunnel's errors name the problem and exit 2 (usage)
 # or 1 (the tunnel could not be set up): bad addresses and flags, a missing
 # TUN device, a port in use, a TUN interface or API socket already taken.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tunnel_flows: flowtap-tunnel's flow-log counts equal what was sent.
 #
 # Tunnel A logs flows (JSON lines file, 1 s interval, and the local API's

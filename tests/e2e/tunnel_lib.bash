@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # tunnel_lib.bash - shared by tests/e2e/tunnel_*.sh (sourced; not a test itself).
 #
 # Two network namespaces joined by a veth pair (underlay 192.0.2.1 <-> 192.0.2.2,

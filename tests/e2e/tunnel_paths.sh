@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tunnel_paths: every packet sent through flowtap-tunnel appears in a capture
 # exactly once per path it crossed, with the right direction and the pre-NAT
 # addresses. Two tunnels in two namespaces; on tunnel A a pcapng capture

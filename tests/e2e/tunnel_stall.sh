@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tunnel_stall: a capture client that stops reading never slows the datapath.
 #
 # A bounded TCP transfer (tests/tools/tcpxfer.py, which checks that every

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tunnel_underlay: the UDP side of flowtap-tunnel. Both tunnels listen on
 # dual-stack sockets ([::]:4242); A has an IPv4 --peer, B learns its peer from
 # the first valid datagram (reported as 192.0.2.1, not ::ffff:192.0.2.1).

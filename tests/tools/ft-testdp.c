@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * \summary: ft-testdp, a stand-in datapath for the local API tests.
  *

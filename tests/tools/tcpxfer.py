@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tcpxfer - a bounded TCP transfer whose end is known for sure.
 
   tcpxfer.py recv ADDR PORT            accept one connection, count bytes to EOF,

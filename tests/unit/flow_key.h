@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* flow_key.h - building flow keys from text in the flow tests. */
 #ifndef FT_TEST_FLOW_KEY_H
 #define FT_TEST_FLOW_KEY_H

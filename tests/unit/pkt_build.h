@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pkt_build.h - small builders of raw IP packets for unit tests. */
 #ifndef FT_TEST_PKT_BUILD_H
 #define FT_TEST_PKT_BUILD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_api.c - the local API server: options, socket handling, taps, the
  * caller's-loop mode, flow publishing and capture streams over raw sockets. */
 #include <errno.h>

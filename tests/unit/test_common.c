@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: errors, addresses, built-in paths, link types. */
 #include <errno.h>
 #include <setjmp.h>

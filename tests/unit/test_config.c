@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_config.c - flowtapd's configuration: the file syntax, every key
  * mirroring a long flag, and errors that name the line and the problem.

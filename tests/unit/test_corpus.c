@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Every capture in $FT_SHARED/corpus/tcpdump (tcpdump's own regression
  * captures, many deliberately truncated or malformed) is opened with libpcap

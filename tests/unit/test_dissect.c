@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests for the packet decoders behind ft_text_format(): one vector per
  * protocol feature with its exact default and -v text, then every vector cut

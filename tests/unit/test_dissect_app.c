@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests for the application annotations: DNS summaries (queries,
  * responses, record types, escapes, compression, TCP framing), TLS hellos

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: tcpdump filters via libpcap, structured filters, path sets, directions. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: the flow logger: classification, JSON format, splitting,
  * run-time reconfiguration, the interval thread and callback sinks. Every
  * message is parsed with jansson. */

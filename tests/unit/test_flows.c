@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: connection keys from packets, prefixes, counter tables. */
 #include <errno.h>
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_metrics.c - the Prometheus exposition: families, escaping, the
  * per-tap counters, the TCP listener's address parsing, and promtool's
  * verdict on what we write. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_nflog.c - the DLT_NFLOG record decoder (header and TLVs, lengths in
  * host order, 4-byte padding) on byte-exact records, truncation at every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_psample.c - the psample decoder on byte-exact generic netlink
  * messages built per linux/psample.h: every attribute, unknown and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: the user0 prefix parser and the capture file reader. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: the records format (one flat JSON object per connection)
  * beside the messages format: every field, ids that name the message and
  * the index in it, the same split, node id escaping, and the sink format

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: the MPSC capture ring (wrap-around, padding, full, concurrency). */
 #include <pthread.h>
 #include <setjmp.h>

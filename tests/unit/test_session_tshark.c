@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Session outputs read back by the real tshark: pcapng interface names are
  * the path names and EPB flags carry the direction; user0 records carry the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: taps and capture sessions (selection, limits, stop, errors, drops, stats). */
 #include <errno.h>
 #include <fcntl.h>

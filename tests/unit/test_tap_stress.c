@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Stress: 8 producer threads offer packets while sessions attach, detach and
  * stall in a loop. Every packet offered to a session must be accounted for

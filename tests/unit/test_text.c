@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests for ft_text_format(): timestamps in every time mode (and the
  * per-second cache across modes and seconds), the direction, path and

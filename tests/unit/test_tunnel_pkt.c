@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests of flowtap-tunnel's packet code (examples/tunnel): bounds-checked
  * IPv4 parsing, incremental checksum updates (RFC 1624) checked against a

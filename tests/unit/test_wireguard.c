@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_wireguard.c - the WireGuard device readers: UAPI answers as
  * wireguard-go writes them (and garbage, errno answers, early ends, every

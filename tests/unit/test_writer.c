@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: pcap, pcap-ns, pcapng, user0 and text writers, byte for byte. */
 #include <errno.h>
 #include <setjmp.h>

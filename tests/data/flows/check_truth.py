@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Compare flowtap flow-log messages with gen_pcap.py's .truth.json.
 
 Usage: check_truth.py MESSAGES.jsonl TRUTH.json [--max-bytes N]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """A flow-log collector for tests: a real HTTP server process.
 
 Usage: collector.py --port-file F --out OUT.ndjson [--port P] [--fail-every N]

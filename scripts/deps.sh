@@ -15,6 +15,9 @@ pkgs=(
 	clickhouse-server time
 	# WireGuard for e2e/flowtapd_wireguard
 	wireguard-go wireguard-tools
+	# Prometheus and promtool (e2e/metrics_prometheus), pmacct's nfacctd
+	# (e2e/flows_ipfix_nfacctd), and what make deb needs
+	prometheus pmacct debhelper dpkg-dev lintian
 )
 
 missing=()

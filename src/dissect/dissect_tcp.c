@@ -225,13 +225,15 @@ static size_t txt_line(struct ft_strbuf *o, const char *prefix, const uint8_t *p
 	size_t start = idx;
 
 	while (idx < len) {
-		uint8_t c = p[idx];
+		/* @len is the payload length the header claims; only @cap bytes
+		 * were captured: never read a byte before checking it is there. */
 		if (idx >= cap) {
 			ft__puts(o, prefix);
 			ft__put(o, (const char *)p + start, idx - start);
 			FT_PUTS(o, " [|http]");
 			return 0;
 		}
+		uint8_t c = p[idx];
 		if (c == '\n') {
 			ft__puts(o, prefix);
 			ft__put(o, (const char *)p + start, idx - start);

@@ -39,6 +39,13 @@ struct ft_session_stats {
 /** Called from the session thread once when the session ends by itself. */
 typedef void (*ft_session_end_fn)(struct ft_session *s, void *ctx);
 
+/** Which packets a session takes by verdict (see ft_tap_drop() in tap.h). */
+enum ft_drop_select {
+	FT_DROPS_BOTH = 0, /* delivered and dropped packets (the default) */
+	FT_DROPS_ONLY,	   /* only packets reported with ft_tap_drop() */
+	FT_DROPS_EXCLUDE,  /* only packets that went on (ft_tap_hook()) */
+};
+
 struct ft_session_opts {
 	enum ft_format format;	 /* output format (default pcap) */
 	const char *filter;	 /* tcpdump expression, NULL/"" for all (copied) */
@@ -56,6 +63,12 @@ struct ft_session_opts {
 	int out_fd;		  /* if out is NULL: write to this fd (not closed by the session) */
 	ft_session_end_fn on_end; /* optional */
 	void *on_end_ctx;
+	enum ft_drop_select drops; /* by verdict; default both */
+	/* Reason ids (the 256-bit set type of paths, reused) a dropped packet
+	 * must have; all-zero: any. A non-empty set takes dropped packets
+	 * only, so it needs drops FT_DROPS_BOTH or FT_DROPS_ONLY (-EINVAL with
+	 * FT_DROPS_EXCLUDE). */
+	struct ft_pathset drop_reasons;
 };
 
 /** ft_session_opts_init - defaults: pcap, all paths and directions, no limits, out_fd -1. */

@@ -80,6 +80,8 @@ enum ft_path {
 	FT_PATH_FROM_PEER = 1,		  /* received from a peer, after decryption */
 	FT_PATH_SYNTHESIZED_TO_LOCAL = 2, /* made by the datapath, delivered locally */
 	FT_PATH_SYNTHESIZED_TO_PEER = 3,  /* made by the datapath, sent to a peer */
+	FT_PATH_DROPPED = 253,		  /* "dropped": where user0 output puts packets a
+					   * datapath dropped (tap.h); not registrable */
 	FT_PATH_MAX = 255,
 	FT_PATH_NONE = 0xffff, /* not captured by a datapath hook (plain files) */
 };
@@ -138,6 +140,11 @@ struct ft_pkt {
 	uint32_t ifid;		/* interface or peer id, 0 if none */
 	struct ft_addr nat_src; /* pre-SNAT source, len 0 if none */
 	struct ft_addr nat_dst; /* pre-DNAT destination, len 0 if none */
+	/* A dropped packet (tap.h, ft_tap_drop()); all zero/NULL otherwise. */
+	uint16_t drop_reason;	/* enum ft_drop_reason or a registered id; 0: not dropped */
+	uint32_t drop_rule;	/* the policy rule that dropped it, 0 if none */
+	const char *drop_name;	/* the reason's name; NULL: the built-in name or "reason-N" */
+	const char *drop_where; /* where it was dropped, NUL-terminated, or NULL */
 };
 
 /**

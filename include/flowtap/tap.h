@@ -27,6 +27,11 @@
  *	struct ft_meta m = FT_META_INIT;
  *	ft_meta_set_nat(&m, NULL, &service_addr);   // the pre-DNAT destination
  *	ft_tap_hook(tap, FT_PATH_FROM_PEER, inner, inner_len, &m);
+ *
+ *	// A packet the datapath throws away, with why (see "Drops" below):
+ *	struct ft_meta dm = FT_META_INIT;
+ *	dm.drop_rule = 12;                       // the policy rule that denied it
+ *	ft_tap_drop(tap, FT_PATH_FROM_PEER, inner, inner_len, FT_DROP_ACL, &dm);
  */
 #ifndef FLOWTAP_TAP_H
 #define FLOWTAP_TAP_H
@@ -46,6 +51,11 @@ struct ft_meta {
 	uint32_t ifid;		/* interface or peer id, 0 if none */
 	struct ft_addr nat_src; /* pre-SNAT source address, len 0 if none */
 	struct ft_addr nat_dst; /* pre-DNAT destination address, len 0 if none */
+	/* Drops (see ft_tap_drop()); zero for a packet that goes on. */
+	uint16_t drop_reason;	/* set by ft_tap_drop() from its @reason; leave 0 */
+	uint32_t drop_rule;	/* the policy rule that dropped it (1-based), 0: none */
+	const char *drop_where; /* optional, where it was dropped ("ip_rcv_finish_core+0x1a");
+				 * borrowed for the call, the first 63 bytes are copied */
 };
 
 /* All zero; C++ gets {} (its -Wextra warns about {0}). */
@@ -84,6 +94,7 @@ struct ft_tap;
  */
 struct ft_tap_head {
 	unsigned nsessions;
+	unsigned drop_watch; /* nsessions, plus 1 while drops are counted */
 };
 
 /* The one relaxed load of the inline hooks. */
@@ -294,6 +305,135 @@ static inline void ft_tap_hook_batch(struct ft_tap *t, unsigned path, const stru
 	if (ft__tap_unwatched(t))
 		return;
 	ft_tap_offer_batch(t, path, pkts, n, m);
+}
+
+/*
+ * Drops. A datapath reports a packet it discards with ft_tap_drop(), on the
+ * path where it died, with a reason. Sessions see it like any packet on that
+ * path (unless they select delivered packets only, capture.h), marked as
+ * dropped in every output: pcapng gets an EPB comment "drop: acl-denied
+ * rule 12" and a custom option (flowtap-capture(1)), text a
+ * "DROP(acl-denied rule 12)" marker (flowtap-text(7)), and the user0
+ * stream, which has no verdict field, carries it on path FT_PATH_DROPPED
+ * ("dropped"). Classic pcap has no place for the mark.
+ *
+ * The built-in reasons, shared by tunnels, and their names:
+ *   FT_DROP_NO_ROUTE    "no-route"        no route or no peer for the destination
+ *   FT_DROP_ACL         "acl-denied"      a policy/ACL rule denied it (drop_rule: which)
+ *   FT_DROP_INVALID     "invalid"         malformed, unauthenticated or undecryptable
+ *   FT_DROP_FOREIGN     "foreign-source"  a source address the sender may not use
+ *   FT_DROP_MTU         "mtu-exceeded"    too large for the path
+ *   FT_DROP_QUEUE_FULL  "queue-full"      a queue or buffer was full
+ *   FT_DROP_RATE_LIMIT  "rate-limited"    over a rate limit
+ *   FT_DROP_TTL         "ttl-expired"     TTL or hop limit reached zero
+ *   FT_DROP_OTHER       "other"           none of these
+ * A datapath (or a kernel source) registers its own with
+ * ft_tap_add_drop_reason(); ids are below FT_DROP_REASON_MAX.
+ *
+ * Counting: with ft_tap_set_drop_counting() on (ft_api_add_tap() turns it
+ * on, so that status shows them), every ft_tap_drop() is counted per reason
+ * (ft_tap_drop_counts()), watched or not. With counting off and no session
+ * attached, ft_tap_drop() costs what ft_tap_hook() costs: one relaxed load.
+ */
+enum ft_drop_reason {
+	FT_DROP_NONE = 0,
+	FT_DROP_NO_ROUTE,
+	FT_DROP_ACL,
+	FT_DROP_INVALID,
+	FT_DROP_FOREIGN,
+	FT_DROP_MTU,
+	FT_DROP_QUEUE_FULL,
+	FT_DROP_RATE_LIMIT,
+	FT_DROP_TTL,
+	FT_DROP_OTHER,
+	FT_DROP_BUILTIN_MAX /* ids >= this are registered with ft_tap_add_drop_reason() */
+};
+
+/** Reason ids are below this (built-in and registered together). */
+#define FT_DROP_REASON_MAX 256
+
+/**
+ * ft_tap_add_drop_reason - register a datapath-specific drop reason @name
+ * (1..31 characters of [A-Za-z0-9_.+-], copied). Idempotent by name: the
+ * same name gives the same id. Any thread, before or while sessions run.
+ * Returns the id (>= FT_DROP_BUILTIN_MAX), -EINVAL (bad name), -EEXIST (the
+ * name of a built-in reason) or -ENOSPC (FT_DROP_REASON_MAX ids in use).
+ */
+FT_EXPORT int ft_tap_add_drop_reason(struct ft_tap *t, const char *name);
+
+/**
+ * ft_drop_reason_name - the name of drop reason @reason on @t ("acl-denied",
+ * or a registered name); @t may be NULL for the built-in names. Returns
+ * "none" for FT_DROP_NONE and NULL for an id nobody registered. The string
+ * lives as long as @t (built-in ones for ever).
+ */
+FT_EXPORT const char *ft_drop_reason_name(const struct ft_tap *t, unsigned reason);
+
+/**
+ * ft_drop_reason_parse - the id of reason @name on @t (@t NULL: built-in
+ * names only). Returns the id (> 0) or -ENOENT.
+ */
+FT_EXPORT int ft_drop_reason_parse(const struct ft_tap *t, const char *name);
+
+/**
+ * ft_tap_set_drop_counting - count every ft_tap_drop() on @t per reason
+ * (@on true), or not (false, the default). While on, a drop takes
+ * the out-of-line path even with nobody watching (a function call and two
+ * counter updates on the thread's own cache line). Any thread.
+ */
+FT_EXPORT void ft_tap_set_drop_counting(struct ft_tap *t, bool on);
+
+/**
+ * ft_tap_drop_counts - drops counted on @t per reason id (while counting was
+ * on): fills pkts[i] and bytes[i] (either may be NULL) for ids 0..@max-1.
+ * Returns the number of ids in use (FT_DROP_BUILTIN_MAX plus those
+ * registered); ids past it are 0.
+ */
+FT_EXPORT int ft_tap_drop_counts(const struct ft_tap *t, uint64_t *pkts, uint64_t *bytes,
+				 unsigned max);
+
+/* The word ft_tap_drop() loads: sessions attached plus 1 while counting. */
+static inline bool ft__tap_drop_unwatched(const struct ft_tap *t)
+{
+	return __builtin_expect(
+	    __atomic_load_n(&((const struct ft_tap_head *)(const void *)t)->drop_watch,
+			    __ATOMIC_RELAXED) == 0,
+	    1);
+}
+
+/** Out-of-line part of ft_tap_drop(); call ft_tap_drop() instead. */
+FT_EXPORT void ft_tap_offer_drop(struct ft_tap *t, unsigned path, const void *pkt, size_t caplen,
+				 size_t len, unsigned reason, const struct ft_meta *m);
+
+/**
+ * ft_tap_drop - report that the datapath discards the IP packet @pkt of @len
+ * bytes on @path, for @reason (enum ft_drop_reason or a registered id; an id
+ * of FT_DROP_REASON_MAX or more, or 0, is counted as FT_DROP_OTHER).
+ * @m: optional metadata as for ft_tap_hook(), plus drop_rule and
+ * drop_where (its drop_reason is ignored: @reason counts).
+ * Hot path: with no session attached and counting off, one relaxed atomic
+ * load and a branch; otherwise as ft_tap_hook() plus the count.
+ */
+static inline void ft_tap_drop(struct ft_tap *t, unsigned path, const void *pkt, size_t len,
+			       unsigned reason, const struct ft_meta *m)
+{
+	if (ft__tap_drop_unwatched(t))
+		return;
+	ft_tap_offer_drop(t, path, pkt, len, len, reason, m);
+}
+
+/**
+ * ft_tap_drop_frame - ft_tap_drop() for a frame of the tap's link type of
+ * which @caplen of @len bytes were kept (e.g. the headers a kernel source
+ * copied). Hot path, as ft_tap_drop().
+ */
+static inline void ft_tap_drop_frame(struct ft_tap *t, unsigned path, const void *pkt,
+				     size_t caplen, size_t len, unsigned reason,
+				     const struct ft_meta *m)
+{
+	if (ft__tap_drop_unwatched(t))
+		return;
+	ft_tap_offer_drop(t, path, pkt, caplen, len, reason, m);
 }
 
 #ifdef __cplusplus

@@ -13,7 +13,13 @@
 
 #include <flowtap/capture.h>
 
+#include "drop.h"
 #include "tap_internal.h"
+
+static bool pathset_empty(const struct ft_pathset *p)
+{
+	return !(p->bits[0] | p->bits[1] | p->bits[2] | p->bits[3]);
+}
 
 #define DEFAULT_BUFSIZE (4u << 20)
 #define MIN_BUFSIZE	(64u << 10)
@@ -120,9 +126,21 @@ static bool write_record(struct ft_session *s, const struct ft_rec *r)
 	    .ifid = r->ifid,
 	    .nat_src = r->nat_src,
 	    .nat_dst = r->nat_dst,
+	    .drop_reason = r->drop_reason,
+	    .drop_rule = r->drop_rule,
 	};
+	char where[FT_DROP_WHERE_MAX + 1];
 	uint64_t max = s->opts.max_packets;
 	int err;
+
+	if (r->drop_reason) {
+		p.drop_name = ft_drop_reason_name(s->tap, r->drop_reason);
+		if (r->where_len) {
+			memcpy(where, (const char *)(r + 1) + r->caplen, r->where_len);
+			where[r->where_len] = '\0';
+			p.drop_where = where;
+		}
+	}
 
 	if (atomic_load_explicit(&s->error, memory_order_relaxed) ||
 	    (max && atomic_load_explicit(&s->written, memory_order_relaxed) >= max)) {
@@ -321,6 +339,9 @@ static int check_opts(const struct ft_session_opts *o, const struct ft_tap *t)
 		return -EINVAL;
 	if (o->bufsize && (o->bufsize < MIN_BUFSIZE || o->bufsize > MAX_BUFSIZE))
 		return -EINVAL;
+	if ((unsigned)o->drops > FT_DROPS_EXCLUDE ||
+	    (o->drops == FT_DROPS_EXCLUDE && !pathset_empty(&o->drop_reasons)))
+		return -EINVAL;
 	/* user0 records carry bare IP packets. */
 	if (o->format == FT_FORMAT_USER0 && ft_dlt_to_linktype(ft_tap_dlt(t)) != 101)
 		return -EINVAL;
@@ -341,7 +362,10 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 	s->snaplen = o->snaplen ? o->snaplen : o->format == FT_FORMAT_USER0 ? 65535 : 262144;
 	s->dir = (uint8_t)o->dir;
 	s->paths = o->paths;
-	s->all_paths = !(o->paths.bits[0] | o->paths.bits[1] | o->paths.bits[2] | o->paths.bits[3]);
+	s->all_paths = pathset_empty(&o->paths);
+	s->drops = (uint8_t)o->drops;
+	s->drop_reasons = o->drop_reasons;
+	s->any_reason = pathset_empty(&o->drop_reasons);
 	s->filter_expr = strdup(o->filter ? o->filter : "");
 	if (!s->filter_expr)
 		return -ENOMEM;

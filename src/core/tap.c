@@ -10,6 +10,7 @@
 #include <flowtap/filter.h>
 #include <flowtap/tap.h>
 
+#include "drop.h"
 #include "tap_internal.h"
 
 FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt)
@@ -154,9 +155,13 @@ FT_EXPORT int ft_tap_path_register(struct ft_tap *t, unsigned path, const char *
 
 	if (path < 4 || path > FT_PATH_MAX || !name || !valid_path_name(name))
 		return -EINVAL;
+	if (path == FT_PATH_DROPPED) /* user0's drops (tap.h) */
+		return -EEXIST;
 	pthread_mutex_lock(&t->mu);
 	for (unsigned p = 0; p <= FT_PATH_MAX && !ret; p++) {
-		const char *n = p < 4 ? ft_path_builtin_name(p) : t->path_names[p];
+		const char *n = p < 4		       ? ft_path_builtin_name(p)
+				: p == FT_PATH_DROPPED ? "dropped"
+						       : t->path_names[p];
 		if (p == path ? t->path_names[p][0] != '\0' : !strcmp(n, name))
 			ret = -EEXIST;
 	}
@@ -178,8 +183,12 @@ FT_EXPORT const char *ft_tap_path_name(const void *ctx, unsigned path)
 
 	if (b && t && t->no_builtin)
 		return NULL;
-	if (b || !t || path > FT_PATH_MAX)
+	if (b || path > FT_PATH_MAX)
 		return b;
+	if (path == FT_PATH_DROPPED)
+		return "dropped";
+	if (!t)
+		return NULL;
 	/* Names are written once under the mutex before use and never change. */
 	return t->path_names[path][0] ? t->path_names[path] : NULL;
 }
@@ -238,7 +247,8 @@ FT_EXPORT int ft_tap_shared_filter(const struct ft_tap *ct, char *buf, size_t le
 	l = atomic_load(&t->list);
 	for (unsigned i = 0; i < l->n; i++) {
 		struct ft_session *s = l->s[i];
-		if (!s->all_paths || s->dir || strcmp(s->filter_expr, l->s[0]->filter_expr))
+		if (!s->all_paths || s->dir || s->drops || !s->any_reason ||
+		    strcmp(s->filter_expr, l->s[0]->filter_expr))
 			goto out;
 	}
 	if (l->n) {
@@ -365,6 +375,7 @@ static int publish(struct ft_tap *t, struct ft_session *add, struct ft_session *
 	l->n = n;
 	atomic_store(&t->list, l);
 	__atomic_store_n(&t->head.nsessions, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->head.drop_watch, n + t->drop_counting, __ATOMIC_RELAXED);
 	grace_period(t);
 	free(old);
 	return 0;
@@ -464,19 +475,29 @@ static inline void offer_one(struct ft_session *s, unsigned slot, unsigned path,
 {
 	struct ft_sess_ctr *c = &s->ctr[slot];
 	bool shared = slot == FT_TAP_SHARED;
+	unsigned reason = m ? m->drop_reason : 0;
 	struct ft_rec *r;
-	uint32_t cap;
+	uint32_t cap, wlen = 0;
 
 	bump(&c->offered, shared);
-	if (!s->all_paths && !ft_pathset_has(&s->paths, path))
+	if (!s->all_paths && !ft_pathset_has(&s->paths, path) &&
+	    !(reason && ft_pathset_has(&s->paths, FT_PATH_DROPPED)))
 		return;
+	if (__builtin_expect(s->drops != FT_DROPS_BOTH || !s->any_reason, 0)) {
+		if ((s->drops == FT_DROPS_ONLY || !s->any_reason) != (reason != 0))
+			return;
+		if (reason && !s->any_reason && !ft_pathset_has(&s->drop_reasons, reason))
+			return;
+	}
 	if (s->dir && s->dir != dir)
 		return;
 	if (s->filter && !ft_filter_match(s->filter, pkt, (uint32_t)caplen, (uint32_t)len))
 		return;
 	bump(&c->matched, shared);
 	cap = caplen > s->snaplen ? s->snaplen : (uint32_t)caplen;
-	r = ft__ring_reserve(&s->ring, (uint32_t)sizeof(*r) + cap);
+	if (reason && m->drop_where)
+		wlen = (uint32_t)strnlen(m->drop_where, FT_DROP_WHERE_MAX);
+	r = ft__ring_reserve(&s->ring, (uint32_t)sizeof(*r) + cap + wlen);
 	if (!r) {
 		bump(&c->dropped, shared);
 		return;
@@ -491,17 +512,23 @@ static inline void offer_one(struct ft_session *s, unsigned slot, unsigned path,
 	r->path = (uint16_t)path;
 	r->dir = dir;
 	r->cut = cap < caplen;
+	r->drop_reason = (uint8_t)reason;
+	r->where_len = (uint8_t)wlen;
 	if (m) {
 		r->ifid = m->ifid;
 		r->nat_src = m->nat_src;
 		r->nat_dst = m->nat_dst;
+		r->drop_rule = reason ? m->drop_rule : 0;
 	} else {
 		r->ifid = 0;
 		r->nat_src.len = 0;
 		r->nat_dst.len = 0;
+		r->drop_rule = 0;
 	}
 	memcpy(r + 1, pkt, cap);
-	ft__ring_commit(&s->ring, r, (uint32_t)sizeof(*r) + cap);
+	if (wlen)
+		ft__drop_where_copy((char *)(r + 1) + cap, m->drop_where);
+	ft__ring_commit(&s->ring, r, (uint32_t)sizeof(*r) + cap + wlen);
 	/* A full fence between publishing and looking for a sleeper: see
 	 * ft__session_wake() for the argument. */
 	atomic_thread_fence(memory_order_seq_cst);
@@ -646,4 +673,148 @@ FT_EXPORT void ft_meta_set_nat_ip4(struct ft_meta *m, uint32_t src_be, uint32_t 
 		m->nat_dst.len = 4;
 		memcpy(m->nat_dst.b, &dst_be, 4);
 	}
+}
+
+/* Drops: reason names, counting and the out-of-line part of ft_tap_drop(). */
+
+FT_EXPORT const char *ft_drop_reason_name(const struct ft_tap *t, unsigned reason)
+{
+	if (reason < FT_DROP_BUILTIN_MAX)
+		return ft__drop_builtin_name(reason);
+	/* Acquire: a name is complete before ndrop counts it. */
+	if (!t ||
+	    reason >= atomic_load_explicit(&((struct ft_tap *)t)->ndrop, memory_order_acquire))
+		return NULL;
+	return t->drop_names[reason];
+}
+
+FT_EXPORT int ft_drop_reason_parse(const struct ft_tap *t, const char *name)
+{
+	unsigned n = t ? atomic_load_explicit(&((struct ft_tap *)t)->ndrop, memory_order_acquire)
+		       : FT_DROP_BUILTIN_MAX;
+
+	if (!name)
+		return -ENOENT;
+	for (unsigned r = FT_DROP_NONE + 1; r < n; r++) {
+		const char *rn = ft_drop_reason_name(t, r);
+		if (rn && !strcmp(rn, name))
+			return (int)r;
+	}
+	return -ENOENT;
+}
+
+static bool valid_reason_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > FT_DROP_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-",
+			    name[i]))
+			return false;
+	return true;
+}
+
+FT_EXPORT int ft_tap_add_drop_reason(struct ft_tap *t, const char *name)
+{
+	unsigned n;
+	int ret;
+
+	if (!name || !valid_reason_name(name))
+		return -EINVAL;
+	for (unsigned r = 0; r < FT_DROP_BUILTIN_MAX; r++)
+		if (!strcmp(name, ft__drop_builtin_name(r)))
+			return -EEXIST;
+	pthread_mutex_lock(&t->mu);
+	ret = ft_drop_reason_parse(t, name);
+	if (ret < 0) {
+		n = atomic_load_explicit(&t->ndrop, memory_order_relaxed);
+		if (n < FT_DROP_BUILTIN_MAX)
+			n = FT_DROP_BUILTIN_MAX;
+		ret = -ENOSPC;
+		if (n < FT_DROP_REASON_MAX) {
+			strcpy(t->drop_names[n], name);
+			atomic_store_explicit(&t->ndrop, n + 1, memory_order_release);
+			ret = (int)n;
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	return ret;
+}
+
+FT_EXPORT void ft_tap_set_drop_counting(struct ft_tap *t, bool on)
+{
+	pthread_mutex_lock(&t->mu);
+	__atomic_store_n(&t->drop_counting, on, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->head.drop_watch, atomic_load(&t->list)->n + on, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&t->mu);
+}
+
+FT_EXPORT int ft_tap_drop_counts(const struct ft_tap *ct, uint64_t *pkts, uint64_t *bytes,
+				 unsigned max)
+{
+	struct ft_tap *t = (struct ft_tap *)ct;
+	unsigned nth = atomic_load_explicit(&t->nthreads, memory_order_acquire);
+	unsigned n = atomic_load_explicit(&t->ndrop, memory_order_acquire);
+
+	for (unsigned r = 0; r < max && r < FT_DROP_REASON_MAX; r++) {
+		uint64_t p = atomic_load_explicit(&t->shared_drop_pkts[r], memory_order_relaxed);
+		uint64_t b = atomic_load_explicit(&t->shared_drop_bytes[r], memory_order_relaxed);
+		for (unsigned i = 0; i < nth; i++) {
+			p += atomic_load_explicit(&t->threads[i]->drop_pkts[r],
+						  memory_order_relaxed);
+			b += atomic_load_explicit(&t->threads[i]->drop_bytes[r],
+						  memory_order_relaxed);
+		}
+		if (pkts)
+			pkts[r] = p;
+		if (bytes)
+			bytes[r] = b;
+	}
+	for (unsigned r = FT_DROP_REASON_MAX; r < max; r++) {
+		if (pkts)
+			pkts[r] = 0;
+		if (bytes)
+			bytes[r] = 0;
+	}
+	return (int)(n > FT_DROP_BUILTIN_MAX ? n : FT_DROP_BUILTIN_MAX);
+}
+
+/* Counted on the thread's own slot (plain load and store), or with atomic
+ * adds on the shared one. Readers sum relaxed loads: a count is at most a
+ * packet late. */
+static void count_drop(struct ft_tap *t, unsigned reason, size_t len)
+{
+	struct ft_tap_thread *th = thread_slot(t);
+
+	if (th) {
+		bump(&th->drop_pkts[reason], false);
+		atomic_store_explicit(
+		    &th->drop_bytes[reason],
+		    atomic_load_explicit(&th->drop_bytes[reason], memory_order_relaxed) + len,
+		    memory_order_relaxed);
+	} else {
+		atomic_fetch_add_explicit(&t->shared_drop_pkts[reason], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&t->shared_drop_bytes[reason], len, memory_order_relaxed);
+	}
+}
+
+FT_EXPORT void ft_tap_offer_drop(struct ft_tap *t, unsigned path, const void *pkt, size_t caplen,
+				 size_t len, unsigned reason, const struct ft_meta *m)
+{
+	struct ft_meta dm = FT_META_INIT;
+
+	if (reason == FT_DROP_NONE || reason >= FT_DROP_REASON_MAX)
+		reason = FT_DROP_OTHER;
+	/* Relaxed: a drop reported while counting is being switched on or off
+	 * may or may not be counted, as with any switch. */
+	if (__atomic_load_n(&t->drop_counting, __ATOMIC_RELAXED))
+		count_drop(t, reason, len > caplen ? len : caplen);
+	if (ft__tap_unwatched(t))
+		return;
+	if (m)
+		dm = *m;
+	dm.drop_reason = (uint16_t)reason;
+	ft_tap_offer_frame(t, path, pkt, caplen, len, &dm);
 }

@@ -25,6 +25,12 @@ struct ft_rec {
 	uint8_t cut; /* shortened by the session's snaplen */
 	struct ft_addr nat_src;
 	struct ft_addr nat_dst;
+	/* A drop (ft_tap_drop()): reason ids are < 256; the where-text, not
+	 * NUL-terminated, follows the packet bytes. Packed into what was
+	 * padding, so the header stays 64 bytes. */
+	uint8_t drop_reason;
+	uint8_t where_len;
+	uint32_t drop_rule;
 };
 
 /*
@@ -46,6 +52,9 @@ struct ft_tap_thread {
 	_Atomic uint64_t hooked; /* hook calls that reached the slow path */
 	unsigned idx;		 /* the slot */
 	pthread_t owner;
+	/* ft_tap_drop() counts per reason id, written only by the thread. */
+	_Atomic uint64_t drop_pkts[FT_DROP_REASON_MAX];
+	_Atomic uint64_t drop_bytes[FT_DROP_REASON_MAX];
 };
 
 /* A session's counters on one producer slot; summed when read. */
@@ -86,6 +95,14 @@ struct ft_tap {
 	char name[FT_TAP_MAX_NAME];
 	bool no_builtin; /* ft_tap_set_builtin_paths(t, false): set before use, never changed */
 	char path_names[256][FT_PATH_NAME_MAX];
+	/* Registered drop reasons: names [FT_DROP_BUILTIN_MAX, ndrop) are set
+	 * and never change (release store of ndrop after the name). */
+	_Atomic unsigned ndrop;
+	bool drop_counting; /* under mu */
+	char drop_names[FT_DROP_REASON_MAX][FT_PATH_NAME_MAX];
+	/* Drop counts of the shared producer slot. */
+	_Atomic uint64_t shared_drop_pkts[FT_DROP_REASON_MAX];
+	_Atomic uint64_t shared_drop_bytes[FT_DROP_REASON_MAX];
 	/* Every session started on the tap and not yet freed or orphaned by
 	 * ft_tap_free(), attached or not (a session that ended by itself is
 	 * detached but may still be finishing). Under the lifetime lock. */
@@ -98,7 +115,10 @@ struct ft_session {
 	struct ft_pathset paths;
 	uint8_t dir;
 	bool all_paths;
+	uint8_t drops;	 /* enum ft_drop_select */
+	bool any_reason; /* drop_reasons is empty */
 	uint32_t snaplen;
+	struct ft_pathset drop_reasons;
 	struct ft_filter *filter; /* NULL: everything */
 	_Alignas(64) _Atomic unsigned sleeping;
 	_Atomic uint32_t wake_seq;

@@ -17,6 +17,7 @@
 #include <flowtap/text.h>
 
 #include "dissect.h"
+#include "drop.h"
 
 /* Linux DLT values that not every libpcap header spells the same way. */
 #define DLT_LINKTYPE_RAW 101
@@ -193,6 +194,8 @@ static void put_path(struct ft_strbuf *o, const struct ft_text_opts *opt, unsign
 		name = opt->path_name(opt->path_ctx, path);
 	if (!name)
 		name = ft_path_builtin_name(path);
+	if (!name && path == FT_PATH_DROPPED)
+		name = "dropped";
 	if (name) {
 		ft__puts(o, name);
 	} else {
@@ -200,6 +203,17 @@ static void put_path(struct ft_strbuf *o, const struct ft_text_opts *opt, unsign
 		ft__put_u32(o, path);
 	}
 	ft__putc(o, ' ');
+}
+
+/* "DROP(acl-denied rule 12) ": a marker grep finds (flowtap-text(7)). */
+static void put_drop(struct ft_strbuf *o, const struct ft_pkt *p)
+{
+	char text[FT_DROP_TEXT_MAX];
+
+	ft__drop_describe(text, sizeof(text), p);
+	FT_PUTS(o, "DROP(");
+	ft__puts(o, text);
+	FT_PUTS(o, ") ");
 }
 
 static void put_nat(struct ft_strbuf *o, const struct ft_addr *src, const struct ft_addr *dst)
@@ -374,6 +388,8 @@ FT_EXPORT size_t ft_text_format(const struct ft_pkt *pkt, const struct ft_text_o
 		FT_PUTS(out, "OUT ");
 	if (m.path != FT_PATH_NONE)
 		put_path(out, o, m.path);
+	if (m.drop_reason)
+		put_drop(out, &m);
 
 	d.out = out;
 	d.st = o->state;

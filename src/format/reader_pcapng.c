@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drop.h"
 #include "rd.h"
 #include "reader_ng.h"
 
@@ -45,6 +46,9 @@ struct ft__ng {
 	uint32_t snaplen;
 	uint8_t pre[8];
 	size_t npre; /* bytes of the next block header already read */
+	/* The drop option's texts of the last packet (ft_pkt points here). */
+	char drop_name[FT_DROP_NAME_MAX + 1];
+	char drop_where[FT_DROP_WHERE_MAX + 1];
 };
 
 static uint32_t rd32(struct ft_rd *r, bool swap)
@@ -264,9 +268,40 @@ static void nat_addr(struct ft_rd *v, struct ft_addr *a)
 	ft_rd_copy(v, a->b, len);
 }
 
-/* EPB/PB options: epb_flags (2: inbound/outbound in bits 0-1) and the
- * pre-NAT addresses of flowtap's custom option (2989 under PEN 32473, see
- * writer_pcapng.c); other options and other PENs are skipped. */
+/* A length-prefixed text of the drop option into @buf (@cap bytes with the
+ * NUL), made printable; NULL when empty or truncated. */
+static const char *drop_text(struct ft_rd *v, char *buf, size_t cap)
+{
+	uint8_t n = ft_rd_u8(v);
+	char raw[256];
+
+	if (!n || n >= cap || !ft_rd_has(v, n)) {
+		ft_rd_skip(v, n);
+		return NULL;
+	}
+	ft_rd_copy(v, raw, n);
+	raw[n] = '\0';
+	buf[ft__drop_where_copy(buf, raw)] = '\0';
+	return buf;
+}
+
+/* flowtap's drop custom option (type 2, see writer_pcapng.c). */
+static void drop_opt(struct ft__ng *g, struct ft_rd *v, struct ft_pkt *p)
+{
+	uint16_t reason = rd16(v, g->swap);
+	uint32_t rule = rd32(v, g->swap);
+
+	if (v->err || !reason)
+		return;
+	p->drop_reason = reason;
+	p->drop_rule = rule;
+	p->drop_name = drop_text(v, g->drop_name, sizeof(g->drop_name));
+	p->drop_where = drop_text(v, g->drop_where, sizeof(g->drop_where));
+}
+
+/* EPB/PB options: epb_flags (2: inbound/outbound in bits 0-1), the
+ * pre-NAT addresses and the drop of flowtap's custom option (2989 under PEN
+ * 32473, see writer_pcapng.c); other options and other PENs are skipped. */
 static void packet_options(struct ft__ng *g, struct ft_rd *r, struct ft_pkt *p)
 {
 	struct ft_rd v;
@@ -276,10 +311,14 @@ static void packet_options(struct ft__ng *g, struct ft_rd *r, struct ft_pkt *p)
 		if (code == 2 && olen == 4) {
 			uint32_t fl = rd32(&v, g->swap) & 3;
 			p->dir = fl == 1 ? FT_DIR_IN : fl == 2 ? FT_DIR_OUT : FT_DIR_UNKNOWN;
-		} else if (code == 2989 && olen >= 5 && rd32(&v, g->swap) == 32473u &&
-			   ft_rd_u8(&v) == 1) {
-			nat_addr(&v, &p->nat_src);
-			nat_addr(&v, &p->nat_dst);
+		} else if (code == 2989 && olen >= 5 && rd32(&v, g->swap) == 32473u) {
+			uint8_t kind = ft_rd_u8(&v);
+			if (kind == 1) {
+				nat_addr(&v, &p->nat_src);
+				nat_addr(&v, &p->nat_dst);
+			} else if (kind == 2) {
+				drop_opt(g, &v, p);
+			}
 		}
 	}
 }
@@ -326,6 +365,9 @@ static int parse_packet(struct ft__ng *g, uint32_t type, uint32_t len, struct ft
 	p->ifid = f->path == FT_PATH_NONE ? ifid : 0;
 	p->dir = FT_DIR_UNKNOWN;
 	p->nat_src.len = p->nat_dst.len = 0;
+	p->drop_reason = 0;
+	p->drop_rule = 0;
+	p->drop_name = p->drop_where = NULL;
 	if (type != BT_SPB)
 		packet_options(g, &r, p);
 	return 1;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "drop.h"
 #include "writer_int.h"
 
 #define BT_SHB		 0x0a0d0d0au
@@ -54,6 +55,25 @@
 #define FT_PCAPNG_NAT	1
 #define NAT_COMMENT_MAX (8 + 4 + 46 + 5 + 46)
 #define NAT_CUSTOM_MAX	(4 + 1 + 1 + 16 + 1 + 16)
+
+/*
+ * A dropped packet (ft_tap_drop()) gets a comment for people ("drop:
+ * acl-denied rule 12 at ip_rcv_finish_core+0x1a") and a custom option for
+ * programs, record type 0x02 under the same PEN (integers in the section's
+ * byte order):
+ *
+ *   +-----+------+-----------+----------+----------+------+-----------+-------+
+ *   | PEN | 0x02 | reason u16| rule u32 | name len | name | where len | where |
+ *   +-----+------+-----------+----------+----------+------+-----------+-------+
+ *
+ * reason: the id (enum ft_drop_reason, or one the datapath registered,
+ * whose name follows); rule: the policy rule, 0 for none; names up to 31
+ * and where-text up to 63 bytes. pcapng's epb_verdict does not fit: its
+ * types are a hardware verdict or an eBPF TC/XDP return code, not a reason.
+ */
+#define FT_PCAPNG_DROP	 2
+#define DROP_COMMENT_MAX (6 + FT_DROP_TEXT_MAX)
+#define DROP_CUSTOM_MAX	 (4 + 1 + 2 + 4 + 1 + FT_DROP_NAME_MAX + 1 + FT_DROP_WHERE_MAX)
 
 /* Interfaces are created on first use; a capture has a handful of paths, so
  * a small array searched from the last hit is enough, and it is bounded. */
@@ -112,8 +132,8 @@ static size_t max_record(const struct ft_writer_opts *o, uint32_t snaplen)
 	/* EPB: 28 bytes of fields, padding, epb_flags (12), the NAT comment and
 	 * custom option (each with 4 of header and 3 of padding), end (4),
 	 * trailer (4). */
-	return 28 + snaplen + 3 + 12 + (4 + NAT_COMMENT_MAX + 3) + (4 + NAT_CUSTOM_MAX + 3) + 4 +
-	       4 + 64;
+	return 28 + snaplen + 3 + 12 + (4 + NAT_COMMENT_MAX + 3) + (4 + NAT_CUSTOM_MAX + 3) +
+	       (4 + DROP_COMMENT_MAX + 3) + (4 + DROP_CUSTOM_MAX + 3) + 4 + 4 + 64;
 }
 
 static int init(struct ft_writer *w)
@@ -262,6 +282,49 @@ static uint8_t *put_nat(uint8_t *p, const struct ft_pkt *pk)
 	return put_opt(p, OPT_CUSTOM_BIN, bin, (uint16_t)(q - bin));
 }
 
+/* The drop comment and custom option of an EPB (see the top of the file). */
+static uint8_t *put_drop(uint8_t *p, const struct ft_pkt *pk)
+{
+	char text[DROP_COMMENT_MAX];
+	uint8_t bin[DROP_CUSTOM_MAX], *q;
+	const char *name = pk->drop_name ? pk->drop_name : ft__drop_builtin_name(pk->drop_reason);
+	size_t n = (size_t)snprintf(text, sizeof(text), "drop: ");
+
+	n += ft__drop_describe(text + n, sizeof(text) - n, pk);
+	p = put_opt(p, OPT_COMMENT, text, (uint16_t)n);
+	q = ft__put_le32(bin, FT_PCAPNG_PEN);
+	*q++ = FT_PCAPNG_DROP;
+	*q++ = (uint8_t)pk->drop_reason;
+	*q++ = (uint8_t)(pk->drop_reason >> 8);
+	q = ft__put_le32(q, pk->drop_rule);
+	n = name ? strnlen(name, FT_DROP_NAME_MAX) : 0;
+	*q++ = (uint8_t)n;
+	memcpy(q, name, n);
+	q += n;
+	n = pk->drop_where ? ft__drop_where_copy((char *)q + 1, pk->drop_where) : 0;
+	*q++ = (uint8_t)n;
+	q += n;
+	return put_opt(p, OPT_CUSTOM_BIN, bin, (uint16_t)(q - bin));
+}
+
+/* Whether an EPB carries options besides epb_flags. */
+static bool has_annotations(const struct ft_pkt *pk)
+{
+	return has_nat(pk) || pk->drop_reason;
+}
+
+/* The comments and custom options of an EPB, each kind in its own helper
+ * (NAT, drop); a new annotation adds its helper here and to
+ * has_annotations() and max_record(). */
+static uint8_t *put_annotations(uint8_t *p, const struct ft_pkt *pk)
+{
+	if (has_nat(pk))
+		p = put_nat(p, pk);
+	if (pk->drop_reason)
+		p = put_drop(p, pk);
+	return p;
+}
+
 /* Hot path once the interface exists: one reservation and a copy. */
 static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 {
@@ -292,9 +355,8 @@ static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 		ft__put_le32(b, flags);
 		p = put_opt(p, EPB_FLAGS, b, 4);
 	}
-	if (has_nat(pk))
-		p = put_nat(p, pk);
-	if (pk->dir == FT_DIR_IN || pk->dir == FT_DIR_OUT || has_nat(pk))
+	p = put_annotations(p, pk);
+	if (pk->dir == FT_DIR_IN || pk->dir == FT_DIR_OUT || has_annotations(pk))
 		p = put_end(p);
 	w->len += close_block(blk, p);
 	ng->ifs[id].written++;

@@ -38,7 +38,17 @@ static int header(struct ft_writer *w)
 static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 {
 	uint8_t prefix[FT__USER0_PREFIX_MAX];
-	size_t plen = ft__user0_put(prefix, pk);
+	struct ft_pkt dropped;
+	size_t plen;
+
+	/* The stream has no verdict field: a dropped packet goes on the
+	 * "dropped" path (its own path and reason are not carried). */
+	if (pk->drop_reason) {
+		dropped = *pk;
+		dropped.path = FT_PATH_DROPPED;
+		pk = &dropped;
+	}
+	plen = ft__user0_put(prefix, pk);
 	uint32_t room = w->snaplen > plen ? w->snaplen - (uint32_t)plen : 0;
 	uint32_t n = caplen < room ? caplen : room;
 	uint32_t inc = (uint32_t)plen + n;

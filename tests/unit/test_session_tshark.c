@@ -24,37 +24,7 @@
 
 static char dir[64];
 
-static int run(const char *cmd, char *out, size_t len)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n = 0;
-	if (!f)
-		return -1;
-	while (n + 1 < len && !feof(f)) {
-		size_t r = fread(out + n, 1, len - 1 - n, f);
-		if (!r)
-			break;
-		n += r;
-	}
-	out[n] = '\0';
-	return pclose(f);
-}
-
-static struct ft_session *start_file(struct ft_tap *t, enum ft_format fmt, const char *name,
-				     int *fd)
-{
-	struct ft_session_opts o;
-	struct ft_session *s;
-	char path[128], err[FT_ERRBUF_SIZE];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(*fd >= 0);
-	ft_session_opts_init(&o);
-	o.format = fmt;
-	o.out_fd = *fd;
-	assert_int_equal(ft_session_start(&s, t, &o, err, sizeof(err)), 0);
-	return s;
-}
+#include "session_files.h"
 
 static void offer_all(struct ft_tap *t)
 {

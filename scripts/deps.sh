@@ -18,6 +18,9 @@ pkgs=(
 	# Prometheus and promtool (e2e/metrics_prometheus), pmacct's nfacctd
 	# (e2e/flows_ipfix_nfacctd), and what make deb needs
 	prometheus pmacct debhelper dpkg-dev lintian
+	# flowtapd --drops: the kfree_skb BPF program (clang above), its libbpf
+	# skeleton and vmlinux.h (bpftool); e2e/flowtapd_drops uses setpriv
+	libbpf-dev bpftool llvm
 )
 
 missing=()

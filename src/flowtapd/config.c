@@ -16,7 +16,7 @@
 
 #include "flowtapd.h"
 
-enum kind { K_STR, K_LIST, K_GROUP, K_SIZE, K_BOOL, K_SECONDS, K_RATE };
+enum kind { K_STR, K_LIST, K_GROUP, K_SIZE, K_BOOL, K_SECONDS, K_RATE, K_SNAP };
 
 /* A value's own limits, checked when it is given (flag or file line), so
  * that nothing accepted at start fails later: NULL or what is wrong. */
@@ -94,6 +94,10 @@ static const struct key keys[] = {
     {"flows", K_BOOL, OFF(flows), NULL},
     {"log-exit-flows", K_BOOL, OFF(log_exit_flows), NULL},
     {"metrics-listen", K_STR, OFF(metrics_listen), NULL},
+    {"drops", K_BOOL, OFF(drops), NULL},
+    {"drops-netns", K_LIST, OFF(drops_netns), NULL},
+    {"drops-interface", K_LIST, OFF(drops_if), NULL},
+    {"drops-snaplen", K_SNAP, OFF(drops_snaplen), NULL},
 };
 
 /* Other spellings, so that flowtapd and flowtap-tunnel take the same flags;
@@ -253,6 +257,21 @@ static int set_value(struct ftd_config *c, const struct key *k, const char *valu
 		*(unsigned *)f = (unsigned)v + 1;
 		break;
 	}
+	case K_SNAP: {
+		/* The BPF program's record holds at most 1024 bytes of a packet. */
+		uint64_t v;
+		char *end;
+		errno = 0;
+		v = strtoull(value, &end, 10);
+		if (errno || end == value || *end || *value == '-' || v < 20 || v > 1024) {
+			snprintf(err, errlen,
+				 "bad %s '%s' (bytes from the network header, 20-1024)", k->name,
+				 value);
+			return -1;
+		}
+		*(unsigned *)f = (unsigned)v;
+		break;
+	}
 	case K_BOOL:
 		if (parse_bool(value, f) < 0) {
 			snprintf(err, errlen, "bad %s value '%s' (yes or no)", k->name, value);
@@ -397,6 +416,7 @@ int ftd_config_merge(struct ftd_config *d, const struct ftd_config *s, char *err
 			break;
 		case K_SECONDS:
 		case K_RATE:
+		case K_SNAP:
 			if (*(const unsigned *)sf)
 				*(unsigned *)df = *(const unsigned *)sf;
 			break;

@@ -30,7 +30,7 @@ struct ftd_config {
 	struct ftd_list ipfix;
 	struct ftd_list routes;
 	struct ftd_list overlay; /* CIDRs that replace the default or derived overlay */
-	struct ftd_list write; /* TAP=FILE: a pcapng capture flowtapd writes itself */
+	struct ftd_list write;	 /* TAP=FILE: a pcapng capture flowtapd writes itself */
 	char *spool_dir;
 	char *flow_format; /* "records" or "messages", validated; NULL: messages */
 	char *node_id;
@@ -42,6 +42,10 @@ struct ftd_config {
 	bool syslog;
 	bool flows; /* count flows even without a sink (for API clients) */
 	bool log_exit_flows;
+	bool drops;		     /* the kernel drop source (--drops) */
+	struct ftd_list drops_netns; /* its scope: namespaces, */
+	struct ftd_list drops_if;    /* interfaces */
+	unsigned drops_snaplen;	     /* 0: default */
 };
 
 /*
@@ -77,7 +81,18 @@ int ftd_parse_size(const char *s, size_t *out);
 void ftd_log_open(bool use_syslog);
 void ftd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* privs.c: become @user keeping CAP_NET_RAW and CAP_NET_ADMIN. Returns 0 or -1 (@err). */
-int ftd_drop_privileges(const char *user, char *err, size_t errlen);
+/* privs.c: become @user keeping CAP_NET_RAW and CAP_NET_ADMIN, and with @bpf
+ * CAP_BPF and CAP_PERFMON (the kernel drop source). Returns 0 or -1 (@err). */
+int ftd_drop_privileges(const char *user, bool bpf, char *err, size_t errlen);
+
+/* drops.c: the kernel drop source (--drops), NULL when not configured. */
+struct ft_kdrops;
+struct ft_api;
+bool ftd_drops_wanted(const struct ftd_config *c);
+/* Resolve, check BPF and create the tap, as root. Returns 0 or -1 (logged). */
+int ftd_drops_open(struct ft_kdrops **out, const struct ftd_config *c);
+/* Start the source thread and serve the tap. Returns 0 or -1 (logged). */
+int ftd_drops_serve(struct ft_kdrops *k, struct ft_api *api);
+void ftd_drops_free(struct ft_kdrops *k);
 
 #endif

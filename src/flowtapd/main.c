@@ -28,6 +28,7 @@
 #include <flowtap/sources.h>
 
 #include "flowtapd.h"
+#include "kdrops.h"
 #include "parse_num.h"
 #include "wg_watch.h"
 
@@ -64,6 +65,7 @@ struct daemon {
 	struct ft_api *api;
 	struct ft_source *src[MAX_SOURCES];
 	int nsrc;
+	struct ft_kdrops *kdrops; /* --drops, NULL if not asked for */
 	struct ft_flows *flows;
 	struct ft_flows *phys; /* socket-layer traffic: WireGuard peers' counters */
 	struct ft_flowlog *log;
@@ -109,6 +111,10 @@ static const struct option long_opts[] = {
     {"syslog", no_argument, NULL, 0},
     {"flows", no_argument, NULL, 0},
     {"log-exit-flows", no_argument, NULL, 0},
+    {"drops", no_argument, NULL, 0},
+    {"drops-netns", required_argument, NULL, 0},
+    {"drops-interface", required_argument, NULL, 0},
+    {"drops-snaplen", required_argument, NULL, 0},
     {"config", required_argument, NULL, 'c'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -127,6 +133,8 @@ static void usage(FILE *f)
 		"                [--syslog] [--user USER] [--write TAP=FILE]...\n"
 		"                [--flow-format records|messages]\n"
 		"                [--metrics-listen [ADDR:]PORT]\n"
+		"                [--drops] [--drops-netns NS]... [--drops-interface IF]...\n"
+		"                [--drops-snaplen BYTES]\n"
 		"Capture and flow logs for kernel datapaths; see flowtapd(8).\n");
 }
 
@@ -248,8 +256,9 @@ static int open_sources(struct daemon *d)
 {
 	const struct ftd_config *c = &d->cfg;
 
-	if (c->interfaces.n + c->nflog.n + c->psample.n == 0) {
-		ftd_log(LOG_ERR, "nothing to capture: give --interface, --nflog or --psample");
+	if (c->interfaces.n + c->nflog.n + c->psample.n == 0 && !d->kdrops) {
+		ftd_log(LOG_ERR,
+			"nothing to capture: give --interface, --nflog, --psample or --drops");
 		return -1;
 	}
 	for (int i = 0; i < c->interfaces.n; i++)
@@ -609,6 +618,8 @@ static void on_write_end(struct ft_session *s, void *ctx)
 
 static struct ft_tap *find_tap(struct daemon *d, const char *name)
 {
+	if (d->kdrops && !strcmp(name, FT_KDROPS_TAP))
+		return ft__kdrops_tap(d->kdrops);
 	for (int i = 0; i < d->nsrc; i++)
 		if (!strcmp(ft_tap_name(ft_source_tap(d->src[i])), name))
 			return ft_source_tap(d->src[i]);
@@ -819,6 +830,8 @@ static void on_signal(evutil_socket_t sig, short ev, void *arg)
 	 * last chunks reach the clients, then leave the loop shortly after. */
 	for (int i = 0; i < d->nsrc; i++)
 		ft_api_remove_tap(d->api, ft_source_tap(d->src[i]));
+	if (d->kdrops)
+		ft_api_remove_tap(d->api, ft__kdrops_tap(d->kdrops));
 	struct timeval drain = {0, 300 * 1000};
 	event_base_loopexit(d->base, &drain);
 }
@@ -835,8 +848,12 @@ static void shutdown_all(struct daemon *d)
 		ft_flowlog_stop(d->log);
 	if (d->api)
 		ft_api_set_status_fn(d->api, "wireguard", NULL, NULL);
+	if (d->api && d->kdrops)
+		ft_api_set_status_fn(d->api, "kernel_drops", NULL, NULL);
 	ft_api_free(d->api);
 	stop_writes(d);
+	ftd_drops_free(d->kdrops); /* detaches the program; its tap ends its sessions */
+	d->kdrops = NULL;
 	for (int i = 0; i < d->nsrc; i++) {
 		struct ft_source_stats st;
 		struct ft_tap_stats ts;
@@ -881,17 +898,19 @@ static int run(struct daemon *d)
 	 * the kernel sockets only need CAP_NET_RAW and CAP_NET_ADMIN. Capabilities
 	 * are per thread, so privileges drop before any source thread starts:
 	 * the source threads inherit the two capabilities they reopen sockets with. */
-	if (setup_flows(d) < 0 || open_writes(d) < 0 || open_api(d) < 0)
+	/* The drop source reads BTF, kallsyms and other namespaces as root. */
+	if (setup_flows(d) < 0 || open_writes(d) < 0 || open_api(d) < 0 ||
+	    ftd_drops_open(&d->kdrops, &d->cfg) < 0)
 		goto out;
 	if (d->cfg.user) {
 		char err[512];
-		if (ftd_drop_privileges(d->cfg.user, err, sizeof(err)) < 0) {
+		if (ftd_drop_privileges(d->cfg.user, d->kdrops != NULL, err, sizeof(err)) < 0) {
 			ftd_log(LOG_ERR, "%s", err);
 			goto out;
 		}
 	}
-	if (open_sources(d) < 0 || serve_taps(d) < 0 || start_writes(d) < 0 ||
-	    start_wireguard(d) < 0)
+	if (open_sources(d) < 0 || serve_taps(d) < 0 || ftd_drops_serve(d->kdrops, d->api) < 0 ||
+	    start_writes(d) < 0 || start_wireguard(d) < 0)
 		goto out;
 	if (d->counting && (ret = ft_flowlog_start(d->log)) < 0) {
 		ftd_log(LOG_ERR, "cannot start the flow logger: %s", ft_strerror(ret));
@@ -902,7 +921,8 @@ static int run(struct daemon *d)
 		ret = 1;
 		goto out;
 	}
-	ftd_log(LOG_INFO, "listening on %s with %d sources%s", ft_api_socket_path(d->api), d->nsrc,
+	ftd_log(LOG_INFO, "listening on %s with %d sources%s%s", ft_api_socket_path(d->api),
+		d->nsrc, d->kdrops ? " and kernel drops" : "",
 		d->counting ? ", counting flows" : "");
 	event_base_dispatch(d->base);
 	ret = 0;

@@ -159,9 +159,7 @@ FT_EXPORT int ft_tap_path_register(struct ft_tap *t, unsigned path, const char *
 		return -EEXIST;
 	pthread_mutex_lock(&t->mu);
 	for (unsigned p = 0; p <= FT_PATH_MAX && !ret; p++) {
-		const char *n = p < 4		       ? ft_path_builtin_name(p)
-				: p == FT_PATH_DROPPED ? "dropped"
-						       : t->path_names[p];
+		const char *n = p < 4 ? ft_path_builtin_name(p) : t->path_names[p];
 		if (p == path ? t->path_names[p][0] != '\0' : !strcmp(n, name))
 			ret = -EEXIST;
 	}

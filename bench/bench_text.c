@@ -33,7 +33,7 @@ static double now(void)
 static double run(const struct rec *r, size_t n, unsigned flags, double min_s, size_t *sink)
 {
 	static char buf[1 << 20];
-	struct ft_text_opts o = {flags, FT_TIME_LOCAL, NULL, NULL, NULL};
+	struct ft_text_opts o = {flags, FT_TIME_LOCAL, NULL, NULL, NULL, NULL};
 	size_t done = 0;
 	double t0 = now(), t;
 

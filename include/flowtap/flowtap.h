@@ -11,6 +11,7 @@
 #include <flowtap/filter.h>
 #include <flowtap/flows.h>
 #include <flowtap/metrics.h>
+#include <flowtap/peers.h>
 #include <flowtap/reader.h>
 #include <flowtap/sources.h>
 #include <flowtap/tap.h>

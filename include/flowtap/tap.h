@@ -184,6 +184,19 @@ FT_EXPORT int ft_tap_shared_filter(const struct ft_tap *t, char *buf, size_t len
  */
 FT_EXPORT void ft_tap_add_upstream_drops(struct ft_tap *t, uint64_t n);
 
+struct ft_peers;
+
+/**
+ * ft_tap_set_peers - name the ends of captured packets with peer table @p
+ * (peers.h; NULL: no names), in every session of @t, running or future:
+ * text lines, pcapng comments and Name Resolution Blocks. The tap takes
+ * its own reference. Replacing a table never stops or blocks a capture or
+ * the hook: sessions pick the new table up at their next batch (lock-free),
+ * and the old one is freed when the last session let go of it. Any thread.
+ * Returns 0 or -EINVAL (@p not built by ft_peers_build()).
+ */
+FT_EXPORT int ft_tap_set_peers(struct ft_tap *t, struct ft_peers *p);
+
 /** ft_tap_name - the name given to ft_tap_new(). */
 FT_EXPORT const char *ft_tap_name(const struct ft_tap *t);
 

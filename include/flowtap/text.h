@@ -60,12 +60,18 @@ FT_EXPORT int ft_text_state_new(struct ft_text_state **out, unsigned slots);
 /** ft_text_state_free - frees @st (NULL is fine). */
 FT_EXPORT void ft_text_state_free(struct ft_text_state *st);
 
+struct ft_peers;
+
 struct ft_text_opts {
 	unsigned flags;		     /* FT_TEXT_* */
 	enum ft_time_mode time;	     /* timestamp style */
 	ft_path_name_fn path_name;   /* NULL: built-in names, else "path-N" */
 	const void *path_ctx;	     /* passed to path_name */
 	struct ft_text_state *state; /* NULL: stateless (absolute sequence numbers) */
+	/* NULL: addresses only. Else each IP endpoint found in the table is
+	 * followed by its node name: "100.64.0.2(laptop-b).443" (peers.h);
+	 * borrowed for the call. */
+	const struct ft_peers *peers;
 };
 
 /**

@@ -98,6 +98,18 @@ FT_EXPORT int ft_writer_new(struct ft_writer **out, const struct ft_writer_opts 
  */
 FT_EXPORT int ft_writer_write(struct ft_writer *w, const struct ft_pkt *p);
 
+struct ft_peers;
+
+/**
+ * ft_writer_set_peers - name the ends of the packets written from now on
+ * with @p (peers.h; NULL: no names). The writer takes its own reference.
+ * Text prints "addr(name)" (flowtap-text(7)); pcapng puts the names of both
+ * ends in each packet's comment and writes a Name Resolution Block for each
+ * address before the first packet that uses it (and again after a new
+ * table is set). Other formats ignore it. Same thread as ft_writer_write().
+ */
+FT_EXPORT void ft_writer_set_peers(struct ft_writer *w, struct ft_peers *p);
+
 /** ft_writer_flush - hand buffered bytes to the output. Returns 0 or -errno. */
 FT_EXPORT int ft_writer_flush(struct ft_writer *w);
 

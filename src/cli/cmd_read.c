@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <flowtap/filter.h>
+#include <flowtap/peers.h>
 #include <flowtap/reader.h>
 
 #include "parse_num.h"
@@ -31,6 +32,7 @@ struct read_opts {
 	bool utc, date;
 	const char *paths;
 	enum ft_dir dir;
+	const char *peers_file; /* --peers */
 };
 
 static void usage(FILE *f)
@@ -48,13 +50,15 @@ static void usage(FILE *f)
 		"  --utc               timestamps in UTC (default: local time)\n"
 		"  --date              timestamps with the date (as -tttt)\n"
 		"  --path LIST         only packets captured on these paths (user0 input)\n"
-		"  --direction in|out  only packets in this direction\n\n"
+		"  --direction in|out  only packets in this direction\n"
+		"  --peers FILE        name the ends of packets from this peer table\n"
+		"                      (flowtap-peers(5)): text, pcapng comments and NRB\n\n"
 		"%s"
 		"See flowtap(1) and flowtap-text(7).\n",
 		td_help);
 }
 
-enum { OPT_FORMAT = 256, OPT_UTC, OPT_DATE, OPT_PATH, OPT_DIRECTION, OPT_VERSION };
+enum { OPT_FORMAT = 256, OPT_UTC, OPT_DATE, OPT_PATH, OPT_DIRECTION, OPT_VERSION, OPT_PEERS };
 
 static const struct option long_opts[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
@@ -63,6 +67,7 @@ static const struct option long_opts[] = {
     {"path", required_argument, NULL, OPT_PATH},
     {"direction", required_argument, NULL, OPT_DIRECTION},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"peers", required_argument, NULL, OPT_PEERS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -93,6 +98,9 @@ static int long_opt(void *ctx, int c, const char *arg)
 			fprintf(stderr, "flowtap read: bad direction '%s' (in, out or any)\n", arg);
 			return 2;
 		}
+		return 0;
+	case OPT_PEERS:
+		o->peers_file = arg;
 		return 0;
 	case OPT_VERSION:
 		printf("flowtap %s\n", FT_VERSION_STRING);
@@ -140,6 +148,7 @@ static enum ft_format out_format(const struct read_opts *o, const struct ft_read
 
 struct run {
 	struct read_opts *o;
+	struct ft_peers *peers; /* --peers */
 	struct ft_reader *r;
 	struct ft_filter *f;
 	struct ft_pathset paths;
@@ -259,6 +268,10 @@ static int setup(struct run *run)
 	struct ft_writer_opts wo = {0};
 	int ret;
 
+	if (o->peers_file && ft_peers_load_file(o->peers_file, &run->peers, err, sizeof(err)) < 0) {
+		fprintf(stderr, "flowtap: %s\n", err);
+		return 2;
+	}
 	ret = ft_reader_open(&run->r, o->td.rfile, err);
 	if (ret < 0) {
 		fprintf(stderr, "flowtap: %s: %s\n", o->td.rfile, err[0] ? err : ft_strerror(ret));
@@ -285,7 +298,10 @@ static int setup(struct run *run)
 			o->td.rfile);
 		return 2;
 	}
-	return open_output(run, &wo);
+	ret = open_output(run, &wo);
+	if (!ret && run->w)
+		ft_writer_set_peers(run->w, run->peers);
+	return ret;
 }
 
 int cmd_read_main(int argc, char **argv)
@@ -311,6 +327,7 @@ int cmd_read_main(int argc, char **argv)
 		close(run.rot.fd);
 	}
 	ft_filter_free(run.f);
+	ft_peers_free(run.peers);
 	ft_reader_close(run.r);
 	int cret = cli_output_close(&run.out, ret != 0);
 	if (cret < 0 && ret == 0)

@@ -172,7 +172,11 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 	unsigned n = 0;
 	uint32_t len;
 	const void *rec;
+	struct ft_peers *was = s->peers.p;
 
+	/* A replaced peer table is taken between batches (peers_int.h). */
+	if (ft__peers_view_sync(&s->peers, &s->tap->peers) != was)
+		ft_writer_set_peers(s->writer, s->peers.p);
 	while (n < max && (rec = ft__ring_peek(&s->ring, &len))) {
 		if (!write_record(s, rec))
 			*more = false;
@@ -394,6 +398,7 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 static void destroy(struct ft_session *s)
 {
 	ft_writer_free(s->writer);
+	ft__peers_view_fini(&s->peers);
 	ft_filter_free(s->filter);
 	ft__ring_destroy(&s->ring);
 	free(s->filter_expr);

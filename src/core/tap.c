@@ -36,6 +36,7 @@ FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt)
 	t->id = atomic_fetch_add(&next_id, 1);
 	atomic_init(&t->list, empty);
 	pthread_mutex_init(&t->mu, NULL);
+	ft__peers_cell_init(&t->peers);
 	strcpy(t->name, name);
 	*out = t;
 	return 0;
@@ -113,8 +114,14 @@ FT_EXPORT void ft_tap_free(struct ft_tap *t)
 	for (unsigned i = 0; i < atomic_load(&t->nthreads); i++)
 		free(t->threads[i]);
 	free(atomic_load(&t->list));
+	ft__peers_cell_fini(&t->peers);
 	pthread_mutex_destroy(&t->mu);
 	free(t);
+}
+
+FT_EXPORT int ft_tap_set_peers(struct ft_tap *t, struct ft_peers *p)
+{
+	return ft__peers_cell_set(&t->peers, p);
 }
 
 FT_EXPORT const char *ft_tap_name(const struct ft_tap *t)

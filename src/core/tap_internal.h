@@ -9,6 +9,7 @@
 #include <flowtap/capture.h>
 #include <flowtap/tap.h>
 
+#include "peers_int.h"
 #include "ring.h"
 
 #define FT_TAP_MAX_NAME	 64
@@ -107,6 +108,7 @@ struct ft_tap {
 	 * ft_tap_free(), attached or not (a session that ended by itself is
 	 * detached but may still be finishing). Under the lifetime lock. */
 	struct ft_session *members;
+	struct ft__peers_cell peers; /* ft_tap_set_peers(); read by session threads */
 };
 
 struct ft_session {
@@ -146,6 +148,7 @@ struct ft_session {
 	 * and how many ft_tap_free() calls use the session right now. */
 	struct ft_session *member_next;
 	unsigned pins;
+	struct ft__peers_view peers; /* the session thread's table (its writer has it) */
 	/* Per producer slot, written only by that slot's thread. */
 	struct ft_sess_ctr ctr[FT_TAP_MAX_THREADS + 1];
 };

@@ -57,10 +57,11 @@ struct ft__seq_ent *ft__seq_lookup(struct ft_text_state *st, const struct ft__se
 struct ft_dis {
 	struct ft_text_state *st; /* NULL: stateless */
 	struct ft_strbuf *out;
-	unsigned flags;	   /* FT_TEXT_* */
-	const uint8_t *l3; /* start of the network layer (for -A/-x), or NULL */
-	size_t l3len;	   /* captured bytes from l3 on */
-	unsigned depth;	   /* nesting (ICMP errors quote IP) to bound recursion */
+	unsigned flags;		      /* FT_TEXT_* */
+	const uint8_t *l3;	      /* start of the network layer (for -A/-x), or NULL */
+	size_t l3len;		      /* captured bytes from l3 on */
+	unsigned depth;		      /* nesting (ICMP errors quote IP) to bound recursion */
+	const struct ft_peers *peers; /* names endpoints; NULL: none */
 };
 
 /* An L3 header summary, so that L4 decoders can print "addr.port". */
@@ -68,9 +69,10 @@ struct ft_l3 {
 	uint8_t alen; /* 4 or 16 */
 	uint8_t src[16];
 	uint8_t dst[16];
-	bool hosts_done; /* "src > dst: " already printed (IPv6 extension headers) */
-	bool first_frag; /* a first fragment: L4 lengths exceed what follows */
-	bool fragmented; /* any IPv4 fragment (tcpdump checks no checksum then) */
+	bool hosts_done;	      /* "src > dst: " already printed (IPv6 extension headers) */
+	bool first_frag;	      /* a first fragment: L4 lengths exceed what follows */
+	bool fragmented;	      /* any IPv4 fragment (tcpdump checks no checksum then) */
+	const struct ft_peers *peers; /* from ft_dis: names the endpoints */
 };
 
 /* Output helpers (dissect_fmt.c for the slow paths). */

@@ -6,6 +6,8 @@
  * IPv6 text follows RFC 5952 exactly as glibc's inet_ntop writes it, so that
  * it compares equal to tcpdump's and tshark's output.
  */
+#include <flowtap/peers.h>
+
 #include "dissect.h"
 
 static const char hexdig[] = "0123456789abcdef";
@@ -150,13 +152,33 @@ void ft__put_text(struct ft_strbuf *o, const uint8_t *s, size_t n)
 	ft__put(o, (const char *)s + run, n - run);
 }
 
+/* "(name)" after an address the peer table knows (flowtap-text(7)). The
+ * name comes from the operator's table; it is still printed escaped. */
+static void put_peer_name(struct ft_strbuf *o, const struct ft_l3 *l3, const uint8_t *a)
+{
+	struct ft_addr x;
+	const struct ft_peer *n;
+
+	if (!l3->peers)
+		return;
+	x.len = l3->alen;
+	memcpy(x.b, a, l3->alen);
+	if (!(n = ft_peers_lookup(l3->peers, &x)) || !n->name)
+		return;
+	ft__putc(o, '(');
+	ft__put_text(o, (const uint8_t *)n->name, strlen(n->name));
+	ft__putc(o, ')');
+}
+
 void ft__put_endpoints(struct ft_strbuf *o, const struct ft_l3 *l3, uint16_t sport, uint16_t dport)
 {
 	ft__put_addr(o, l3, l3->src);
+	put_peer_name(o, l3, l3->src);
 	ft__putc(o, '.');
 	ft__put_u32(o, sport);
 	FT_PUTS(o, " > ");
 	ft__put_addr(o, l3, l3->dst);
+	put_peer_name(o, l3, l3->dst);
 	ft__putc(o, '.');
 	ft__put_u32(o, dport);
 	FT_PUTS(o, ": ");
@@ -167,7 +189,9 @@ void ft__put_hosts(struct ft_strbuf *o, const struct ft_l3 *l3)
 	if (l3->hosts_done)
 		return;
 	ft__put_addr(o, l3, l3->src);
+	put_peer_name(o, l3, l3->src);
 	FT_PUTS(o, " > ");
 	ft__put_addr(o, l3, l3->dst);
+	put_peer_name(o, l3, l3->dst);
 	FT_PUTS(o, ": ");
 }

@@ -303,6 +303,7 @@ void ft__dis_ip4(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 	proto = ft_rd_u8(&r);
 	ft_rd_skip(&r, 2);
 	l3.alen = 4;
+	l3.peers = d->peers;
 	l3.hosts_done = false;
 	l3.first_frag = (off & 0x2000) != 0;
 	l3.fragmented = (off & 0x3fff) != 0;

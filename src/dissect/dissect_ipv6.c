@@ -153,6 +153,7 @@ void ft__dis_ip6(struct ft_dis *d, struct ft_rd r, uint32_t wlen)
 	nh = ft_rd_u8(&r);
 	hlim = ft_rd_u8(&r);
 	l3.alen = 16;
+	l3.peers = d->peers;
 	l3.hosts_done = false;
 	l3.first_frag = false;
 	l3.fragmented = false;

@@ -397,6 +397,7 @@ FT_EXPORT size_t ft_text_format(const struct ft_pkt *pkt, const struct ft_text_o
 	d.l3 = NULL;
 	d.l3len = 0;
 	d.depth = 0;
+	d.peers = o->peers;
 	if (dlt == DLT_USER0_)
 		FT_PUTS(out, "user0 [bad record prefix], length ");
 	if (dlt == DLT_USER0_)

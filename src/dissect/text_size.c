@@ -17,13 +17,19 @@
  */
 #define LINE_MAX_ (128 * 1024)
 
+/* Peer names after addresses ("(laptop-b)"): two per IP header, escaped
+ * at most four characters per byte; at most 16 IP headers are printed
+ * (tunnels and quoted ICMP errors, bounded by the decoders' depth). */
+#define NAMES_MAX (16 * 2 * (2 + 4 * 63))
+
 /* One -x line per 16 bytes: "\t0x" + up to 8 offset digits + ":  " + 8
  * groups " xxxx" + 2 spaces + 16 characters + '\n'. */
 #define HEX_LINE_MAX (1 + 2 + 8 + 2 + 40 + 2 + 16 + 1)
 
 FT_EXPORT size_t ft_text_size_max(uint32_t caplen, unsigned flags)
 {
-	size_t n = LINE_MAX_ + 1 + 3 * (size_t)caplen; /* the line and the NUL after it */
+	size_t n =
+	    LINE_MAX_ + NAMES_MAX + 1 + 3 * (size_t)caplen; /* the line and the NUL after it */
 
 	/* Any flag besides -v may add a dump of the packet bytes: count both
 	 * the hex lines and the -A text (at most one character per byte, and

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <flowtap/peers.h>
 #include <flowtap/writer.h>
 
 #include "user0.h"
@@ -262,10 +263,21 @@ FT_EXPORT int ft_writer_finish(struct ft_writer *w, const struct ft_writer_isb *
 	return flush(w);
 }
 
+FT_EXPORT void ft_writer_set_peers(struct ft_writer *w, struct ft_peers *p)
+{
+	if (p == w->peers)
+		return;
+	ft_peers_free(w->peers);
+	w->peers = ft_peers_ref(p);
+	if (w->ops->peers_changed)
+		w->ops->peers_changed(w);
+}
+
 FT_EXPORT void ft_writer_free(struct ft_writer *w)
 {
 	if (!w)
 		return;
+	ft_peers_free(w->peers);
 	if (w->ops->fini)
 		w->ops->fini(w);
 	free(w->buf);

@@ -20,6 +20,7 @@ struct ft__writer_ops {
 	/* @caplen is already cut to the snaplen. */
 	int (*packet)(struct ft_writer *w, const struct ft_pkt *p, uint32_t caplen);
 	int (*finish)(struct ft_writer *w, const struct ft_writer_isb *isb); /* optional */
+	void (*peers_changed)(struct ft_writer *w); /* optional: w->peers was replaced */
 };
 
 struct ft_writer {
@@ -35,6 +36,7 @@ struct ft_writer {
 	bool started;  /* header written */
 	bool finished; /* ft_writer_finish() ran */
 	void *priv;    /* per-format state */
+	struct ft_peers *peers; /* names the packets' ends; a reference, or NULL */
 };
 
 extern const struct ft__writer_ops ft__writer_pcap_ops;

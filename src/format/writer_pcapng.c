@@ -18,13 +18,19 @@
 #include <string.h>
 #include <time.h>
 
+#include <flowtap/peers.h>
+
 #include "drop.h"
+#include "pkt_ip.h"
 #include "writer_int.h"
 
 #define BT_SHB		 0x0a0d0d0au
 #define BT_IDB		 0x00000001u
 #define BT_ISB		 0x00000005u
 #define BT_EPB		 0x00000006u
+#define BT_NRB		 0x00000004u
+#define NRB_IPV4	 1
+#define NRB_IPV6	 2
 #define BYTE_ORDER_MAGIC 0x1a2b3c4du
 
 #define OPT_END		 0
@@ -75,6 +81,27 @@
 #define DROP_COMMENT_MAX (6 + FT_DROP_TEXT_MAX)
 #define DROP_CUSTOM_MAX	 (4 + 1 + 2 + 4 + 1 + FT_DROP_NAME_MAX + 1 + FT_DROP_WHERE_MAX)
 
+/*
+ * EPB comments. Several concerns annotate a packet (pre-NAT addresses, the
+ * peers' names, ...); each adds its own opt_comment (pcapng allows any
+ * number) through put_comment(), which bounds it to EPB_COMMENT_MAX bytes,
+ * so that max_record() can count EPB_COMMENTS of them whatever they say.
+ */
+#define EPB_COMMENT_MAX 160
+#define EPB_COMMENTS	1 /* peer names (NAT and drop comments have their own bounds) */
+
+/* "peers src NAME dst NAME": names are at most FT_PEER_NAME_MAX bytes. */
+#define NAMES_COMMENT_MAX (6 + 5 + FT_PEER_NAME_MAX + 5 + FT_PEER_NAME_MAX)
+_Static_assert(NAMES_COMMENT_MAX <= EPB_COMMENT_MAX, "peer names comment bound");
+
+/* An NRB before a packet: two records (an IPv6 address and a name with its
+ * NUL, padded), the end record, block header and trailer. */
+#define NRB_MAX (12 + 2 * (4 + 16 + FT_PEER_NAME_MAX + 1 + 3) + 4 + 4)
+
+/* The addresses an NRB named, so each is named once per table: a sorted
+ * array, bounded (past it packets still carry names in their comments). */
+#define NRB_SEEN_MAX 4096
+
 /* Interfaces are created on first use; a capture has a handful of paths, so
  * a small array searched from the last hit is enough, and it is bounded. */
 #define MAX_IFACES   1024
@@ -89,6 +116,8 @@ struct iface {
 struct ng {
 	struct iface *ifs;
 	unsigned n, last;
+	struct ft_addr *seen; /* NRB_SEEN_MAX, sorted by (len, bytes) */
+	unsigned nseen;
 };
 
 static size_t pad4(size_t n)
@@ -133,7 +162,8 @@ static size_t max_record(const struct ft_writer_opts *o, uint32_t snaplen)
 	 * custom option (each with 4 of header and 3 of padding), end (4),
 	 * trailer (4). */
 	return 28 + snaplen + 3 + 12 + (4 + NAT_COMMENT_MAX + 3) + (4 + NAT_CUSTOM_MAX + 3) +
-	       (4 + DROP_COMMENT_MAX + 3) + (4 + DROP_CUSTOM_MAX + 3) + 4 + 4 + 64;
+	       (4 + DROP_COMMENT_MAX + 3) + (4 + DROP_CUSTOM_MAX + 3) +
+	       EPB_COMMENTS * (4 + EPB_COMMENT_MAX + 3) + 4 + 4 + 64 + NRB_MAX;
 }
 
 static int init(struct ft_writer *w)
@@ -150,8 +180,10 @@ static void fini(struct ft_writer *w)
 {
 	struct ng *ng = w->priv;
 
-	if (ng)
+	if (ng) {
 		free(ng->ifs);
+		free(ng->seen);
+	}
 	free(ng);
 	w->priv = NULL;
 }
@@ -325,16 +357,121 @@ static uint8_t *put_annotations(uint8_t *p, const struct ft_pkt *pk)
 	return p;
 }
 
+/* One opt_comment of at most EPB_COMMENT_MAX bytes (cut beyond). */
+static uint8_t *put_comment(uint8_t *p, const char *text, size_t n)
+{
+	return put_opt(p, OPT_COMMENT, text, (uint16_t)(n < EPB_COMMENT_MAX ? n : EPB_COMMENT_MAX));
+}
+
+static int cmp_addr(const struct ft_addr *a, const struct ft_addr *b)
+{
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return memcmp(a->b, b->b, a->len);
+}
+
+/* Whether @a still needs an NRB record; if so it is remembered as named.
+ * Binary search, and an insertion bounded by NRB_SEEN_MAX. */
+static bool nrb_first_use(struct ng *ng, const struct ft_addr *a)
+{
+	unsigned lo = 0, hi = ng->nseen;
+
+	if (!ng->seen && !(ng->seen = malloc(NRB_SEEN_MAX * sizeof(*ng->seen))))
+		return false;
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		int c = cmp_addr(&ng->seen[mid], a);
+		if (!c)
+			return false;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (ng->nseen == NRB_SEEN_MAX)
+		return false;
+	memmove(&ng->seen[lo + 1], &ng->seen[lo], (ng->nseen - lo) * sizeof(*ng->seen));
+	ng->seen[lo] = *a;
+	ng->nseen++;
+	return true;
+}
+
+static uint8_t *put_nrb_record(uint8_t *p, const struct ft_addr *a, const char *name)
+{
+	size_t nlen = strlen(name) + 1, vlen = a->len + nlen;
+
+	p = ft__put_le16(p, a->len == 4 ? NRB_IPV4 : NRB_IPV6);
+	p = ft__put_le16(p, (uint16_t)vlen);
+	memcpy(p, a->b, a->len);
+	memcpy(p + a->len, name, nlen);
+	memset(p + vlen, 0, pad4(vlen) - vlen);
+	return p + pad4(vlen);
+}
+
+/*
+ * The peers of the packet's two ends: their names into @text ("peers src
+ * laptop-a dst laptop-b", unknown ends left out; returns its length, 0 if
+ * neither is known), and an NRB naming the addresses not named before, so
+ * that readers resolving names from the file (Wireshark, tshark -N n)
+ * show them from this packet on.
+ */
+static size_t peer_names(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen, char *text)
+{
+	struct ng *ng = w->priv;
+	struct ft_addr a[2];
+	const struct ft_peer *n[2];
+	uint8_t *blk, *p;
+	size_t len = 0;
+	bool rec = false;
+
+	if (!ft__pkt_ip_addrs(pk->data, caplen, w->o.dlt, &a[0], &a[1]))
+		return 0;
+	n[0] = ft_peers_lookup(w->peers, &a[0]);
+	n[1] = ft_peers_lookup(w->peers, &a[1]);
+	if (!n[0] && !n[1])
+		return 0;
+	if (!(blk = ft__writer_reserve(w, NRB_MAX)))
+		return 0;
+	p = ft__put_le32(blk, BT_NRB);
+	p = ft__put_le32(p, 0);
+	len = (size_t)sprintf(text, "peers");
+	for (int i = 0; i < 2; i++) {
+		if (!n[i])
+			continue;
+		len += (size_t)sprintf(text + len, " %s %s", i ? "dst" : "src", n[i]->name);
+		if ((i == 0 || cmp_addr(&a[0], &a[1])) && nrb_first_use(ng, &a[i])) {
+			p = put_nrb_record(p, &a[i], n[i]->name);
+			rec = true;
+		}
+	}
+	if (rec) {
+		p = ft__put_le32(p, 0); /* nrb_record_end */
+		w->len += close_block(blk, p);
+	}
+	return len;
+}
+
+/* A new table: its names are written again as addresses appear. */
+static void peers_changed(struct ft_writer *w)
+{
+	((struct ng *)w->priv)->nseen = 0;
+}
+
 /* Hot path once the interface exists: one reservation and a copy. */
 static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 {
 	struct ng *ng = w->priv;
 	int id = iface_for(w, pk);
+	char names[NAMES_COMMENT_MAX + 1];
+	size_t nlen = 0;
 	uint8_t *blk, *p;
 	uint32_t flags;
 
 	if (id < 0)
 		return id;
+	/* Any NRB goes before the packet that needs it. */
+	if (w->peers)
+		nlen = peer_names(w, pk, caplen, names);
 	blk = ft__writer_reserve(w, max_record(&w->o, caplen));
 	if (!blk)
 		return w->err;
@@ -356,7 +493,9 @@ static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 		p = put_opt(p, EPB_FLAGS, b, 4);
 	}
 	p = put_annotations(p, pk);
-	if (pk->dir == FT_DIR_IN || pk->dir == FT_DIR_OUT || has_annotations(pk))
+	if (nlen)
+		p = put_comment(p, names, nlen);
+	if (pk->dir == FT_DIR_IN || pk->dir == FT_DIR_OUT || has_annotations(pk) || nlen)
 		p = put_end(p);
 	w->len += close_block(blk, p);
 	ng->ifs[id].written++;
@@ -429,4 +568,5 @@ const struct ft__writer_ops ft__writer_pcapng_ops = {
     .header = header,
     .packet = packet,
     .finish = finish,
+    .peers_changed = peers_changed,
 };

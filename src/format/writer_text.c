@@ -54,6 +54,8 @@ static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 		return w->err;
 	if (!o.state)
 		o.state = w->priv;
+	if (!o.peers)
+		o.peers = w->peers;
 	if (!o.path_name) {
 		o.path_name = w->o.path_name;
 		o.path_ctx = w->o.path_ctx;

@@ -37,7 +37,7 @@ static size_t count_lines(const char *s, size_t n)
  * ft_text_size_max() promises is enough; returns the text length. */
 static size_t fmt(const struct ft_pkt *p, unsigned flags, enum ft_time_mode tm)
 {
-	struct ft_text_opts o = {flags, tm, NULL, NULL, NULL};
+	struct ft_text_opts o = {flags, tm, NULL, NULL, NULL, NULL};
 	size_t cap = ft_text_size_max(p->caplen, flags);
 	struct ft_strbuf sb = {buf, 0, cap, false};
 	assert_true(cap <= BUF_MAX);

@@ -801,7 +801,7 @@ static char outbuf[FT_TEXT_MAX];
 static const char *fmt(int dlt, const uint8_t *data, uint32_t caplen, uint32_t len, unsigned flags)
 {
 	struct ft_pkt p = {0};
-	struct ft_text_opts o = {flags, FT_TIME_NONE, NULL, NULL, NULL};
+	struct ft_text_opts o = {flags, FT_TIME_NONE, NULL, NULL, NULL, NULL};
 	struct ft_strbuf sb = {outbuf, 0, sizeof(outbuf), false};
 	size_t n;
 

@@ -53,7 +53,7 @@ static size_t build(int proto, unsigned sport, unsigned dport, const void *pl, s
 static const char *fmt_cut(size_t n, size_t caplen)
 {
 	struct ft_pkt p = {0};
-	struct ft_text_opts o = {0, FT_TIME_NONE, NULL, NULL, NULL};
+	struct ft_text_opts o = {0, FT_TIME_NONE, NULL, NULL, NULL, NULL};
 	struct ft_strbuf sb = {out, 0, sizeof(out), false};
 	p.data = pkt;
 	p.caplen = (uint32_t)caplen;

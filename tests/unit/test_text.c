@@ -120,7 +120,7 @@ static const char *names(const void *ctx, unsigned path)
 static void test_dir_path_nat(void **state)
 {
 	struct ft_pkt p = raw_pkt(udp4, sizeof(udp4));
-	struct ft_text_opts o = {0, FT_TIME_NONE, NULL, NULL, NULL};
+	struct ft_text_opts o = {0, FT_TIME_NONE, NULL, NULL, NULL, NULL};
 
 	p.dir = FT_DIR_OUT;
 	p.path = FT_PATH_FROM_LOCAL;
@@ -166,7 +166,7 @@ static void test_dir_path_nat(void **state)
 static void test_hex_ascii(void **state)
 {
 	struct ft_pkt p = raw_pkt(udp4, sizeof(udp4));
-	struct ft_text_opts o = {FT_TEXT_HEX, FT_TIME_NONE, NULL, NULL, NULL};
+	struct ft_text_opts o = {FT_TEXT_HEX, FT_TIME_NONE, NULL, NULL, NULL, NULL};
 
 	/* Byte for byte what tcpdump -X prints for this packet. */
 	assert_string_equal(fmt(&p, &o),
@@ -206,7 +206,7 @@ static void test_hex_ascii(void **state)
 static void test_overflow(void **state)
 {
 	struct ft_pkt p = raw_pkt(udp4, sizeof(udp4));
-	struct ft_text_opts o = {FT_TEXT_HEX, FT_TIME_UTC, NULL, NULL, NULL};
+	struct ft_text_opts o = {FT_TEXT_HEX, FT_TIME_UTC, NULL, NULL, NULL, NULL};
 	char small[32];
 	struct ft_strbuf sb = {small, 0, sizeof(small), false};
 
@@ -251,7 +251,7 @@ static void test_overflow(void **state)
 static void test_empty_and_unsupported(void **state)
 {
 	struct ft_pkt p = raw_pkt(NULL, 0);
-	struct ft_text_opts o = {FT_TEXT_HEX | FT_TEXT_ASCII, FT_TIME_NONE, NULL, NULL, NULL};
+	struct ft_text_opts o = {FT_TEXT_HEX | FT_TEXT_ASCII, FT_TIME_NONE, NULL, NULL, NULL, NULL};
 
 	assert_string_equal(fmt(&p, &o), "raw IP, length 0 [|ip]\n");
 	p.dlt = 1;
@@ -295,7 +295,7 @@ static struct ft_pkt tcp_pkt(uint8_t *p, uint16_t sport, uint32_t seq, uint32_t 
  * recently seen connection forgotten when a flood fills the table. */
 static void test_relative_seq(void **state)
 {
-	struct ft_text_opts o = {0, FT_TIME_NONE, NULL, NULL, NULL};
+	struct ft_text_opts o = {0, FT_TIME_NONE, NULL, NULL, NULL, NULL};
 	uint8_t pk[50];
 	struct ft_pkt p;
 
@@ -331,7 +331,7 @@ static void test_relative_seq(void **state)
 /* -ttt and -ttttt: deltas to the previous and to the first packet. */
 static void test_deltas(void **state)
 {
-	struct ft_text_opts o = {0, FT_TIME_DELTA, NULL, NULL, NULL};
+	struct ft_text_opts o = {0, FT_TIME_DELTA, NULL, NULL, NULL, NULL};
 	struct ft_pkt p = raw_pkt(udp4, sizeof(udp4));
 
 	assert_int_equal(ft_text_state_new(&o.state, 0), 0);

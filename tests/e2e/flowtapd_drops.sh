@@ -99,16 +99,23 @@ done
 [ "$(drops_field attached)" = False ] || fail "status says attached after the capture"
 ok "unloaded when the capture ended"
 
+# The comment is "drop: REASON at FUNCTION+0xOFF"; the reason is what the
+# kernel's tracepoint prints, the location a kernel function.
 tshark -n -r "$TMP/d.pcapng" -T fields -E separator=' ' -e frame.interface_name -e ip.src \
-	-e udp.dstport >"$TMP/fields" 2>"$TMP/tshark.err" ||
+	-e udp.dstport -e frame.comment >"$TMP/fields" 2>"$TMP/tshark.err" ||
 	fail "tshark cannot read the capture: $(cat "$TMP/tshark.err")"
 cat "$TMP/fields"
-count() { grep -c "^$VB $1 $2\$" "$TMP/fields"; }
-[ "$(count 192.0.2.1 7001)" = 3 ] || fail "nft drops: want 3 on $VB"
-[ "$(count 192.0.2.1 7002)" = 4 ] || fail "closed-port drops: want 4 on $VB"
-[ "$(count 198.51.100.7 7003)" = 2 ] || fail "rp_filter drops: want 2 on $VB"
+count() { grep -cE "^$VB $1 $2 drop: $3 at [A-Za-z0-9_.]+\+0x[0-9a-f]+\$" "$TMP/fields"; }
+[ "$(count 192.0.2.1 7001 NETFILTER_DROP)" = 3 ] || fail "nft drops: want 3 NETFILTER_DROP on $VB"
+[ "$(count 192.0.2.1 7002 NO_SOCKET)" = 4 ] || fail "closed-port drops: want 4 NO_SOCKET on $VB"
+[ "$(count 198.51.100.7 7003 IP_RPFILTER)" = 2 ] || fail "rp_filter drops: want 2 IP_RPFILTER on $VB"
 [ "$(wc -l <"$TMP/fields")" = 9 ] || fail "want exactly the 9 packets sent"
-ok "pcapng: exactly 3 + 4 + 2 packets on interface $VB"
+n=$(tshark -n -r "$TMP/d.pcapng" -Y 'frame.comment contains "NETFILTER_DROP"' | wc -l)
+[ "$n" = 3 ] || fail "tshark -Y finds $n NETFILTER_DROP packets, want 3"
+ok "pcapng: exactly 3 + 4 + 2 packets on interface $VB, each with its reason and location"
+"$FT" read -n -r "$TMP/d.pcapng" >"$TMP/text" 2>&1 || fail "flowtap read: $(cat "$TMP/text")"
+grep -q "DROP(NO_SOCKET at " "$TMP/text" || fail "no DROP(NO_SOCKET ...) marker: $(cat "$TMP/text")"
+ok "text: $(grep -m1 NO_SOCKET "$TMP/text")"
 
 reasons=$(status | python3 -c 'import json, sys; r = json.load(sys.stdin)["kernel_drops"]["reasons"]; print(" ".join("%s=%d" % kv for kv in sorted(r.items())))')
 [ "$reasons" = "IP_RPFILTER=2 NETFILTER_DROP=3 NO_SOCKET=4" ] || fail "reasons in status: $reasons"

@@ -118,14 +118,18 @@ static int fill_scope(struct ft_kdrops *k, struct kdrops_bpf *s)
 	return 0;
 }
 
+/* The packet to the tap as a drop, with its reason and where (and to the
+ * packet callback). Symbolizing costs a binary search: only for a taker. */
 static void deliver(struct ft_kdrops *k, const struct kdrops_event *e, unsigned slot)
 {
 	const struct ft_kscope_if *in = ft__kscope_find(&k->scope, e->netns, e->ifindex);
 	unsigned path = in ? in->path : FT_KDROPS_PATH_OTHER;
 	char where[128] = "";
 	uint64_t ts = e->ts_ns + (uint64_t)k->mono_to_real;
+	bool watched = ft_tap_watched(k->tap);
 
-	ft__ksyms_format(k->ksyms, e->location, where, sizeof(where));
+	if (watched || k->o.on_packet)
+		ft__ksyms_format(k->ksyms, e->location, where, sizeof(where));
 	if (k->o.on_packet) {
 		struct ft_kdrops_pkt p = {
 		    .ts_ns = ts,
@@ -142,8 +146,9 @@ static void deliver(struct ft_kdrops *k, const struct kdrops_event *e, unsigned 
 	struct ft_meta m = FT_META_INIT;
 	m.ts_ns = ts;
 	m.ifid = e->ifindex;
-	(void)slot;
-	ft_tap_hook_frame(k->tap, path, e->data, e->caplen, e->len, &m);
+	m.drop_where = watched ? where : NULL;
+	/* Counted per reason by the tap too (the API turns counting on). */
+	ft_tap_drop_frame(k->tap, path, e->data, e->caplen, e->len, k->reason_id[slot], &m);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -162,9 +167,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	add_relaxed(&k->by_reason[slot], 1);
 	add_relaxed(&k->received, 1);
 	add_relaxed(&k->bytes, e->len);
-	/* Symbolizing costs a binary search: only when someone takes the packet. */
-	if (k->o.on_packet || ft_tap_watched(k->tap))
-		deliver(k, e, slot);
+	deliver(k, e, slot);
 	return 0;
 }
 
@@ -271,9 +274,17 @@ void ft__kdrops_consume(struct ft_kdrops *k)
 
 int ft__kdrops_register_reasons(struct ft_kdrops *k, char *err, size_t errlen)
 {
-	/* Until the tap carries drop reasons, they are counted per reason in status. */
-	(void)err;
-	(void)errlen;
-	memset(k->reason_id, 0, sizeof(k->reason_id));
+	/* Each name the kernel gave becomes a reason of the tap, by the same
+	 * name; values it did not name (and any beyond the table) are "other". */
+	for (unsigned v = 0; v < KD_NREASONS; v++) {
+		const char *name = v < k->reasons.n ? k->reasons.name[v] : NULL;
+		int id = name ? ft_tap_add_drop_reason(k->tap, name) : -ENOENT;
+		if (id == -ENOSPC) {
+			snprintf(err, errlen, "too many kernel drop reasons for the tap (%u named)",
+				 k->reasons.named);
+			return id;
+		}
+		k->reason_id[v] = id > 0 ? (unsigned)id : FT_DROP_OTHER;
+	}
 	return 0;
 }

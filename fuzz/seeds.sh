@@ -206,3 +206,7 @@ body = (struct.pack("=BBH", 0, 1, 0) + attr(1, struct.pack("=I", 7)) + attr(2, b
 msg = struct.pack("=IHHII", 16 + len(body), 0x20, 2, 1, 0) + body
 open(out + "/genl", "wb").write(b"\x00" + msg)
 PY
+
+# fuzz_anon takes fuzz_text's input layout: the same packets.
+mkdir -p "$out/anon"
+cp "$out/text/." "$out/anon/" -r

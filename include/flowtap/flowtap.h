@@ -6,6 +6,7 @@
 #define FLOWTAP_FLOWTAP_H
 
 #include <flowtap/common.h>
+#include <flowtap/anon.h>
 #include <flowtap/api.h>
 #include <flowtap/capture.h>
 #include <flowtap/filter.h>

@@ -17,6 +17,7 @@
 #include "parse_num.h"
 #include <flowtap/writer.h>
 
+#include "anon_cli.h"
 #include "cli.h"
 #include "output_file.h"
 #include "rotate.h"
@@ -33,6 +34,7 @@ struct read_opts {
 	const char *paths;
 	enum ft_dir dir;
 	const char *peers_file; /* --peers */
+	struct cli_anon anon;
 };
 
 static void usage(FILE *f)
@@ -40,7 +42,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: flowtap read -r FILE [-w OUT] [--format pcap|pcap-ns|pcapng|user0|text]\n"
 		"                    [tcpdump options] [--utc] [--date] [--path LIST]\n"
-		"                    [--direction in|out] [EXPRESSION...]\n\n"
+		"                    [--direction in|out] [--anonymize KEYFILE] [--headers-only]\n"
+		"                    [EXPRESSION...]\n\n"
 		"Print a capture file as text (default) or write the packets that match\n"
 		"the tcpdump filter EXPRESSION to OUT. FILE and OUT may be '-' (stdin/stdout).\n"
 		"Options may come before or after the expression.\n\n"
@@ -52,13 +55,24 @@ static void usage(FILE *f)
 		"  --path LIST         only packets captured on these paths (user0 input)\n"
 		"  --direction in|out  only packets in this direction\n"
 		"  --peers FILE        name the ends of packets from this peer table\n"
-		"                      (flowtap-peers(5)): text, pcapng comments and NRB\n\n"
+		"                      (flowtap-peers(5)): text, pcapng comments and NRB\n"
+		"%s\n"
 		"%s"
 		"See flowtap(1) and flowtap-text(7).\n",
-		td_help);
+		cli_anon_help, td_help);
 }
 
-enum { OPT_FORMAT = 256, OPT_UTC, OPT_DATE, OPT_PATH, OPT_DIRECTION, OPT_VERSION, OPT_PEERS };
+enum {
+	OPT_FORMAT = 256,
+	OPT_UTC,
+	OPT_DATE,
+	OPT_PATH,
+	OPT_DIRECTION,
+	OPT_VERSION,
+	OPT_ANONYMIZE,
+	OPT_HEADERS_ONLY,
+	OPT_PEERS,
+};
 
 static const struct option long_opts[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
@@ -68,6 +82,8 @@ static const struct option long_opts[] = {
     {"direction", required_argument, NULL, OPT_DIRECTION},
     {"version", no_argument, NULL, OPT_VERSION},
     {"peers", required_argument, NULL, OPT_PEERS},
+    {"anonymize", required_argument, NULL, OPT_ANONYMIZE},
+    {"headers-only", no_argument, NULL, OPT_HEADERS_ONLY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -105,6 +121,12 @@ static int long_opt(void *ctx, int c, const char *arg)
 	case OPT_VERSION:
 		printf("flowtap %s\n", FT_VERSION_STRING);
 		return 1;
+	case OPT_ANONYMIZE:
+		o->anon.keyfile = arg;
+		return 0;
+	case OPT_HEADERS_ONLY:
+		o->anon.headers_only = true;
+		return 0;
 	case 'h':
 		usage(stdout);
 		return 1;
@@ -204,6 +226,8 @@ static int copy_packets(struct run *run)
 		}
 		if (!selected(run, &p))
 			continue;
+		if ((ret = cli_anon_packet(&run->o->anon, &p)) < 0)
+			return write_error(run, ret);
 		ret = write_pkt(run, &p);
 		if (ret == 1) {
 			fprintf(stderr, "Maximum file limit reached: %u\n", run->o->td.file_count);
@@ -281,6 +305,15 @@ static int setup(struct run *run)
 		fprintf(stderr, "flowtap: bad filter expression: %s\n", err);
 		return 2;
 	}
+	/* Names would say who the mapped addresses are. */
+	if (o->peers_file && o->anon.keyfile)
+		return usage_error("%s", "--peers and --anonymize exclude each other");
+	ret = cli_anon_open(&o->anon, "flowtap read");
+	if (!ret)
+		ret = cli_anon_check_dlt(&o->anon, ft_reader_dlt(run->r), "flowtap read",
+					 o->td.rfile);
+	if (ret)
+		return ret;
 	if (o->paths && ft_pathset_parse(&run->paths, o->paths, NULL, NULL, err, sizeof(err)) < 0)
 		return usage_error("--path: %s", err);
 	wo.format = out_format(o, run->r);
@@ -329,6 +362,7 @@ int cmd_read_main(int argc, char **argv)
 	ft_filter_free(run.f);
 	ft_peers_free(run.peers);
 	ft_reader_close(run.r);
+	cli_anon_free(&o.anon);
 	int cret = cli_output_close(&run.out, ret != 0);
 	if (cret < 0 && ret == 0)
 		ret = write_error(&run, cret);

@@ -6,6 +6,7 @@
 
 #include <flowtap/common.h>
 
+#include "anon_cli.h"
 #include "cli.h"
 
 static const struct {
@@ -18,14 +19,16 @@ static const struct {
     {"flows", cmd_flows_main, "Print flow-log messages, live or computed from a file"},
     {"status", cmd_status_main, "Show the taps and sessions of a running datapath"},
     {"dissector", cmd_dissector_main, "Print the Wireshark Lua dissector for user0 streams"},
+    {"anonymize-key-new", cmd_anonymize_key_new_main, "Write a fresh key for --anonymize"},
+    {"anonymize-addr", cmd_anonymize_addr_main, "Print addresses as --anonymize maps them"},
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: flowtap <command> [options]\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "  %-10s %s\n", "version", "Print the version");
+		fprintf(f, "  %-17s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f, "  %-17s %s\n", "version", "Print the version");
 	fprintf(f, "\nRun 'flowtap <command> --help' for a command's options; see flowtap(1).\n");
 }
 

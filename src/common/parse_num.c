@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* \summary: strict decimal parsing for flags, query parameters and config values. */
+/* \summary: strict decimal and hex parsing for flags, query parameters, config values and keys. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -17,5 +17,27 @@ int ft__parse_u64(const char *s, uint64_t max, uint64_t *out)
 	if (errno || *end || v > max)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int ft__hex_decode(const char *s, size_t n, uint8_t *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
+		if (h < 0 || l < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(h << 4 | l);
+	}
 	return 0;
 }

@@ -12,4 +12,10 @@
  */
 int ft__parse_u64(const char *s, uint64_t max, uint64_t *out);
 
+/*
+ * ft__hex_decode - @n bytes from the 2*@n hex digits at @s (either case).
+ * Returns 0 or -EINVAL (a non-hex character; @out is then partly written).
+ */
+int ft__hex_decode(const char *s, size_t n, uint8_t *out);
+
 #endif

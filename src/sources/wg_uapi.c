@@ -19,28 +19,11 @@
 #include "parse_num.h"
 #include "wireguard.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int hex_key(const char *v, uint8_t key[FT_WG_KEY_LEN])
 {
 	if (strlen(v) != 2 * FT_WG_KEY_LEN)
 		return -EINVAL;
-	for (size_t i = 0; i < FT_WG_KEY_LEN; i++) {
-		int h = hexval(v[2 * i]), l = hexval(v[2 * i + 1]);
-		if (h < 0 || l < 0)
-			return -EINVAL;
-		key[i] = (uint8_t)(h << 4 | l);
-	}
-	return 0;
+	return ft__hex_decode(v, FT_WG_KEY_LEN, key);
 }
 
 /* "1.2.3.4:51820" or "[fd00::1]:51820" (a zone "%eth0" is dropped). */

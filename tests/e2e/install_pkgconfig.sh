@@ -29,7 +29,7 @@ cc -std=c11 -Wall -Wextra -Werror "$FT_SRC/examples/minimal.c" \
 	$(pkg-config --cflags --libs flowtap) -o "$tmp/minimal-shared" || fail "example does not build (shared)"
 cc -std=c11 -Wall -Wextra -Werror "$FT_SRC/examples/minimal.c" \
 	$(pkg-config --cflags flowtap) "$tmp/root$prefix"/lib*/libflowtap.a \
-	$(pkg-config --libs libpcap libevent libevent_pthreads libcurl jansson libmnl) -lpthread -lm \
+	$(pkg-config --libs libpcap libevent libevent_pthreads libcurl jansson libmnl libcrypto) -lpthread -lm \
 	-o "$tmp/minimal-static" || fail "example does not build (static)"
 LD_LIBRARY_PATH=$(dirname "$(ls "$tmp/root$prefix"/lib*/libflowtap.so.0* | head -1)") \
 	"$tmp/minimal-shared" >"$tmp/a.pcapng" 2>"$tmp/err" || fail "example failed: $(cat "$tmp/err")"

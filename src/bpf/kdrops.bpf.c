@@ -28,6 +28,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 snaplen = 128;
 const volatile __u8 scope_netns = 0; /* only namespaces in netns_allow */
 const volatile __u8 scope_if = 0;    /* only interfaces in if_allow */
+/* Wake the reader only once this much waits: a wakeup per drop (irq_work
+ * and a task wakeup in the dropping context) would cost more than the
+ * copy. The reader also polls every 20 ms for what stays below it. */
+const volatile __u32 wake_bytes = 65536;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -82,13 +86,17 @@ int BPF_PROG(kdrops_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 
 	if (!is_drop((__u32)reason))
 		return 0;
-	dev = BPF_CORE_READ(skb, dev);
+	/* tp_btf arguments are typed kernel pointers: plain loads (relocated by
+	 * CO-RE through vmlinux.h's preserve_access_index), each one
+	 * instruction, where BPF_CORE_READ would call bpf_probe_read_kernel. */
+	dev = skb->dev;
 	if (dev) {
-		ifindex = BPF_CORE_READ(dev, ifindex);
-		netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+		ifindex = dev->ifindex;
+		netns = dev->nd_net.net->ns.inum;
 	} else {
-		ifindex = BPF_CORE_READ(skb, skb_iif);
-		netns = BPF_CORE_READ(skb, sk, __sk_common.skc_net.net, ns.inum);
+		ifindex = skb->skb_iif;
+		struct sock *sk = skb->sk;
+		netns = sk ? sk->__sk_common.skc_net.net->ns.inum : 0;
 	}
 	if (scope_if) {
 		struct kdrops_ifkey k = {.netns = netns, .ifindex = ifindex};
@@ -99,11 +107,11 @@ int BPF_PROG(kdrops_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 			return 0;
 	}
 
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u32 tail = BPF_CORE_READ(skb, tail); /* an offset on 64-bit kernels */
-	__s64 len = (__s64)BPF_CORE_READ(skb, len) + (data - head) - nh;
+	__u16 nh = skb->network_header;
+	unsigned char *head = skb->head;
+	unsigned char *data = skb->data;
+	__u32 tail = skb->tail; /* an offset on 64-bit kernels */
+	__s64 len = (__s64)skb->len + (data - head) - nh;
 	if (nh == (__u16)~0U || len <= 0 || tail <= nh) {
 		count(KDROPS_CNT_NOHDR);
 		return 0;
@@ -132,11 +140,13 @@ int BPF_PROG(kdrops_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	e->ifindex = ifindex;
 	e->netns = netns;
 	e->len = len > 0xffffffffLL ? 0xffffffffU : (__u32)len;
-	e->protocol = BPF_CORE_READ(skb, protocol);
+	e->protocol = skb->protocol;
 	e->pad = 0;
 	if (bpf_probe_read_kernel(e->data, cap, head + nh) < 0)
 		cap = 0;
 	e->caplen = (__u16)cap;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes
+				  ? BPF_RB_FORCE_WAKEUP
+				  : BPF_RB_NO_WAKEUP);
 	return 0;
 }

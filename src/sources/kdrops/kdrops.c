@@ -28,6 +28,7 @@
 
 #define KD_WAIT_MS    5000 /* a load takes ~100 ms; the verifier more on a busy box */
 #define KD_REFRESH_MS 500
+#define KD_POLL_MS    20 /* the program wakes us only for 64 KiB: read the rest this often */
 
 static void set_error(struct ft_kdrops *k, const char *msg)
 {
@@ -70,7 +71,7 @@ static void *kd_thread(void *arg)
 		}
 		struct pollfd p[2] = {{.fd = k->evfd, .events = POLLIN},
 				      {.fd = ft__kdrops_fd(k), .events = POLLIN}};
-		int r = poll(p, p[1].fd >= 0 ? 2 : 1, KD_REFRESH_MS);
+		int r = poll(p, p[1].fd >= 0 ? 2 : 1, k->bpf ? KD_POLL_MS : KD_REFRESH_MS);
 		if (r > 0 && (p[0].revents & POLLIN)) {
 			uint64_t v;
 			if (read(k->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)

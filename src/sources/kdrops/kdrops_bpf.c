@@ -185,7 +185,9 @@ int ft__kdrops_attach(struct ft_kdrops *k, char *err, size_t errlen)
 	s->rodata->snaplen = k->o.snaplen;
 	s->rodata->scope_netns = k->scope.by_netns;
 	s->rodata->scope_if = k->scope.by_if;
-	bpf_map__set_max_entries(s->maps.events, (__u32)ring_size(k->o.ring_bytes));
+	uint64_t rs = ring_size(k->o.ring_bytes);
+	s->rodata->wake_bytes = (__u32)(rs / 8 < 65536 ? rs / 8 : 65536);
+	bpf_map__set_max_entries(s->maps.events, (__u32)rs);
 	if ((r = kdrops_bpf__load(s)) < 0) {
 		explain(r, "loading", err, errlen);
 		goto fail;

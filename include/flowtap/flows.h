@@ -285,6 +285,15 @@ FT_EXPORT int ft_flowlog_set_interval(struct ft_flowlog *l, unsigned ms);
 FT_EXPORT void ft_flowlog_set_log_exit_flows(struct ft_flowlog *l, bool on);
 
 /**
+ * ft_flowlog_set_anonymize - map every address of the messages, records
+ * and IPFIX data with Crypto-PAn under @key (FT_ANON_KEY_LEN bytes, copied;
+ * see flowtap/anon.h), the same mapping a capture gets with that key.
+ * Classification (routes, overlay) sees the real addresses. NULL turns it
+ * off. Takes effect at the next message. Returns 0, -ENOMEM or -EIO.
+ */
+FT_EXPORT int ft_flowlog_set_anonymize(struct ft_flowlog *l, const uint8_t *key);
+
+/**
  * ft_flowlog_set_routes - replace the configured routes (subnets reachable
  * through the overlay) by the @n prefixes at @p (copied). Takes effect for
  * the next message built. Returns 0, -EINVAL or -ENOMEM (routes unchanged).

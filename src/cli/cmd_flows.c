@@ -23,6 +23,8 @@
 #include <flowtap/flows.h>
 #include <flowtap/reader.h>
 
+#include <flowtap/anon.h>
+
 #include "cli.h"
 #include "rd.h"
 
@@ -46,6 +48,8 @@ struct opts {
 	const char *out;
 	size_t max_conns;
 	enum ft_flow_format format;
+	bool anon;			   /* --anonymize */
+	uint8_t anon_key[FT_ANON_KEY_LEN]; /* its key */
 };
 
 static void usage(FILE *f)
@@ -56,7 +60,7 @@ static void usage(FILE *f)
 		"                     [--route CIDR]... [--local-net CIDR]... [--max-conns N]\n"
 		"                     [--ipfix HOST:PORT] [--url URL [--spool DIR]]\n"
 		"                     [--spool-max N] [--flow-format records|messages]\n"
-		"                     [-w OUT] [-q]\n"
+		"                     [--anonymize KEYFILE] [-w OUT] [-q]\n"
 		"\n"
 		"Print flow-log messages (JSON lines, see flowtap-flows(5)) streamed by a running\n"
 		"datapath, or computed from a capture file using the file's timestamps.\n"
@@ -64,6 +68,7 @@ static void usage(FILE *f)
 		"  -r FILE              read pcap, pcapng or user0 FILE ('-' for stdin)\n"
 		"  --interval S         seconds per message window (default 5)\n"
 		"  --log-exit-flows     keep exit connections' tuples instead of one aggregate\n"
+		"  --anonymize KEYFILE  map addresses with Crypto-PAn (as flowtap read does)\n"
 		"  --node-id ID         nodeId of the messages\n"
 		"  --route CIDR         a subnet routed through the overlay (repeatable)\n"
 		"  --local-net CIDR     addresses of the local side (repeatable; default the\n"
@@ -156,6 +161,10 @@ static int setup_logger(const struct opts *o, struct ft_flows *tun, struct ft_fl
 	}
 	ft_flowlog_set_log(l, log_cb, NULL);
 	ft_flowlog_set_log_exit_flows(l, o->log_exit);
+	if (o->anon && (ret = ft_flowlog_set_anonymize(l, o->anon_key)) < 0) {
+		fprintf(stderr, "flowtap: --anonymize: %s\n", ft_strerror(ret));
+		goto fail;
+	}
 	if (o->node_id && (ret = ft_flowlog_set_node_id(l, o->node_id)) < 0) {
 		fprintf(stderr, "flowtap: invalid --node-id '%s': %s\n", o->node_id,
 			ft_strerror(ret));
@@ -347,7 +356,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		O_SPOOL,
 		O_SPOOLMAX,
 		O_MAX,
-		O_FORMAT
+		O_FORMAT,
+		O_ANON
 	};
 	static const struct option lo[] = {
 	    {"socket", required_argument, NULL, O_SOCKET},
@@ -362,6 +372,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"spool-max", required_argument, NULL, O_SPOOLMAX},
 	    {"max-conns", required_argument, NULL, O_MAX},
 	    {"flow-format", required_argument, NULL, O_FORMAT},
+	    {"anonymize", required_argument, NULL, O_ANON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -398,6 +409,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_EXIT:
 			o->log_exit = true;
 			break;
+		case O_ANON: {
+			char err[FT_ERRBUF_SIZE];
+			if (ft_anon_key_load(optarg, o->anon_key, err) < 0) {
+				fprintf(stderr, "flowtap flows: --anonymize: %s\n", err);
+				return -1;
+			}
+			o->anon = true;
+			break;
+		}
 		case O_NODE:
 			o->node_id = optarg;
 			break;
@@ -490,11 +510,12 @@ int cmd_flows_main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	if (o.file)
 		return read_file(&o);
-	if (o.log_exit || o.node_id || o.nroutes || o.ipfix || o.url || o.out || o.format) {
+	if (o.log_exit || o.node_id || o.nroutes || o.ipfix || o.url || o.out || o.format ||
+	    o.anon) {
 		fprintf(stderr,
 			"flowtap: --log-exit-flows, --node-id, --route, --ipfix, --url, "
-			"--flow-format and -w apply to -r FILE; a live datapath is configured "
-			"with its own flags\n");
+			"--flow-format, --anonymize and -w apply to -r FILE; a live datapath is "
+			"configured with its own flags\n");
 		return 2;
 	}
 	return live(&o);

@@ -19,6 +19,8 @@
 #include <syslog.h>
 #include <time.h>
 
+#include <flowtap/anon.h>
+
 #include "flows_int.h"
 #include "classify.h"
 
@@ -40,6 +42,7 @@ struct ft_flowlog {
 	size_t nroutes;
 	struct ft_prefix *overlay;
 	size_t noverlay;
+	struct ft_anon *anon; /* --anonymize; used under cfg_mu only */
 
 	pthread_mutex_t sink_mu;
 	struct ft__sink *sinks;
@@ -160,6 +163,7 @@ FT_EXPORT void ft_flowlog_free(struct ft_flowlog *l)
 	free(l->node_id);
 	free(l->routes);
 	free(l->overlay);
+	ft_anon_free(l->anon);
 	free(l->rb.buf);
 	pthread_cond_destroy(&l->thr_cv);
 	pthread_mutex_destroy(&l->cfg_mu);
@@ -365,6 +369,31 @@ enum ft_flow_class ft__flowlog_classify(struct ft_flowlog *l, const struct ft_fl
 	return c;
 }
 
+int ft_flowlog_set_anonymize(struct ft_flowlog *l, const uint8_t *key)
+{
+	struct ft_anon *a = NULL, *old;
+	int ret = key ? ft_anon_new(&a, key) : 0;
+
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&l->cfg_mu);
+	old = l->anon;
+	l->anon = a;
+	pthread_mutex_unlock(&l->cfg_mu);
+	ft_anon_free(old);
+	return 0;
+}
+
+/* Called with cfg_mu held: after classification, which needs the real
+ * addresses. An aggregated exit entry's cleared address stays absent. */
+static void map_key(struct ft_flowlog *l, struct ft_flow_key *k)
+{
+	if (!l->anon)
+		return;
+	ft_anon_addr(l->anon, &k->src);
+	ft_anon_addr(l->anon, &k->dst);
+}
+
 /* Ports and non-overlay addresses are removed from an exit entry so that
  * all exit traffic of one local address and protocol merges into one. */
 static void anonymize(struct ft_flowlog *l, struct ft_flow_key *k)
@@ -417,14 +446,16 @@ static int collect(struct ft_flowlog *l, struct ft__flowent **out, size_t *nout)
 		x->cls = (uint8_t)classify(l, &x->s.key);
 		if (x->cls == FT_FLOW_EXIT && !l->log_exit)
 			anonymize(l, &x->s.key);
+		map_key(l, &x->s.key);
 	}
-	pthread_mutex_unlock(&l->cfg_mu);
 	for (size_t i = 0; i < n[1]; i++) {
 		struct ft__flowent *x = &e[ne++];
 		memset(x, 0, sizeof(*x));
 		x->s = st[1][i];
 		x->cls = FT_FLOW_PHYSICAL;
+		map_key(l, &x->s.key);
 	}
+	pthread_mutex_unlock(&l->cfg_mu);
 	if (ne)
 		qsort(e, ne, sizeof(*e), cmp_ent);
 	/* Merge equal keys (anonymized exit entries). */

@@ -264,6 +264,20 @@ typedef void (*ft_flowlog_log_fn)(void *ctx, int level, const char *msg);
 /** ft_flowlog_set_log - install (or with NULL remove) the log callback. */
 FT_EXPORT void ft_flowlog_set_log(struct ft_flowlog *l, ft_flowlog_log_fn fn, void *ctx);
 
+struct ft_peers;
+
+/**
+ * ft_flowlog_set_peers - name the nodes of messages with peer table @p
+ * (peers.h; NULL: none): each message then carries "srcNode" (the table's
+ * self node, if set) and "dstNodes" (the peers owning an address of the
+ * message's connections), see flowtap-flows(5); IPFIX records carry the
+ * names of both ends. Without a table messages are unchanged. The logger
+ * takes its own reference; replacing the table never stops or blocks the
+ * logger or its sinks (the next window uses the new one). Any thread.
+ * Returns 0 or -EINVAL (@p not built).
+ */
+FT_EXPORT int ft_flowlog_set_peers(struct ft_flowlog *l, struct ft_peers *p);
+
 /**
  * ft_flowlog_set_node_id - the "nodeId" of every message (copied; at most
  * 255 bytes). Returns 0, -EINVAL or -ENOMEM.

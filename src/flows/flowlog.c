@@ -22,6 +22,7 @@
 #include <flowtap/anon.h>
 
 #include "flows_int.h"
+#include "peers_int.h"
 #include "classify.h"
 
 struct sink_fn {
@@ -47,6 +48,9 @@ struct ft_flowlog {
 	pthread_mutex_t sink_mu;
 	struct ft__sink *sinks;
 	int next_sink_id;
+
+	struct ft__peers_cell peers;	  /* ft_flowlog_set_peers() */
+	struct ft__peers_view peers_view; /* the table of the window being sent (flush_mu) */
 
 	pthread_mutex_t flush_mu;
 	uint64_t boot;
@@ -129,6 +133,7 @@ FT_EXPORT int ft_flowlog_new(struct ft_flowlog **out, struct ft_flows *tunnel,
 	if (getrandom(&l->boot, sizeof(l->boot), 0) != sizeof(l->boot))
 		l->boot = ft__now_ns() ^ ((uint64_t)(uintptr_t)l << 16);
 	pthread_mutex_init(&l->cfg_mu, NULL);
+	ft__peers_cell_init(&l->peers);
 	pthread_mutex_init(&l->sink_mu, NULL);
 	pthread_mutex_init(&l->flush_mu, NULL);
 	pthread_mutex_init(&l->thr_mu, NULL);
@@ -165,6 +170,8 @@ FT_EXPORT void ft_flowlog_free(struct ft_flowlog *l)
 	free(l->overlay);
 	ft_anon_free(l->anon);
 	free(l->rb.buf);
+	ft__peers_view_fini(&l->peers_view);
+	ft__peers_cell_fini(&l->peers);
 	pthread_cond_destroy(&l->thr_cv);
 	pthread_mutex_destroy(&l->cfg_mu);
 	pthread_mutex_destroy(&l->sink_mu);
@@ -265,6 +272,11 @@ FT_EXPORT size_t ft_flowlog_get_http_error(struct ft_flowlog *l, char *buf, size
 	buf[n] = '\0';
 	pthread_mutex_unlock(&l->stats_mu);
 	return n;
+}
+
+FT_EXPORT int ft_flowlog_set_peers(struct ft_flowlog *l, struct ft_peers *p)
+{
+	return ft__peers_cell_set(&l->peers, p);
 }
 
 FT_EXPORT int ft_flowlog_set_node_id(struct ft_flowlog *l, const char *node_id)
@@ -561,6 +573,8 @@ FT_EXPORT int ft_flowlog_flush(struct ft_flowlog *l, uint64_t start_ns, uint64_t
 		goto out;
 	}
 	struct ft__window w = {.start_ns = start_ns, .end_ns = end_ns, .ents = e, .n = n};
+	/* The table in force now names this window's nodes (lock-free). */
+	w.peers = ft__peers_view_sync(&l->peers_view, &l->peers);
 	pthread_mutex_lock(&l->sink_mu);
 	ret = emit_window(l, &w, node);
 	for (struct ft__sink *s = l->sinks; s && ret >= 0; s = s->next)

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include <flowtap/flows.h>
+#include <flowtap/peers.h>
 
 #include "sink.h"
 
@@ -26,6 +27,28 @@ void ft__flowlog_logf(struct ft_flowlog *l, int level, const char *fmt, ...)
  */
 typedef void (*ft__msg_emit_fn)(void *ctx, const char *json, size_t len, size_t nents);
 typedef void (*ft__msg_id_fn)(void *ctx, char *buf, size_t len);
+/* srcNode and dstNodes of a message (msg_nodes.c); all no-ops without a
+ * table. Bytes are bounded by the rendered nodes, so the builder can keep
+ * a message under its size bound. */
+struct ft__msg_nodes {
+	const struct ft_peers *p;
+	char **json;   /* per node index, rendered on first use */
+	uint8_t *seen; /* per node index: in the current message */
+	size_t *order; /* node indexes of the current message, as seen */
+	size_t nseen;
+	size_t tail;	 /* bytes of the current message's dstNodes entries */
+	char *self_json; /* srcNode */
+};
+int ft__msg_nodes_init(struct ft__msg_nodes *m, const struct ft_peers *p);
+void ft__msg_nodes_fini(struct ft__msg_nodes *m);
+/* Bytes the nodes of @k not yet in the message would add. */
+size_t ft__msg_nodes_need(struct ft__msg_nodes *m, const struct ft_flow_key *k);
+void ft__msg_nodes_add(struct ft__msg_nodes *m, const struct ft_flow_key *k);
+/* Bytes ft__msg_nodes_put() writes for the current message (at most). */
+size_t ft__msg_nodes_tail(const struct ft__msg_nodes *m);
+char *ft__msg_nodes_put(struct ft__msg_nodes *m, char *p);
+void ft__msg_nodes_reset(struct ft__msg_nodes *m);
+
 int ft__msg_build(const struct ft__window *w, const char *node_id, size_t max,
 		  ft__msg_id_fn next_id, ft__msg_emit_fn emit, void *ctx);
 

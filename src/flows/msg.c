@@ -141,6 +141,9 @@ struct builder {
 	ft__msg_emit_fn emit;
 	void *ctx;
 	int nmsgs;
+	size_t cap;		    /* of buf */
+	struct ft__msg_nodes nodes; /* srcNode, dstNodes (with a peer table) */
+	bool oom;
 };
 
 static void start_msg(struct builder *b)
@@ -155,12 +158,26 @@ static void start_msg(struct builder *b)
 	b->len += (size_t)sprintf(b->buf + b->len, ",\"start\":\"%s\",\"end\":\"%s\"", t0, t1);
 	b->cls = 0;
 	b->nents = 0;
+	ft__msg_nodes_reset(&b->nodes);
 }
 
 static void finish_msg(struct builder *b)
 {
-	memcpy(b->buf + b->len, "]}", 3);
-	b->len += 2;
+	size_t need = b->len + ft__msg_nodes_tail(&b->nodes) + 3;
+	/* A single entry's nodes may pass the bound (it must go somewhere). */
+	if (need > b->cap) {
+		char *nb = realloc(b->buf, need);
+		if (!nb) {
+			b->oom = true;
+			return;
+		}
+		b->buf = nb;
+		b->cap = need;
+	}
+	b->buf[b->len++] = ']';
+	b->len = (size_t)(ft__msg_nodes_put(&b->nodes, b->buf + b->len) - b->buf);
+	memcpy(b->buf + b->len, "}", 2);
+	b->len += 1;
 	b->emit(b->ctx, b->buf, b->len, b->nents);
 	b->nmsgs++;
 }
@@ -172,10 +189,13 @@ static void add_entry(struct builder *b, const struct ft__flowent *e)
 	/* Room needed: a separator, perhaps a new array's name, the entry and
 	 * the closing "]}". */
 	size_t need = 1 + (e->cls != b->cls ? strlen(class_names[e->cls]) + 4 : 0) + elen + 2;
-	if (b->nents && b->len + need > b->max) {
+	if (b->nents && b->len + need + ft__msg_nodes_need(&b->nodes, &e->s.key) +
+				ft__msg_nodes_tail(&b->nodes) >
+			    b->max) {
 		finish_msg(b);
 		start_msg(b);
 	}
+	ft__msg_nodes_add(&b->nodes, &e->s.key);
 	if (e->cls != b->cls) {
 		if (b->cls)
 			b->buf[b->len++] = ']';
@@ -200,8 +220,9 @@ int ft__msg_build(const struct ft__window *w, const char *node_id, size_t max,
 	/* The header (id, node id, times) plus one entry always fits. */
 	esc = malloc(strlen(node_id) * 6 + 1);
 	b.max = max < 4096 ? 4096 : max;
-	b.buf = malloc(b.max + 512);
-	if (!esc || !b.buf) {
+	b.cap = b.max + 512;
+	b.buf = malloc(b.cap);
+	if (!esc || !b.buf || ft__msg_nodes_init(&b.nodes, w->peers) < 0) {
 		free(esc);
 		free(b.buf);
 		return -ENOMEM;
@@ -212,7 +233,8 @@ int ft__msg_build(const struct ft__window *w, const char *node_id, size_t max,
 	for (size_t i = 0; i < w->n; i++)
 		add_entry(&b, &w->ents[i]);
 	finish_msg(&b);
+	ft__msg_nodes_fini(&b.nodes);
 	free(esc);
 	free(b.buf);
-	return b.nmsgs;
+	return b.oom ? -ENOMEM : b.nmsgs;
 }

@@ -30,6 +30,7 @@ struct ft__window {
 	uint64_t end_ns;
 	const struct ft__flowent *ents;
 	size_t n;
+	const struct ft_peers *peers; /* names the nodes (peers.h); NULL: none */
 };
 
 /*

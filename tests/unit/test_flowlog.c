@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <flowtap/flows.h>
+#include <flowtap/peers.h>
 
 #include "flows/classify.h"
 
@@ -127,6 +128,102 @@ static void test_format_exact(void **state)
 	/* No traffic: no message. */
 	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 1), 0);
 	assert_int_equal(cap_count(&fx->cap), 1);
+}
+
+static struct ft_peers *peer_table(const char *bname)
+{
+	struct ft_prefix a1[2], a2[2], a3;
+	const char *tags[] = {"tag:server", "tag:prod"};
+	struct ft_peers *p;
+	ft_prefix_parse("100.64.0.1", &a1[0]);
+	ft_prefix_parse("fd7a:115c:a1e0::1", &a1[1]);
+	ft_prefix_parse("100.64.0.2", &a2[0]);
+	ft_prefix_parse("10.0.0.0/24", &a2[1]); /* a route: not in "addresses" */
+	ft_prefix_parse("100.64.0.3", &a3);
+	struct ft_peer self = {"n1", "laptop-a", "linux", "alice@example.com", NULL, 0, a1, 2};
+	struct ft_peer b = {"n2", bname, "macOS", NULL, tags, 2, a2, 2};
+	struct ft_peer c = {"n3", "phone \"c\"", "iOS", "bob@example.com", NULL, 0, &a3, 1};
+	assert_int_equal(ft_peers_new(&p), 0);
+	assert_int_equal(ft_peers_set_self(p, &self), 0);
+	assert_int_equal(ft_peers_add(p, &b), 0);
+	assert_int_equal(ft_peers_add(p, &c), 0);
+	assert_int_equal(ft_peers_build(p), 0);
+	return p;
+}
+
+/* srcNode and dstNodes, byte for byte and field by field; a replaced table
+ * names the next window; removing it brings today's messages back. */
+static void test_peer_nodes(void **state)
+{
+	struct fixture *fx = *state;
+	struct ft_peers *p = peer_table("laptop-b");
+	char want[2048];
+	assert_int_equal(ft_flowlog_set_peers(fx->log, p), 0);
+	ft_peers_free(p);
+	assert_int_equal(ft_flowlog_set_node_id(fx->log, "n1"), 0);
+	add(fx, "100.64.0.1", 54321, "100.64.0.2", 443, 6, 3, 180, 2, 120);
+	add(fx, "100.64.0.1", 1000, "100.64.0.3", 22, 6, 1, 60, 0, 0);
+	add(fx, "100.64.0.1", 1001, "10.0.0.9", 80, 6, 1, 60, 0, 0);
+	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 5000000000ull), 1);
+	json_t *m = last_msg(fx);
+	const char *id = json_string_value(json_object_get(m, "id"));
+	snprintf(
+	    want, sizeof(want),
+	    "{\"id\":\"%s\",\"nodeId\":\"n1\",\"start\":\"2026-11-23T10:00:00.000000000Z\","
+	    "\"end\":\"2026-11-23T10:00:05.000000000Z\",\"virtualTraffic\":["
+	    "{\"proto\":6,\"src\":\"100.64.0.1:54321\",\"dst\":\"100.64.0.2:443\",\"txPkts\":3,"
+	    "\"txBytes\":180,\"rxPkts\":2,\"rxBytes\":120},"
+	    "{\"proto\":6,\"src\":\"100.64.0.1:1000\",\"dst\":\"100.64.0.3:22\",\"txPkts\":1,"
+	    "\"txBytes\":60}],"
+	    "\"exitTraffic\":[{\"proto\":6,\"src\":\"100.64.0.1:0\",\"txPkts\":1,\"txBytes\":60}],"
+	    "\"srcNode\":{\"nodeId\":\"n1\",\"name\":\"laptop-a\",\"addresses\":[\"100.64.0.1\","
+	    "\"fd7a:115c:a1e0::1\"],\"os\":\"linux\",\"user\":\"alice@example.com\"},"
+	    "\"dstNodes\":[{\"nodeId\":\"n2\",\"name\":\"laptop-b\",\"addresses\":[\"100.64.0.2\"],"
+	    "\"os\":\"macOS\",\"tags\":[\"tag:server\",\"tag:prod\"]},"
+	    "{\"nodeId\":\"n3\",\"name\":\"phone \\\"c\\\"\",\"addresses\":"
+	    "[\"100.64.0.3\"],\"os\":\"iOS\",\"user\":\"bob@example.com\"}]}",
+	    id);
+	assert_string_equal(fx->cap.last, want);
+	/* Field by field, as a consumer reads them. */
+	json_t *src = json_object_get(m, "srcNode"), *dst = json_object_get(m, "dstNodes");
+	assert_string_equal(json_string_value(json_object_get(src, "nodeId")), "n1");
+	assert_string_equal(json_string_value(json_object_get(src, "name")), "laptop-a");
+	assert_int_equal(json_array_size(json_object_get(src, "addresses")), 2);
+	assert_string_equal(json_string_value(json_object_get(src, "os")), "linux");
+	assert_string_equal(json_string_value(json_object_get(src, "user")), "alice@example.com");
+	assert_null(json_object_get(src, "tags"));
+	assert_int_equal(json_array_size(dst), 2);
+	json_t *b = json_array_get(dst, 0);
+	assert_string_equal(json_string_value(json_object_get(b, "name")), "laptop-b");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(b, "tags"), 1)),
+			    "tag:prod");
+	assert_null(json_object_get(b, "user"));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(dst, 1), "name")),
+			    "phone \"c\"");
+
+	/* A replaced table names the next window. */
+	p = peer_table("laptop-b2");
+	assert_int_equal(ft_flowlog_set_peers(fx->log, p), 0);
+	ft_peers_free(p);
+	add(fx, "100.64.0.1", 54321, "100.64.0.2", 443, 6, 1, 60, 0, 0);
+	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 1), 1);
+	dst = json_object_get(last_msg(fx), "dstNodes");
+	assert_int_equal(json_array_size(dst), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(dst, 0), "name")),
+			    "laptop-b2");
+
+	/* No table: the message as before, no srcNode, no dstNodes. */
+	assert_int_equal(ft_flowlog_set_peers(fx->log, NULL), 0);
+	add(fx, "100.64.0.1", 54321, "100.64.0.2", 443, 6, 3, 180, 2, 120);
+	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 5000000000ull), 1);
+	id = json_string_value(json_object_get(last_msg(fx), "id"));
+	snprintf(want, sizeof(want),
+		 "{\"id\":\"%s\",\"nodeId\":\"n1\",\"start\":\"2026-11-23T10:00:00.000000000Z\","
+		 "\"end\":\"2026-11-23T10:00:05.000000000Z\",\"virtualTraffic\":[{\"proto\":6,"
+		 "\"src\":\"100.64.0.1:54321\",\"dst\":\"100.64.0.2:443\",\"txPkts\":3,"
+		 "\"txBytes\":180,\"rxPkts\":2,\"rxBytes\":120}]}",
+		 id);
+	assert_string_equal(fx->cap.last, want);
 }
 
 static void test_zero_fields_ipv6_times(void **state)
@@ -402,6 +499,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_format_exact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peer_nodes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_zero_fields_ipv6_times, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_classify_and_anonymize, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_routes_at_run_time, setup, teardown),

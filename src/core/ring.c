@@ -32,33 +32,51 @@ static inline uint64_t rec_size(uint32_t len)
 	return (HDR + len + HDR - 1) & ~(HDR - 1);
 }
 
-int ft__ring_init(struct ft_ring *r, size_t size)
+uint8_t *ft__ring_mem_alloc(size_t *size)
 {
 	size_t sz = 4096;
-	while (sz < size)
+	uint8_t *buf;
+	while (sz < *size)
 		sz <<= 1;
-	memset(r, 0, sizeof(*r));
 #if FT_RING_HEAP
-	r->buf = aligned_alloc(64, sz);
-	if (!r->buf)
-		return -ENOMEM;
-	memset(r->buf, 0, sz);
+	buf = aligned_alloc(64, sz);
+	if (!buf)
+		return NULL;
+	memset(buf, 0, sz);
 #else
 	/* Mapped, not malloc'd: munmap gives the pages back when the session
 	 * ends, where malloc would keep a freed 4 MB ring in its heap (its mmap
-	 * threshold rises after the first such free). Populated now, on the
-	 * thread that starts the session: a first touch later would be a page
-	 * fault in the datapath's hook, and a consumer that peeked at an
-	 * untouched page first would make it a copy-on-write fault with a TLB
-	 * shootdown. */
-	r->buf = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-		      -1, 0);
-	if (r->buf == MAP_FAILED) {
-		r->buf = NULL;
-		return -ENOMEM;
-	}
+	 * threshold rises after the first such free). Populated now, off the
+	 * datapath: a first touch later would be a page fault in the
+	 * datapath's hook, and a consumer that peeked at an untouched page
+	 * first would make it a copy-on-write fault with a TLB shootdown. */
+	buf = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
+		   0);
+	if (buf == MAP_FAILED)
+		return NULL;
 #endif
-	r->size = sz;
+	*size = sz;
+	return buf;
+}
+
+void ft__ring_mem_free(uint8_t *buf, size_t size)
+{
+#if FT_RING_HEAP
+	(void)size;
+	free(buf);
+#else
+	if (buf)
+		munmap(buf, size);
+#endif
+}
+
+int ft__ring_init(struct ft_ring *r, size_t size)
+{
+	memset(r, 0, sizeof(*r));
+	r->buf = ft__ring_mem_alloc(&size);
+	if (!r->buf)
+		return -ENOMEM;
+	r->size = size;
 	if (getrandom(&r->secret, sizeof(r->secret), GRND_NONBLOCK) != sizeof(r->secret))
 		r->secret =
 		    (uint64_t)(uintptr_t)r->buf * 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
@@ -67,12 +85,7 @@ int ft__ring_init(struct ft_ring *r, size_t size)
 
 void ft__ring_destroy(struct ft_ring *r)
 {
-#if FT_RING_HEAP
-	free(r->buf);
-#else
-	if (r->buf)
-		munmap(r->buf, r->size);
-#endif
+	ft__ring_mem_free(r->buf, r->size);
 	r->buf = NULL;
 }
 

@@ -50,6 +50,11 @@ struct ft_ring_hdr {
 	uint32_t reserved;
 };
 
+/* Ring memory of at least *@size bytes (a power of two, written back),
+ * populated, zeroed; NULL without memory. Shared with spsc.c. */
+uint8_t *ft__ring_mem_alloc(size_t *size);
+void ft__ring_mem_free(uint8_t *buf, size_t size);
+
 int ft__ring_init(struct ft_ring *r, size_t size);
 void ft__ring_destroy(struct ft_ring *r);
 

@@ -112,40 +112,126 @@ FT_EXPORT enum ft_format ft_session_format(const struct ft_session *s)
 	return s->opts.format;
 }
 
-/* Write one record; returns false once the session must end. */
-static bool write_record(struct ft_session *s, const struct ft_rec *r)
+/*
+ * The rings. Each producer slot (tap.c) that sends the session packets gets
+ * an SPSC ring of its own (spsc.h), written by that thread only: no
+ * read-modify-write and no cache line shared with another producer per
+ * packet. The session thread allocates them, never a hook: a thread's first
+ * matching packets go to the shared MPSC ring (ring.h), which the session
+ * thread notices as it writes them (add_slot_rings()); it then sets up a
+ * ring for that slot and publishes the pointer with a release store, and the
+ * producer's next hook picks it up (acquire). Threads past FT_TAP_MAX_THREADS
+ * and slots beyond the memory budget stay on the shared ring.
+ *
+ * Memory: the shared ring takes half of the session's bufsize, and so does
+ * each slot ring, for at most FT_SESS_SLOT_RINGS slots: a session holds at
+ * most 3.5 times its bufsize (each ring rounded up to a power of two), one
+ * thread's packets as much as half of it, and a packet at most a quarter.
+ *
+ * Order: the session thread merges the rings by timestamp, taking the
+ * record with the earliest time among the rings' next records. Each ring
+ * keeps its own order, so one thread's packets keep theirs. A thread's
+ * packets move from the shared ring to its own once; its first record there
+ * carries (spsc.h: after) where its records in the shared ring end, and the
+ * slot ring waits until the shared ring is consumed that far.
+ */
+struct src {
+	const void *rec;
+	uint32_t len;
+	struct ft_spsc *sr; /* NULL: the shared ring */
+};
+
+static inline uint64_t rec_ts(const void *rec)
 {
-	struct ft_pkt p = {
-	    .ts_ns = r->ts_ns,
-	    .data = (const uint8_t *)(r + 1),
-	    .caplen = r->caplen,
-	    .len = r->len,
-	    .dlt = s->tap->dlt,
-	    .path = r->path,
-	    .dir = r->dir,
-	    .ifid = r->ifid,
-	    .nat_src = r->nat_src,
-	    .nat_dst = r->nat_dst,
-	    .drop_reason = r->drop_reason,
-	    .drop_rule = r->drop_rule,
-	};
+	return ((const struct ft_rec *)rec)->ts_ns;
+}
+
+/* The next record in time order, or false if none is ready. */
+static bool next_record(struct ft_session *s, struct src *best)
+{
+	best->rec = ft__ring_peek(&s->ring, &best->len);
+	best->sr = NULL;
+	for (unsigned k = 0; k < s->nslot_rings; k++) {
+		/* Only this thread stores the pointers. */
+		struct ft_spsc *sr =
+		    atomic_load_explicit(&s->srings[s->slot_ring_idx[k]], memory_order_relaxed);
+		uint32_t len;
+		const void *rec = ft__spsc_peek(sr, &len);
+		/* sr->after was written before the record we acquired. */
+		if (!rec || s->ring.ctail < sr->after)
+			continue;
+		if (!best->rec || rec_ts(rec) < rec_ts(best->rec)) {
+			best->rec = rec;
+			best->len = len;
+			best->sr = sr;
+		}
+	}
+	return best->rec != NULL;
+}
+
+/* Any record ready or on its way: the session thread must not sleep. */
+static bool pending(struct ft_session *s)
+{
+	uint32_t len;
+
+	if (ft__ring_peek(&s->ring, &len))
+		return true;
+	for (unsigned k = 0; k < s->nslot_rings; k++)
+		if (ft__spsc_peek(
+			atomic_load_explicit(&s->srings[s->slot_ring_idx[k]], memory_order_relaxed),
+			&len))
+			return true;
+	return false;
+}
+
+/* Give slots that sent packets through the shared ring their own ring,
+ * while the budget lasts. Session thread; allocates. */
+static void add_slot_rings(struct ft_session *s)
+{
+	unsigned n = atomic_load_explicit(&s->tap->nthreads, memory_order_acquire);
+
+	for (unsigned i = 0; i < n && s->nslot_rings < FT_SESS_SLOT_RINGS; i++) {
+		struct ft_spsc *sr;
+		if (atomic_load_explicit(&s->srings[i], memory_order_relaxed) ||
+		    !atomic_load_explicit(&s->ctr[i].matched, memory_order_relaxed))
+			continue;
+		sr = aligned_alloc(64, sizeof(*sr));
+		if (!sr)
+			return;
+		if (ft__spsc_init(sr, s->slot_ring_size) < 0) {
+			free(sr);
+			return;
+		}
+		s->slot_ring_idx[s->nslot_rings++] = (uint8_t)i;
+		/* Release: the ring's setup before a producer uses it. */
+		atomic_store_explicit(&s->srings[i], sr, memory_order_release);
+	}
+}
+
+/* Write one record; returns false once the session must end. */
+static bool write_record(struct ft_session *s, const void *rec, uint32_t size)
+{
+	struct ft_pkt p;
 	char where[FT_DROP_WHERE_MAX + 1];
+	const char *wp;
+	uint32_t wlen;
 	uint64_t max = s->opts.max_packets;
 	int err;
 
-	if (r->drop_reason) {
-		p.drop_name = ft_drop_reason_name(s->tap, r->drop_reason);
-		if (r->where_len) {
-			memcpy(where, (const char *)(r + 1) + r->caplen, r->where_len);
-			where[r->where_len] = '\0';
-			p.drop_where = where;
-		}
-	}
-
 	if (atomic_load_explicit(&s->error, memory_order_relaxed) ||
-	    (max && atomic_load_explicit(&s->written, memory_order_relaxed) >= max)) {
+	    (max && atomic_load_explicit(&s->written, memory_order_relaxed) >= max) ||
+	    !ft__rec_get(rec, size, &p, &wp, &wlen)) {
 		s->discarded++;
 		return false;
+	}
+	p.dlt = s->tap->dlt;
+	if (p.drop_reason) {
+		p.drop_name = ft_drop_reason_name(s->tap, p.drop_reason);
+		if (wlen && wlen <= FT_DROP_WHERE_MAX) {
+			memcpy(where, wp, wlen);
+			where[wlen] = '\0';
+			p.drop_where = where;
+		}
 	}
 	err = ft_writer_write(s->writer, &p);
 	if (err < 0) {
@@ -157,9 +243,9 @@ static bool write_record(struct ft_session *s, const struct ft_rec *r)
 	uint64_t written = atomic_load_explicit(&s->written, memory_order_relaxed) + 1;
 	atomic_store_explicit(&s->written, written, memory_order_relaxed);
 	atomic_store_explicit(&s->bytes,
-			      atomic_load_explicit(&s->bytes, memory_order_relaxed) + r->caplen,
+			      atomic_load_explicit(&s->bytes, memory_order_relaxed) + p.caplen,
 			      memory_order_relaxed);
-	if (r->cut)
+	if (((const struct ft_rec *)rec)->flags & FT_REC_CUT)
 		atomic_store_explicit(&s->truncated,
 				      atomic_load_explicit(&s->truncated, memory_order_relaxed) + 1,
 				      memory_order_relaxed);
@@ -169,20 +255,26 @@ static bool write_record(struct ft_session *s, const struct ft_rec *r)
 /* Consume up to @max records; *more is cleared when the session must end. */
 static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 {
-	unsigned n = 0;
-	uint32_t len;
-	const void *rec;
+	unsigned n = 0, shared = 0;
+	struct src r;
 	struct ft_peers *was = s->peers.p;
 
 	/* A replaced peer table is taken between batches (peers_int.h). */
 	if (ft__peers_view_sync(&s->peers, &s->tap->peers) != was)
 		ft_writer_set_peers(s->writer, s->peers.p);
-	while (n < max && (rec = ft__ring_peek(&s->ring, &len))) {
-		if (!write_record(s, rec))
+	while (n < max && next_record(s, &r)) {
+		if (!write_record(s, r.rec, r.len))
 			*more = false;
-		ft__ring_release(&s->ring);
+		if (r.sr) {
+			ft__spsc_release(r.sr, r.len);
+		} else {
+			ft__ring_release(&s->ring);
+			shared++;
+		}
 		n++;
 	}
+	if (shared && s->nslot_rings < FT_SESS_SLOT_RINGS)
+		add_slot_rings(s);
 	return n;
 }
 
@@ -285,8 +377,7 @@ static void *session_main(void *arg)
 		uint32_t seq = atomic_load(&s->wake_seq);
 		atomic_store_explicit(&s->sleeping, 1, memory_order_relaxed);
 		atomic_thread_fence(memory_order_seq_cst); /* see ft__session_wake() */
-		uint32_t len;
-		if (ft__ring_peek(&s->ring, &len) || atomic_load(&s->stop_req)) {
+		if (pending(s) || atomic_load(&s->stop_req)) {
 			atomic_store(&s->sleeping, 0);
 			continue;
 		}
@@ -378,7 +469,10 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 		if (ret < 0)
 			return ret;
 	}
-	ret = ft__ring_init(&s->ring, o->bufsize ? o->bufsize : DEFAULT_BUFSIZE);
+	/* The budget, split as the comment above next_record() says. */
+	size_t budget = o->bufsize ? o->bufsize : DEFAULT_BUFSIZE;
+	s->slot_ring_size = budget / 2;
+	ret = ft__ring_init(&s->ring, budget / 2);
 	if (ret < 0)
 		return ret;
 	wo.format = o->format;
@@ -401,6 +495,13 @@ static void destroy(struct ft_session *s)
 	ft__peers_view_fini(&s->peers);
 	ft_filter_free(s->filter);
 	ft__ring_destroy(&s->ring);
+	for (unsigned i = 0; i < FT_TAP_MAX_THREADS; i++) {
+		struct ft_spsc *sr = atomic_load_explicit(&s->srings[i], memory_order_relaxed);
+		if (sr) {
+			ft__spsc_destroy(sr);
+			free(sr);
+		}
+	}
 	free(s->filter_expr);
 	pthread_mutex_destroy(&s->mu);
 	free(s);

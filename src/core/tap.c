@@ -474,66 +474,69 @@ static inline void bump(_Atomic uint64_t *c, bool shared)
 				      memory_order_relaxed);
 }
 
-static inline void offer_one(struct ft_session *s, unsigned slot, unsigned path, uint8_t dir,
-			     const void *pkt, size_t caplen, size_t len, const struct ft_meta *m,
-			     uint64_t *ts)
+/* Reserve a record of @size bytes in the session's ring for @slot: its own
+ * SPSC ring once the session thread has set one, else the shared ring. */
+static inline void *reserve(struct ft_session *s, unsigned slot, uint32_t size, struct ft_spsc **sr)
+{
+	*sr = NULL;
+	if (slot != FT_TAP_SHARED)
+		/* Acquire: the ring was set up before its pointer was stored. */
+		*sr = atomic_load_explicit(&s->srings[slot], memory_order_acquire);
+	if (!*sr)
+		return ft__ring_reserve(&s->ring, size);
+	if (!(*sr)->started) {
+		/* Our first record here. Ours in the shared ring all lie
+		 * before its head as we load it now (coherence: the load
+		 * follows our own reservations there); the session thread
+		 * writes them first (session.c, next_record()). */
+		(*sr)->after = atomic_load_explicit(&s->ring.head, memory_order_relaxed);
+		(*sr)->started = true;
+	}
+	return ft__spsc_reserve(*sr, size);
+}
+
+static inline void offer_one(struct ft_session *s, unsigned slot, struct ft_rec_info *ri,
+			     const void *pkt, size_t caplen)
 {
 	struct ft_sess_ctr *c = &s->ctr[slot];
 	bool shared = slot == FT_TAP_SHARED;
-	unsigned reason = m ? m->drop_reason : 0;
-	struct ft_rec *r;
-	uint32_t cap, wlen = 0;
+	struct ft_spsc *sr;
+	uint32_t cap, size;
+	uint8_t f;
+	void *rec;
 
 	bump(&c->offered, shared);
-	if (!s->all_paths && !ft_pathset_has(&s->paths, path) &&
-	    !(reason && ft_pathset_has(&s->paths, FT_PATH_DROPPED)))
+	if (!s->all_paths && !ft_pathset_has(&s->paths, ri->path) &&
+	    !(ri->reason && ft_pathset_has(&s->paths, FT_PATH_DROPPED)))
 		return;
 	if (__builtin_expect(s->drops != FT_DROPS_BOTH || !s->any_reason, 0)) {
-		if ((s->drops == FT_DROPS_ONLY || !s->any_reason) != (reason != 0))
+		if ((s->drops == FT_DROPS_ONLY || !s->any_reason) != (ri->reason != 0))
 			return;
-		if (reason && !s->any_reason && !ft_pathset_has(&s->drop_reasons, reason))
+		if (ri->reason && !s->any_reason && !ft_pathset_has(&s->drop_reasons, ri->reason))
 			return;
 	}
-	if (s->dir && s->dir != dir)
+	if (s->dir && s->dir != ri->dir)
 		return;
-	if (s->filter && !ft_filter_match(s->filter, pkt, (uint32_t)caplen, (uint32_t)len))
+	if (s->filter && !ft_filter_match(s->filter, pkt, (uint32_t)caplen, ri->len))
 		return;
 	bump(&c->matched, shared);
 	cap = caplen > s->snaplen ? s->snaplen : (uint32_t)caplen;
-	if (reason && m->drop_where)
-		wlen = (uint32_t)strnlen(m->drop_where, FT_DROP_WHERE_MAX);
-	r = ft__ring_reserve(&s->ring, (uint32_t)sizeof(*r) + cap + wlen);
-	if (!r) {
+	f = ft__rec_flags(ri, cap) | (cap < caplen ? FT_REC_CUT : 0);
+	size = (uint32_t)sizeof(struct ft_rec) + ft__rec_ext_size(ri, f) + cap;
+	rec = reserve(s, slot, size, &sr);
+	if (!rec) {
 		bump(&c->dropped, shared);
 		return;
 	}
 	/* The clock is read once per hook call, and only if some session keeps
 	 * the packet: a rejecting filter costs no clock read. */
-	if (!*ts)
-		*ts = now_ns();
-	r->ts_ns = *ts;
-	r->caplen = cap;
-	r->len = (uint32_t)len;
-	r->path = (uint16_t)path;
-	r->dir = dir;
-	r->cut = cap < caplen;
-	r->drop_reason = (uint8_t)reason;
-	r->where_len = (uint8_t)wlen;
-	if (m) {
-		r->ifid = m->ifid;
-		r->nat_src = m->nat_src;
-		r->nat_dst = m->nat_dst;
-		r->drop_rule = reason ? m->drop_rule : 0;
-	} else {
-		r->ifid = 0;
-		r->nat_src.len = 0;
-		r->nat_dst.len = 0;
-		r->drop_rule = 0;
-	}
-	memcpy(r + 1, pkt, cap);
-	if (wlen)
-		ft__drop_where_copy((char *)(r + 1) + cap, m->drop_where);
-	ft__ring_commit(&s->ring, r, (uint32_t)sizeof(*r) + cap + wlen);
+	if (!ri->ts_ns)
+		ri->ts_ns = now_ns();
+	memcpy(ft__rec_put(rec, ri, f), pkt, cap);
+	if (sr)
+		ft__spsc_commit(sr, size);
+	else
+		ft__ring_commit(&s->ring, rec, size);
 	/* A full fence between publishing and looking for a sleeper: see
 	 * ft__session_wake() for the argument. */
 	atomic_thread_fence(memory_order_seq_cst);
@@ -544,13 +547,30 @@ static inline void offer_one(struct ft_session *s, unsigned slot, unsigned path,
 static inline void offer_list(struct ft_sesslist *l, unsigned slot, unsigned path, const void *pkt,
 			      size_t caplen, size_t len, const struct ft_meta *m)
 {
-	uint64_t ts = m ? m->ts_ns : 0;
-	uint8_t dir = m && m->dir ? m->dir : (uint8_t)ft_path_builtin_dir(path);
+	struct ft_rec_info ri = {.path = path > FT_PATH_MAX ? FT_PATH_NONE : (uint16_t)path};
+	char where[FT_DROP_WHERE_MAX];
 
 	if (caplen > len)
 		len = caplen;
+	ri.len = (uint32_t)len;
+	ri.dir = m && m->dir ? m->dir : (uint8_t)ft_path_builtin_dir(path);
+	if (m) {
+		ri.ts_ns = m->ts_ns;
+		ri.ifid = m->ifid;
+		ri.nat_src = m->nat_src.len ? &m->nat_src : NULL;
+		ri.nat_dst = m->nat_dst.len ? &m->nat_dst : NULL;
+		ri.reason = m->drop_reason;
+		if (ri.reason) {
+			ri.rule = m->drop_rule;
+			if (m->drop_where) {
+				/* Cleaned once per hook, not per session. */
+				ri.where_len = (uint32_t)ft__drop_where_copy(where, m->drop_where);
+				ri.where = where;
+			}
+		}
+	}
 	for (unsigned i = 0; i < l->n; i++)
-		offer_one(l->s[i], slot, path, dir, pkt, caplen, len, m, &ts);
+		offer_one(l->s[i], slot, &ri, pkt, caplen);
 }
 
 FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *pkt, size_t caplen,

@@ -10,29 +10,12 @@
 #include <flowtap/tap.h>
 
 #include "peers_int.h"
+#include "rec.h"
 #include "ring.h"
+#include "spsc.h"
 
 #define FT_TAP_MAX_NAME	 64
 #define FT_PATH_NAME_MAX 32
-
-/* The fixed part of a capture record in a session's ring; packet bytes follow. */
-struct ft_rec {
-	uint64_t ts_ns;
-	uint32_t caplen;
-	uint32_t len;
-	uint32_t ifid;
-	uint16_t path;
-	uint8_t dir;
-	uint8_t cut; /* shortened by the session's snaplen */
-	struct ft_addr nat_src;
-	struct ft_addr nat_dst;
-	/* A drop (ft_tap_drop()): reason ids are < 256; the where-text, not
-	 * NUL-terminated, follows the packet bytes. Packed into what was
-	 * padding, so the header stays 64 bytes. */
-	uint8_t drop_reason;
-	uint8_t where_len;
-	uint32_t drop_rule;
-};
 
 /*
  * Producer threads. Each thread that hooks a watched tap registers once, on
@@ -111,9 +94,18 @@ struct ft_tap {
 	struct ft__peers_cell peers; /* ft_tap_set_peers(); read by session threads */
 };
 
+/*
+ * A session's rings (session.c has the design): one SPSC ring per producer
+ * slot that sends it packets, allocated by the session thread, and the
+ * shared MPSC ring for the rest. Producers read the pointers; only the
+ * session thread sets them (release), once per session.
+ */
+#define FT_SESS_SLOT_RINGS 6
+
 struct ft_session {
 	/* Hot: read or updated by producers. */
-	struct ft_ring ring;
+	struct ft_ring ring; /* shared: slots without a ring of their own */
+	_Atomic(struct ft_spsc *) srings[FT_TAP_MAX_THREADS];
 	struct ft_pathset paths;
 	uint8_t dir;
 	bool all_paths;
@@ -127,6 +119,10 @@ struct ft_session {
 
 	/* Cold: session thread and control plane. */
 	_Alignas(64) struct ft_tap *tap;
+	/* Session thread only: the slots whose ring it has set, in order. */
+	unsigned nslot_rings;
+	uint8_t slot_ring_idx[FT_SESS_SLOT_RINGS];
+	size_t slot_ring_size;
 	struct ft_session_opts opts;
 	char *filter_expr;
 	struct ft_writer *writer;

@@ -120,4 +120,26 @@ ok "text: $(grep -m1 NO_SOCKET "$TMP/text")"
 reasons=$(status | python3 -c 'import json, sys; r = json.load(sys.stdin)["kernel_drops"]["reasons"]; print(" ".join("%s=%d" % kv for kv in sorted(r.items())))')
 [ "$reasons" = "IP_RPFILTER=2 NETFILTER_DROP=3 NO_SOCKET=4" ] || fail "reasons in status: $reasons"
 ok "reasons: $reasons"
+
+# --user: flowtapd keeps CAP_BPF and CAP_PERFMON (bits 39, 38) besides
+# CAP_NET_RAW and CAP_NET_ADMIN, and loads the program again as that user.
+if id nobody >/dev/null 2>&1; then
+	kill "$FTD_PID"
+	wait "$FTD_PID"
+	rm -f "$SOCK"
+	chmod 755 "$TMP"
+	start_flowtapd --drops-interface "$VB" --user nobody
+	for st in /proc/"$FTD_PID"/task/*/status; do
+		grep -q "^CapEff:	000000c000003000$" "$st" ||
+			fail "thread capabilities: $(grep Cap "$st")"
+	done
+	"$FT" capture --socket "$SOCK" --tap drops -n -c 2 >"$TMP/u.txt" 2>"$TMP/u.err" &
+	cap=$!
+	wait_sessions 1
+	send 192.0.2.1 7002 2
+	wait "$cap"
+	[ "$(grep -c "^.* $VB DROP(NO_SOCKET at .*192.0.2.2.7002: UDP" "$TMP/u.txt")" = 2 ] ||
+		fail "as nobody: $(cat "$TMP/u.txt" "$TMP/u.err"); $(status)"
+	ok "as nobody with CAP_BPF and CAP_PERFMON: $(head -1 "$TMP/u.txt")"
+fi
 exit 0

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <flowtap/anon.h>
 #include <flowtap/api.h>
 #include <flowtap/flows.h>
 #include <flowtap/metrics.h>
@@ -45,6 +46,7 @@ static const char usage_text[] =
     "                         or --spool)\n"
     "  --ipfix HOST:PORT      export flows as IPFIX over UDP\n"
     "  --log-exit-flows       log exit connections with their full tuples\n"
+    "  --anonymize KEYFILE    map flow-log addresses with Crypto-PAn (see flowtap(1))\n"
     "  --metrics-listen [ADDR:]PORT  serve Prometheus metrics at /metrics over TCP\n"
     "                         (PORT alone: 127.0.0.1; off by default)\n"
     "  -q, --quiet            no start and exit messages\n"
@@ -75,6 +77,7 @@ enum {
 	OPT_EXIT_FLOWS,
 	OPT_VERSION,
 	OPT_METRICS,
+	OPT_ANONYMIZE,
 };
 
 static const struct option options[] = {
@@ -103,6 +106,7 @@ static const struct option options[] = {
     {"metrics-listen", required_argument, NULL, OPT_METRICS},
     {"ipfix", required_argument, NULL, OPT_IPFIX},
     {"log-exit-flows", no_argument, NULL, OPT_EXIT_FLOWS},
+    {"anonymize", required_argument, NULL, OPT_ANONYMIZE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -347,6 +351,15 @@ static int parse_one(int opt, const char *arg, struct tun_cfg *c)
 		if (ft_flow_format_parse(arg, &f) < 0)
 			return bad("--flow-format", arg, "records or messages");
 		c->flow_format = f;
+		return 0;
+	}
+	case OPT_ANONYMIZE: {
+		char err[FT_ERRBUF_SIZE];
+		if (ft_anon_key_load(arg, c->anon_key, err) < 0) {
+			fprintf(stderr, TUN_PROG ": --anonymize: %s\n", err);
+			return -EINVAL;
+		}
+		c->anon = true;
 		return 0;
 	}
 	case OPT_METRICS:

@@ -98,6 +98,10 @@ static int start_flowlog(struct tunnel *t, char *err, size_t errlen)
 		goto fail;
 	ft_flowlog_set_log(t->flowlog, flowlog_notice, t);
 	ft_flowlog_set_log_exit_flows(t->flowlog, c->log_exit_flows);
+	if (c->anon && (ret = ft_flowlog_set_anonymize(t->flowlog, c->anon_key)) < 0) {
+		snprintf(err, errlen, "cannot set up --anonymize: %s", ft_strerror(ret));
+		return ret;
+	}
 	if (c->node_id && (ret = ft_flowlog_set_node_id(t->flowlog, c->node_id)) < 0) {
 		snprintf(err, errlen, "bad --node-id '%s': %s", c->node_id, ft_strerror(ret));
 		return ret;

@@ -83,6 +83,8 @@ struct tun_cfg {
 	const char *ipfix;	    /* --ipfix HOST:PORT */
 	const char *metrics_listen; /* --metrics-listen [ADDR:]PORT */
 	bool log_exit_flows;
+	bool anon;		   /* --anonymize: the flow log's addresses mapped */
+	uint8_t anon_key[32];	   /* with this key (FT_ANON_KEY_LEN) */
 	unsigned flow_interval_ms; /* --flow-interval */
 	uint32_t service_be;	   /* --service-addr, network order */
 	struct dnat_rule dnat[TUN_MAX_DNAT];

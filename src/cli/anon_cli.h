@@ -40,6 +40,25 @@ int cli_anon_packet(struct cli_anon *c, struct ft_pkt *p);
 
 void cli_anon_free(struct cli_anon *c);
 
+/* The state of a pcap or pcapng stream rewritten record by record. */
+struct cli_anon_stream {
+	struct cli_anon *c;
+	int linktype;  /* pcap: the header's */
+	int ng_lt[64]; /* pcapng: each interface's, -1 beyond */
+	unsigned ng_n; /* interfaces seen since the section header */
+	bool warned;   /* about a link type left out */
+};
+
+/*
+ * cli_anon_unit - rewrite one whole pcap unit (@header: the file header) or
+ * pcapng block at @p (@n bytes, written big-endian if @swapped) in place.
+ * Returns its new length: @n, less when packet bytes were cut, 0 when the
+ * unit must be left out (a packet of a link type that cannot be rewritten,
+ * a Name Resolution Block, whose addresses would undo the mapping).
+ */
+size_t cli_anon_unit(struct cli_anon_stream *s, uint8_t *p, size_t n, bool pcapng, bool header,
+		     bool swapped);
+
 /* flowtap anonymize-key-new FILE and flowtap anonymize-addr KEYFILE ADDR... */
 int cmd_anonymize_key_new_main(int argc, char **argv);
 int cmd_anonymize_addr_main(int argc, char **argv);

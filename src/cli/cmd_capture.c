@@ -25,6 +25,7 @@
 
 #include <flowtap/writer.h>
 
+#include "anon_cli.h"
 #include "cli.h"
 #include "output_file.h"
 #include "localapi.h"
@@ -62,6 +63,7 @@ struct cap {
 	/* The stream's trailers: the session's final counters. */
 	bool have_trailer;
 	long long t_written, t_dropped;
+	struct cli_anon_stream *anon; /* --anonymize, --headers-only; NULL: off */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -95,6 +97,8 @@ static void usage(FILE *f)
 	    "  --duration D    stop after D (500ms, 5s, 1m; plain seconds)\n"
 	    "  --path LIST     paths to capture: names or numbers, comma-separated\n"
 	    "  -Q DIR, --direction DIR  in, out (or inout: both)\n"
+	    "  --anonymize KEYFILE, --headers-only  as flowtap read does, on the stream\n"
+	    "                  received (pcap, pcapng, user0)\n"
 	    "\n%s"
 	    "  Live text comes from the datapath, which prints -v, -A and -x/-X; for -e, -q,\n"
 	    "  -S, -t..., -# and -C/-W: flowtap capture -w - | flowtap read -r - OPTIONS.\n",
@@ -247,7 +251,18 @@ static int flush_units(struct cap *c, bool force)
 	long u;
 
 	while ((u = unit_len(c, (uint8_t *)c->buf + c->done, c->len - c->done)) > 0) {
-		count_unit(c, (uint8_t *)c->buf + c->done, (size_t)u);
+		uint8_t *p = (uint8_t *)c->buf + c->done;
+		if (c->anon) {
+			/* Rewritten in place; what it cut leaves the buffer. */
+			size_t k = cli_anon_unit(c->anon, p, (size_t)u, c->framing == FRAME_PCAPNG,
+						 !c->header_done, c->swapped);
+			memmove(p + k, p + u, c->len - c->done - (size_t)u);
+			c->len -= (size_t)u - k;
+			if (!k)
+				continue;
+			u = (long)k;
+		}
+		count_unit(c, p, (size_t)u);
 		c->done += (size_t)u;
 	}
 	if (u < 0)
@@ -375,6 +390,7 @@ struct capopts {
 	char count[24], snaplen[24];
 	bool wireshark, out_is_o;
 	const char *outfile;
+	struct cli_anon anon;
 };
 
 static int build_url(const struct capopts *o, const char *format, char *url, size_t len)
@@ -471,7 +487,9 @@ enum {
 	OPT_TAP,
 	OPT_DURATION,
 	OPT_VERSION,
-	OPT_O
+	OPT_O,
+	OPT_ANONYMIZE,
+	OPT_HEADERS_ONLY
 };
 
 static int long_opt(void *ctx, int c, const char *arg)
@@ -503,6 +521,12 @@ static int long_opt(void *ctx, int c, const char *arg)
 	case OPT_O:
 		o->outfile = arg;
 		o->out_is_o = true;
+		return 0;
+	case OPT_ANONYMIZE:
+		o->anon.keyfile = arg;
+		return 0;
+	case OPT_HEADERS_ONLY:
+		o->anon.headers_only = true;
 		return 0;
 	case OPT_VERSION:
 		printf("flowtap %s\n", FT_VERSION_STRING);
@@ -567,6 +591,8 @@ static int parse_args(int argc, char **argv, struct capopts *o)
 					   {"duration", 1, 0, OPT_DURATION},
 					   {"version", 0, 0, OPT_VERSION},
 					   {"output", 1, 0, OPT_O},
+					   {"anonymize", 1, 0, OPT_ANONYMIZE},
+					   {"headers-only", 0, 0, OPT_HEADERS_ONLY},
 					   {"help", 0, 0, 'h'},
 					   {0, 0, 0, 0}};
 	char *argv2[argc + 1];
@@ -781,6 +807,19 @@ int cmd_capture_main(int argc, char **argv)
 	format = pick_format(&o, &c.framing);
 	if (!format)
 		return 2;
+	struct cli_anon_stream as = {.c = &o.anon};
+	if (o.anon.keyfile || o.anon.headers_only) {
+		/* The datapath prints text with the real addresses. */
+		if (c.framing == FRAME_TEXT) {
+			fprintf(stderr, "flowtap capture: --anonymize and --headers-only write "
+					"pcap, pcapng or user0; for text: flowtap capture -w - "
+					"--anonymize KEYFILE | flowtap read -r -\n");
+			return 2;
+		}
+		if ((ret = cli_anon_open(&o.anon, "flowtap capture")) != 0)
+			return ret;
+		c.anon = &as;
+	}
 	if (build_url(&o, format, url, sizeof(url)) < 0) {
 		fprintf(stderr, "flowtap: capture options too long\n");
 		return 2;
@@ -833,6 +872,7 @@ int cmd_capture_main(int argc, char **argv)
 	}
 	free(o.td.expr);
 	free(c.buf);
+	cli_anon_free(&o.anon);
 	curl_global_cleanup();
 	return ret;
 }

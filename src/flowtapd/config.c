@@ -94,6 +94,7 @@ static const struct key keys[] = {
     {"flows", K_BOOL, OFF(flows), NULL},
     {"log-exit-flows", K_BOOL, OFF(log_exit_flows), NULL},
     {"metrics-listen", K_STR, OFF(metrics_listen), NULL},
+    {"anonymize", K_STR, OFF(anonymize), NULL},
     {"drops", K_BOOL, OFF(drops), NULL},
     {"drops-netns", K_LIST, OFF(drops_netns), NULL},
     {"drops-interface", K_LIST, OFF(drops_if), NULL},

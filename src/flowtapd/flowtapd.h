@@ -36,6 +36,7 @@ struct ftd_config {
 	char *node_id;
 	char *user;
 	char *metrics_listen; /* ADDR:PORT for GET /metrics, NULL: none */
+	char *anonymize;      /* KEYFILE: Crypto-PAn for the flow log, NULL: none */
 	size_t buffer_size;   /* 0: default */
 	unsigned interval_ms; /* 0: default */
 	unsigned ipfix_rate;  /* IPFIX datagrams per second + 1; 0: default */

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include <flowtap/anon.h>
 #include <flowtap/api.h>
 #include <flowtap/capture.h>
 #include <flowtap/flows.h>
@@ -61,6 +62,8 @@ struct daemon {
 	struct ftd_config cfg; /* file + command line */
 	const char *config_path;
 	bool config_required;
+	bool anon;			   /* --anonymize: */
+	uint8_t anon_key[FT_ANON_KEY_LEN]; /* its key, read once at start */
 	struct event_base *base;
 	struct ft_api *api;
 	struct ft_source *src[MAX_SOURCES];
@@ -103,6 +106,7 @@ static const struct option long_opts[] = {
     {"flow-format", required_argument, NULL, 0},
     {"spool", required_argument, NULL, 0},
     {"metrics-listen", required_argument, NULL, 0},
+    {"anonymize", required_argument, NULL, 0},
     {"node-id", required_argument, NULL, 0},
     {"user", required_argument, NULL, 0},
     {"buffer-size", required_argument, NULL, 'B'},
@@ -134,7 +138,7 @@ static void usage(FILE *f)
 		"                [--flow-format records|messages]\n"
 		"                [--metrics-listen [ADDR:]PORT]\n"
 		"                [--drops] [--drops-netns NS]... [--drops-interface IF]...\n"
-		"                [--drops-snaplen BYTES]\n"
+		"                [--drops-snaplen BYTES] [--anonymize KEYFILE]\n"
 		"Capture and flow logs for kernel datapaths; see flowtapd(8).\n");
 }
 
@@ -486,6 +490,10 @@ static int setup_flows(struct daemon *d)
 	if (c->interval_ms)
 		ft_flowlog_set_interval(d->log, c->interval_ms);
 	ft_flowlog_set_log_exit_flows(d->log, c->log_exit_flows);
+	if (d->anon && ft_flowlog_set_anonymize(d->log, d->anon_key) < 0) {
+		ftd_log(LOG_ERR, "cannot set up --anonymize (libcrypto)");
+		return -1;
+	}
 	return apply_flow_config(d, c);
 }
 
@@ -970,6 +978,21 @@ static int check_values(const struct ftd_config *c)
 	return 0;
 }
 
+/* The key is read once, before privileges are dropped; a reload keeps it. */
+static int load_anon_key(struct daemon *d)
+{
+	char err[FT_ERRBUF_SIZE];
+
+	if (!d->cfg.anonymize)
+		return 0;
+	if (ft_anon_key_load(d->cfg.anonymize, d->anon_key, err) < 0) {
+		fprintf(stderr, "flowtapd: --anonymize: %s\n", err);
+		return -1;
+	}
+	d->anon = true;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d;
@@ -984,7 +1007,7 @@ int main(int argc, char **argv)
 		ftd_config_free(&d.cmd);
 		return 2;
 	}
-	if (check_values(&d.cfg) < 0) {
+	if (check_values(&d.cfg) < 0 || load_anon_key(&d) < 0) {
 		ftd_config_free(&d.cfg);
 		ftd_config_free(&d.cmd);
 		return 2;

@@ -60,3 +60,17 @@ rc=$?
 rc=$?
 [ "$rc" = 2 ] && grep -q "cannot open key file" "$tmp/err" || fail "missing key: exit $rc"
 ok "flows: a readable or missing key file is exit 2"
+
+# The daemons take the same key files and refuse bad ones before starting.
+chmod 600 "$tmp/k"
+head -c 40 "$tmp/k" >"$tmp/short" && chmod 600 "$tmp/short"
+for prog in flowtapd flowtap-tunnel; do
+	[ -x "$FT_BUILD/$prog" ] || continue
+	for bad in nokey short; do
+		"$FT_BUILD/$prog" --anonymize "$tmp/$bad" --flow-log - >/dev/null 2>"$tmp/err"
+		rc=$?
+		[ "$rc" = 2 ] && grep -q -- "--anonymize: .*key file" "$tmp/err" ||
+			fail "$prog --anonymize $bad: exit $rc, $(cat "$tmp/err")"
+	done
+done
+ok "flowtapd and flowtap-tunnel: a missing or short key file is exit 2"

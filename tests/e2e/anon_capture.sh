@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# flowtap capture --anonymize KEYFILE [--headers-only]: the stream a running
+# datapath sends is rewritten before it reaches the file (pcap, pcapng,
+# user0 with its pre-NAT addresses); the addresses are those the key maps
+# (flowtap anonymize-addr), checksums stay correct for tshark, payload goes
+# with --headers-only; text and bad keys are refused with exit 2.
+set -u
+. "$(dirname "$0")/api_lib.bash"
+api_require tshark capinfos
+api_setup anoncap
+
+SOCK=$TMP/s.sock
+export FLOWTAP_SOCKET=$SOCK
+dp_start "$SOCK" --rate 2000
+"$FLOWTAP" anonymize-key-new "$TMP/k" || fail "anonymize-key-new"
+read -r m1 m2 m9 m61 m62 m69 < <("$FLOWTAP" anonymize-addr "$TMP/k" 100.64.0.1 100.64.0.2 10.0.0.9 \
+	fd7a:115c:a1e0::1 fd7a:115c:a1e0::2 fd00::9 | tr '\n' ' ')
+
+addrs() { tshark -n -r "$1" -T fields -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst 2>/dev/null |
+	tr '\t' '\n' | grep . | sort -u | tr '\n' ' '; }
+"$FLOWTAP" capture -w "$TMP/a.pcap" -c 40 --anonymize "$TMP/k" 2>"$TMP/err" || fail "-w pcap: $(cat "$TMP/err")"
+[ "$(npackets "$TMP/a.pcap")" = 40 ] || fail "pcap: $(npackets "$TMP/a.pcap") packets"
+got=$(addrs "$TMP/a.pcap")
+for a in $got; do
+	case " $m1 $m2 $m61 $m62 " in *" $a "*) ;; *) fail "pcap: address $a is not a mapped one ($got)" ;; esac
+done
+[ -n "$got" ] || fail "pcap: no addresses"
+nbad=$(tshark -n -r "$TMP/a.pcap" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
+	-Y 'ip.checksum.status==0 || udp.checksum.status==0 || icmp.checksum.status==0 ||
+	icmpv6.checksum.status==0' 2>/dev/null | wc -l)
+[ "$nbad" = 0 ] || fail "pcap: tshark finds $nbad bad checksums"
+ngood=$(tshark -n -r "$TMP/a.pcap" -o udp.check_checksum:TRUE -Y 'udp.checksum.status==1' 2>/dev/null | wc -l)
+[ "$ngood" -gt 0 ] || fail "pcap: no UDP checksum verified"
+ok "pcap: only mapped addresses ($got), $ngood UDP checksums verified, none bad"
+
+"$FLOWTAP" capture -w "$TMP/h.pcapng" --format pcapng -c 30 --anonymize "$TMP/k" --headers-only \
+	2>"$TMP/err" || fail "pcapng --headers-only: $(cat "$TMP/err")"
+[ "$(npackets "$TMP/h.pcapng")" = 30 ] || fail "pcapng: $(npackets "$TMP/h.pcapng") packets"
+grep -q flowtap-testdp "$TMP/h.pcapng" && fail "pcapng --headers-only: payload left"
+short=$(tshark -n -r "$TMP/h.pcapng" -T fields -e frame.cap_len -e frame.len 2>/dev/null |
+	awk '$1 < $2' | wc -l)
+[ "$short" -gt 0 ] || fail "pcapng --headers-only: no packet cut"
+for a in $(addrs "$TMP/h.pcapng"); do
+	case " $m1 $m2 $m61 $m62 " in *" $a "*) ;; *) fail "pcapng: address $a is not mapped" ;; esac
+done
+ok "pcapng --headers-only: 30 packets, $short cut (lengths kept), no payload, mapped addresses"
+
+"$FLOWTAP" capture -o "$TMP/u.user0" -c 40 --path from-peer --anonymize "$TMP/k" 2>"$TMP/err" ||
+	fail "-o user0: $(cat "$TMP/err")"
+"$FLOWTAP" read -r "$TMP/u.user0" >"$TMP/u.txt" || fail "read user0"
+grep -q -E "pre-nat dst ($m9|$m69)" "$TMP/u.txt" || fail "user0: no mapped pre-NAT: $(head -2 "$TMP/u.txt")"
+grep -q -E '10\.0\.0\.9|fd00::9|100\.64\.0\.|fd7a:' "$TMP/u.txt" && fail "user0: a real address: $(head -2 "$TMP/u.txt")"
+ok "user0: pre-NAT and packet addresses mapped"
+
+"$FLOWTAP" capture -c 2 --anonymize "$TMP/k" >/dev/null 2>"$TMP/err"
+rc=$?
+[ "$rc" = 2 ] && grep -q 'flowtap read -r -' "$TMP/err" || fail "text with --anonymize: exit $rc $(cat "$TMP/err")"
+chmod 604 "$TMP/k"
+"$FLOWTAP" capture -w "$TMP/x.pcap" -c 2 --anonymize "$TMP/k" 2>"$TMP/err"
+rc=$?
+[ "$rc" = 2 ] && grep -q 'chmod 600' "$TMP/err" || fail "world-readable key: exit $rc $(cat "$TMP/err")"
+ok "text and a world-readable key are refused with exit 2"
+dp_stop

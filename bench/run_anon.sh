@@ -44,3 +44,7 @@ echo "BENCH anonymize_read $t1 s"
 printf "BENCH anonymize_read_mpps %.2f Mpps\n" "$(echo "$packets / $t1 / 1000000" | bc -l)"
 printf "BENCH anonymize_cost_ratio %.2f x\n" "$(echo "$t1 / $t0" | bc -l)"
 rm -f "$tmp/anon-plain.pcap" "$tmp/anon-out.pcap" "$key"
+
+# Per address: cached, random (hostile: every lookup misses; 4x as many
+# distinct addresses must cost the same per address), random IPv6.
+"$FT_BUILD/bench_anon"

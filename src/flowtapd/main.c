@@ -1000,8 +1000,10 @@ int main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.config_path = FTD_DEFAULT_CONFIG;
-	if (parse_args(&d, argc, argv) < 0)
+	if (parse_args(&d, argc, argv) < 0) {
+		ftd_config_free(&d.cmd); /* what the flags before the bad one set */
 		return 2;
+	}
 	if (load_config(&d, &d.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "flowtapd: %s\n", err);
 		ftd_config_free(&d.cmd);

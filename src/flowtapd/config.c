@@ -87,6 +87,7 @@ static const struct key keys[] = {
     {"spool-dir", K_STR, OFF(spool_dir), NULL},
     {"flow-format", K_STR, OFF(flow_format), NULL},
     {"node-id", K_STR, OFF(node_id), check_node_id},
+    {"peers", K_STR, OFF(peers), NULL},
     {"user", K_STR, OFF(user), NULL},
     {"buffer-size", K_SIZE, OFF(buffer_size), NULL},
     {"interval", K_SECONDS, OFF(interval_ms), NULL},

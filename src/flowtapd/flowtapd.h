@@ -34,6 +34,7 @@ struct ftd_config {
 	char *spool_dir;
 	char *flow_format; /* "records" or "messages", validated; NULL: messages */
 	char *node_id;
+	char *peers; /* peer table file (flowtap-peers(5)), re-read on SIGHUP */
 	char *user;
 	char *metrics_listen; /* ADDR:PORT for GET /metrics, NULL: none */
 	char *anonymize;      /* KEYFILE: Crypto-PAn for the flow log, NULL: none */

@@ -25,6 +25,7 @@
 #include <flowtap/api.h>
 #include <flowtap/capture.h>
 #include <flowtap/flows.h>
+#include <flowtap/peers.h>
 #include <flowtap/metrics.h>
 #include <flowtap/sources.h>
 
@@ -72,6 +73,7 @@ struct daemon {
 	struct ft_flows *flows;
 	struct ft_flows *phys; /* socket-layer traffic: WireGuard peers' counters */
 	struct ft_flowlog *log;
+	struct ft_peers *peers;	     /* --peers, loaded at start and on SIGHUP */
 	_Atomic(struct ftd_wg *) wg; /* set after the sources start */
 	struct sink_ref sinks[MAX_SINKS];
 	int nsinks;
@@ -108,6 +110,7 @@ static const struct option long_opts[] = {
     {"metrics-listen", required_argument, NULL, 0},
     {"anonymize", required_argument, NULL, 0},
     {"node-id", required_argument, NULL, 0},
+    {"peers", required_argument, NULL, 0},
     {"user", required_argument, NULL, 0},
     {"buffer-size", required_argument, NULL, 'B'},
     {"interval", required_argument, NULL, 0},
@@ -139,6 +142,7 @@ static void usage(FILE *f)
 		"                [--metrics-listen [ADDR:]PORT]\n"
 		"                [--drops] [--drops-netns NS]... [--drops-interface IF]...\n"
 		"                [--drops-snaplen BYTES] [--anonymize KEYFILE]\n"
+		"                [--peers FILE]\n"
 		"Capture and flow logs for kernel datapaths; see flowtapd(8).\n");
 }
 
@@ -738,6 +742,38 @@ static int start_wireguard(struct daemon *d)
 	return 0;
 }
 
+/* Name packets and flow-log nodes with d->peers (NULL: none) everywhere:
+ * every source's tap and the flow logger. Captures and the logger keep
+ * running; each picks the table up at its next batch or window. */
+static void apply_peers(struct daemon *d)
+{
+	for (int i = 0; i < d->nsrc; i++)
+		ft_tap_set_peers(ft_source_tap(d->src[i]), d->peers);
+	if (d->log)
+		ft_flowlog_set_peers(d->log, d->peers);
+}
+
+/* (Re)read the peer file of @c into d->peers. Returns 0 or -1 (logged). */
+static int load_peers(struct daemon *d, const struct ftd_config *c, bool at_start)
+{
+	struct ft_peers *p = NULL;
+	char err[512];
+
+	if (c->peers && ft_peers_load_file(c->peers, &p, err, sizeof(err)) < 0) {
+		if (at_start)
+			fprintf(stderr, "flowtapd: %s\n", err);
+		else
+			ftd_log(LOG_ERR, "reload: %s; keeping the running peer table", err);
+		return -1;
+	}
+	ft_peers_free(d->peers);
+	d->peers = p;
+	if (!at_start)
+		ftd_log(LOG_INFO, "peer table %s%s: %zu nodes", c->peers ? "now from " : "removed",
+			c->peers ? c->peers : "", ft_peers_count(p));
+	return 0;
+}
+
 static void reload(struct daemon *d)
 {
 	struct ftd_config c;
@@ -768,6 +804,8 @@ static void reload(struct daemon *d)
 	if (!d->counting && (c.flow_log.n || c.url.n || c.ipfix.n))
 		ftd_log(LOG_WARNING, "flow log sinks added, but flows are only counted when "
 				     "flowtapd starts with a sink or --flows: restart to count");
+	if ((c.peers || d->cfg.peers) && load_peers(d, &c, false) == 0)
+		apply_peers(d);
 	ftd_wg_refresh(atomic_load(&d->wg));
 	ftd_config_free(&d->cfg);
 	d->cfg = c;
@@ -882,6 +920,7 @@ static void shutdown_all(struct daemon *d)
 		sink_ref_free(&d->sinks[i]);
 	ft_flows_free(d->flows);
 	ft_flows_free(d->phys);
+	ft_peers_free(d->peers);
 	ftd_config_free(&d->cfg);
 	ftd_config_free(&d->cmd);
 }
@@ -917,8 +956,11 @@ static int run(struct daemon *d)
 			goto out;
 		}
 	}
-	if (open_sources(d) < 0 || serve_taps(d) < 0 || ftd_drops_serve(d->kdrops, d->api) < 0 ||
-	    start_writes(d) < 0 || start_wireguard(d) < 0)
+	if (open_sources(d) < 0)
+		goto out;
+	apply_peers(d); /* before any capture or flow window starts */
+	if (serve_taps(d) < 0 || ftd_drops_serve(d->kdrops, d->api) < 0 || start_writes(d) < 0 ||
+	    start_wireguard(d) < 0)
 		goto out;
 	if (d->counting && (ret = ft_flowlog_start(d->log)) < 0) {
 		ftd_log(LOG_ERR, "cannot start the flow logger: %s", ft_strerror(ret));
@@ -1009,7 +1051,8 @@ int main(int argc, char **argv)
 		ftd_config_free(&d.cmd);
 		return 2;
 	}
-	if (check_values(&d.cfg) < 0 || load_anon_key(&d) < 0) {
+	/* A bad peer file is a usage error too, found before anything starts. */
+	if (check_values(&d.cfg) < 0 || load_anon_key(&d) < 0 || load_peers(&d, &d.cfg, true) < 0) {
 		ftd_config_free(&d.cfg);
 		ftd_config_free(&d.cmd);
 		return 2;

@@ -567,14 +567,19 @@ FT_EXPORT int ft_flowlog_flush(struct ft_flowlog *l, uint64_t start_ns, uint64_t
 		goto out;
 	pthread_mutex_lock(&l->cfg_mu);
 	node = strdup(l->node_id);
+	bool anon = l->anon != NULL;
 	pthread_mutex_unlock(&l->cfg_mu);
 	if (!node) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	struct ft__window w = {.start_ns = start_ns, .end_ns = end_ns, .ents = e, .n = n};
-	/* The table in force now names this window's nodes (lock-free). */
+	/* The table in force now names this window's nodes (lock-free). An
+	 * anonymized log names none: the nodes' names and real addresses
+	 * would undo the mapping. */
 	w.peers = ft__peers_view_sync(&l->peers_view, &l->peers);
+	if (anon)
+		w.peers = NULL;
 	pthread_mutex_lock(&l->sink_mu);
 	ret = emit_window(l, &w, node);
 	for (struct ft__sink *s = l->sinks; s && ret >= 0; s = s->next)

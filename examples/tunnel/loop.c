@@ -32,10 +32,24 @@
  * socket.
  */
 
+/* A packet the tunnel throws away, reported on the path it was on with why
+ * (flowtap capture --drops shows them; status counts them per reason). */
+static void drop(struct tunnel *t, unsigned path, const uint8_t *pkt, uint32_t len, unsigned reason,
+		 unsigned rule, const struct ft_meta *mp)
+{
+	struct ft_meta m = FT_META_INIT;
+
+	if (mp)
+		m = *mp;
+	m.drop_rule = rule;
+	ft_tap_drop(t->tap, path, pkt, len, reason, &m);
+}
+
 static void tun_write(struct tunnel *t, const uint8_t *pkt, uint32_t len)
 {
 	if (write(t->tun_fd, pkt, len) != (ssize_t)len) {
 		STAT_INC(t->st.drop_tx);
+		drop(t, FT_PATH_FROM_PEER, pkt, len, FT_DROP_QUEUE_FULL, 0, NULL);
 		return;
 	}
 	STAT_INC(t->st.tun_tx);
@@ -54,6 +68,8 @@ static void peer_flush(struct tunnel *t)
 	for (int i = 0; i < tx->n; i++) {
 		if (!tx->ok[i]) {
 			STAT_INC(t->st.drop_tx);
+			drop(t, FT_PATH_FROM_LOCAL, tx->iov[i].iov_base,
+			     (uint32_t)tx->iov[i].iov_len, FT_DROP_QUEUE_FULL, 0, NULL);
 			continue;
 		}
 		STAT_INC(t->st.udp_tx);
@@ -71,27 +87,17 @@ static void peer_send(struct tunnel *t, uint8_t *pkt, uint32_t len)
 	}
 }
 
-/* The "dropped" path (a datapath-defined one) shows what the tunnel threw
- * away and in which direction it was going: `flowtap capture --path dropped`. */
-static void hook_dropped(struct tunnel *t, const uint8_t *pkt, uint32_t len, enum ft_dir dir)
-{
-	struct ft_meta m = FT_META_INIT;
-
-	m.dir = (uint8_t)dir;
-	ft_tap_hook(t->tap, TUN_PATH_DROPPED, pkt, len, &m);
-}
-
 /* A packet to the service address: the tunnel itself answers echo requests. */
 static void service_local(struct tunnel *t, struct ip4 *v)
 {
 	uint32_t n;
 
-	ft_tap_hook(t->tap, FT_PATH_FROM_LOCAL, v->p, v->len, NULL);
 	if (!icmp_is_echo_request(v)) {
 		STAT_INC(t->st.drop_service);
-		hook_dropped(t, v->p, v->len, FT_DIR_OUT);
+		drop(t, FT_PATH_FROM_LOCAL, v->p, v->len, t->reason_service, 0, NULL);
 		return;
 	}
+	ft_tap_hook(t->tap, FT_PATH_FROM_LOCAL, v->p, v->len, NULL);
 	n = icmp_echo_reply(v, t->synth, sizeof(t->synth));
 	if (!n)
 		return;
@@ -109,13 +115,22 @@ static void from_local(struct tunnel *t, uint8_t *pkt, uint32_t n)
 	struct ip4 v;
 	uint32_t len;
 
+	unsigned rule = 0;
+
 	if (!ip_valid(pkt, n, &len)) {
 		STAT_INC(t->st.drop_invalid);
+		drop(t, FT_PATH_FROM_LOCAL, pkt, n, FT_DROP_INVALID, 0, NULL);
 		return;
 	}
-	ft_flows_add_ip(t->tun_flows, pkt, len, FT_DIR_OUT);
 	if (ip_version(pkt, len) == 4 && ip4_parse(pkt, len, &v)) {
 		uint32_t svc;
+		if ((rule = deny_match(t->cfg, &v))) {
+			STAT_INC(t->st.drop_acl);
+			ft_flows_add_ip_drop(t->tun_flows, pkt, len, FT_DIR_OUT, FT_DROP_ACL);
+			drop(t, FT_PATH_FROM_LOCAL, pkt, len, FT_DROP_ACL, rule, NULL);
+			return;
+		}
+		ft_flows_add_ip(t->tun_flows, pkt, len, FT_DIR_OUT);
 		if (v.dst_be == t->cfg->service_be) {
 			service_local(t, &v);
 			return;
@@ -125,13 +140,15 @@ static void from_local(struct tunnel *t, uint8_t *pkt, uint32_t n)
 			ft_meta_set_nat_ip4(&m, 0, svc);
 			mp = &m;
 		}
+	} else {
+		ft_flows_add_ip(t->tun_flows, pkt, len, FT_DIR_OUT);
 	}
-	ft_tap_hook(t->tap, FT_PATH_FROM_LOCAL, pkt, len, mp);
 	if (!t->peer_len) {
 		STAT_INC(t->st.drop_nopeer);
-		hook_dropped(t, pkt, len, FT_DIR_OUT);
+		drop(t, FT_PATH_FROM_LOCAL, pkt, len, FT_DROP_NO_ROUTE, 0, mp);
 		return;
 	}
+	ft_tap_hook(t->tap, FT_PATH_FROM_LOCAL, pkt, len, mp);
 	peer_send(t, pkt, len);
 }
 
@@ -201,12 +218,12 @@ static void service_peer(struct tunnel *t, struct ip4 *v)
 {
 	uint32_t n;
 
-	ft_tap_hook(t->tap, FT_PATH_FROM_PEER, v->p, v->len, NULL);
 	if (!icmp_is_echo_request(v)) {
 		STAT_INC(t->st.drop_service);
-		hook_dropped(t, v->p, v->len, FT_DIR_IN);
+		drop(t, FT_PATH_FROM_PEER, v->p, v->len, t->reason_service, 0, NULL);
 		return;
 	}
+	ft_tap_hook(t->tap, FT_PATH_FROM_PEER, v->p, v->len, NULL);
 	n = icmp_echo_reply(v, t->synth, sizeof(t->synth));
 	if (!n)
 		return;
@@ -222,6 +239,7 @@ static void from_peer(struct tunnel *t, uint8_t *pkt, uint32_t n, uint32_t len)
 	struct ft_meta m = FT_META_INIT;
 	const struct ft_meta *mp = NULL;
 	struct ip4 v;
+	unsigned rule;
 
 	observe_physical(t, FT_DIR_IN, n);
 	if (ip_version(pkt, len) == 4 && ip4_parse(pkt, len, &v)) {
@@ -234,6 +252,12 @@ static void from_peer(struct tunnel *t, uint8_t *pkt, uint32_t n, uint32_t len)
 		if (icmp_is_keepalive_reply(&v, t->addr4_be)) {
 			ft_tap_hook(t->tap, FT_PATH_FROM_PEER, pkt, len, NULL);
 			STAT_INC(t->st.keepalive_rx);
+			return;
+		}
+		if ((rule = deny_match(t->cfg, &v))) {
+			STAT_INC(t->st.drop_acl);
+			ft_flows_add_ip_drop(t->tun_flows, pkt, len, FT_DIR_IN, FT_DROP_ACL);
+			drop(t, FT_PATH_FROM_PEER, pkt, len, FT_DROP_ACL, rule, NULL);
 			return;
 		}
 		real = dnat_in(&t->nat, &v);
@@ -259,10 +283,12 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 		 * not redirect the tunnel. */
 		if (!n || !ip_valid(pkt, n, &len)) {
 			STAT_INC(t->st.drop_invalid);
+			if (n)
+				drop(t, FT_PATH_FROM_PEER, pkt, n, FT_DROP_INVALID, 0, NULL);
 			continue;
 		}
 		if (!accept_sender(t, &t->rx.from[i], t->rx.msgs[i].msg_hdr.msg_namelen)) {
-			hook_dropped(t, pkt, len, FT_DIR_IN);
+			drop(t, FT_PATH_FROM_PEER, pkt, len, FT_DROP_FOREIGN, 0, NULL);
 			continue;
 		}
 		from_peer(t, pkt, n, len);
@@ -381,9 +407,10 @@ static int setup(struct tunnel *t)
 	ret = ft_tap_new(&t->tap, t->ifname);
 	if (ret < 0)
 		goto oom;
-	ret = ft_tap_path_register(t->tap, TUN_PATH_DROPPED, "dropped");
+	ret = ft_tap_add_drop_reason(t->tap, "service");
 	if (ret < 0)
 		goto oom;
+	t->reason_service = (unsigned)ret;
 	ret = observe_start(t, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, TUN_PROG ": %s\n", err);

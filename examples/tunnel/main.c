@@ -34,6 +34,8 @@ static const char usage_text[] =
     "                         default 100.64.0.0/10 and fd7a:115c:a1e0::/48)\n"
     "  --service-addr IP      address the tunnel answers pings for (default 100.100.100.100)\n"
     "  --dnat SERVICE=REAL    send local packets for SERVICE to REAL (repeatable)\n"
+    "  --deny CIDR[:PORT]     drop packets to CIDR (TCP/UDP PORT) as acl-denied, rule id =\n"
+    "                         position (repeatable)\n"
     "  --keepalive SECONDS    keepalive probe interval, 0 for none (default 10)\n"
     "  --socket PATH          local API socket, \"\" for none (default " FT_API_DEFAULT_SOCKET ")\n"
     "  --group NAME           group whose members may capture through the API\n"
@@ -64,6 +66,7 @@ enum {
 	OPT_OVERLAY,
 	OPT_SERVICE,
 	OPT_DNAT,
+	OPT_DENY,
 	OPT_KEEPALIVE,
 	OPT_SOCKET,
 	OPT_GROUP,
@@ -92,6 +95,7 @@ static const struct option options[] = {
     {"overlay", required_argument, NULL, OPT_OVERLAY},
     {"service-addr", required_argument, NULL, OPT_SERVICE},
     {"dnat", required_argument, NULL, OPT_DNAT},
+    {"deny", required_argument, NULL, OPT_DENY},
     {"keepalive", required_argument, NULL, OPT_KEEPALIVE},
     {"socket", required_argument, NULL, OPT_SOCKET},
     {"group", required_argument, NULL, OPT_GROUP},
@@ -339,6 +343,8 @@ static int parse_one(int opt, const char *arg, struct tun_cfg *c)
 		return parse_ip4("--service-addr", arg, &c->service_be);
 	case OPT_DNAT:
 		return parse_dnat(arg, c);
+	case OPT_DENY:
+		return deny_parse(arg, c);
 	case OPT_KEEPALIVE:
 		if (parse_uint("--keepalive", arg, 86400, &v) < 0)
 			return -EINVAL;

@@ -154,6 +154,7 @@ const struct tun_counter tun_counters[] = {
     C("dropped_foreign", "dropped_packets_total", "foreign", NULL, st.drop_foreign),
     C("dropped_service", "dropped_packets_total", "service", NULL, st.drop_service),
     C("dropped_tx_full", "dropped_packets_total", "tx_full", NULL, st.drop_tx),
+    C("dropped_acl", "dropped_packets_total", "acl", NULL, st.drop_acl),
     C("dnat_translated", "dnat_translated_packets_total", NULL,
       "Packets whose service destination --dnat rewrote.", nat.translated),
     C("dnat_replies", "dnat_replies_total", NULL, "Replies rewritten back to the service address.",
@@ -195,7 +196,7 @@ static void tunnel_metrics(void *ctx, struct ft_metrics *m)
 static json_t *stats_json(const struct tun_stats *s)
 {
 	return json_pack(
-	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I}}", "tun_rx",
+	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I}}", "tun_rx",
 	    (json_int_t)STAT_GET(s->tun_rx), "tun_tx", (json_int_t)STAT_GET(s->tun_tx), "udp_rx",
 	    (json_int_t)STAT_GET(s->udp_rx), "udp_tx", (json_int_t)STAT_GET(s->udp_tx),
 	    "echo_local", (json_int_t)STAT_GET(s->echo_local), "echo_peer",
@@ -204,7 +205,8 @@ static json_t *stats_json(const struct tun_stats *s)
 	    (json_int_t)STAT_GET(s->keepalive_rx), "dropped", "invalid",
 	    (json_int_t)STAT_GET(s->drop_invalid), "no_peer", (json_int_t)STAT_GET(s->drop_nopeer),
 	    "foreign", (json_int_t)STAT_GET(s->drop_foreign), "service",
-	    (json_int_t)STAT_GET(s->drop_service), "tx_full", (json_int_t)STAT_GET(s->drop_tx));
+	    (json_int_t)STAT_GET(s->drop_service), "tx_full", (json_int_t)STAT_GET(s->drop_tx),
+	    "acl", (json_int_t)STAT_GET(s->drop_acl));
 }
 
 /* The "tunnel" object of GET /localapi/v0/status, built on the API's

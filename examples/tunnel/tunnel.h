@@ -28,13 +28,13 @@
 
 #include <flowtap/common.h>
 
-#define TUN_PROG	 "flowtap-tunnel"
-#define TUN_MAX_ROUTES	 16
-#define TUN_MAX_DNAT	 8
-#define TUN_BATCH	 32    /* packets per recvmmsg/sendmmsg */
-#define TUN_PKT_MAX	 65535 /* largest IP packet */
-#define TUN_PATH_DROPPED 4     /* datapath-defined capture path: packets the tunnel dropped */
-#define TUN_DEFAULT_MTU	 1420  /* 1500 minus outer IPv6 (40) + UDP (8), rounded down */
+#define TUN_PROG	"flowtap-tunnel"
+#define TUN_MAX_ROUTES	16
+#define TUN_MAX_DNAT	8
+#define TUN_MAX_DENY	16
+#define TUN_BATCH	32    /* packets per recvmmsg/sendmmsg */
+#define TUN_PKT_MAX	65535 /* largest IP packet */
+#define TUN_DEFAULT_MTU 1420  /* 1500 minus outer IPv6 (40) + UDP (8), rounded down */
 
 /*
  * A counter written by the loop thread only and read by the local API's
@@ -51,6 +51,13 @@ typedef _Atomic uint64_t stat_t;
 struct ipnet {
 	struct ft_addr addr;
 	uint8_t plen;
+};
+
+/* --deny CIDR[:PORT]: packets to CIDR (and TCP/UDP port PORT, 0: any)
+ * are dropped as acl-denied, with rule id = the option's position (1..). */
+struct deny_rule {
+	uint32_t net_be, mask_be;
+	uint16_t port;
 };
 
 /* --dnat SERVICE=REAL: local packets to SERVICE go to REAL across the tunnel. */
@@ -89,10 +96,18 @@ struct tun_cfg {
 	uint32_t service_be;	   /* --service-addr, network order */
 	struct dnat_rule dnat[TUN_MAX_DNAT];
 	int ndnat;
+	struct deny_rule deny[TUN_MAX_DENY];
+	int ndeny;
 	unsigned keepalive_s; /* --keepalive; 0: off */
 	int mtu;
 	bool quiet;
 };
+
+/* deny.c: parse one --deny into @c (-EINVAL after a message); the rule
+ * (1-based) that denies IPv4 packet @v, 0 if none. */
+struct ip4;
+int deny_parse(const char *s, struct tun_cfg *c);
+unsigned deny_match(const struct tun_cfg *c, const struct ip4 *v);
 
 /* main.c helpers shared with other files. */
 int tun_parse_sockaddr(const char *s, struct sockaddr_storage *ss, socklen_t *len);
@@ -195,6 +210,7 @@ struct tun_stats {
 	stat_t drop_foreign; /* datagram from an address that is not the peer */
 	stat_t drop_service; /* to the service address but not an echo request */
 	stat_t drop_tx;	     /* socket or TUN device full (EAGAIN) or failing */
+	stat_t drop_acl;     /* denied by a --deny rule */
 };
 
 struct ft_tap;
@@ -228,6 +244,7 @@ struct tunnel {
 	uint8_t synth[TUN_PKT_MAX]; /* replies and probes built by the tunnel */
 	uint16_t keepalive_seq;
 	struct tun_stats st;
+	unsigned reason_service; /* drop reason "service": not an echo to the service address */
 };
 
 /* One counter of the tunnel: its label in status, the exit summary and

@@ -78,6 +78,12 @@ struct ft_flow_counts {
 	uint64_t tx_bytes;
 	uint64_t rx_pkts;
 	uint64_t rx_bytes;
+	/* Packets of the connection the datapath dropped (ft_flows_add_drop()),
+	 * not in the counts above. */
+	uint64_t drop_pkts;
+	uint64_t drop_bytes;
+	uint16_t drop_reason; /* the latest drop's reason (enum ft_drop_reason), 0: none */
+	uint8_t drop_dir;     /* and its direction (enum ft_dir) */
 };
 
 /** One extracted connection. */
@@ -176,6 +182,25 @@ FT_EXPORT int ft_flows_add_ip(struct ft_flows *f, const void *ip, size_t caplen,
 FT_EXPORT int ft_flows_add_physical(struct ft_flows *f, const struct ft_addr *peer,
 				    const struct ft_addr *ep, uint16_t ep_port, enum ft_dir dir,
 				    uint64_t bytes);
+
+/**
+ * ft_flows_add_drop - count @pkts packets of @bytes that the datapath
+ * dropped on connection @k, for @reason (enum ft_drop_reason of tap.h; 0 is
+ * counted as FT_DROP_OTHER). They count as drop_pkts/drop_bytes, not as
+ * tx/rx, and flow logs show them as "dropPkts"/"dropBytes"/"dropReason"
+ * and IPFIX as records with forwardingStatus. HOT PATH, as ft_flows_add().
+ * Returns as ft_flows_add().
+ */
+FT_EXPORT int ft_flows_add_drop(struct ft_flows *f, const struct ft_flow_key *k, enum ft_dir dir,
+				uint64_t pkts, uint64_t bytes, unsigned reason);
+
+/**
+ * ft_flows_add_ip_drop - ft_flows_add_drop() for one raw IP packet, keyed
+ * and sized as ft_flows_add_ip() does. HOT PATH.
+ * Returns 0, FT_ECORRUPT (not counted) or FT_ELIMIT.
+ */
+FT_EXPORT int ft_flows_add_ip_drop(struct ft_flows *f, const void *ip, size_t caplen,
+				   enum ft_dir dir, unsigned reason);
 
 /**
  * ft_flows_extract - take every counted connection out of @f and reset the

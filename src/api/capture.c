@@ -58,7 +58,7 @@ static int check_paths(struct ft_tap *t, const struct ft_pathset *ps, char *err,
 	size_t off = 0;
 
 	for (unsigned p = 0; p <= FT_PATH_MAX; p++) {
-		bool found = false;
+		bool found = p == FT_PATH_DROPPED; /* every drop (tap.h) */
 		if (!ft_pathset_has(ps, p))
 			continue;
 		for (int i = 0; i < n && !found; i++)
@@ -81,12 +81,56 @@ static int check_paths(struct ft_tap *t, const struct ft_pathset *ps, char *err,
 	return 0;
 }
 
+/* drops=both|only|none. */
+static int parse_drops(const char *v, enum ft_drop_select *out)
+{
+	if (!strcmp(v, "both"))
+		*out = FT_DROPS_BOTH;
+	else if (!strcmp(v, "only"))
+		*out = FT_DROPS_ONLY;
+	else if (!strcmp(v, "none"))
+		*out = FT_DROPS_EXCLUDE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* drop-reason=NAME[,NAME...]: reasons of the tap (built-in or registered);
+ * an unknown one is refused with the list of those the tap knows. */
+static int parse_reasons(struct ft_tap *t, const char *list, struct ft_pathset *set, char *err,
+			 size_t errlen)
+{
+	const char *p = list;
+	char name[64], e1[96];
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		int id;
+		snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), p);
+		id = n < 63 ? ft_drop_reason_parse(t, name) : -ENOENT;
+		if (id < 0) {
+			size_t off =
+			    (size_t)snprintf(err, errlen, "unknown drop reason '%s'; known:",
+					     ft__api_escape(e1, sizeof(e1), name));
+			for (unsigned r = 1; r < FT_DROP_REASON_MAX && off < errlen; r++) {
+				const char *rn = ft_drop_reason_name(t, r);
+				if (rn)
+					off += (size_t)snprintf(err + off, errlen - off, " %s", rn);
+			}
+			return -EINVAL;
+		}
+		ft_pathset_add(set, (unsigned)id);
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
 /* Query parameters into session options; on error, a message in @err. */
 static int parse_params(struct api_client *c, struct api_query *q, char *err, size_t errlen)
 {
 	struct ft_session_opts *so = &c->so;
 	const char *tapname = ft__api_query_get(q, "tap");
-	const char *paths = NULL;
+	const char *paths = NULL, *reasons = NULL;
 	char e1[96], e2[160];
 	uint64_t v = 0;
 	bool b;
@@ -117,6 +161,10 @@ static int parse_params(struct api_client *c, struct api_query *q, char *err, si
 			paths = val;
 		} else if (!strcmp(k, "direction")) {
 			ret = ft_dir_parse(val, &so->dir);
+		} else if (!strcmp(k, "drops")) {
+			ret = parse_drops(val, &so->drops);
+		} else if (!strcmp(k, "drop-reason")) {
+			reasons = val;
 		} else if (!strcmp(k, "snaplen")) {
 			ret = ft__parse_u64(val, SNAPLEN_MAX, &v);
 			so->snaplen = v ? (uint32_t)v : SNAPLEN_MAX;
@@ -148,6 +196,12 @@ static int parse_params(struct api_client *c, struct api_query *q, char *err, si
 		/* The message quotes the client's names: shown escaped. */
 		snprintf(e2, sizeof(e2), "%s", err);
 		ft__api_escape(err, errlen, e2);
+		return -EINVAL;
+	}
+	if (reasons && parse_reasons(c->tap, reasons, &so->drop_reasons, err, errlen) < 0)
+		return -EINVAL;
+	if (reasons && so->drops == FT_DROPS_EXCLUDE) {
+		snprintf(err, errlen, "drop-reason selects dropped packets: not with drops=none");
 		return -EINVAL;
 	}
 	if (paths && check_paths(c->tap, &so->paths, err, errlen) < 0) {

@@ -451,6 +451,9 @@ FT_EXPORT int ft_api_add_tap(struct ft_api *api, struct ft_tap *t)
 	if (!ret)
 		api->taps[api->ntaps++] = t;
 	pthread_mutex_unlock(&api->mu);
+	/* Status shows the tap's drops per reason: count them from now on. */
+	if (!ret)
+		ft_tap_set_drop_counting(t, true);
 	return ret;
 }
 

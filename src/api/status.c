@@ -11,6 +11,26 @@
 
 #include "api_int.h"
 
+/* The datapath's own drops (ft_tap_drop()), per reason that has any. */
+static json_t *drops_json(struct ft_tap *t)
+{
+	uint64_t pk[FT_DROP_REASON_MAX], by[FT_DROP_REASON_MAX];
+	int n = ft_tap_drop_counts(t, pk, by, FT_DROP_REASON_MAX);
+	json_t *a = json_array();
+	char name[128];
+
+	for (int r = 1; r < n && r < FT_DROP_REASON_MAX; r++) {
+		const char *rn = ft_drop_reason_name(t, (unsigned)r);
+		if (!pk[r])
+			continue;
+		ft__api_escape(name, sizeof(name), rn ? rn : "?");
+		json_array_append_new(a, json_pack("{s:s,s:i,s:I,s:I}", "reason", name, "id", r,
+						   "packets", (json_int_t)pk[r], "bytes",
+						   (json_int_t)by[r]));
+	}
+	return a;
+}
+
 static json_t *tap_json(struct ft_tap *t)
 {
 	unsigned paths[256];
@@ -27,9 +47,9 @@ static json_t *tap_json(struct ft_tap *t)
 	}
 	ft_tap_get_stats(t, &st);
 	ft__api_escape(name, sizeof(name), ft_tap_name(t));
-	o = json_pack("{s:s,s:i,s:o,s:I,s:I,s:I}", "name", name, "dlt", ft_tap_dlt(t), "paths", jp,
-		      "offered", (json_int_t)st.offered, "sessions", (json_int_t)st.sessions,
-		      "sessions_total", (json_int_t)st.sessions_total);
+	o = json_pack("{s:s,s:i,s:o,s:I,s:I,s:I,s:o}", "name", name, "dlt", ft_tap_dlt(t), "paths",
+		      jp, "offered", (json_int_t)st.offered, "sessions", (json_int_t)st.sessions,
+		      "sessions_total", (json_int_t)st.sessions_total, "drops", drops_json(t));
 	return o;
 }
 

@@ -79,6 +79,7 @@ static void usage(FILE *f)
 	    f,
 	    "Usage: flowtap capture [--socket PATH] [-i TAP] [-w FILE | -o FILE] [--format FMT]\n"
 	    "                       [--wireshark] [--duration D] [--path LIST] [-Q in|out|inout]\n"
+	    "                       [--drops | --no-drops] [--drop-reason NAME]...\n"
 	    "                       [tcpdump options] [EXPRESSION...]\n"
 	    "       flowtap capture -D\n"
 	    "\n"
@@ -99,6 +100,9 @@ static void usage(FILE *f)
 	    "  -Q DIR, --direction DIR  in, out (or inout: both)\n"
 	    "  --anonymize KEYFILE, --headers-only  as flowtap read does, on the stream\n"
 	    "                  received (pcap, pcapng, user0)\n"
+	    "  --drops         only packets the datapath dropped (default: dropped and delivered)\n"
+	    "  --no-drops      only packets the datapath delivered\n"
+	    "  --drop-reason NAME  only drops for NAME (acl-denied, no-route, ...; repeatable)\n"
 	    "\n%s"
 	    "  Live text comes from the datapath, which prints -v, -A and -x/-X; for -e, -q,\n"
 	    "  -S, -t..., -# and -C/-W: flowtap capture -w - | flowtap read -r - OPTIONS.\n",
@@ -386,7 +390,8 @@ static int add_param(char *url, size_t len, const char *k, const char *v)
 
 struct capopts {
 	struct td_opts td;
-	const char *socket, *format, *paths, *dir, *tap, *duration;
+	const char *socket, *format, *paths, *dir, *tap, *duration, *drops;
+	char reasons[512];
 	char count[24], snaplen[24];
 	bool wireshark, out_is_o;
 	const char *outfile;
@@ -411,6 +416,10 @@ static int build_url(const struct capopts *o, const char *format, char *url, siz
 		ret |= add_param(url, len, "path", o->paths);
 	if (o->dir)
 		ret |= add_param(url, len, "direction", o->dir);
+	if (o->drops)
+		ret |= add_param(url, len, "drops", o->drops);
+	if (o->reasons[0])
+		ret |= add_param(url, len, "drop-reason", o->reasons);
 	if (o->tap)
 		ret |= add_param(url, len, "tap", o->tap);
 	if (o->td.vflag)
@@ -489,8 +498,29 @@ enum {
 	OPT_VERSION,
 	OPT_O,
 	OPT_ANONYMIZE,
-	OPT_HEADERS_ONLY
+	OPT_HEADERS_ONLY,
+	OPT_DROPS,
+	OPT_NO_DROPS,
+	OPT_DROP_REASON
 };
+
+/* --drop-reason NAME, repeatable: names are checked by the server, which
+ * knows the datapath's own; here only their form. */
+static int add_reason(struct capopts *o, const char *name)
+{
+	size_t n = strlen(o->reasons);
+
+	if (!*name || strchr(name, ',') || strlen(name) > 31) {
+		fprintf(stderr, "flowtap capture: --drop-reason: invalid '%s'\n", name);
+		return 2;
+	}
+	if (n + strlen(name) + 2 > sizeof(o->reasons)) {
+		fprintf(stderr, "flowtap capture: --drop-reason: too many\n");
+		return 2;
+	}
+	snprintf(o->reasons + n, sizeof(o->reasons) - n, "%s%s", n ? "," : "", name);
+	return 0;
+}
 
 static int long_opt(void *ctx, int c, const char *arg)
 {
@@ -528,6 +558,17 @@ static int long_opt(void *ctx, int c, const char *arg)
 	case OPT_HEADERS_ONLY:
 		o->anon.headers_only = true;
 		return 0;
+	case OPT_DROPS:
+	case OPT_NO_DROPS:
+		if (o->drops) {
+			fprintf(stderr,
+				"flowtap capture: --drops and --no-drops exclude each other\n");
+			return 2;
+		}
+		o->drops = c == OPT_DROPS ? "only" : "none";
+		return 0;
+	case OPT_DROP_REASON:
+		return add_reason(o, arg);
 	case OPT_VERSION:
 		printf("flowtap %s\n", FT_VERSION_STRING);
 		return 1;
@@ -593,6 +634,9 @@ static int parse_args(int argc, char **argv, struct capopts *o)
 					   {"output", 1, 0, OPT_O},
 					   {"anonymize", 1, 0, OPT_ANONYMIZE},
 					   {"headers-only", 0, 0, OPT_HEADERS_ONLY},
+					   {"drops", 0, 0, OPT_DROPS},
+					   {"no-drops", 0, 0, OPT_NO_DROPS},
+					   {"drop-reason", 1, 0, OPT_DROP_REASON},
 					   {"help", 0, 0, 'h'},
 					   {0, 0, 0, 0}};
 	char *argv2[argc + 1];
@@ -632,6 +676,11 @@ static int parse_args(int argc, char **argv, struct capopts *o)
 		    "flowtap capture: --duration: invalid '%s' (a positive number of seconds, or "
 		    "with ms, s, m, h)\n",
 		    o->duration);
+		return 2;
+	}
+	if (o->reasons[0] && o->drops && !strcmp(o->drops, "none")) {
+		fprintf(stderr, "flowtap capture: --drop-reason selects dropped packets: not with "
+				"--no-drops\n");
 		return 2;
 	}
 	if (o->td.count)
@@ -687,6 +736,9 @@ static int report_http_error(struct cap *c)
 	c->errbody[c->errlen] = '\0';
 	fprintf(stderr, "flowtap: capture refused (HTTP %ld): %s\n", c->http_code,
 		c->errlen ? c->errbody : "no reason given");
+	/* A --drop-reason the datapath does not know is a bad option. */
+	if (c->http_code == 400 && !strncmp(c->errbody, "unknown drop reason", 19))
+		return 2;
 	return 1;
 }
 

@@ -59,6 +59,12 @@ static void print_taps(json_t *taps)
 		json_array_foreach(json_object_get(t, "paths"), j, p)
 		    printf(" %s(%lld)", str(p, "name"), num(p, "id"));
 		printf("\n");
+		/* The datapath's own drops, by reason (ft_tap_drop()). */
+		json_array_foreach(json_object_get(t, "drops"), j, p)
+		    printf("%s %s %lld (%lld bytes)", j ? "," : "    drops:", str(p, "reason"),
+			   num(p, "packets"), num(p, "bytes"));
+		if (json_array_size(json_object_get(t, "drops")))
+			printf("\n");
 	}
 }
 

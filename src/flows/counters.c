@@ -37,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <flowtap/tap.h>
+
 #include "flows_int.h"
 #include "siphash.h"
 
@@ -385,9 +387,14 @@ static void grow(const struct ft__sipkey *key, struct table *t)
 	}
 }
 
-static inline void count(struct entry *e, bool tx, uint64_t pkts, uint64_t bytes)
+static inline void count(struct entry *e, bool tx, uint64_t pkts, uint64_t bytes, unsigned drop)
 {
-	if (tx) {
+	if (__builtin_expect(drop != 0, 0)) {
+		e->c.drop_pkts += pkts;
+		e->c.drop_bytes += bytes;
+		e->c.drop_reason = (uint16_t)drop;
+		e->c.drop_dir = tx ? FT_DIR_OUT : FT_DIR_IN;
+	} else if (tx) {
 		e->c.tx_pkts += pkts;
 		e->c.tx_bytes += bytes;
 	} else {
@@ -418,7 +425,7 @@ static inline void mark_dirty(struct ft_flows *f)
 }
 
 static int add_ikey(struct ft_flows *f, const struct ikey *k, enum ft_dir dir, uint64_t pkts,
-		    uint64_t bytes)
+		    uint64_t bytes, unsigned drop)
 {
 	struct ptab *pt = my_table(f);
 	struct entry *e;
@@ -434,13 +441,13 @@ static int add_ikey(struct ft_flows *f, const struct ikey *k, enum ft_dir dir, u
 	/* Packets come in bursts per connection (a batched read, a TCP window):
 	 * the connection of the previous update skips hashing and probing. */
 	if (pt->last && key_eq(&t->ent[pt->last - 1].k, k)) {
-		count(&t->ent[pt->last - 1], dir != FT_DIR_IN, pkts, bytes);
+		count(&t->ent[pt->last - 1], dir != FT_DIR_IN, pkts, bytes, drop);
 		goto out;
 	}
 	uint64_t h = key_hash(&f->key, k);
 	e = probe(t, k, h, &slot);
 	if (e) {
-		count(e, dir != FT_DIR_IN, pkts, bytes);
+		count(e, dir != FT_DIR_IN, pkts, bytes, drop);
 		pt->last = (uint32_t)(e - t->ent) + 1;
 		goto out;
 	}
@@ -450,7 +457,7 @@ static int add_ikey(struct ft_flows *f, const struct ikey *k, enum ft_dir dir, u
 		key_reverse(k, &r);
 		e = probe(t, &r, h, &rslot);
 		if (e) {
-			count(e, false, pkts, bytes);
+			count(e, false, pkts, bytes, drop);
 			goto out;
 		}
 	}
@@ -479,7 +486,7 @@ static int add_ikey(struct ft_flows *f, const struct ikey *k, enum ft_dir dir, u
 	e->slot = slot;
 	t->idx[slot] = ++t->n;
 	pt->last = t->n;
-	count(e, dir != FT_DIR_IN, pkts, bytes);
+	count(e, dir != FT_DIR_IN, pkts, bytes, drop);
 out:
 	tab_unlock(pt);
 	mark_dirty(f);
@@ -492,7 +499,16 @@ FT_EXPORT int ft_flows_add(struct ft_flows *f, const struct ft_flow_key *k, enum
 	struct ikey ik;
 	if (ikey_from(&ik, k) < 0)
 		return -EINVAL;
-	return add_ikey(f, &ik, dir, pkts, bytes);
+	return add_ikey(f, &ik, dir, pkts, bytes, 0);
+}
+
+FT_EXPORT int ft_flows_add_drop(struct ft_flows *f, const struct ft_flow_key *k, enum ft_dir dir,
+				uint64_t pkts, uint64_t bytes, unsigned reason)
+{
+	struct ikey ik;
+	if (ikey_from(&ik, k) < 0)
+		return -EINVAL;
+	return add_ikey(f, &ik, dir, pkts, bytes, reason ? reason : FT_DROP_OTHER);
 }
 
 FT_EXPORT int ft_flows_add_physical(struct ft_flows *f, const struct ft_addr *peer,
@@ -509,7 +525,8 @@ FT_EXPORT int ft_flows_add_physical(struct ft_flows *f, const struct ft_addr *pe
 	return ft_flows_add(f, &k, dir, 1, bytes);
 }
 
-FT_EXPORT int ft_flows_add_ip(struct ft_flows *f, const void *ip, size_t caplen, enum ft_dir dir)
+static int add_ip(struct ft_flows *f, const void *ip, size_t caplen, enum ft_dir dir,
+		  unsigned drop)
 {
 	struct ft_flow_key k;
 	struct ikey ik;
@@ -519,7 +536,18 @@ FT_EXPORT int ft_flows_add_ip(struct ft_flows *f, const void *ip, size_t caplen,
 	if (ret < 0)
 		return ret;
 	ikey_from(&ik, &k);
-	return add_ikey(f, &ik, dir, 1, bytes);
+	return add_ikey(f, &ik, dir, 1, bytes, drop);
+}
+
+FT_EXPORT int ft_flows_add_ip(struct ft_flows *f, const void *ip, size_t caplen, enum ft_dir dir)
+{
+	return add_ip(f, ip, caplen, dir, 0);
+}
+
+FT_EXPORT int ft_flows_add_ip_drop(struct ft_flows *f, const void *ip, size_t caplen,
+				   enum ft_dir dir, unsigned reason)
+{
+	return add_ip(f, ip, caplen, dir, reason ? reason : FT_DROP_OTHER);
 }
 
 static void copy_out(const struct entry *e, struct ft_flow_stat *o)
@@ -553,6 +581,7 @@ static size_t merge_dups(struct ft_flow_stat *arr, size_t n)
 			d->tx_bytes += arr[i].c.tx_bytes;
 			d->rx_pkts += arr[i].c.rx_pkts;
 			d->rx_bytes += arr[i].c.rx_bytes;
+			ft__flow_counts_add_drops(d, &arr[i].c);
 		} else {
 			arr[w++] = arr[i];
 		}

@@ -431,6 +431,7 @@ static void add_counts(struct ft_flow_counts *d, const struct ft_flow_counts *s)
 	d->tx_bytes += s->tx_bytes;
 	d->rx_pkts += s->rx_pkts;
 	d->rx_bytes += s->rx_bytes;
+	ft__flow_counts_add_drops(d, s);
 }
 
 /* Builds the classified, sorted, merged entries of one window. */

@@ -8,8 +8,22 @@
 
 #include <flowtap/flows.h>
 #include <flowtap/peers.h>
+#include <flowtap/tap.h>
 
 #include "sink.h"
+
+/* Adds @s's drops to @d: counts summed, the reason and direction of a
+ * connection's latest drop kept (either side's, when both dropped). */
+static inline void ft__flow_counts_add_drops(struct ft_flow_counts *d,
+					     const struct ft_flow_counts *s)
+{
+	d->drop_pkts += s->drop_pkts;
+	d->drop_bytes += s->drop_bytes;
+	if (s->drop_reason) {
+		d->drop_reason = s->drop_reason;
+		d->drop_dir = s->drop_dir;
+	}
+}
 
 /* Registers @s with @l (takes ownership); returns its id or -errno. */
 int ft__flowlog_add_sink(struct ft_flowlog *l, struct ft__sink *s);

@@ -84,7 +84,8 @@ static char *put_field(char *p, bool *first, const char *name, uint64_t v)
 	return put_u64(p, v);
 }
 
-/* One connection object; @buf has room for 320 bytes. */
+/* One connection object; @buf has room for 512 bytes (the key about 140,
+ * six counters with names about 200, a drop reason name 31). */
 static size_t fmt_entry(const struct ft_flow_stat *s, char *buf)
 {
 	char *p = buf;
@@ -107,6 +108,14 @@ static size_t fmt_entry(const struct ft_flow_stat *s, char *buf)
 	p = put_field(p, &first, "\"txBytes\":", s->c.tx_bytes);
 	p = put_field(p, &first, "\"rxPkts\":", s->c.rx_pkts);
 	p = put_field(p, &first, "\"rxBytes\":", s->c.rx_bytes);
+	p = put_field(p, &first, "\"dropPkts\":", s->c.drop_pkts);
+	p = put_field(p, &first, "\"dropBytes\":", s->c.drop_bytes);
+	if (s->c.drop_pkts) {
+		const char *rn = ft_drop_reason_name(NULL, s->c.drop_reason);
+		p = put_str(p, ",\"dropReason\":\"");
+		p = put_str(p, rn ? rn : "other");
+		*p++ = '"';
+	}
 	*p++ = '}';
 	return (size_t)(p - buf);
 }
@@ -184,7 +193,7 @@ static void finish_msg(struct builder *b)
 
 static void add_entry(struct builder *b, const struct ft__flowent *e)
 {
-	char ent[320];
+	char ent[512];
 	size_t elen = fmt_entry(&e->s, ent);
 	/* Room needed: a separator, perhaps a new array's name, the entry and
 	 * the closing "]}". */

@@ -124,6 +124,17 @@ static char *put_record(char *p, const struct ft__flowent *e, const char *id, si
 	p = put_u64(p, s->c.rx_pkts);
 	p = PUT(p, ",\"rxBytes\":");
 	p = put_u64(p, s->c.rx_bytes);
+	/* Drops only where there were some (flowtap-flows(5)). */
+	if (s->c.drop_pkts) {
+		const char *rn = ft_drop_reason_name(NULL, s->c.drop_reason);
+		p = PUT(p, ",\"dropPkts\":");
+		p = put_u64(p, s->c.drop_pkts);
+		p = PUT(p, ",\"dropBytes\":");
+		p = put_u64(p, s->c.drop_bytes);
+		p = PUT(p, ",\"dropReason\":\"");
+		p = put_lit(p, rn ? rn : "other", strlen(rn ? rn : "other"));
+		*p++ = '"';
+	}
 	*p++ = '}';
 	return p;
 }
@@ -134,9 +145,9 @@ int ft__records_build(struct ft__recbuf *b, const struct ft__window *w, size_t f
 	/* nodeId (escaped), two times, two ms values and the key names. */
 	size_t clen_max = strlen(node_esc) + 2 * 32 + 2 * 20 + 128;
 	size_t idlen = strlen(msg_id);
-	/* id + index, the common part, class, two addresses, five numbers,
-	 * the key names and the newline. */
-	size_t per = idlen + 24 + clen_max + 16 + 2 * 58 + 5 * 20 + 96;
+	/* id + index, the common part, class, two addresses, seven numbers,
+	 * a reason name (31), the key names and the newline. */
+	size_t per = idlen + 24 + clen_max + 16 + 2 * 58 + 7 * 20 + 31 + 160;
 	char *p;
 
 	b->len = 0;

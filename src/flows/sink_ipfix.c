@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <flowtap/tap.h>
+
 #include "sink.h"
 
 #define MTU_BUDGET     1400
@@ -43,6 +45,8 @@
 #define TEMPLATE_SECS  600
 #define TID4	       256
 #define TID6	       257
+#define TID4_DROP      258 /* the same plus forwardingStatus: dropped packets */
+#define TID6_DROP      259
 #define REC4	       47
 #define REC6	       71
 
@@ -84,12 +88,40 @@ static uint8_t *put64(uint8_t *p, uint64_t v)
 	return put32(p, (uint32_t)v);
 }
 
-static uint8_t *put_template(uint8_t *p, uint16_t tid, bool v6)
+/*
+ * forwardingStatus (IANA IE 89, RFC 7270 section 4.12), one octet: the top
+ * two bits 10 (dropped) and the reason code of RFC 7270's registry below.
+ * Reasons without a code there (invalid, other, registered ones) are 128,
+ * "Unknown".
+ */
+static uint8_t forwarding_status(unsigned reason)
+{
+	switch (reason) {
+	case FT_DROP_ACL:
+		return 129; /* ACL deny */
+	case FT_DROP_NO_ROUTE:
+		return 131; /* Unroutable */
+	case FT_DROP_MTU:
+		return 133; /* Fragmentation and DF set */
+	case FT_DROP_TTL:
+		return 137; /* Bad TTL */
+	case FT_DROP_RATE_LIMIT:
+		return 138; /* Policer */
+	case FT_DROP_QUEUE_FULL:
+		return 139; /* WRED: a queue drop */
+	case FT_DROP_FOREIGN:
+		return 140; /* RPF: a source that may not come from there */
+	default:
+		return 128; /* Unknown */
+	}
+}
+
+static uint8_t *put_template(uint8_t *p, uint16_t tid, bool v6, bool drop)
 {
 	static const uint16_t tail[][2] = {{7, 2}, {11, 2},  {4, 1},   {2, 8},
 					   {1, 8}, {152, 8}, {153, 8}, {61, 1}};
 	p = put16(p, tid);
-	p = put16(p, 11);
+	p = put16(p, drop ? 12 : 11);
 	p = put16(p, v6 ? 27 : 8);
 	p = put16(p, v6 ? 16 : 4);
 	p = put16(p, v6 ? 28 : 12);
@@ -100,7 +132,12 @@ static uint8_t *put_template(uint8_t *p, uint16_t tid, bool v6)
 	}
 	p = put16(p, 0x8000 | FT_IPFIX_IE_TRAFFIC_CLASS);
 	p = put16(p, 1);
-	return put32(p, FT_IPFIX_PEN);
+	p = put32(p, FT_IPFIX_PEN);
+	if (drop) {
+		p = put16(p, 89); /* forwardingStatus */
+		p = put16(p, 1);
+	}
+	return p;
 }
 
 static void start_msg(struct sink_ipfix *x)
@@ -171,8 +208,10 @@ static void add_templates(struct sink_ipfix *x)
 	uint8_t *set = p;
 	p = put16(p, 2);
 	p += 2;
-	p = put_template(p, TID4, false);
-	p = put_template(p, TID6, true);
+	p = put_template(p, TID4, false, false);
+	p = put_template(p, TID6, true, false);
+	p = put_template(p, TID4_DROP, false, true);
+	p = put_template(p, TID6_DROP, true, true);
 	put16(set + 2, (uint16_t)(p - set));
 	x->len = (size_t)(p - x->buf);
 	x->tmpl_sent = true;
@@ -182,11 +221,12 @@ static void add_templates(struct sink_ipfix *x)
 
 static void add_record(struct sink_ipfix *x, const struct ft_addr *src, uint16_t sport,
 		       const struct ft_addr *dst, uint16_t dport, uint8_t proto, uint64_t pkts,
-		       uint64_t bytes, const struct ft__window *w, uint8_t dir, uint8_t cls)
+		       uint64_t bytes, const struct ft__window *w, uint8_t dir, uint8_t cls,
+		       unsigned drop)
 {
 	int fam = dst->len ? dst->len : (src->len ? src->len : 4);
-	int tid = fam == 16 ? TID6 : TID4;
-	size_t rlen = fam == 16 ? REC6 : REC4;
+	int tid = fam == 16 ? (drop ? TID6_DROP : TID6) : (drop ? TID4_DROP : TID4);
+	size_t rlen = (fam == 16 ? REC6 : REC4) + (drop ? 1 : 0);
 	static const uint8_t zero[16];
 
 	if (x->len + rlen + (x->set_id == tid ? 0 : 4) > MTU_BUDGET)
@@ -212,6 +252,8 @@ static void add_record(struct sink_ipfix *x, const struct ft_addr *src, uint16_t
 	p = put64(p, w->end_ns / 1000000u);
 	*p++ = dir;
 	*p++ = cls;
+	if (drop)
+		*p++ = forwarding_status(drop);
 	x->len = (size_t)(p - x->buf);
 	x->nrec++;
 }
@@ -230,10 +272,20 @@ static void ipfix_window(struct ft__sink *s, const struct ft__window *w)
 		/* flowDirection (IE 61): 0 ingress, 1 egress. */
 		if (e->c.tx_pkts || e->c.tx_bytes)
 			add_record(x, &e->key.src, e->key.sport, &e->key.dst, e->key.dport,
-				   e->key.proto, e->c.tx_pkts, e->c.tx_bytes, w, 1, cls);
+				   e->key.proto, e->c.tx_pkts, e->c.tx_bytes, w, 1, cls, 0);
 		if (e->c.rx_pkts || e->c.rx_bytes)
 			add_record(x, &e->key.dst, e->key.dport, &e->key.src, e->key.sport,
-				   e->key.proto, e->c.rx_pkts, e->c.rx_bytes, w, 0, cls);
+				   e->key.proto, e->c.rx_pkts, e->c.rx_bytes, w, 0, cls, 0);
+		/* Dropped packets: one record in the direction of the latest
+		 * drop, with its forwardingStatus. */
+		if (e->c.drop_pkts && e->c.drop_dir == FT_DIR_IN)
+			add_record(x, &e->key.dst, e->key.dport, &e->key.src, e->key.sport,
+				   e->key.proto, e->c.drop_pkts, e->c.drop_bytes, w, 0, cls,
+				   e->c.drop_reason ? e->c.drop_reason : FT_DROP_OTHER);
+		else if (e->c.drop_pkts)
+			add_record(x, &e->key.src, e->key.sport, &e->key.dst, e->key.dport,
+				   e->key.proto, e->c.drop_pkts, e->c.drop_bytes, w, 1, cls,
+				   e->c.drop_reason ? e->c.drop_reason : FT_DROP_OTHER);
 	}
 	send_msg(x);
 }

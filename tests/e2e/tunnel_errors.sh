@@ -142,5 +142,5 @@ ok "failed starts leave no interface behind"
 
 # A clean stop: SIGTERM, exit 0 and a summary.
 tl_stop "$FIRST"
-grep -qE "^$P: fte0: tun_rx [0-9]+, tun_tx [0-9]+, udp_rx [0-9]+, .*, dropped_tx_full [0-9]+, dnat_translated [0-9]+, dnat_replies [0-9]+$" "$TMP/a.log" || fail "no exit summary: $(cat "$TMP/a.log")"
+grep -qE "^$P: fte0: tun_rx [0-9]+, tun_tx [0-9]+, udp_rx [0-9]+, .*, dropped_tx_full [0-9]+, dropped_acl [0-9]+, dnat_translated [0-9]+, dnat_replies [0-9]+$" "$TMP/a.log" || fail "no exit summary: $(cat "$TMP/a.log")"
 ok "SIGTERM: exit 0 with a summary"

@@ -5,7 +5,8 @@
 # the first valid datagram (reported as 192.0.2.1, not ::ffff:192.0.2.1).
 # A datagram from another host is dropped as foreign; garbage is dropped as
 # invalid and does not redirect a learning tunnel. Counters in the status;
-# what A drops shows on its datapath-defined capture path "dropped".
+# what A drops shows with `--path dropped` (every drop), on the path it was
+# on, with its reason in the pcapng comment.
 set -euo pipefail
 . "$(dirname "$0")/tunnel_lib.bash"
 tl_require ping curl python3
@@ -63,10 +64,12 @@ ok "a datagram from another host is dropped as foreign and never delivered"
 timeout 5 tail --pid="$CAP" -f /dev/null || fail "capture of the dropped path did not end"
 wait "$CAP" || fail "capture failed: $(cat "$TMP/cap.err")"
 got=$(tshark -n -r "$TMP/dropped.pcapng" -T fields -e frame.interface_name \
-	-e frame.packet_flags_direction -e ip.src -e ip.dst -e ip.proto 2>/dev/null | sort | tr '\t\n' ' |')
-want="dropped 0x00000001 100.64.0.9 100.64.0.1 1|dropped 0x00000002 100.64.0.1 100.100.100.100 17|"
+	-e frame.packet_flags_direction -e ip.src -e ip.dst -e ip.proto -e frame.comment \
+	2>/dev/null | sort | tr '\t\n' ' |')
+want="from-local 0x00000002 100.64.0.1 100.100.100.100 17 drop: service|"
+want+="from-peer 0x00000001 100.64.0.9 100.64.0.1 1 drop: foreign-source|"
 [ "$got" = "$want" ] || fail "dropped path: got '$got', expected '$want'"
-ok "the dropped path shows the foreign packet (in) and the UDP datagram to the service address (out)"
+ok "--path dropped shows the foreign packet (in) and the UDP datagram to the service address (out), with reasons"
 
 send "$NSA" 2001:db8::1 2001:db8::2 68656c6c6f # "hello"
 sleep 0.3

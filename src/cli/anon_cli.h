@@ -4,6 +4,8 @@
 #ifndef FT_CLI_ANON_H
 #define FT_CLI_ANON_H
 
+#include <jansson.h>
+
 #include <flowtap/anon.h>
 
 struct cli_anon {
@@ -58,6 +60,12 @@ struct cli_anon_stream {
  */
 size_t cli_anon_unit(struct cli_anon_stream *s, uint8_t *p, size_t n, bool pcapng, bool header,
 		     bool swapped);
+
+/* cli_anon_json - map, in place, every address form in @j's strings (each
+ * word that is ADDR, ADDR:PORT, [ADDR]:PORT or ADDR/BITS). */
+void cli_anon_json(struct ft_anon *a, json_t *j);
+
+int cmd_bundle_main(int argc, char **argv);
 
 /* flowtap anonymize-key-new FILE and flowtap anonymize-addr KEYFILE ADDR... */
 int cmd_anonymize_key_new_main(int argc, char **argv);

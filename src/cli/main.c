@@ -21,6 +21,7 @@ static const struct {
     {"dissector", cmd_dissector_main, "Print the Wireshark Lua dissector for user0 streams"},
     {"anonymize-key-new", cmd_anonymize_key_new_main, "Write a fresh key for --anonymize"},
     {"anonymize-addr", cmd_anonymize_addr_main, "Print addresses as --anonymize maps them"},
+    {"bundle", cmd_bundle_main, "Collect an anonymized support bundle from a datapath"},
 };
 
 static void usage(FILE *f)

@@ -25,7 +25,9 @@
 
 #include <flowtap/anon.h>
 
+#include "anon_cli.h"
 #include "cli.h"
+#include "localapi.h"
 #include "rd.h"
 
 #define MAX_NETS 64
@@ -272,7 +274,36 @@ struct live_ctx {
 	CURL *c;
 	char err[256]; /* start of an error answer's body */
 	size_t errlen;
+	struct ft_anon *anon; /* --anonymize: lines are mapped, */
+	struct cli_buf line;  /* the incomplete one kept here */
 };
+
+/* --anonymize on a live stream: each whole line (a message or a record)
+ * is parsed, mapped and printed; a line that does not parse is left out,
+ * since what it holds cannot be mapped. */
+static size_t print_mapped(struct live_ctx *lc, const char *p, size_t n)
+{
+	char *nl;
+
+	if (cli_buf_add(&lc->line, p, n) < 0)
+		return 0;
+	while ((nl = memchr(lc->line.p, '\n', lc->line.len))) {
+		size_t len = (size_t)(nl - lc->line.p) + 1;
+		json_t *j = json_loadb(lc->line.p, len, 0, NULL);
+		if (j) {
+			cli_anon_json(lc->anon, j);
+			char *s = json_dumps(j, JSON_COMPACT);
+			if (s)
+				printf("%s\n", s);
+			free(s);
+			json_decref(j);
+		}
+		memmove(lc->line.p, lc->line.p + len, lc->line.len - len);
+		lc->line.len -= len;
+	}
+	fflush(stdout);
+	return n;
+}
 
 /* Prints the stream only after a 200; an error body is kept for the message. */
 static size_t print_chunk(char *p, size_t sz, size_t n, void *ctx)
@@ -288,6 +319,8 @@ static size_t print_chunk(char *p, size_t sz, size_t n, void *ctx)
 		lc->err[lc->errlen] = '\0';
 		return sz * n;
 	}
+	if (lc->anon)
+		return print_mapped(lc, p, sz * n);
 	size_t w = fwrite(p, 1, sz * n, stdout);
 	fflush(stdout);
 	return w;
@@ -300,6 +333,11 @@ static int live(const struct opts *o)
 	long code = 0;
 	struct live_ctx lc = {0};
 	int rc = 1;
+
+	if (o->anon && ft_anon_new(&lc.anon, o->anon_key) < 0) {
+		fprintf(stderr, "flowtap: --anonymize: cannot set up libcrypto\n");
+		return 1;
+	}
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	CURL *c = curl_easy_init();
@@ -339,6 +377,8 @@ static int live(const struct opts *o)
 		rc = 0;
 	}
 	curl_easy_cleanup(c);
+	ft_anon_free(lc.anon);
+	free(lc.line.p);
 	return rc;
 }
 
@@ -510,12 +550,11 @@ int cmd_flows_main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	if (o.file)
 		return read_file(&o);
-	if (o.log_exit || o.node_id || o.nroutes || o.ipfix || o.url || o.out || o.format ||
-	    o.anon) {
+	if (o.log_exit || o.node_id || o.nroutes || o.ipfix || o.url || o.out || o.format) {
 		fprintf(stderr,
 			"flowtap: --log-exit-flows, --node-id, --route, --ipfix, --url, "
-			"--flow-format, --anonymize and -w apply to -r FILE; a live datapath is "
-			"configured with its own flags\n");
+			"--flow-format and -w apply to -r FILE; a live datapath is configured "
+			"with its own flags\n");
 		return 2;
 	}
 	return live(&o);

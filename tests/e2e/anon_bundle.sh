@@ -47,4 +47,12 @@ rc=$?
 rc=$?
 [ "$rc" = 1 ] && [ ! -e "$TMP/r.tar.gz" ] || fail "no datapath: exit $rc"
 ok "a missing key is exit 2; no datapath is exit 1 without a bundle"
+
+# The live flow stream, mapped by the client with the same key.
+timeout -s INT 2 "$FLOWTAP" flows --socket "$SOCK" --anonymize "$TMP/b.tar.gz.key" >"$TMP/live" 2>"$TMP/err"
+[ -s "$TMP/live" ] || fail "flows --anonymize (live): nothing: $(cat "$TMP/err")"
+grep -E -q '100\.64\.0\.|fd7a:115c' "$TMP/live" && fail "live flows: a real address"
+jq -r '(.virtualTraffic // [])[] | .src' "$TMP/live" | grep -q "^$m1:40000$" ||
+	fail "live flows lack $m1:40000"
+ok "flowtap flows --anonymize on the live stream: $(wc -l <"$TMP/live") messages, mapped as the bundle"
 dp_stop

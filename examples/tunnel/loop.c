@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include <flowtap/flows.h>
+#include <flowtap/peers.h>
 #include <flowtap/tap.h>
 
 #include "tunnel.h"
@@ -319,6 +320,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(t->base);
 }
 
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	tun_peers_reload(arg);
+}
+
 static int open_tun(struct tunnel *t)
 {
 	const struct tun_cfg *c = t->cfg;
@@ -373,10 +379,12 @@ static int add_events(struct tunnel *t)
 	t->ev_udp = event_new(t->base, t->udp_fd, EV_READ | EV_PERSIST, on_udp, t);
 	t->ev_sig[0] = evsignal_new(t->base, SIGINT, on_signal, t);
 	t->ev_sig[1] = evsignal_new(t->base, SIGTERM, on_signal, t);
-	if (!t->ev_tun || !t->ev_udp || !t->ev_sig[0] || !t->ev_sig[1])
+	t->ev_sig[2] = evsignal_new(t->base, SIGHUP, on_hup, t);
+	if (!t->ev_tun || !t->ev_udp || !t->ev_sig[0] || !t->ev_sig[1] || !t->ev_sig[2])
 		return -ENOMEM;
 	if (event_add(t->ev_tun, NULL) || event_add(t->ev_udp, NULL) ||
-	    event_add(t->ev_sig[0], NULL) || event_add(t->ev_sig[1], NULL))
+	    event_add(t->ev_sig[0], NULL) || event_add(t->ev_sig[1], NULL) ||
+	    event_add(t->ev_sig[2], NULL))
 		return -EINVAL;
 	if (!t->cfg->keepalive_s)
 		return 0;
@@ -416,6 +424,13 @@ static int setup(struct tunnel *t)
 		fprintf(stderr, TUN_PROG ": %s\n", err);
 		return ret;
 	}
+	struct ft_peers *peers;
+	if ((ret = tun_peers_load(t->cfg, &peers, err, sizeof(err))) < 0) {
+		fprintf(stderr, TUN_PROG ": %s\n", err);
+		return ret;
+	}
+	tun_peers_apply(t, peers);
+	ft_peers_free(peers);
 	ret = add_events(t);
 	if (ret < 0)
 		goto oom;
@@ -430,7 +445,7 @@ static void teardown(struct tunnel *t)
 	observe_stop(t);
 	if (t->ev_keepalive)
 		event_free(t->ev_keepalive);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (t->ev_sig[i])
 			event_free(t->ev_sig[i]);
 	if (t->ev_tun)

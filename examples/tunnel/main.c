@@ -12,6 +12,7 @@
 #include <flowtap/anon.h>
 #include <flowtap/api.h>
 #include <flowtap/flows.h>
+#include <flowtap/peers.h>
 #include <flowtap/metrics.h>
 
 #include "tunnel.h"
@@ -42,6 +43,11 @@ static const char usage_text[] =
     "  --flow-log FILE|-      write flow-log messages as JSON lines\n"
     "  --flow-interval SECS   flow-log interval (default 5; fractions allowed; or --interval)\n"
     "  --node-id ID           nodeId of the flow-log messages\n"
+    "  --peers FILE           peer table naming both ends in captures and flow logs\n"
+    "                         (flowtap-peers(5)); SIGHUP re-reads it\n"
+    "  --node NAME            this node's name (a table without --peers)\n"
+    "  --peer-name NAME       the peer's name: its --peer-addr, --route prefixes\n"
+    "                         and the rest of the --addr subnet\n"
     "  --url URL              POST flow-log messages to URL\n"
     "  --flow-format F        messages (default) or records (one row per connection)\n"
     "  --spool-dir DIR        spool directory for --url (no message lost on restart;\n"
@@ -81,6 +87,9 @@ enum {
 	OPT_VERSION,
 	OPT_METRICS,
 	OPT_ANONYMIZE,
+	OPT_PEERS,
+	OPT_NODE,
+	OPT_PEER_NAME,
 };
 
 static const struct option options[] = {
@@ -111,6 +120,9 @@ static const struct option options[] = {
     {"ipfix", required_argument, NULL, OPT_IPFIX},
     {"log-exit-flows", no_argument, NULL, OPT_EXIT_FLOWS},
     {"anonymize", required_argument, NULL, OPT_ANONYMIZE},
+    {"peers", required_argument, NULL, OPT_PEERS},
+    {"node", required_argument, NULL, OPT_NODE},
+    {"peer-name", required_argument, NULL, OPT_PEER_NAME},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -394,6 +406,15 @@ static void set_string(int opt, const char *arg, struct tun_cfg *c)
 	case OPT_NODE_ID:
 		c->node_id = arg;
 		break;
+	case OPT_PEERS:
+		c->peers_file = arg;
+		break;
+	case OPT_NODE:
+		c->node_name = arg;
+		break;
+	case OPT_PEER_NAME:
+		c->peer_name = arg;
+		break;
 	case OPT_URL:
 		c->url = arg;
 		break;
@@ -436,6 +457,11 @@ static int check(const struct tun_cfg *c)
 			fprintf(stderr, TUN_PROG ": --dnat cannot rewrite the service address\n");
 			return -EINVAL;
 		}
+	if (c->peers_file && (c->node_name || c->peer_name)) {
+		fprintf(stderr, TUN_PROG ": --node and --peer-name build a table without --peers; "
+					 "with a file, name the nodes in it\n");
+		return -EINVAL;
+	}
 	if (c->spool_dir && !c->url) {
 		fprintf(stderr, TUN_PROG ": --spool-dir needs --url\n");
 		return -EINVAL;
@@ -480,6 +506,14 @@ int main(int argc, char **argv)
 	}
 	if (check(&c) < 0)
 		return 2;
+	/* A bad peer table is bad usage: found before anything is set up. */
+	struct ft_peers *peers;
+	char err[512];
+	if (tun_peers_load(&c, &peers, err, sizeof(err)) < 0) {
+		fprintf(stderr, TUN_PROG ": %s\n", err);
+		return 2;
+	}
+	ft_peers_free(peers);
 	/* A capture client that hangs up must cost its stream, not the process:
 	 * writes to its socket then fail with EPIPE instead of killing us. */
 	signal(SIGPIPE, SIG_IGN);

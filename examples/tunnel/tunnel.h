@@ -83,6 +83,9 @@ struct tun_cfg {
 	const char *socket_path;    /* --socket; NULL: no local API */
 	const char *flow_log;	    /* --flow-log FILE or - */
 	const char *node_id;	    /* --node-id */
+	const char *peers_file;	    /* --peers: the peer table, re-read on SIGHUP */
+	const char *node_name;	    /* --node: this node's name (without --peers) */
+	const char *peer_name;	    /* --peer-name: the peer's name (without --peers) */
 	const char *url;	    /* --url */
 	const char *spool_dir;	    /* --spool */
 	unsigned flow_format;	    /* --flow-format: enum ft_flow_format */
@@ -236,7 +239,7 @@ struct tunnel {
 	struct ft_flowlog *flowlog;
 	struct ft_api *api;
 	struct event_base *base;
-	struct event *ev_tun, *ev_udp, *ev_keepalive, *ev_sig[2];
+	struct event *ev_tun, *ev_udp, *ev_keepalive, *ev_sig[3];
 	struct dnat nat;
 	struct udp_rx rx;
 	struct udp_tx tx;
@@ -267,5 +270,15 @@ void observe_physical(struct tunnel *t, int dir, size_t bytes);
 
 /* loop.c */
 int tunnel_run(const struct tun_cfg *c);
+
+/* names.c: the peer table (see the top of names.c). */
+struct ft_peers;
+/* From --peers or --node/--peer-name into *out (NULL: none asked for).
+ * Returns 0 or a negative code with a message in @err. */
+int tun_peers_load(const struct tun_cfg *c, struct ft_peers **out, char *err, size_t errlen);
+/* Name the tap's captures and the flow log with @p (NULL: none). */
+void tun_peers_apply(struct tunnel *t, struct ft_peers *p);
+/* SIGHUP: re-read --peers; a bad file keeps the running table. */
+void tun_peers_reload(struct tunnel *t);
 
 #endif

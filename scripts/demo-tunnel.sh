@@ -75,7 +75,7 @@ note "$NSA: 192.0.2.1 (fte-veth-a)  <-- physical -->  $NSB: 192.0.2.2 (fte-veth-
 step "A flowtap-tunnel in each: TUN <-> UDP, IP-in-UDP (no encryption: a reference datapath)"
 ip netns exec "$NSA" "$TUNNEL" --tun fte0 --addr 100.64.0.1/24 --listen 192.0.2.1:4242 \
 	--peer 192.0.2.2:4242 --peer-addr 100.64.0.2 --dnat 100.64.9.9=100.64.0.2 \
-	--keepalive 2 --socket "$TMP/a.sock" --flow-log "$TMP/a.flows" --flow-interval 2 \
+	--deny 100.64.0.2:9 --keepalive 2 --socket "$TMP/a.sock" --flow-log "$TMP/a.flows" --flow-interval 2 \
 	--node-id tunnel-a 2>"$TMP/a.log" &
 PIDS+=($!)
 ip netns exec "$NSB" "$TUNNEL" --tun fte0 --addr 100.64.0.2/24 --listen 192.0.2.2:4242 \
@@ -90,12 +90,13 @@ for s in a b; do
 	curl -sf --unix-socket "$TMP/$s.sock" http://local/localapi/v0/status >/dev/null ||
 		die "tunnel $s did not start: $(cat "$TMP/$s.log")"
 done
-note "tunnel A: fte0 100.64.0.1/24, answers pings for 100.100.100.100, DNAT 100.64.9.9 -> 100.64.0.2"
+note "tunnel A: fte0 100.64.0.1/24, answers pings for 100.100.100.100, DNAT 100.64.9.9 -> 100.64.0.2,"
+note "          --deny 100.64.0.2:9 (rule 1)"
 note "tunnel B: fte0 100.64.0.2/24; both send keepalive probes every 2 s"
 note "local APIs: $TMP/a.sock, $TMP/b.sock"
 
 step "flowtap capture on tunnel A: text below (ICMP and TCP SYN/FIN), everything to $PCAP"
-FILTER='icmp or tcp[tcpflags] & (tcp-syn|tcp-fin) != 0'
+FILTER='icmp or udp port 9 or tcp[tcpflags] & (tcp-syn|tcp-fin) != 0'
 note "\$ flowtap capture --socket a.sock '$FILTER'"
 "$FLOWTAP" capture --socket "$TMP/a.sock" "$FILTER" 2>"$TMP/text.err" > >(sed -u 's/^/   | /') &
 TEXT=$!
@@ -119,6 +120,10 @@ sleep 0.3
 step "ping 100.64.9.9: DNAT to 100.64.0.2; the capture shows the pre-NAT address"
 ip netns exec "$NSA" ping -c 2 -i 0.3 -q 100.64.9.9 >/dev/null
 sleep 0.3
+step "UDP to 100.64.0.2 port 9: tunnel A drops it (--deny rule 1); the text shows why"
+ip netns exec "$NSA" python3 -c '
+import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("100.64.0.2", 9))'
+sleep 0.3
 step "TCP transfer of 4 MB from A to B through the tunnel"
 ip netns exec "$NSB" python3 "$XFER" recv 100.64.0.2 5201 &
 PIDS+=($!)
@@ -128,7 +133,7 @@ note "transfer: $result"
 step "keepalive probes (synthesized-to-peer) and their answers (from-peer)"
 sleep 2.2
 
-step "flowtap status: tunnel A's tap, its paths and the two capture sessions"
+step "flowtap status: tunnel A's tap, its paths, its drops and the two capture sessions"
 "$FLOWTAP" status --socket "$TMP/a.sock" | sed 's/^/   /'
 
 step "Stopping the captures"

@@ -15,6 +15,10 @@
  *          path=<comma list of names or numbers>   direction=in|out
  *          snaplen=N  count=N  duration=N|5s|1m|500ms
  *          verbose=1  ascii=1  hex=1  tap=<name> (required only with several taps)
+ *          drops=both|only|none   packets the datapath dropped (ft_tap_drop()),
+ *                                 delivered, or both (the default)
+ *          drop-reason=<comma list of reason names>   only those drops; 400
+ *                                 naming the tap's reasons for an unknown one
  *        A limit of 0 means no limit: count=0 and duration=0 stream until
  *        the client leaves, snaplen=0 captures whole packets (262144 bytes).
  *        duration is at most FT_API_MAX_DURATION_MS. Each parameter may be
@@ -31,12 +35,12 @@
  *        (lost to a full buffer). A stream that could not be sent whole
  *        ends without a last chunk, by closing the connection.
  *   GET  /localapi/v0/status          JSON: version, uptime, taps and their
- *        paths, active sessions (peer uid and pid, format, filter, packets,
- *        bytes, dropped), the last ended sessions and, with a flow logger
- *        set (ft_api_set_flowlog), its delivery counters under "flowlog"
- *        (messages, HTTP sent/dropped/retries, IPFIX sent/errors).
- *        Readable by anyone who can connect.
- *   GET  /localapi/v0/flows           NDJSON stream of flow-log messages.
+ *        paths, their drops per reason (counted from ft_api_add_tap(), which
+ *        turns ft_tap_set_drop_counting() on), active sessions (peer uid and pid, format, filter,
+ *packets, bytes, dropped), the last ended sessions and, with a flow logger set
+ *(ft_api_set_flowlog), its delivery counters under "flowlog" (messages, HTTP sent/dropped/retries,
+ *IPFIX sent/errors). Readable by anyone who can connect. GET  /localapi/v0/flows           NDJSON
+ *stream of flow-log messages.
  *
  * Access control: the peer's credentials come from SO_PEERCRED (and
  * SO_PEERGROUPS). Root, the server's own uid and members of the configured

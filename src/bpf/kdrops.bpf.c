@@ -141,7 +141,8 @@ int BPF_PROG(kdrops_kfree_skb, struct sk_buff *skb, void *location, enum skb_dro
 	e->netns = netns;
 	e->len = len > 0xffffffffLL ? 0xffffffffU : (__u32)len;
 	e->protocol = skb->protocol;
-	e->pad = 0;
+	e->outgoing = BPF_CORE_READ_BITFIELD(skb, pkt_type) == 4; /* PACKET_OUTGOING */
+	e->pad[0] = e->pad[1] = e->pad[2] = 0;
 	if (bpf_probe_read_kernel(e->data, cap, head + nh) < 0)
 		cap = 0;
 	e->caplen = (__u16)cap;

@@ -34,6 +34,8 @@ struct ft_kdrops_pkt {
 	uint32_t kreason;	 /* the kernel's enum skb_drop_reason value */
 	const char *reason_name; /* e.g. "NETFILTER_DROP" */
 	const char *where;	 /* e.g. "nft_do_chain+0x3c4", "" if unknown */
+	unsigned category;	 /* the shared reason it falls under (enum ft_drop_reason) */
+	uint8_t dir;		 /* FT_DIR_OUT if dropped on the way out, else FT_DIR_IN */
 };
 
 typedef void (*ft_kdrops_pkt_fn)(void *ctx, const struct ft_kdrops_pkt *p);

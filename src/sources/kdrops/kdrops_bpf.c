@@ -140,12 +140,15 @@ static void deliver(struct ft_kdrops *k, const struct kdrops_event *e, unsigned 
 		    .kreason = e->reason,
 		    .reason_name = ft__kreasons_name(&k->reasons, e->reason),
 		    .where = where,
+		    .category = k->category[slot],
+		    .dir = e->outgoing ? FT_DIR_OUT : FT_DIR_IN,
 		};
 		k->o.on_packet(k->o.on_packet_ctx, &p);
 	}
 	struct ft_meta m = FT_META_INIT;
 	m.ts_ns = ts;
 	m.ifid = e->ifindex;
+	m.dir = e->outgoing ? FT_DIR_OUT : FT_DIR_IN;
 	m.drop_where = watched ? where : NULL;
 	/* Counted per reason by the tap too (the API turns counting on). */
 	ft_tap_drop_frame(k->tap, path, e->data, e->caplen, e->len, k->reason_id[slot], &m);
@@ -287,6 +290,7 @@ int ft__kdrops_register_reasons(struct ft_kdrops *k, char *err, size_t errlen)
 			return id;
 		}
 		k->reason_id[v] = id > 0 ? (unsigned)id : FT_DROP_OTHER;
+		k->category[v] = ft__kreasons_category(name);
 	}
 	return 0;
 }

@@ -19,7 +19,8 @@ struct kdrops_event {
 	__u32 len;	/* packet length from the network header */
 	__u16 caplen;	/* bytes in data[] */
 	__u16 protocol; /* skb->protocol (network byte order) */
-	__u32 pad;
+	__u8 outgoing;	/* skb->pkt_type is PACKET_OUTGOING: dropped on the way out */
+	__u8 pad[3];
 	__u8 data[]; /* snaplen bytes reserved, caplen valid */
 };
 

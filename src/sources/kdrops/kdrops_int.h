@@ -29,6 +29,7 @@ struct ft_kdrops {
 	struct ft_kreasons reasons;
 	struct ft_ksyms *ksyms;
 	unsigned reason_id[KD_NREASONS]; /* the tap's id of each kernel reason */
+	unsigned category[KD_NREASONS];	 /* the shared reason of each, for flow counts */
 
 	/* Owned by the source thread once it runs (by the creator before). */
 	struct kdrops_bpf *bpf; /* NULL: not loaded */

@@ -11,6 +11,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include <flowtap/tap.h>
+
 #include "reasons.h"
 
 #define PREFIX "SKB_DROP_REASON_"
@@ -67,6 +69,77 @@ const char *ft__kreasons_name(const struct ft_kreasons *r, uint32_t v)
 		return r->name[v];
 	/* Subsystem reasons (mac80211, openvswitch) are in their own enums. */
 	return (v & 0xffff0000u) ? "SUBSYSTEM" : "UNKNOWN";
+}
+
+/* First match wins: an entry ending in '*' matches names it starts. */
+static const struct {
+	const char *pat;
+	unsigned id;
+} categories[] = {
+    {"PKT_TOO_BIG", FT_DROP_MTU},
+    {"QDISC_OVERLIMIT", FT_DROP_RATE_LIMIT},
+    {"NETFILTER_DROP", FT_DROP_ACL},
+    {"SOCKET_FILTER", FT_DROP_ACL},
+    {"BPF_CGROUP_*", FT_DROP_ACL},
+    {"TC_EGRESS", FT_DROP_ACL},
+    {"TC_INGRESS", FT_DROP_ACL},
+    {"XFRM_POLICY", FT_DROP_ACL},
+    {"SECURITY_HOOK", FT_DROP_ACL},
+    {"XDP", FT_DROP_ACL},
+    {"TAP_*FILTER", FT_DROP_ACL},
+    {"IP_RPFILTER", FT_DROP_FOREIGN},
+    {"IP_LOCAL_SOURCE", FT_DROP_FOREIGN},
+    {"IP_INVALID_SOURCE", FT_DROP_FOREIGN},
+    {"MAC_INVALID_SOURCE", FT_DROP_FOREIGN},
+    {"OTHERHOST", FT_DROP_FOREIGN},
+    {"NO_SOCKET", FT_DROP_NO_ROUTE},
+    {"IP_OUTNOROUTES", FT_DROP_NO_ROUTE},
+    {"IP_INNOROUTES", FT_DROP_NO_ROUTE},
+    {"IP_INADDRERRORS", FT_DROP_NO_ROUTE},
+    {"IP_INVALID_DEST", FT_DROP_NO_ROUTE},
+    {"NO_TX_TARGET", FT_DROP_NO_ROUTE},
+    {"NEIGH_QUEUEFULL", FT_DROP_QUEUE_FULL},
+    {"NEIGH_*", FT_DROP_NO_ROUTE},
+    {"SOCKET_RCVBUFF", FT_DROP_QUEUE_FULL},
+    {"SOCKET_BACKLOG", FT_DROP_QUEUE_FULL},
+    {"PROTO_MEM", FT_DROP_QUEUE_FULL},
+    {"QDISC_*", FT_DROP_QUEUE_FULL},
+    {"FQ_*", FT_DROP_QUEUE_FULL},
+    {"CAKE_FLOOD", FT_DROP_QUEUE_FULL},
+    {"CPU_BACKLOG", FT_DROP_QUEUE_FULL},
+    {"FULL_RING", FT_DROP_QUEUE_FULL},
+    {"NOMEM", FT_DROP_QUEUE_FULL},
+    {"TCP_LISTEN_OVERFLOW", FT_DROP_QUEUE_FULL},
+    {"TCP_MINTTL", FT_DROP_TTL},
+    {"IP_CSUM", FT_DROP_INVALID},
+    {"IP_INHDR", FT_DROP_INVALID},
+    {"PKT_TOO_SMALL", FT_DROP_INVALID},
+    {"HDR_TRUNC", FT_DROP_INVALID},
+    {"INVALID_PROTO", FT_DROP_INVALID},
+    {"IPV6_BAD_EXTHDR", FT_DROP_INVALID},
+    {"VXLAN_INVALID_HDR", FT_DROP_INVALID},
+    {"DEV_HDR", FT_DROP_INVALID},
+    {"SKB_CSUM", FT_DROP_INVALID},
+    {"UDP_CSUM", FT_DROP_INVALID},
+    {"ICMP_CSUM", FT_DROP_INVALID},
+    {"TCP_*", FT_DROP_INVALID}, /* checksums, sequence, options, auth */
+};
+
+static bool matches(const char *pat, const char *name)
+{
+	const char *star = strchr(pat, '*');
+	if (!star)
+		return !strcmp(pat, name);
+	size_t pre = (size_t)(star - pat), suf = strlen(star + 1), n = strlen(name);
+	return n >= pre + suf && !strncmp(pat, name, pre) && !strcmp(name + n - suf, star + 1);
+}
+
+unsigned ft__kreasons_category(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(categories) / sizeof(categories[0]); i++)
+		if (matches(categories[i].pat, name))
+			return categories[i].id;
+	return FT_DROP_OTHER;
 }
 
 void ft__kreasons_free(struct ft_kreasons *r)

@@ -26,6 +26,13 @@ int ft__kreasons_load(struct ft_kreasons *r);
  * "UNKNOWN" for a value the kernel did not name. */
 const char *ft__kreasons_name(const struct ft_kreasons *r, uint32_t v);
 
+/* ft__kreasons_category - the shared reason (enum ft_drop_reason of
+ * flowtap/tap.h) a kernel reason @name falls under, for flow logs and IPFIX,
+ * which name only those: NETFILTER_DROP is acl-denied, IP_RPFILTER
+ * foreign-source, NO_SOCKET no-route, QDISC_DROP queue-full, TCP_CSUM
+ * invalid; FT_DROP_OTHER for the rest. */
+unsigned ft__kreasons_category(const char *name);
+
 void ft__kreasons_free(struct ft_kreasons *r);
 
 #endif

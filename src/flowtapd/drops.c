@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * drops.c - flowtapd --drops: the kernel drop source (src/sources/kdrops/)
- * from the configuration, its tap served on the local API and its counters
- * under "kernel_drops" in status.
+ * from the configuration, its tap served on the local API, its counters
+ * under "kernel_drops" in status, and its drops in the flow counts.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <syslog.h>
 
 #include <flowtap/api.h>
+#include <flowtap/flows.h>
 
 #include "flowtapd.h"
 #include "kdrops.h"
@@ -18,7 +19,15 @@ bool ftd_drops_wanted(const struct ftd_config *c)
 	return c->drops || c->drops_netns.n || c->drops_if.n;
 }
 
-int ftd_drops_open(struct ft_kdrops **out, const struct ftd_config *c)
+/* Flow counting: each drop counts on its connection as dropPkts/dropBytes
+ * with the shared reason its kernel reason falls under (flow logs and
+ * IPFIX name only those). */
+static void count_drop(void *ctx, const struct ft_kdrops_pkt *p)
+{
+	ft_flows_add_ip_drop(ctx, p->ip, p->caplen, (enum ft_dir)p->dir, p->category);
+}
+
+int ftd_drops_open(struct ft_kdrops **out, const struct ftd_config *c, struct ft_flows *flows)
 {
 	struct ft_kdrops_opts o = {
 	    .netns = (const char *const *)c->drops_netns.v,
@@ -27,6 +36,8 @@ int ftd_drops_open(struct ft_kdrops **out, const struct ftd_config *c)
 	    .nifnames = c->drops_if.n,
 	    .snaplen = c->drops_snaplen,
 	    .ring_bytes = c->buffer_size,
+	    .on_packet = flows ? count_drop : NULL,
+	    .on_packet_ctx = flows,
 	};
 	char err[512] = "";
 	int r;

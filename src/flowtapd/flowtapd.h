@@ -91,8 +91,11 @@ int ftd_drop_privileges(const char *user, bool bpf, char *err, size_t errlen);
 struct ft_kdrops;
 struct ft_api;
 bool ftd_drops_wanted(const struct ftd_config *c);
-/* Resolve, check BPF and create the tap, as root. Returns 0 or -1 (logged). */
-int ftd_drops_open(struct ft_kdrops **out, const struct ftd_config *c);
+/* Resolve, check BPF and create the tap, as root; with @flows (counting)
+ * every drop is counted there and the program stays attached.
+ * Returns 0 or -1 (logged). */
+struct ft_flows;
+int ftd_drops_open(struct ft_kdrops **out, const struct ftd_config *c, struct ft_flows *flows);
 /* Start the source thread and serve the tap. Returns 0 or -1 (logged). */
 int ftd_drops_serve(struct ft_kdrops *k, struct ft_api *api);
 void ftd_drops_free(struct ft_kdrops *k);

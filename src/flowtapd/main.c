@@ -947,7 +947,7 @@ static int run(struct daemon *d)
 	 * the source threads inherit the two capabilities they reopen sockets with. */
 	/* The drop source reads BTF, kallsyms and other namespaces as root. */
 	if (setup_flows(d) < 0 || open_writes(d) < 0 || open_api(d) < 0 ||
-	    ftd_drops_open(&d->kdrops, &d->cfg) < 0)
+	    ftd_drops_open(&d->kdrops, &d->cfg, d->counting ? d->flows : NULL) < 0)
 		goto out;
 	if (d->cfg.user) {
 		char err[512];

@@ -6,7 +6,8 @@
 # each give exactly the packets sent, on the interface they arrived on, in
 # a pcapng tshark reads; the kfree_skb program is in the kernel only while
 # a capture watches; without the privilege to load it flowtapd says so and
-# exits 1; bad scope options are clear errors.
+# exits 1; bad scope options are clear errors; as --user the program still
+# loads; flow logs count the drops per connection.
 FTF_TAG=kd
 source "$(dirname "$0")/flowtapd_lib.bash"
 
@@ -142,4 +143,34 @@ if id nobody >/dev/null 2>&1; then
 		fail "as nobody: $(cat "$TMP/u.txt" "$TMP/u.err"); $(status)"
 	ok "as nobody with CAP_BPF and CAP_PERFMON: $(head -1 "$TMP/u.txt")"
 fi
+
+# Flow logs count the drops per connection (dropPkts, dropBytes and the
+# shared reason the kernel's falls under); counting keeps the program
+# attached with nobody watching.
+kill "$FTD_PID"
+wait "$FTD_PID"
+rm -f "$SOCK"
+start_flowtapd --drops-netns "$NSB" --flow-log "$TMP/flows" --flow-interval 0.5 --log-exit-flows
+[ -n "$(prog_ids)" ] || fail "flow counting: no program attached"
+send 192.0.2.1 7001 3
+send 192.0.2.1 7002 4
+send 198.51.100.7 7003 2
+wait_flow "$TMP/flows" 'sum(c.get("dropPkts", 0) for k, v in m.items() if isinstance(v, list) for c in v if isinstance(c, dict)) > 0'
+sleep 1
+python3 - "$TMP/flows" <<'PY' || fail "flow log drops: $(cat "$TMP/flows")"
+import json, sys
+got = {}
+for line in open(sys.argv[1]):
+    for v in json.loads(line).values():
+        for c in v if isinstance(v, list) else []:
+            if isinstance(c, dict) and c.get("dropPkts"):
+                # Keyed from the local side: the port dropped at is src.
+                port = c["src"].rsplit(":", 1)[1]
+                n, r = got.get(port, (0, None))
+                got[port] = (n + c["dropPkts"], c["dropReason"])
+want = {"7001": (3, "acl-denied"), "7002": (4, "no-route"), "7003": (2, "foreign-source")}
+print("flow log drops:", got)
+sys.exit(0 if got == want else 1)
+PY
+ok "flow log: NETFILTER_DROP as acl-denied, NO_SOCKET as no-route, IP_RPFILTER as foreign-source"
 exit 0

@@ -55,10 +55,12 @@ struct ft_session_opts {
 	uint64_t max_packets;	 /* stop after this many written; 0: no limit */
 	uint64_t duration_ms;	 /* stop after this long; 0 (or beyond ~580 years): no limit */
 	size_t bufsize;		 /* bounded buffer in bytes; 0: 4 MiB; min 64 KiB, max 1 GiB;
-				  * half of it is shared by all producer threads, and
-				  * the first six threads that send the session packets
-				  * get half of it each (at most 3.5 times bufsize in
-				  * all); a packet takes at most a quarter of it */
+				  * half of it is shared by all producer threads, the
+				  * first thread that sends the session packets gets a
+				  * buffer of this size, the next three a quarter of it
+				  * each (at most 2.25 times bufsize in all); a packet
+				  * takes at most a quarter of it (an eighth on those
+				  * three threads) */
 	unsigned text_flags;	 /* FT_TEXT_* for FT_FORMAT_TEXT */
 	enum ft_time_mode time;	 /* for FT_FORMAT_TEXT */
 	ft_output_fn out;	 /* output callback (called from the session thread), or */

@@ -14,6 +14,7 @@
 #include <flowtap/capture.h>
 
 #include "drop.h"
+#include "fence.h"
 #include "tap_internal.h"
 
 static bool pathset_empty(const struct ft_pathset *p)
@@ -57,7 +58,9 @@ static void futex_wake(_Atomic uint32_t *addr)
  * seq_cst fence between the store and the load on both sides, the two
  * fences are totally ordered, so at least one side sees the other's store:
  * either the session thread finds the record and does not sleep, or the
- * producer finds it sleeping and wakes it.
+ * producer finds it sleeping and wakes it. Where membarrier(2) works, the
+ * session thread's fence is membarrier() and the producer's a compiler
+ * barrier (fence.h): the fence is paid once per sleep, not per packet.
  */
 
 /* Called by a producer that saw the consumer asleep: once per sleep, not per packet. */
@@ -123,10 +126,14 @@ FT_EXPORT enum ft_format ft_session_format(const struct ft_session *s)
  * producer's next hook picks it up (acquire). Threads past FT_TAP_MAX_THREADS
  * and slots beyond the memory budget stay on the shared ring.
  *
- * Memory: the shared ring takes half of the session's bufsize, and so does
- * each slot ring, for at most FT_SESS_SLOT_RINGS slots: a session holds at
- * most 3.5 times its bufsize (each ring rounded up to a power of two), one
- * thread's packets as much as half of it, and a packet at most a quarter.
+ * Memory: the shared ring takes half of the session's bufsize. The first
+ * slot ring takes the whole bufsize (what the one ring had before there
+ * were slot rings) and is set up with the session, on the thread that
+ * starts it; the session thread allocates the others, a quarter of bufsize
+ * each, for at most FT_SESS_SLOT_RINGS slots in all. So a session holds at
+ * most 2.25 times its bufsize (each ring rounded up to a power of two), and
+ * a packet takes at most a quarter of it (the shared ring's half), an
+ * eighth in the smaller slot rings (a larger one is dropped there).
  *
  * Order: the session thread merges the rings by timestamp, taking the
  * record with the earliest time among the rings' next records. Each ring
@@ -135,38 +142,52 @@ FT_EXPORT enum ft_format ft_session_format(const struct ft_session *s)
  * carries (spsc.h: after) where its records in the shared ring end, and the
  * slot ring waits until the shared ring is consumed that far.
  */
-struct src {
-	const void *rec;
-	uint32_t len;
-	struct ft_spsc *sr; /* NULL: the shared ring */
-};
-
 static inline uint64_t rec_ts(const void *rec)
 {
 	return ((const struct ft_rec *)rec)->ts_ns;
 }
 
-/* The next record in time order, or false if none is ready. */
-static bool next_record(struct ft_session *s, struct src *best)
+/* The next record of ring @k (FT_SESS_SLOT_RINGS: the shared ring), kept
+ * in s->head[k] until released: a ring's next record stays where it is, so
+ * the merge reads each ring's head once per record taken from it, not once
+ * per record written. */
+static const void *head_of(struct ft_session *s, unsigned k)
 {
-	best->rec = ft__ring_peek(&s->ring, &best->len);
-	best->sr = NULL;
-	for (unsigned k = 0; k < s->nslot_rings; k++) {
-		/* Only this thread stores the pointers. */
-		struct ft_spsc *sr =
-		    atomic_load_explicit(&s->srings[s->slot_ring_idx[k]], memory_order_relaxed);
-		uint32_t len;
-		const void *rec = ft__spsc_peek(sr, &len);
-		/* sr->after was written before the record we acquired. */
-		if (!rec || s->ring.ctail < sr->after)
-			continue;
-		if (!best->rec || rec_ts(rec) < rec_ts(best->rec)) {
-			best->rec = rec;
-			best->len = len;
-			best->sr = sr;
+	struct ft_sess_head *h = &s->head[k];
+
+	if (h->rec)
+		return h->rec;
+	if (k == FT_SESS_SLOT_RINGS) {
+		h->rec = ft__ring_peek(&s->ring, &h->len);
+	} else {
+		h->rec = ft__spsc_peek(s->slot_rings[k], &h->len);
+		/* The ring waits for the thread's records in the shared
+		 * ring; sr->after was written before the record we acquired.
+		 * Read until passed, not per record: it lies on the line
+		 * the producer writes per packet. */
+		if (h->rec && !h->open) {
+			if (s->ring.ctail < s->slot_rings[k]->after)
+				h->rec = NULL;
+			else
+				h->open = true;
 		}
 	}
-	return best->rec != NULL;
+	if (h->rec)
+		h->ts = rec_ts(h->rec);
+	return h->rec;
+}
+
+/* The ring with the next record in time order, or -1 if none is ready. */
+static int next_record(struct ft_session *s)
+{
+	int best = -1;
+
+	if (head_of(s, FT_SESS_SLOT_RINGS))
+		best = FT_SESS_SLOT_RINGS;
+	for (unsigned k = 0; k < s->nslot_rings; k++)
+		if (head_of(s, k) && (best < 0 || s->head[k].ts < s->head[best].ts))
+			best = (int)k;
+	return best;
 }
 
 /* Any record ready or on its way: the session thread must not sleep. */
@@ -174,14 +195,23 @@ static bool pending(struct ft_session *s)
 {
 	uint32_t len;
 
-	if (ft__ring_peek(&s->ring, &len))
+	if (s->head[FT_SESS_SLOT_RINGS].rec || ft__ring_peek(&s->ring, &len))
 		return true;
 	for (unsigned k = 0; k < s->nslot_rings; k++)
-		if (ft__spsc_peek(
-			atomic_load_explicit(&s->srings[s->slot_ring_idx[k]], memory_order_relaxed),
-			&len))
+		if (s->head[k].rec || ft__spsc_peek(s->slot_rings[k], &len))
 			return true;
 	return false;
+}
+
+static struct ft_spsc *new_slot_ring(size_t size)
+{
+	struct ft_spsc *sr = aligned_alloc(64, sizeof(*sr));
+
+	if (sr && ft__spsc_init(sr, size) < 0) {
+		free(sr);
+		sr = NULL;
+	}
+	return sr;
 }
 
 /* Give slots that sent packets through the shared ring their own ring,
@@ -195,14 +225,11 @@ static void add_slot_rings(struct ft_session *s)
 		if (atomic_load_explicit(&s->srings[i], memory_order_relaxed) ||
 		    !atomic_load_explicit(&s->ctr[i].matched, memory_order_relaxed))
 			continue;
-		sr = aligned_alloc(64, sizeof(*sr));
-		if (!sr)
+		sr = s->spare;
+		s->spare = NULL;
+		if (!sr && !(sr = new_slot_ring(s->slot_ring_size)))
 			return;
-		if (ft__spsc_init(sr, s->slot_ring_size) < 0) {
-			free(sr);
-			return;
-		}
-		s->slot_ring_idx[s->nslot_rings++] = (uint8_t)i;
+		s->slot_rings[s->nslot_rings++] = sr;
 		/* Release: the ring's setup before a producer uses it. */
 		atomic_store_explicit(&s->srings[i], sr, memory_order_release);
 	}
@@ -256,21 +283,23 @@ static bool write_record(struct ft_session *s, const void *rec, uint32_t size)
 static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 {
 	unsigned n = 0, shared = 0;
-	struct src r;
+	int k;
 	struct ft_peers *was = s->peers.p;
 
 	/* A replaced peer table is taken between batches (peers_int.h). */
 	if (ft__peers_view_sync(&s->peers, &s->tap->peers) != was)
 		ft_writer_set_peers(s->writer, s->peers.p);
-	while (n < max && next_record(s, &r)) {
-		if (!write_record(s, r.rec, r.len))
+	while (n < max && (k = next_record(s)) >= 0) {
+		struct ft_sess_head *h = &s->head[k];
+		if (!write_record(s, h->rec, h->len))
 			*more = false;
-		if (r.sr) {
-			ft__spsc_release(r.sr, r.len);
+		if (k < FT_SESS_SLOT_RINGS) {
+			ft__spsc_release(s->slot_rings[k], h->len);
 		} else {
 			ft__ring_release(&s->ring);
 			shared++;
 		}
+		h->rec = NULL;
 		n++;
 	}
 	if (shared && s->nslot_rings < FT_SESS_SLOT_RINGS)
@@ -376,7 +405,7 @@ static void *session_main(void *arg)
 		idle_polls = 0;
 		uint32_t seq = atomic_load(&s->wake_seq);
 		atomic_store_explicit(&s->sleeping, 1, memory_order_relaxed);
-		atomic_thread_fence(memory_order_seq_cst); /* see ft__session_wake() */
+		ft__fence_cold(); /* see ft__session_wake() */
 		if (pending(s) || atomic_load(&s->stop_req)) {
 			atomic_store(&s->sleeping, 0);
 			continue;
@@ -471,8 +500,16 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 	}
 	/* The budget, split as the comment above next_record() says. */
 	size_t budget = o->bufsize ? o->bufsize : DEFAULT_BUFSIZE;
-	s->slot_ring_size = budget / 2;
+	s->slot_ring_size = budget / 4;
 	ret = ft__ring_init(&s->ring, budget / 2);
+	if (ret < 0)
+		return ret;
+	/* The first slot ring, ready before the first packet: populating it
+	 * later would stall the session thread while that thread's packets
+	 * pile up in the shared ring. */
+	s->spare = new_slot_ring(budget);
+	if (!s->spare)
+		return -ENOMEM;
 	if (ret < 0)
 		return ret;
 	wo.format = o->format;
@@ -495,6 +532,10 @@ static void destroy(struct ft_session *s)
 	ft__peers_view_fini(&s->peers);
 	ft_filter_free(s->filter);
 	ft__ring_destroy(&s->ring);
+	if (s->spare) {
+		ft__spsc_destroy(s->spare);
+		free(s->spare);
+	}
 	for (unsigned i = 0; i < FT_TAP_MAX_THREADS; i++) {
 		struct ft_spsc *sr = atomic_load_explicit(&s->srings[i], memory_order_relaxed);
 		if (sr) {
@@ -520,6 +561,7 @@ FT_EXPORT int ft_session_start(struct ft_session **out, struct ft_tap *t,
 	ret = check_opts(o, t);
 	if (ret < 0)
 		return ret;
+	ft__fence_init(); /* before any hook relies on it */
 	s = aligned_alloc(64, (sizeof(*s) + 63) & ~(size_t)63);
 	if (!s)
 		return -ENOMEM;

@@ -11,6 +11,7 @@
 #include <flowtap/tap.h>
 
 #include "drop.h"
+#include "fence.h"
 #include "tap_internal.h"
 
 FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt)
@@ -272,18 +273,19 @@ out:
  * Wait until no hook can still hold a pointer to the previous session list
  * (the caller has just stored the new one, seq_cst).
  *
- * Per-thread slots: a hook stores its sequence odd, fences (seq_cst), then
- * loads the list; here the list was stored, we fence, then load each
- * sequence. The two fences are ordered one way or the other, so either the
- * hook loads the new list, or we see its odd sequence and wait until it
- * changes (the hook left). A slot registered after we read nthreads was
- * registered, and its hook fenced, after our fence: it sees the new list.
+ * Per-thread slots: a hook stores its sequence odd, fences, then loads the
+ * list; here the list was stored, we fence, then load each sequence. The
+ * two fences are ordered one way or the other, so either the hook loads the
+ * new list, or we see its odd sequence and wait until it changes (the hook
+ * left). The hook's fence is a compiler barrier where ours is membarrier(2)
+ * (fence.h). A slot registered after we read nthreads was registered under
+ * the mutex we hold, after the list was stored: it sees the new list.
  */
 static void grace_period(struct ft_tap *t)
 {
 	unsigned n;
 
-	atomic_thread_fence(memory_order_seq_cst);
+	ft__fence_cold();
 	n = atomic_load_explicit(&t->nthreads, memory_order_acquire);
 	for (unsigned i = 0; i < n; i++) {
 		struct ft_tap_thread *th = t->threads[i];
@@ -537,9 +539,9 @@ static inline void offer_one(struct ft_session *s, unsigned slot, struct ft_rec_
 		ft__spsc_commit(sr, size);
 	else
 		ft__ring_commit(&s->ring, rec, size);
-	/* A full fence between publishing and looking for a sleeper: see
-	 * ft__session_wake() for the argument. */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* A full fence between publishing and looking for a sleeper (a
+	 * compiler barrier with membarrier(2)): see ft__session_wake(). */
+	ft__fence_hot();
 	if (atomic_load_explicit(&s->sleeping, memory_order_relaxed))
 		ft__session_wake(s);
 }
@@ -580,11 +582,12 @@ FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *p
 	struct ft_sesslist *l;
 
 	if (th) {
-		/* Enter: odd sequence, then a full fence before the list is
-		 * read (see grace_period()). Only this thread writes it. */
+		/* Enter: odd sequence, then a full fence (fence.h) before
+		 * the list is read (see grace_period()). Only this thread
+		 * writes it. */
 		uint64_t q = atomic_load_explicit(&th->seq, memory_order_relaxed);
 		atomic_store_explicit(&th->seq, q + 1, memory_order_relaxed);
-		atomic_thread_fence(memory_order_seq_cst);
+		ft__fence_hot();
 		l = atomic_load_explicit(&t->list, memory_order_acquire);
 		if (l->n)
 			offer_list(l, th->idx, path, pkt, caplen, len, m);

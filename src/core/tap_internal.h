@@ -100,7 +100,15 @@ struct ft_tap {
  * shared MPSC ring for the rest. Producers read the pointers; only the
  * session thread sets them (release), once per session.
  */
-#define FT_SESS_SLOT_RINGS 6
+#define FT_SESS_SLOT_RINGS 4
+
+/* The session thread's view of a ring's next record (session.c). */
+struct ft_sess_head {
+	const void *rec; /* NULL: not peeked yet */
+	uint32_t len;
+	uint64_t ts;
+	bool open; /* the slot ring's wait for the shared ring is over */
+};
 
 struct ft_session {
 	/* Hot: read or updated by producers. */
@@ -119,10 +127,13 @@ struct ft_session {
 
 	/* Cold: session thread and control plane. */
 	_Alignas(64) struct ft_tap *tap;
-	/* Session thread only: the slots whose ring it has set, in order. */
+	/* Session thread only: the slot rings it has set, in order, and the
+	 * next record of each and of the shared ring (the last). */
 	unsigned nslot_rings;
-	uint8_t slot_ring_idx[FT_SESS_SLOT_RINGS];
+	struct ft_spsc *slot_rings[FT_SESS_SLOT_RINGS];
+	struct ft_sess_head head[FT_SESS_SLOT_RINGS + 1];
 	size_t slot_ring_size;
+	struct ft_spsc *spare; /* the first slot ring, until a slot takes it */
 	struct ft_session_opts opts;
 	char *filter_expr;
 	struct ft_writer *writer;

@@ -120,7 +120,7 @@ static void test_move_keeps_order(void **state)
 {
 	struct ft_tap *t;
 	assert_int_equal(ft_tap_new(&t, "rings"), 0);
-	for (int round = 0; round < 20; round++) {
+	for (int round = 0; round < 60; round++) {
 		struct sink k = {0};
 		struct ft_session *s = start(t, &k);
 		struct prod p = {t, 0, 2000000000000000000ull, 1};

@@ -530,6 +530,11 @@ FT_EXPORT int ft_flowlog_add_sink_ipfix_opts(struct ft_flowlog *l, const char *h
 /** Enterprise number and element of the flowtapTrafficClass IPFIX IE. */
 #define FT_IPFIX_PEN		  32473
 #define FT_IPFIX_IE_TRAFFIC_CLASS 1
+/* With a peer table (ft_flowlog_set_peers()): the node names of the
+ * record's source and destination, variable-length UTF-8 strings, in
+ * templates 260 (IPv4) and 261 (IPv6); see flowtap-flows(5). */
+#define FT_IPFIX_IE_SRC_NODE_NAME 2
+#define FT_IPFIX_IE_DST_NODE_NAME 3
 
 /**
  * ft_flowlog_start - start the logger's thread: it sleeps until a table is

@@ -21,6 +21,7 @@
 #include <syslog.h>
 
 #include <flowtap/flows.h>
+#include <flowtap/peers.h>
 #include <flowtap/reader.h>
 
 #include <flowtap/anon.h>
@@ -44,6 +45,7 @@ struct opts {
 	struct ft_prefix local[MAX_NETS];
 	int nlocal;
 	const char *ipfix;
+	const char *peers; /* --peers FILE */
 	const char *url;
 	const char *spool;
 	unsigned spool_max;
@@ -77,6 +79,7 @@ static void usage(FILE *f)
 		"                       overlay ranges 100.64.0.0/10 and fd7a:115c:a1e0::/48)\n"
 		"  --max-conns N        connections held per window (default 1048576)\n"
 		"  --ipfix HOST:PORT    also export IPFIX over UDP\n"
+		"  --peers FILE         name the nodes (srcNode, dstNodes; IPFIX names)\n"
 		"  --url URL            also POST NDJSON batches to URL\n"
 		"  --spool DIR          spool directory for --url (survives restarts)\n"
 		"  --spool-max N        messages kept for --url at most (default 100000)\n"
@@ -174,6 +177,16 @@ static int setup_logger(const struct opts *o, struct ft_flows *tun, struct ft_fl
 	}
 	for (int i = 0; i < o->nroutes; i++)
 		ft_flowlog_add_route_str(l, o->routes[i]); /* validated while parsing */
+	if (o->peers) {
+		struct ft_peers *p;
+		char err[512];
+		if ((ret = ft_peers_load_file(o->peers, &p, err, sizeof(err))) < 0) {
+			fprintf(stderr, "flowtap: %s\n", err);
+			goto fail;
+		}
+		ft_flowlog_set_peers(l, p);
+		ft_peers_free(p);
+	}
 	if (!o->quiet && (ret = ft_flowlog_add_sink_file(l, o->out ? o->out : "-")) < 0) {
 		fprintf(stderr, "flowtap: cannot open '%s': %s\n", o->out, ft_strerror(ret));
 		goto fail;
@@ -397,7 +410,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		O_SPOOLMAX,
 		O_MAX,
 		O_FORMAT,
-		O_ANON
+		O_ANON,
+		O_PEERS
 	};
 	static const struct option lo[] = {
 	    {"socket", required_argument, NULL, O_SOCKET},
@@ -413,6 +427,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"max-conns", required_argument, NULL, O_MAX},
 	    {"flow-format", required_argument, NULL, O_FORMAT},
 	    {"anonymize", required_argument, NULL, O_ANON},
+	    {"peers", required_argument, NULL, O_PEERS},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -480,6 +495,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_IPFIX:
 			o->ipfix = optarg;
+			break;
+		case O_PEERS:
+			o->peers = optarg;
 			break;
 		case O_URL:
 			o->url = optarg;
@@ -550,9 +568,10 @@ int cmd_flows_main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	if (o.file)
 		return read_file(&o);
-	if (o.log_exit || o.node_id || o.nroutes || o.ipfix || o.url || o.out || o.format) {
+	if (o.log_exit || o.node_id || o.nroutes || o.ipfix || o.url || o.out || o.format ||
+	    o.peers) {
 		fprintf(stderr,
-			"flowtap: --log-exit-flows, --node-id, --route, --ipfix, --url, "
+			"flowtap: --log-exit-flows, --node-id, --route, --ipfix, --url, --peers, "
 			"--flow-format and -w apply to -r FILE; a live datapath is configured "
 			"with its own flags\n");
 		return 2;

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <flowtap/peers.h>
 #include <flowtap/tap.h>
 
 #include "sink.h"
@@ -47,6 +48,8 @@
 #define TID6	       257
 #define TID4_DROP      258 /* the same plus forwardingStatus: dropped packets */
 #define TID6_DROP      259
+#define TID4_NAMES     260 /* the same plus the peers' names (a peer table is set) */
+#define TID6_NAMES     261
 #define REC4	       47
 #define REC6	       71
 
@@ -59,6 +62,7 @@ struct sink_ipfix {
 	unsigned msgs_since_tmpl;
 	uint64_t tmpl_ns;
 	bool tmpl_sent;
+	bool tmpl_names; /* the names templates went with the last templates */
 	uint8_t buf[MTU_BUDGET];
 	size_t len;	/* bytes in buf */
 	size_t set_off; /* offset of the open data set header, 0 if none */
@@ -116,12 +120,12 @@ static uint8_t forwarding_status(unsigned reason)
 	}
 }
 
-static uint8_t *put_template(uint8_t *p, uint16_t tid, bool v6, bool drop)
+static uint8_t *put_template(uint8_t *p, uint16_t tid, bool v6, bool drop, bool names)
 {
 	static const uint16_t tail[][2] = {{7, 2}, {11, 2},  {4, 1},   {2, 8},
 					   {1, 8}, {152, 8}, {153, 8}, {61, 1}};
 	p = put16(p, tid);
-	p = put16(p, drop ? 12 : 11);
+	p = put16(p, drop ? 12 : names ? 13 : 11);
 	p = put16(p, v6 ? 27 : 8);
 	p = put16(p, v6 ? 16 : 4);
 	p = put16(p, v6 ? 28 : 12);
@@ -136,6 +140,15 @@ static uint8_t *put_template(uint8_t *p, uint16_t tid, bool v6, bool drop)
 	if (drop) {
 		p = put16(p, 89); /* forwardingStatus */
 		p = put16(p, 1);
+	}
+	if (names) {
+		/* Variable length (65535): a one-octet length, then UTF-8. */
+		p = put16(p, 0x8000 | FT_IPFIX_IE_SRC_NODE_NAME);
+		p = put16(p, 0xffff);
+		p = put32(p, FT_IPFIX_PEN);
+		p = put16(p, 0x8000 | FT_IPFIX_IE_DST_NODE_NAME);
+		p = put16(p, 0xffff);
+		p = put32(p, FT_IPFIX_PEN);
 	}
 	return p;
 }
@@ -202,16 +215,22 @@ static void send_msg(struct sink_ipfix *x)
 	start_msg(x);
 }
 
-static void add_templates(struct sink_ipfix *x)
+static void add_templates(struct sink_ipfix *x, bool names)
 {
 	uint8_t *p = x->buf + x->len;
 	uint8_t *set = p;
 	p = put16(p, 2);
 	p += 2;
-	p = put_template(p, TID4, false, false);
-	p = put_template(p, TID6, true, false);
-	p = put_template(p, TID4_DROP, false, true);
-	p = put_template(p, TID6_DROP, true, true);
+	p = put_template(p, TID4, false, false, false);
+	p = put_template(p, TID6, true, false, false);
+	p = put_template(p, TID4_DROP, false, true, false);
+	p = put_template(p, TID6_DROP, true, true, false);
+	/* Only with a peer table: without one the export is as before. */
+	if (names) {
+		p = put_template(p, TID4_NAMES, false, false, true);
+		p = put_template(p, TID6_NAMES, true, false, true);
+	}
+	x->tmpl_names = names;
 	put16(set + 2, (uint16_t)(p - set));
 	x->len = (size_t)(p - x->buf);
 	x->tmpl_sent = true;
@@ -228,6 +247,21 @@ static void add_record(struct sink_ipfix *x, const struct ft_addr *src, uint16_t
 	int tid = fam == 16 ? (drop ? TID6_DROP : TID6) : (drop ? TID4_DROP : TID4);
 	size_t rlen = (fam == 16 ? REC6 : REC4) + (drop ? 1 : 0);
 	static const uint8_t zero[16];
+	const struct ft_peer *sn = NULL, *dn = NULL;
+	size_t sl = 0, dl = 0;
+
+	/* Names (at most FT_PEER_NAME_MAX bytes each) when either end has one;
+	 * drop records keep their own template. */
+	if (w->peers && !drop) {
+		sn = ft_peers_lookup(w->peers, src);
+		dn = ft_peers_lookup(w->peers, dst);
+		if (sn || dn) {
+			tid = fam == 16 ? TID6_NAMES : TID4_NAMES;
+			sl = sn ? strlen(sn->name) : 0;
+			dl = dn ? strlen(dn->name) : 0;
+			rlen += 2 + sl + dl;
+		}
+	}
 
 	if (x->len + rlen + (x->set_id == tid ? 0 : 4) > MTU_BUDGET)
 		send_msg(x);
@@ -254,6 +288,14 @@ static void add_record(struct sink_ipfix *x, const struct ft_addr *src, uint16_t
 	*p++ = cls;
 	if (drop)
 		*p++ = forwarding_status(drop);
+	if (tid == TID4_NAMES || tid == TID6_NAMES) {
+		*p++ = (uint8_t)sl;
+		memcpy(p, sn ? sn->name : "", sl);
+		p += sl;
+		*p++ = (uint8_t)dl;
+		memcpy(p, dn ? dn->name : "", dl);
+		p += dl;
+	}
 	x->len = (size_t)(p - x->buf);
 	x->nrec++;
 }
@@ -263,8 +305,9 @@ static void ipfix_window(struct ft__sink *s, const struct ft__window *w)
 	struct sink_ipfix *x = (struct sink_ipfix *)s;
 	start_msg(x);
 	if (!x->tmpl_sent || x->msgs_since_tmpl >= TEMPLATE_EVERY ||
-	    ft__now_ns() - x->tmpl_ns > (uint64_t)TEMPLATE_SECS * 1000000000u)
-		add_templates(x);
+	    ft__now_ns() - x->tmpl_ns > (uint64_t)TEMPLATE_SECS * 1000000000u ||
+	    (w->peers && !x->tmpl_names))
+		add_templates(x, w->peers != NULL);
 	x->msgs_since_tmpl++;
 	for (size_t i = 0; i < w->n; i++) {
 		const struct ft_flow_stat *e = &w->ents[i].s;

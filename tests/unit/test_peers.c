@@ -157,6 +157,10 @@ static void test_ten_thousand(void **state)
 	}
 	assert_string_equal(name_of(p, "100.64.39.16"), "-"); /* just past the last */
 	assert_string_equal(name_of(p, "fd7a:115c:a1e0::2710"), "-");
+	/* All IPv6 ranges share one /64 (the 64-bit path): outside it, none. */
+	assert_string_equal(name_of(p, "fd7a:115c:a1e0:1::1"), "-");
+	assert_string_equal(name_of(p, "fd7a:115c:a1df:ffff:ffff:ffff:ffff:ffff"), "-");
+	assert_string_equal(name_of(p, "::"), "-");
 	ft_peers_free(p);
 }
 

@@ -94,6 +94,8 @@ static int start_flowlog(struct tunnel *t, char *err, size_t errlen)
 	int ret;
 
 	ret = ft_flowlog_new(&t->flowlog, t->tun_flows, t->phys_flows);
+	if (ret == 0)
+		ft_flowlog_set_drop_tap(t->flowlog, t->tap);
 	if (ret < 0)
 		goto fail;
 	ft_flowlog_set_log(t->flowlog, flowlog_notice, t);

@@ -536,6 +536,17 @@ FT_EXPORT int ft_flowlog_add_sink_ipfix_opts(struct ft_flowlog *l, const char *h
 #define FT_IPFIX_IE_SRC_NODE_NAME 2
 #define FT_IPFIX_IE_DST_NODE_NAME 3
 
+struct ft_tap;
+
+/**
+ * ft_flowlog_set_drop_tap - total the drops @t counts (tap.h,
+ * ft_tap_drop_counts(); this turns counting on) in the messages: the first
+ * message of a window gets "drops": {"REASON": {"pkts": N, "bytes": B}, ...}
+ * with what was dropped since the previous message, per reason. @t must
+ * outlive the logger; NULL stops it. Any thread.
+ */
+FT_EXPORT void ft_flowlog_set_drop_tap(struct ft_flowlog *l, struct ft_tap *t);
+
 /**
  * ft_flowlog_start - start the logger's thread: it sleeps until a table is
  * updated, then every interval extracts the tables and emits messages;

@@ -73,7 +73,52 @@ struct ft_flowlog {
 	struct ft_flowlog_stats stats;
 	char http_err[512]; /* the last HTTP sink error, "" if none */
 	int http_err_id;    /* the sink that set it */
+	/* ft_flowlog_set_drop_tap(): the tap whose drops the messages total,
+	 * and its counts at the last message (under flush_mu). */
+	const struct ft_tap *drop_tap;
+	uint64_t drop_pkts[FT_DROP_REASON_MAX], drop_bytes[FT_DROP_REASON_MAX];
+	char drops_json[FT_DROP_REASON_MAX * 72 + 16];
 };
+
+FT_EXPORT void ft_flowlog_set_drop_tap(struct ft_flowlog *l, struct ft_tap *t)
+{
+	pthread_mutex_lock(&l->flush_mu);
+	l->drop_tap = t;
+	if (t)
+		ft_tap_set_drop_counting(t, true);
+	if (t)
+		ft_tap_drop_counts(t, l->drop_pkts, l->drop_bytes, FT_DROP_REASON_MAX);
+	pthread_mutex_unlock(&l->flush_mu);
+}
+
+/* ,"drops":{"acl-denied":{"pkts":1,"bytes":34},...}: the tap's drops since
+ * the last message, or NULL when none; flush_mu held. */
+static const char *drops_json(struct ft_flowlog *l)
+{
+	uint64_t p[FT_DROP_REASON_MAX], b[FT_DROP_REASON_MAX];
+	size_t n = 0, cap = sizeof(l->drops_json);
+	char *o = l->drops_json;
+
+	if (!l->drop_tap)
+		return NULL;
+	ft_tap_drop_counts(l->drop_tap, p, b, FT_DROP_REASON_MAX);
+	for (unsigned r = 1; r < FT_DROP_REASON_MAX; r++) {
+		const char *rn = ft_drop_reason_name(l->drop_tap, r);
+		uint64_t dp = p[r] - l->drop_pkts[r], db = b[r] - l->drop_bytes[r];
+		if (!dp || !rn)
+			continue;
+		/* Reason names are [A-Za-z0-9_.+-]: no escaping needed. */
+		n += (size_t)snprintf(o + n, cap - n, "%s\"%s\":{\"pkts\":%llu,\"bytes\":%llu}",
+				      n ? "," : ",\"drops\":{", rn, (unsigned long long)dp,
+				      (unsigned long long)db);
+	}
+	memcpy(l->drop_pkts, p, sizeof(p));
+	memcpy(l->drop_bytes, b, sizeof(b));
+	if (!n)
+		return NULL;
+	snprintf(o + n, cap - n, "}");
+	return o;
+}
 
 static void on_notify(void *ctx)
 {
@@ -579,6 +624,7 @@ FT_EXPORT int ft_flowlog_flush(struct ft_flowlog *l, uint64_t start_ns, uint64_t
 	 * anonymized log names none: the nodes' names and real addresses
 	 * would undo the mapping. */
 	w.peers = ft__peers_view_sync(&l->peers_view, &l->peers);
+	w.drops_json = drops_json(l);
 	if (anon)
 		w.peers = NULL;
 	pthread_mutex_lock(&l->sink_mu);

@@ -31,6 +31,7 @@ struct ft__window {
 	const struct ft__flowent *ents;
 	size_t n;
 	const struct ft_peers *peers; /* names the nodes (peers.h); NULL: none */
+	const char *drops_json;	      /* ,"drops":{...} of the first message, or NULL */
 };
 
 /*

@@ -98,10 +98,18 @@ print(" ".join("%s=%d" % (d["reason"], d["packets"]) for d in json.load(sys.stdi
 	fail "flowtap status: $("$FLOWTAP" status --socket "$TMP/a.sock")"
 ok "status counts A: acl-denied 1, foreign-source 1; B: no-route 1"
 
-# Flow log: the denied connection with dropPkts/dropBytes/dropReason.
+# Flow log: the denied connection with dropPkts/dropBytes/dropReason, and
+# the per-reason totals (which ride on a window with traffic: one ping).
+ip netns exec "$NSA" ping -c 1 -W 2 100.64.0.2 >/dev/null || fail "ping through the tunnel"
 sleep 1.2
 python3 - "$TMP/a.flows" <<'PY' || fail "flow log has no dropped connection"
 import json, sys
+tot = {}
+for line in open(sys.argv[1]):
+    for r, v in json.loads(line).get("drops", {}).items():
+        tot[r] = [a + b for a, b in zip(tot.get(r, [0, 0]), [v["pkts"], v["bytes"]])]
+assert tot == {"acl-denied": [1, 34], "foreign-source": [1, 28]}, tot
+print("ok - flow log per-reason totals:", tot)
 for line in open(sys.argv[1]):
     m = json.loads(line)
     for c in m.get("virtualTraffic", []):

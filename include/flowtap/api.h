@@ -125,7 +125,9 @@ struct ft_api_opts {
 	unsigned max_sessions;	 /* concurrent capture + flow streams; 0: 16;
 				    at most FT_API_MAX_SESSIONS */
 	size_t session_bufsize;	 /* each capture session's bounded buffer; 0: 4 MiB;
-				    else FT_API_MIN_BUFSIZE..FT_API_MAX_BUFSIZE */
+				    else FT_API_MIN_BUFSIZE..FT_API_MAX_BUFSIZE;
+				    a session holds up to 2.25 times it
+				    (ft_session_opts.bufsize, capture.h) */
 	size_t client_bufsize;	 /* bytes queued toward one client: a capture
 				    connection's socket buffer is lowered to it,
 				    a flows client's queue is bounded by it;

@@ -23,11 +23,12 @@
  * FLOWTAP_FLOW_INTERVAL_MS, FLOWTAP_NODE_ID.
  *
  * Threads: OpenVPN calls everything here from its one thread. The API server
- * and the flow logger run threads of their own; they are started with every
- * signal blocked, so that OpenVPN's signals (SIGTERM, SIGHUP, SIGUSR1) keep
- * reaching and waking OpenVPN's thread, whose event loop only notices a
- * signal by the EINTR of its own wait. Those threads only read what is set
- * before they start (the status text) and the library's own objects.
+ * and the flow logger run threads of their own; the library starts every
+ * thread with every signal blocked, so OpenVPN's signals (SIGTERM, SIGHUP,
+ * SIGUSR1) keep reaching and waking OpenVPN's thread, whose event loop only
+ * notices a signal by the EINTR of its own wait. Those threads only read
+ * what is set before they start (the status text) and the library's own
+ * objects.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -40,7 +41,6 @@
 
 #include <jansson.h>
 #include <pthread.h>
-#include <signal.h>
 
 #include <flowtap/api.h>
 #include <flowtap/flows.h>
@@ -225,16 +225,11 @@ void ftovpn_open(struct context *c)
 {
 	const char *sock = env("FLOWTAP_SOCKET");
 	char err[256] = "";
-	sigset_t all, old;
 	int ret;
 
 	if (!sock || g.tap) /* off, or already on (a SIGUSR1 restart reopened tun) */
 		return;
-	/* Threads started here inherit this mask: OpenVPN's signals stay its own. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = start(c, sock, err, sizeof(err));
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret < 0) {
 		msg(M_WARN, "flowtap: not started: %s", err[0] ? err : ft_strerror(ret));
 		stop();

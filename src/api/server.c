@@ -27,6 +27,7 @@
 #include <flowtap/flows.h>
 
 #include "api_int.h"
+#include "thread.h"
 
 #define TICK_MS 250
 
@@ -287,13 +288,9 @@ static int resolve_group(struct ft_api *api, const struct ft_api_opts *o, char *
 static void *loop_thread(void *arg)
 {
 	struct ft_api *api = arg;
-	sigset_t set;
 
-	/* Writing to a client that went away must give EPIPE, not kill the
-	 * process: SIGPIPE from a write is delivered to this thread only. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* Started with every signal blocked (thread.h): writing to a client
+	 * that went away gives EPIPE instead of killing the process. */
 	while (!atomic_load(&api->stopping))
 		event_base_loop(api->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
@@ -418,7 +415,7 @@ FT_EXPORT int ft_api_new(struct ft_api **out, struct event_base *base, const str
 	if (ret < 0)
 		goto fail_unlink;
 	if (api->own_base) {
-		ret = -pthread_create(&api->thr, NULL, loop_thread, api);
+		ret = ft__thread_start(&api->thr, loop_thread, api);
 		if (ret < 0) {
 			seterr(errbuf, errlen, "cannot start the API thread: %s", strerror(-ret));
 			goto fail_unlink;

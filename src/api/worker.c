@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "api_int.h"
+#include "thread.h"
 
 void ft__api_wake(struct ft_api *api)
 {
@@ -77,17 +78,13 @@ static void *worker_main(void *arg)
 /* Under jmu: a thread for a job nobody idle can take, up to the limit. */
 static int maybe_spawn(struct ft_api *api)
 {
-	sigset_t all, old;
 	int ret;
 
 	if (api->nidle || api->nworkers == FT__API_WORKERS)
 		return 0;
-	/* Workers take no signals: the process's handlers run elsewhere,
-	 * and SIGPIPE from a closed client becomes EPIPE. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = -pthread_create(&api->workers[api->nworkers], NULL, worker_main, api);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* Workers take no signals (thread.h): SIGPIPE from a closed client
+	 * becomes EPIPE. */
+	ret = ft__thread_start(&api->workers[api->nworkers], worker_main, api);
 	if (ret < 0)
 		return api->nworkers ? 0 : -EAGAIN; /* the others will get to it */
 	api->nworkers++;

@@ -16,6 +16,7 @@
 #include "drop.h"
 #include "fence.h"
 #include "tap_internal.h"
+#include "thread.h"
 
 static bool pathset_empty(const struct ft_pathset *p)
 {
@@ -552,7 +553,6 @@ FT_EXPORT int ft_session_start(struct ft_session **out, struct ft_tap *t,
 			       const struct ft_session_opts *o, char *errbuf, size_t errlen)
 {
 	struct ft_session *s;
-	sigset_t all, old;
 	int ret;
 
 	*out = NULL;
@@ -574,13 +574,9 @@ FT_EXPORT int ft_session_start(struct ft_session **out, struct ft_tap *t,
 	ret = ft__tap_attach(t, s);
 	if (ret < 0)
 		goto fail;
-	/* The session thread takes no signals: SIGPIPE from a closed output
-	 * becomes EPIPE for that session, and the process's handlers keep
-	 * running on its own threads. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = -pthread_create(&s->thread, NULL, session_main, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* The session thread takes no signals (thread.h): SIGPIPE from a
+	 * closed output becomes EPIPE for that session. */
+	ret = ft__thread_start(&s->thread, session_main, s);
 	if (ret < 0) {
 		ft__tap_detach(t, s);
 		ret = -EAGAIN;

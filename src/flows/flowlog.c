@@ -24,6 +24,7 @@
 #include "flows_int.h"
 #include "peers_int.h"
 #include "classify.h"
+#include "thread.h"
 
 struct sink_fn {
 	struct ft__sink base;
@@ -820,7 +821,7 @@ FT_EXPORT int ft_flowlog_start(struct ft_flowlog *l)
 	/* Counts made before the start are logged in the first interval. */
 	l->pending = true;
 	l->pending_since = ft__now_ns();
-	ret = -pthread_create(&l->thr, NULL, thread_main, l);
+	ret = ft__thread_start(&l->thr, thread_main, l);
 	if (!ret)
 		l->running = true;
 out:

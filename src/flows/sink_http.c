@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "sink.h"
+#include "thread.h"
 
 struct item {
 	char *name; /* file name in the spool directory, or NULL */
@@ -644,7 +645,7 @@ static int http_start(struct ft__sink *s)
 	pthread_mutex_lock(&h->mu);
 	enforce_bound(h);
 	pthread_mutex_unlock(&h->mu);
-	int ret = -pthread_create(&h->thr, NULL, worker, h);
+	int ret = ft__thread_start(&h->thr, worker, h);
 	if (!ret)
 		h->thr_started = true;
 	return ret;

@@ -33,6 +33,7 @@
 #include "kdrops.h"
 #include "parse_num.h"
 #include "wg_watch.h"
+#include "thread.h"
 
 #define MAX_SOURCES (3 * FTD_MAX_LIST)
 #define MAX_SINKS   (3 * FTD_MAX_LIST)
@@ -835,7 +836,7 @@ static int start_reloader(struct daemon *d)
 	pthread_cond_init(&d->reload_cv, NULL);
 	/* Set before the thread exists: from now on d->cfg and d->sinks are its. */
 	d->reload_started = true;
-	int ret = pthread_create(&d->reload_thr, NULL, reload_main, d);
+	int ret = -ft__thread_start(&d->reload_thr, reload_main, d);
 	if (ret) {
 		d->reload_started = false;
 		ftd_log(LOG_ERR, "cannot start the reload thread: %s", strerror(ret));

@@ -24,6 +24,7 @@
 
 #include "sources/wireguard.h"
 #include "wg_watch.h"
+#include "thread.h"
 
 #define MAX_PFX 1024 /* overlay or route prefixes derived from all devices */
 
@@ -461,7 +462,7 @@ int ftd_wg_new(struct ftd_wg **out, const struct ftd_wg_opts *o)
 	pthread_condattr_destroy(&ca);
 	ftd_wg_set_routes(w, o->routes, o->nroutes);
 	w->o.routes = NULL;
-	int r = pthread_create(&w->thr, NULL, watch, w);
+	int r = -ft__thread_start(&w->thr, watch, w);
 	if (r) {
 		free(w->routes);
 		free(w->ifs);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "source.h"
+#include "thread.h"
 
 #define SOURCE_BUFSIZE_DEFAULT (32u << 20)
 #define SOURCE_WAIT_MS	       2000
@@ -348,7 +349,7 @@ FT_EXPORT int ft_source_new(struct ft_source **out, const struct ft_source_opts 
 		goto fail;
 	}
 	s->want_gen = 1; /* the thread reconciles first thing */
-	if ((ret = -pthread_create(&s->thr, NULL, source_thread, s)) < 0) {
+	if ((ret = ft__thread_start(&s->thr, source_thread, s)) < 0) {
 		snprintf(errbuf, errlen, "cannot start source thread: %s", strerror(-ret));
 		goto fail;
 	}

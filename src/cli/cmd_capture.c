@@ -857,8 +857,10 @@ int cmd_capture_main(int argc, char **argv)
 	c.text_dumps = o.td.Aflag || o.td.xflag || o.td.Xflag;
 	c.flush_each = o.td.line_buffered || o.td.packet_buffered;
 	format = pick_format(&o, &c.framing);
-	if (!format)
-		return 2;
+	if (!format) {
+		ret = 2;
+		goto out;
+	}
 	struct cli_anon_stream as = {.c = &o.anon};
 	if (o.anon.keyfile || o.anon.headers_only) {
 		/* The datapath prints text with the real addresses. */
@@ -866,23 +868,27 @@ int cmd_capture_main(int argc, char **argv)
 			fprintf(stderr, "flowtap capture: --anonymize and --headers-only write "
 					"pcap, pcapng or user0; for text: flowtap capture -w - "
 					"--anonymize KEYFILE | flowtap read -r -\n");
-			return 2;
+			ret = 2;
+			goto out;
 		}
 		if ((ret = cli_anon_open(&o.anon, "flowtap capture")) != 0)
-			return ret;
+			goto out;
 		c.anon = &as;
 	}
 	if (build_url(&o, format, url, sizeof(url)) < 0) {
 		fprintf(stderr, "flowtap: capture options too long\n");
-		return 2;
+		ret = 2;
+		goto out;
 	}
 	c.socket = cli_socket_path(o.socket);
 	c.outname = o.wireshark				    ? "wireshark"
 		    : !o.outfile || !strcmp(o.outfile, "-") ? "standard output"
 							    : o.outfile;
 	c.fd = open_output(&o, &ws);
-	if (c.fd < 0)
-		return 1;
+	if (c.fd < 0) {
+		ret = 1;
+		goto out;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -922,9 +928,10 @@ int cmd_capture_main(int argc, char **argv)
 		else
 			fprintf(stderr, "%llu packets captured\n", (unsigned long long)n);
 	}
+	curl_global_cleanup();
+out: /* every way out after parsing frees what parsing made */
 	free(o.td.expr);
 	free(c.buf);
 	cli_anon_free(&o.anon);
-	curl_global_cleanup();
 	return ret;
 }

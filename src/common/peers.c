@@ -329,7 +329,8 @@ static int build_family(struct pfxvec *pv, struct rvec *r)
 	r->id = malloc(cap * sizeof(*r->id));
 	if (!r->lo || !r->hi || !r->id)
 		return -ENOMEM;
-	qsort(pv->v, pv->n, sizeof(*pv->v), cmp_pfx);
+	if (pv->n > 1) /* qsort's base must not be NULL, even for 0 items */
+		qsort(pv->v, pv->n, sizeof(*pv->v), cmp_pfx);
 	flatten(pv->v, pv->n, r);
 	return 0;
 }

@@ -53,7 +53,10 @@ struct tmpl {
 static struct ft_flows *tun, *phys;
 static struct ft_flowlog *lg;
 static int usock = -1;
-static struct tmpl tmpls[2]; /* 256, 257 */
+/* 256/257: flows (IPv4/IPv6); 258/259 with forwardingStatus (drops);
+ * 260/261 with peer names. The exporter announces all six; this input
+ * reports no drops and sets no peer table, so data comes in 256/257. */
+static struct tmpl tmpls[6];
 static uint32_t next_seq;
 static json_t *msgs;
 
@@ -243,7 +246,7 @@ static void decode_ipfix(const uint8_t *m, size_t len, struct rec *recs, size_t 
 			while (end - p >= 4) {
 				uint16_t tid = (uint16_t)get(p, 2), fc = (uint16_t)get(p + 2, 2);
 				p += 4;
-				if (tid != 256 && tid != 257)
+				if (tid < 256 || tid > 261)
 					abort();
 				struct tmpl *t = &tmpls[tid - 256];
 				if (fc > 32)

@@ -3,8 +3,11 @@
  * bench_peers - ft_peers_lookup() with 10,000 peers, each with an IPv4 and
  * an IPv6 address and every 10th with a /24 subnet route: lookups of
  * random addresses, half IPv4 and half IPv6, 90% owned by a peer and 10%
- * not, timed in CPU time. Prints `BENCH peers_lookup_ns <v> ns`.
- * V4ONLY=1 or V6ONLY=1 in the environment queries one family only.
+ * not, timed in CPU time. Prints `BENCH peers_lookup_ns <v> ns`
+ * (`peers_lookup_exit_ns` with EXIT=1).
+ * V4ONLY=1 or V6ONLY=1 in the environment queries one family only;
+ * EXIT=1 adds an exit node owning 0.0.0.0/0 and ::/0, so that the IPv6
+ * ranges span the whole space (the 128-bit path) and misses find it.
  *
  * Usage: bench_peers [PEERS] [MIN_SECONDS]
  */
@@ -74,6 +77,14 @@ int main(int argc, char **argv)
 		if (ft_peers_add(p, &n) < 0)
 			return 1;
 	}
+	if (getenv("EXIT")) {
+		struct ft_prefix a[2];
+		ft_prefix_parse("0.0.0.0/0", &a[0]);
+		ft_prefix_parse("::/0", &a[1]);
+		struct ft_peer n = {.name = "exit", .addrs = a, .naddrs = 2};
+		if (ft_peers_add(p, &n) < 0)
+			return 1;
+	}
 	if (ft_peers_build(p) < 0)
 		return 1;
 	for (int i = 0; i < NADDR; i++) {
@@ -94,7 +105,8 @@ int main(int argc, char **argv)
 	} while (t < min_s);
 	fprintf(stderr, "bench_peers: %u peers, %zu lookups, %.1f%% found\n", npeers, done,
 		100.0 * (double)hits / (double)done);
-	printf("BENCH peers_lookup_ns %.1f ns\n", t * 1e9 / (double)done);
+	printf("BENCH %s %.1f ns\n", getenv("EXIT") ? "peers_lookup_exit_ns" : "peers_lookup_ns",
+	       t * 1e9 / (double)done);
 	ft_peers_free(p);
 	return 0;
 }

@@ -5,3 +5,6 @@
 set -euo pipefail
 : "${FT_BUILD:?}"
 "$FT_BUILD/bench_peers" 10000 1
+# The same with an exit node owning 0.0.0.0/0 and ::/0 (IPv6 bounds in
+# several /64s, every address found).
+EXIT=1 "$FT_BUILD/bench_peers" 10000 1

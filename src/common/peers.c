@@ -5,7 +5,9 @@
  * disjoint address ranges, each owned by the longest prefix covering it.
  * A lookup is then one binary search over the range starts of the address's
  * family: log2(ranges) steps whatever the address, no hash a peer could aim
- * at, and the arrays are contiguous (10,000 IPv4 peers: 80 KB).
+ * at, and the arrays are contiguous (10,000 IPv4 peers: 80 KB). IPv6 ranges
+ * are cut at the /64s that hold a bound (peers_v6.h), so that both searches
+ * compare 64-bit keys whatever the prefixes (::/0 included).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -15,6 +17,7 @@
 #include <flowtap/peers.h>
 
 #include "peers_int.h"
+#include "peers_v6.h"
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -39,17 +42,6 @@ struct ranges4 {
 	size_t n;
 };
 
-struct ranges6 {
-	u128 *lo, *hi;
-	uint32_t *id;
-	size_t n;
-	/* When every range lies inside one /64 (an overlay's addresses, say),
-	 * lookups compare the low 64 bits only: lo64[i] is lo[i]'s low half
-	 * and top the shared high half. */
-	uint64_t *lo64;
-	uint64_t top;
-};
-
 struct ft_peers {
 	_Atomic unsigned long refs;
 	bool built;
@@ -59,7 +51,7 @@ struct ft_peers {
 	struct pfxvec pv[2]; /* IPv4, IPv6 while building */
 	uint32_t order;
 	struct ranges4 r4;
-	struct ranges6 r6;
+	struct ft__peers_v6 r6;
 };
 
 FT_EXPORT int ft_peers_new(struct ft_peers **out)
@@ -95,10 +87,7 @@ static void destroy(struct ft_peers *p)
 	free(p->r4.lo);
 	free(p->r4.hi);
 	free(p->r4.id);
-	free(p->r6.lo);
-	free(p->r6.hi);
-	free(p->r6.id);
-	free(p->r6.lo64);
+	ft__peers_v6_free(&p->r6);
 	free(p);
 }
 
@@ -362,20 +351,8 @@ FT_EXPORT int ft_peers_build(struct ft_peers *p)
 	p->r4.id = r4.id;
 	p->r4.n = r4.n;
 	r4.id = NULL;
-	/* Sorted and disjoint: lo[0] is the least start, hi[n-1] the last end. */
-	if (r6.n && (uint64_t)(r6.lo[0] >> 64) == (uint64_t)(r6.hi[r6.n - 1] >> 64)) {
-		if (!(p->r6.lo64 = malloc(r6.n * sizeof(uint64_t))))
-			goto out;
-		for (size_t i = 0; i < r6.n; i++)
-			p->r6.lo64[i] = (uint64_t)r6.lo[i];
-		p->r6.top = (uint64_t)(r6.lo[0] >> 64);
-	}
-	p->r6.lo = r6.lo;
-	p->r6.hi = r6.hi;
-	p->r6.id = r6.id;
-	p->r6.n = r6.n;
-	r6.lo = r6.hi = NULL;
-	r6.id = NULL;
+	if (ft__peers_v6_build(&p->r6, r6.lo, r6.hi, r6.id, r6.n))
+		goto out;
 	free(p->pv[0].v);
 	free(p->pv[1].v);
 	memset(p->pv, 0, sizeof(p->pv));
@@ -389,49 +366,6 @@ out:
 
 /* Branch-free binary search: the last range starting at or before @x. */
 static inline size_t last_le32(const uint32_t *lo, size_t n, uint32_t x)
-{
-	size_t base = 0;
-	while (n > 1) {
-		size_t half = n / 2;
-		base = lo[base + half] <= x ? base + half : base;
-		n -= half;
-	}
-	return base;
-}
-
-static inline size_t last_le64(const uint64_t *lo, size_t n, uint64_t x)
-{
-	size_t base = 0;
-	while (n > 1) {
-		size_t half = n / 2;
-		base = lo[base + half] <= x ? base + half : base;
-		n -= half;
-	}
-	return base;
-}
-
-static inline uint64_t be64(const uint8_t *b)
-{
-	uint64_t v;
-	memcpy(&v, b, 8);
-	return __builtin_bswap64(v);
-}
-
-/* IPv6 inside the table's one /64: 64-bit keys, as fast as IPv4. */
-static const struct ft_peer *lookup6_narrow(const struct ft_peers *p, const struct ft_addr *a)
-{
-	uint64_t xl = be64(a->b + 8);
-	size_t i;
-
-	if (be64(a->b) != p->r6.top)
-		return NULL;
-	i = last_le64(p->r6.lo64, p->r6.n, xl);
-	if (xl < p->r6.lo64[i] || xl > (uint64_t)p->r6.hi[i])
-		return NULL;
-	return &p->nodes[p->r6.id[i]];
-}
-
-static inline size_t last_le128(const u128 *lo, size_t n, u128 x)
 {
 	size_t base = 0;
 	while (n > 1) {
@@ -458,14 +392,9 @@ FT_EXPORT const struct ft_peer *ft_peers_lookup(const struct ft_peers *p, const 
 			return NULL;
 		return &p->nodes[p->r4.id[i]];
 	}
-	if (a->len == 16 && p->r6.lo64)
-		return lookup6_narrow(p, a);
-	if (a->len == 16 && p->r6.n) {
-		u128 x = addr_key(a);
-		i = last_le128(p->r6.lo, p->r6.n, x);
-		if (x < p->r6.lo[i] || x > p->r6.hi[i])
-			return NULL;
-		return &p->nodes[p->r6.id[i]];
+	if (a->len == 16) {
+		uint32_t id = ft__peers_v6_find(&p->r6, a->b);
+		return id == FT__PEERS_NONE ? NULL : &p->nodes[id];
 	}
 	return NULL;
 }

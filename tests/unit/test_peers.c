@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: the peer table (longest-prefix match against a brute-force
- * reference, 10,000 peers, the JSON loader and its errors). */
+ * reference for IPv4 and IPv6, 10,000 peers, IPv6 index edges, the JSON
+ * loader and its errors). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,6 +87,27 @@ static uint32_t rnd(uint64_t *s)
 	return (uint32_t)(*s >> 33);
 }
 
+/* The lookup of @a in @p names node "n<i>" of the longest of the @n
+ * prefixes in @list (node i owns list[i]) containing @a, the first of equal
+ * ones, or none. */
+static void check_brute_force(const struct ft_peers *p, const struct ft_prefix *list, int n,
+			      const struct ft_addr *a)
+{
+	const struct ft_peer *got = ft_peers_lookup(p, a);
+	char want[16];
+	int best = -1;
+	for (int i = 0; i < n; i++)
+		if (ft_prefix_contains(&list[i], a) && (best < 0 || list[i].bits > list[best].bits))
+			best = i;
+	if (best < 0) {
+		assert_null(got);
+		return;
+	}
+	snprintf(want, sizeof(want), "n%d", best);
+	assert_non_null(got);
+	assert_string_equal(got->name, want);
+}
+
 /* Random nested and overlapping IPv4 prefixes in a small space, compared
  * with a linear longest-match over the same list. */
 static void test_random_vs_brute_force(void **state)
@@ -116,21 +138,113 @@ static void test_random_vs_brute_force(void **state)
 			struct ft_addr a = {4,
 					    {(uint8_t)(x >> 24), (uint8_t)(x >> 16),
 					     (uint8_t)(x >> 8), (uint8_t)x}};
-			int best = -1;
-			for (int i = 0; i < N; i++)
-				if (ft_prefix_contains(&list[i], &a) &&
-				    (best < 0 || list[i].bits > list[best].bits))
-					best = i;
-			const struct ft_peer *got = ft_peers_lookup(p, &a);
-			if (best < 0) {
-				assert_null(got);
-			} else {
-				assert_non_null(got);
-				assert_string_equal(got->name, names[best]);
-			}
+			check_brute_force(p, list, N, &a);
 		}
 		ft_peers_free(p);
 	}
+}
+
+/* A random IPv6 address near /64 bounds: the high half one of a few /64s
+ * (the first, the last, neighbours, an overlay's), the low half near its
+ * ends or small. */
+static void rnd6(uint64_t *seed, uint8_t b[16])
+{
+	static const uint64_t highs[] = {0,
+					 1,
+					 2,
+					 0xfd7a115ca1e00000ull,
+					 0xfd7a115ca1e00001ull,
+					 0xfd7a115ca1e0ffffull,
+					 UINT64_MAX - 1,
+					 UINT64_MAX};
+	uint64_t h = highs[rnd(seed) % 8], l = rnd(seed) % 64;
+	if (rnd(seed) & 1)
+		l = UINT64_MAX - l;
+	for (int i = 0; i < 8; i++) {
+		b[i] = (uint8_t)(h >> (56 - 8 * i));
+		b[8 + i] = (uint8_t)(l >> (56 - 8 * i));
+	}
+}
+
+/* Random IPv6 prefixes of every length (::/0, /1../64 spanning many /64s,
+ * /65../128 inside one) whose bounds crowd at /64 boundaries, against a
+ * linear longest-match; many tables, each looked up around every bound. */
+static void test_random_v6_vs_brute_force(void **state)
+{
+	enum { N = 60 };
+	struct ft_prefix list[N];
+	uint64_t seed = 7;
+	char names[N][8];
+	(void)state;
+	for (int round = 0; round < 200; round++) {
+		struct ft_peers *p;
+		int n = 1 + (int)(rnd(&seed) % N);
+		assert_int_equal(ft_peers_new(&p), 0);
+		for (int i = 0; i < n; i++) {
+			unsigned r = rnd(&seed) % 10;
+			uint8_t bits = (uint8_t)(r == 0	 ? rnd(&seed) % 129
+						 : r < 4 ? 60 + rnd(&seed) % 9
+						 : r < 8 ? 120 + rnd(&seed) % 9
+							 : rnd(&seed) % 3);
+			list[i].addr.len = 16;
+			rnd6(&seed, list[i].addr.b);
+			for (int k = bits; k < 128; k++) /* clear the host bits */
+				list[i].addr.b[k / 8] &= (uint8_t) ~(0x80u >> (k % 8));
+			list[i].bits = bits;
+			snprintf(names[i], sizeof(names[i]), "n%d", i);
+			struct ft_peer nd = {.name = names[i], .addrs = &list[i], .naddrs = 1};
+			assert_int_equal(ft_peers_add(p, &nd), 0);
+		}
+		assert_int_equal(ft_peers_build(p), 0);
+		for (int q = 0; q < 400; q++) {
+			struct ft_addr a = {.len = 16};
+			rnd6(&seed, a.b);
+			check_brute_force(p, list, n, &a);
+		}
+		ft_peers_free(p);
+	}
+}
+
+/* Edges of the IPv6 index: an empty family, ::/0 alone, /128s at the two
+ * ends of the space, and a prefix that ends one address before a /64. */
+static void test_v6_edges(void **state)
+{
+	struct ft_peers *p;
+	(void)state;
+	assert_int_equal(ft_peers_new(&p), 0);
+	add(p, "v4only", "10.0.0.0/8", NULL);
+	assert_int_equal(ft_peers_build(p), 0);
+	assert_string_equal(name_of(p, "::"), "-");
+	assert_string_equal(name_of(p, "fd7a::1"), "-");
+	ft_peers_free(p);
+
+	assert_int_equal(ft_peers_new(&p), 0);
+	add(p, "all", "::/0", NULL);
+	assert_int_equal(ft_peers_build(p), 0);
+	assert_string_equal(name_of(p, "::"), "all");
+	assert_string_equal(name_of(p, "8000::"), "all");
+	assert_string_equal(name_of(p, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "all");
+	assert_string_equal(name_of(p, "10.0.0.1"), "-");
+	ft_peers_free(p);
+
+	assert_int_equal(ft_peers_new(&p), 0);
+	add(p, "first", "::/128", NULL);
+	add(p, "last", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", NULL);
+	add(p, "wide", "fd00::/8", NULL);
+	add(p, "half", "fd7a:115c:a1e0::/63", NULL);
+	assert_int_equal(ft_peers_build(p), 0);
+	assert_string_equal(name_of(p, "::"), "first");
+	assert_string_equal(name_of(p, "::1"), "-");
+	assert_string_equal(name_of(p, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "last");
+	assert_string_equal(name_of(p, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"), "-");
+	assert_string_equal(name_of(p, "fd7a:115c:a1e0:1:ffff:ffff:ffff:ffff"), "half");
+	assert_string_equal(name_of(p, "fd7a:115c:a1e0:2::"), "wide");
+	assert_string_equal(name_of(p, "fd7a:115c:a1df:ffff:ffff:ffff:ffff:ffff"), "wide");
+	assert_string_equal(name_of(p, "fd12:3456::1"), "wide"); /* a /64 with no bound */
+	assert_string_equal(name_of(p, "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "wide");
+	assert_string_equal(name_of(p, "fe00::"), "-");
+	assert_string_equal(name_of(p, "fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "-");
+	ft_peers_free(p);
 }
 
 static void test_ten_thousand(void **state)
@@ -238,7 +352,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_longest_prefix), cmocka_unit_test(test_random_vs_brute_force),
 	    cmocka_unit_test(test_ten_thousand),   cmocka_unit_test(test_load),
-	    cmocka_unit_test(test_load_errors),
+	    cmocka_unit_test(test_load_errors),	   cmocka_unit_test(test_random_v6_vs_brute_force),
+	    cmocka_unit_test(test_v6_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

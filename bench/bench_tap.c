@@ -23,28 +23,7 @@
 #include <flowtap/capture.h>
 #include <flowtap/tap.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint8_t pkt[1500];
-
-static void mkpkt(void)
-{
-	memset(pkt, 0xab, sizeof(pkt));
-	pkt[0] = 0x45;
-	pkt[2] = 1500 >> 8;
-	pkt[3] = 1500 & 0xff;
-	pkt[8] = 64;
-	pkt[9] = 17;
-	uint8_t src[4] = {100, 64, 0, 1}, dst[4] = {100, 64, 0, 2};
-	memcpy(pkt + 12, src, 4);
-	memcpy(pkt + 16, dst, 4);
-	pkt[20] = 0x13, pkt[21] = 0x88, pkt[22] = 0x00, pkt[23] = 0x35;
-}
+#include "bench_pkt.h"
 
 #define BARRIER() __asm__ volatile("" ::: "memory")
 

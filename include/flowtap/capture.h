@@ -74,6 +74,13 @@ struct ft_session_opts {
 	 * only, so it needs drops FT_DROPS_BOTH or FT_DROPS_ONLY (-EINVAL with
 	 * FT_DROPS_EXCLUDE). */
 	struct ft_pathset drop_reasons;
+	/* The past (tap.h: the flight recorder). since_ms > 0: first the
+	 * packets the tap's recorder holds from the last since_ms ms that the
+	 * session selects, in time order, then live packets; every packet
+	 * offered around the seam comes once. The recorded packets are cut to
+	 * the recorder's snap length. */
+	uint64_t since_ms;
+	bool history_only; /* with since_ms: end (by itself) after the history */
 };
 
 /** ft_session_opts_init - defaults: pcap, all paths and directions, no limits, out_fd -1. */
@@ -83,7 +90,11 @@ FT_EXPORT void ft_session_opts_init(struct ft_session_opts *o);
  * ft_session_start - attach a new session to @t.
  * @o: options (copied; the filter string too).
  * @errbuf: on FT_EFILTER, libpcap's message about the filter.
- * Returns 0, FT_EFILTER, FT_EFORMAT, -EINVAL, -ENOMEM or -EAGAIN (no thread).
+ * Returns 0, FT_EFILTER, FT_EFORMAT, -EINVAL, -ENOMEM, -EAGAIN (no thread)
+ * or -ENOENT (since_ms with the tap's recorder off).
+ * With since_ms the history is copied here, on the calling thread (a copy
+ * of at most the recorder's memory, sorted), before the session thread
+ * starts; the recorder is never blocked meanwhile.
  * The session runs until it ends by itself or ft_session_stop(); free it with
  * ft_session_free().
  */
@@ -105,6 +116,22 @@ FT_EXPORT int ft_session_start(struct ft_session **out, struct ft_tap *t,
  * Any thread; see ft_tap_free() in tap.h for the lifetime rules.
  */
 FT_EXPORT int ft_session_stop(struct ft_session *s, struct ft_session_stats *st);
+
+/** What a session with since_ms got from the recorder. */
+struct ft_session_history {
+	uint64_t asked_ms; /* since_ms */
+	uint64_t held_ns;  /* how much of it the recorder held (<= asked) */
+	uint64_t packets;  /* recorded packets the session selected (written first) */
+	bool partial;	   /* held less than asked */
+	bool by_bytes;	   /* ... because the byte bound overwrote older packets */
+	char comment[512]; /* what the pcapng section comment says */
+};
+
+/**
+ * ft_session_history - fill @h for @s, started with since_ms. Any thread.
+ * Returns 0, or -ENOENT if @s was started without since_ms.
+ */
+FT_EXPORT int ft_session_history(const struct ft_session *s, struct ft_session_history *h);
 
 /** ft_session_get_stats - current counters (any thread). */
 FT_EXPORT void ft_session_get_stats(const struct ft_session *s, struct ft_session_stats *st);

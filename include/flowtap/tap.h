@@ -236,6 +236,84 @@ struct ft_tap_stats {
 /** ft_tap_get_stats - read @t's counters. */
 FT_EXPORT void ft_tap_get_stats(const struct ft_tap *t, struct ft_tap_stats *st);
 
+/*
+ * The flight recorder: "what crossed this datapath in the last minute?".
+ * Off by default. Once started, every packet offered to the tap (ft_tap_hook()
+ * and the other hooks, and drops offered with ft_tap_drop()) is also kept,
+ * cut to the recorder's snap length, in memory allocated once by
+ * ft_tap_recorder_start(), overwriting the oldest packets: the recorder
+ * holds at most max_bytes, and readers take only the last max_age_ms of it.
+ * Capture sessions read it with ft_session_opts.since_ms (capture.h): the
+ * recorded past, then live packets, with none missing or twice at the seam.
+ *
+ * Cost: the hook then always takes its out-of-line path (as with a session
+ * attached that rejects the packet) and copies up to snaplen bytes into its
+ * thread's block: no lock, no allocation, no system call, and no wait for
+ * a reader (readers copy blocks out and discard what a producer overwrote
+ * meanwhile). Threads past the tap's 64 producer slots share one slot and
+ * skip a packet rather than wait for each other (counted as missed).
+ */
+
+/** Recorder settings; zero fields take the defaults. */
+struct ft_recorder_opts {
+	uint64_t max_age_ms; /* keep this long; 0: 60000 (60 s) */
+	uint64_t max_bytes;  /* memory for records; 0: 64 MiB; at least 64 KiB, at most 16 GiB */
+	uint32_t snaplen;    /* bytes kept per packet; 0: 256; at most 65535 */
+};
+
+/** Largest recorder snap length. */
+#define FT_RECORDER_SNAPLEN_MAX 65535u
+
+/** ft_recorder_opts_init - the defaults: 60 s, 64 MiB, snap length 256. */
+FT_EXPORT void ft_recorder_opts_init(struct ft_recorder_opts *o);
+
+/**
+ * ft_tap_recorder_start - start @t's flight recorder with @o (NULL: the
+ * defaults; copied). Allocates and populates all of its memory now. Any
+ * thread; not from a hook or a session callback. Returns 0, -EINVAL (a
+ * setting out of range), -EBUSY (already recording) or -ENOMEM.
+ */
+FT_EXPORT int ft_tap_recorder_start(struct ft_tap *t, const struct ft_recorder_opts *o);
+
+/**
+ * ft_tap_recorder_stop - stop @t's recorder and free its memory, once no hook
+ * and no reader uses it (it waits for hooks in progress to leave, and for a
+ * session start reading the recorder to finish its copy). Sessions already
+ * started keep the history they copied. Any thread; not from a hook.
+ * ft_tap_free() stops it too. Returns 0 or -ENOENT (not recording).
+ */
+FT_EXPORT int ft_tap_recorder_stop(struct ft_tap *t);
+
+/** What a recorder holds now, and its counters since it started. */
+struct ft_recorder_stats {
+	bool on;	     /* recording; the rest is zero when not */
+	uint64_t max_age_ms; /* its settings */
+	uint64_t max_bytes;  /* memory it may hold (its blocks, rounded down) */
+	uint32_t snaplen;
+	uint64_t window_ns;    /* from the oldest packet held (within max_age_ms) to now */
+	uint64_t bytes;	       /* record bytes held in that window */
+	uint64_t packets;      /* packets held in that window */
+	uint64_t recorded;     /* packets recorded since start */
+	uint64_t overwritten;  /* packets overwritten to make room (the byte bound) */
+	uint64_t missed;       /* packets not recorded: shared slot busy, no block free */
+	uint64_t triggers;     /* triggers fired (counted by ft_tap_recorder_count()) */
+	uint64_t files;	       /* files written by triggers (idem) */
+	bool wrapped_by_bytes; /* the byte bound is what limits the window now */
+};
+
+/**
+ * ft_tap_recorder_stats - fill @st for @t's recorder ({.on = false} if off).
+ * Any thread; reads block headers only, never waits on a hook.
+ */
+FT_EXPORT void ft_tap_recorder_stats(const struct ft_tap *t, struct ft_recorder_stats *st);
+
+/**
+ * ft_tap_recorder_count - add @triggers and @files to @t's recorder counters
+ * (shown by ft_tap_recorder_stats()), for a program that saves the recorder
+ * on triggers. Any thread. No effect while the recorder is off.
+ */
+FT_EXPORT void ft_tap_recorder_count(struct ft_tap *t, uint64_t triggers, uint64_t files);
+
 /**
  * ft_tap_hook_frame - like ft_tap_hook() for a frame of the tap's link type
  * with its captured and wire lengths (caplen <= len), e.g. from AF_PACKET.

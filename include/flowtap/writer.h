@@ -68,7 +68,9 @@ struct ft_writer_opts {
 	struct ft_text_opts text;  /* for FT_FORMAT_TEXT */
 	ft_path_name_fn path_name; /* names pcapng interfaces; NULL: built-in names */
 	const void *path_ctx;
-	size_t bufsize; /* output chunk size; 0: 256 KiB */
+	size_t bufsize;	     /* output chunk size; 0: 256 KiB */
+	const char *comment; /* pcapng: the section's comment (SHB opt_comment), up to
+			      * 4000 bytes, copied; NULL: none. Other formats ignore it. */
 };
 
 struct ft_writer;

@@ -357,6 +357,23 @@ static uint64_t session_deadline(uint64_t start, uint64_t duration_ms)
 	return start + duration_ms * 1000000u;
 }
 
+/* Write the history; returns false once the session must end. */
+static bool write_history(struct ft_session *s)
+{
+	bool more = true;
+
+	/* Not cut short by a stop: like what the rings hold, the history was
+	 * counted, and a stop drains it (a blocked output is bounded by
+	 * fd_out()'s stop deadline). */
+	while (more && s->hist_next < s->hist.n) {
+		const struct ft_rechist *e = &s->hist.recs[s->hist_next++];
+		more = write_record(s, e->rec, e->size);
+	}
+	s->discarded += s->hist.n - s->hist_next;
+	ft__recsnap_free(&s->hist);
+	return more && !atomic_load(&s->error);
+}
+
 static void *session_main(void *arg)
 {
 	struct ft_session *s = arg;
@@ -365,6 +382,10 @@ static void *session_main(void *arg)
 	bool more = true, by_itself = false;
 	unsigned idle_polls = 0;
 
+	if (s->has_hist && (!write_history(s) || s->opts.history_only)) {
+		by_itself = !atomic_load(&s->stop_req);
+		goto end;
+	}
 	for (;;) {
 		unsigned n;
 		uint64_t now, wait;
@@ -417,6 +438,7 @@ static void *session_main(void *arg)
 		futex_wait(&s->wake_seq, seq, wait);
 		atomic_store(&s->sleeping, 0);
 	}
+end:
 	ft__tap_detach(s->tap, s);
 	finish(s);
 	if (by_itself && s->opts.on_end)
@@ -456,6 +478,8 @@ static int fd_out(void *ctx, const void *data, size_t len)
 
 static int check_opts(const struct ft_session_opts *o, const struct ft_tap *t)
 {
+	if (o->since_ms > 86400000u || (o->history_only && !o->since_ms))
+		return -EINVAL;
 	if (!o->out && o->out_fd < 0)
 		return -EINVAL;
 	if ((unsigned)o->format > FT_FORMAT_TEXT)
@@ -476,7 +500,6 @@ static int check_opts(const struct ft_session_opts *o, const struct ft_tap *t)
 static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session_opts *o,
 		 char *errbuf, size_t errlen)
 {
-	struct ft_writer_opts wo = {0};
 	int ret;
 
 	s->tap = t;
@@ -513,6 +536,17 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 		return -ENOMEM;
 	if (ret < 0)
 		return ret;
+	return 0;
+}
+
+/* The output, once the history (and so the section comment) is known. */
+static int make_writer(struct ft_session *s)
+{
+	struct ft_writer_opts wo = {0};
+	const struct ft_session_opts *o = &s->opts;
+	struct ft_tap *t = s->tap;
+
+	wo.comment = o->since_ms ? s->hinfo.comment : NULL;
 	wo.format = o->format;
 	wo.snaplen = s->snaplen;
 	wo.dlt = t->dlt;
@@ -533,6 +567,7 @@ static void destroy(struct ft_session *s)
 	ft__peers_view_fini(&s->peers);
 	ft_filter_free(s->filter);
 	ft__ring_destroy(&s->ring);
+	ft__recsnap_free(&s->hist);
 	if (s->spare) {
 		ft__spsc_destroy(s->spare);
 		free(s->spare);
@@ -571,9 +606,19 @@ FT_EXPORT int ft_session_start(struct ft_session **out, struct ft_tap *t,
 	ret = setup(s, t, o, errbuf, errlen);
 	if (ret < 0)
 		goto fail;
-	ret = ft__tap_attach(t, s);
-	if (ret < 0)
+	if (!o->history_only) {
+		ret = ft__tap_attach(t, s);
+		if (ret < 0)
+			goto fail;
+	}
+	if (o->since_ms)
+		ret = ft__session_hist_take(s, !o->history_only);
+	if (!ret)
+		ret = make_writer(s);
+	if (ret < 0) {
+		ft__tap_detach(t, s);
 		goto fail;
+	}
 	/* The session thread takes no signals (thread.h): SIGPIPE from a
 	 * closed output becomes EPIPE for that session. */
 	ret = ft__thread_start(&s->thread, session_main, s);

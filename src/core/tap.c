@@ -37,6 +37,7 @@ FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt)
 	t->id = atomic_fetch_add(&next_id, 1);
 	atomic_init(&t->list, empty);
 	pthread_mutex_init(&t->mu, NULL);
+	pthread_mutex_init(&t->rec_mu, NULL);
 	ft__peers_cell_init(&t->peers);
 	strcpy(t->name, name);
 	*out = t;
@@ -112,11 +113,13 @@ FT_EXPORT void ft_tap_free(struct ft_tap *t)
 		pthread_cond_broadcast(&life_cv);
 	}
 	pthread_mutex_unlock(&life_mu);
+	ft_tap_recorder_stop(t);
 	for (unsigned i = 0; i < atomic_load(&t->nthreads); i++)
 		free(t->threads[i]);
 	free(atomic_load(&t->list));
 	ft__peers_cell_fini(&t->peers);
 	pthread_mutex_destroy(&t->mu);
+	pthread_mutex_destroy(&t->rec_mu);
 	free(t);
 }
 
@@ -366,7 +369,7 @@ static inline struct ft_tap_thread *thread_slot(struct ft_tap *t)
 	return th;
 }
 
-static int publish(struct ft_tap *t, struct ft_session *add, struct ft_session *del)
+int ft__tap_publish(struct ft_tap *t, struct ft_session *add, struct ft_session *del)
 {
 	struct ft_sesslist *old = atomic_load(&t->list), *l;
 	unsigned n = 0;
@@ -380,7 +383,11 @@ static int publish(struct ft_tap *t, struct ft_session *add, struct ft_session *
 	if (add)
 		l->s[n++] = add;
 	l->n = n;
+	l->ver = ++t->list_ver;
+	l->rec = t->rec;
 	atomic_store(&t->list, l);
+	/* The recorder watches like a session: hooks take the slow path. */
+	n += t->rec != NULL;
 	__atomic_store_n(&t->head.nsessions, n, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->head.drop_watch, n + t->drop_counting, __ATOMIC_RELAXED);
 	grace_period(t);
@@ -388,7 +395,7 @@ static int publish(struct ft_tap *t, struct ft_session *add, struct ft_session *
 	return 0;
 }
 
-static void notify(struct ft_tap *t)
+void ft__tap_notify(struct ft_tap *t)
 {
 	ft_tap_watch_fn fn;
 	void *ctx;
@@ -407,14 +414,15 @@ int ft__tap_attach(struct ft_tap *t, struct ft_session *s)
 
 	pthread_mutex_lock(&t->mu);
 	s->upstream_at_attach = atomic_load(&t->upstream_drops);
-	ret = publish(t, s, NULL);
+	ret = ft__tap_publish(t, s, NULL);
+	s->attach_ver = t->list_ver;
 	if (!ret) {
 		t->sessions_total++;
 		atomic_store(&s->attached, true);
 	}
 	pthread_mutex_unlock(&t->mu);
 	if (!ret)
-		notify(t);
+		ft__tap_notify(t);
 	return ret;
 }
 
@@ -434,7 +442,7 @@ void ft__tap_detach(struct ft_tap *t, struct ft_session *s)
 	}
 	/* Removing needs no memory beyond the smaller list; retry on ENOMEM
 	 * rather than leave a session the caller is freeing in the list. */
-	while (publish(t, NULL, s) < 0)
+	while (ft__tap_publish(t, NULL, s) < 0)
 		sched_yield();
 	atomic_store(&s->attached, false);
 	ft__session_snapshot(s, &st);
@@ -443,7 +451,7 @@ void ft__tap_detach(struct ft_tap *t, struct ft_session *s)
 	st.written = st.bytes = st.truncated = 0;
 	add_stats(&t->ended, &st);
 	pthread_mutex_unlock(&t->mu);
-	notify(t);
+	ft__tap_notify(t);
 }
 
 void ft__tap_add_ended_output(struct ft_tap *t, uint64_t written, uint64_t bytes,
@@ -508,18 +516,7 @@ static inline void offer_one(struct ft_session *s, unsigned slot, struct ft_rec_
 	void *rec;
 
 	bump(&c->offered, shared);
-	if (!s->all_paths && !ft_pathset_has(&s->paths, ri->path) &&
-	    !(ri->reason && ft_pathset_has(&s->paths, FT_PATH_DROPPED)))
-		return;
-	if (__builtin_expect(s->drops != FT_DROPS_BOTH || !s->any_reason, 0)) {
-		if ((s->drops == FT_DROPS_ONLY || !s->any_reason) != (ri->reason != 0))
-			return;
-		if (ri->reason && !s->any_reason && !ft_pathset_has(&s->drop_reasons, ri->reason))
-			return;
-	}
-	if (s->dir && s->dir != ri->dir)
-		return;
-	if (s->filter && !ft_filter_match(s->filter, pkt, (uint32_t)caplen, ri->len))
+	if (!ft__session_wants(s, ri->path, ri->reason, ri->dir, pkt, (uint32_t)caplen, ri->len))
 		return;
 	bump(&c->matched, shared);
 	cap = caplen > s->snaplen ? s->snaplen : (uint32_t)caplen;
@@ -573,6 +570,11 @@ static inline void offer_list(struct ft_sesslist *l, unsigned slot, unsigned pat
 	}
 	for (unsigned i = 0; i < l->n; i++)
 		offer_one(l->s[i], slot, &ri, pkt, caplen);
+	if (l->rec) {
+		if (!ri.ts_ns)
+			ri.ts_ns = now_ns();
+		ft__recorder_write(l->rec, slot, FT_TAP_SHARED, l->ver, &ri, pkt, caplen);
+	}
 }
 
 FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *pkt, size_t caplen,
@@ -589,7 +591,7 @@ FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *p
 		atomic_store_explicit(&th->seq, q + 1, memory_order_relaxed);
 		ft__fence_hot();
 		l = atomic_load_explicit(&t->list, memory_order_acquire);
-		if (l->n)
+		if (l->n || l->rec)
 			offer_list(l, th->idx, path, pkt, caplen, len, m);
 		bump(&th->hooked, false);
 		/* Leave: release, so that the session pointers' last uses
@@ -600,7 +602,7 @@ FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *p
 	unsigned g = atomic_load_explicit(&t->gen, memory_order_seq_cst) & 1;
 	atomic_fetch_add_explicit(&t->enter[g], 1, memory_order_seq_cst);
 	l = atomic_load_explicit(&t->list, memory_order_seq_cst);
-	if (l->n)
+	if (l->n || l->rec)
 		offer_list(l, FT_TAP_SHARED, path, pkt, caplen, len, m);
 	atomic_fetch_add_explicit(&t->leave[g], 1, memory_order_seq_cst);
 }
@@ -775,7 +777,8 @@ FT_EXPORT void ft_tap_set_drop_counting(struct ft_tap *t, bool on)
 {
 	pthread_mutex_lock(&t->mu);
 	__atomic_store_n(&t->drop_counting, on, __ATOMIC_RELAXED);
-	__atomic_store_n(&t->head.drop_watch, atomic_load(&t->list)->n + on, __ATOMIC_RELAXED);
+	struct ft_sesslist *l = atomic_load(&t->list);
+	__atomic_store_n(&t->head.drop_watch, l->n + (l->rec != NULL) + on, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&t->mu);
 }
 

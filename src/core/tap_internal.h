@@ -11,6 +11,7 @@
 
 #include "peers_int.h"
 #include "rec.h"
+#include "recorder.h"
 #include "ring.h"
 #include "spsc.h"
 
@@ -51,6 +52,8 @@ struct ft_sess_ctr {
 /* A published, immutable snapshot of the sessions attached to a tap. */
 struct ft_sesslist {
 	unsigned n;
+	uint32_t ver;		 /* the tap's list version (recorder.h: the seam) */
+	struct ft_recorder *rec; /* the flight recorder, NULL: off */
 	struct ft_session *s[];
 };
 
@@ -92,6 +95,13 @@ struct ft_tap {
 	 * detached but may still be finishing). Under the lifetime lock. */
 	struct ft_session *members;
 	struct ft__peers_cell peers; /* ft_tap_set_peers(); read by session threads */
+	/* The flight recorder (recorder.h): set under both rec_mu and mu,
+	 * published to hooks in the session list; readers copy it under
+	 * rec_mu, so that stopping it waits for them. Lock order: rec_mu, mu. */
+	pthread_mutex_t rec_mu;
+	struct ft_recorder *rec;
+	uint32_t list_ver; /* under mu */
+	_Atomic uint64_t rec_triggers, rec_files;
 };
 
 /*
@@ -156,9 +166,35 @@ struct ft_session {
 	struct ft_session *member_next;
 	unsigned pins;
 	struct ft__peers_view peers; /* the session thread's table (its writer has it) */
+	/* The recorder's history (since_ms): the list version the session
+	 * was attached at, the copy, and the next record to write. */
+	uint32_t attach_ver;
+	struct ft_recsnap hist;
+	size_t hist_next;
+	bool has_hist;
+	struct ft_session_history hinfo;
 	/* Per producer slot, written only by that slot's thread. */
 	struct ft_sess_ctr ctr[FT_TAP_MAX_THREADS + 1];
 };
+
+/* Whether session @s takes a packet: paths, verdict, direction, filter.
+ * Hot path (the hook), and the recorder's history (session.c). */
+static inline bool ft__session_wants(const struct ft_session *s, unsigned path, unsigned reason,
+				     unsigned dir, const void *pkt, uint32_t caplen, uint32_t len)
+{
+	if (!s->all_paths && !ft_pathset_has(&s->paths, path) &&
+	    !(reason && ft_pathset_has(&s->paths, FT_PATH_DROPPED)))
+		return false;
+	if (__builtin_expect(s->drops != FT_DROPS_BOTH || !s->any_reason, 0)) {
+		if ((s->drops == FT_DROPS_ONLY || !s->any_reason) != (reason != 0))
+			return false;
+		if (reason && !s->any_reason && !ft_pathset_has(&s->drop_reasons, reason))
+			return false;
+	}
+	if (s->dir && s->dir != dir)
+		return false;
+	return !s->filter || ft_filter_match(s->filter, pkt, caplen, len);
+}
 
 /* Lifetime (see ft_tap_free() in tap.h): a session joins its tap's members
  * before it is attached, and leaves them when it is freed; ft_tap_free()
@@ -168,11 +204,20 @@ void ft__tap_link_session(struct ft_tap *t, struct ft_session *s);
 void ft__tap_unlink_session(struct ft_session *s);
 
 int ft__tap_attach(struct ft_tap *t, struct ft_session *s);
+/* Publish a new session list without @del, with @add, with the tap's
+ * recorder, and wait for a grace period. Under t->mu. */
+int ft__tap_publish(struct ft_tap *t, struct ft_session *add, struct ft_session *del);
+/* Call the tap's watch callback; no tap lock held. */
+void ft__tap_notify(struct ft_tap *t);
 void ft__tap_detach(struct ft_tap *t, struct ft_session *s);
 /* A session that finished adds what it wrote while draining to the tap's sums. */
 void ft__tap_add_ended_output(struct ft_tap *t, uint64_t written, uint64_t bytes,
 			      uint64_t truncated);
 void ft__session_wake(struct ft_session *s);
+/* Copy the recorder's history for @s (history.c), attached at attach_ver
+ * or (@attached false) not attached: every record. Before the session
+ * thread starts. Returns 0, -ENOENT (no recorder) or -ENOMEM. */
+int ft__session_hist_take(struct ft_session *s, bool attached);
 void ft__session_snapshot(const struct ft_session *s, struct ft_session_stats *st);
 
 #endif

@@ -152,6 +152,11 @@ FT_EXPORT int ft_writer_new(struct ft_writer **out, const struct ft_writer_opts 
 	if (!w)
 		return -ENOMEM;
 	w->o = *o;
+	w->o.comment = NULL;
+	if (o->comment && !(w->comment = strndup(o->comment, 4000))) {
+		free(w);
+		return -ENOMEM;
+	}
 	w->ops = formats[o->format].ops;
 	w->fn = fn;
 	w->ctx = ctx;
@@ -174,6 +179,7 @@ FT_EXPORT int ft_writer_new(struct ft_writer **out, const struct ft_writer_opts 
 	return 0;
 fail:
 	free(w->buf);
+	free(w->comment);
 	free(w);
 	return ret;
 }
@@ -281,5 +287,6 @@ FT_EXPORT void ft_writer_free(struct ft_writer *w)
 	if (w->ops->fini)
 		w->ops->fini(w);
 	free(w->buf);
+	free(w->comment);
 	free(w);
 }

@@ -32,11 +32,12 @@ struct ft_writer {
 	size_t len, cap;
 	size_t chunk; /* hand the buffer out once it holds this much */
 	uint32_t snaplen;
-	int err;       /* sticky output error */
-	bool started;  /* header written */
-	bool finished; /* ft_writer_finish() ran */
-	void *priv;    /* per-format state */
+	int err;		/* sticky output error */
+	bool started;		/* header written */
+	bool finished;		/* ft_writer_finish() ran */
+	void *priv;		/* per-format state */
 	struct ft_peers *peers; /* names the packets' ends; a reference, or NULL */
+	char *comment;		/* o.comment, copied */
 };
 
 extern const struct ft__writer_ops ft__writer_pcap_ops;

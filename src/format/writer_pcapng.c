@@ -36,6 +36,7 @@
 #define OPT_END		 0
 #define OPT_COMMENT	 1
 #define SHB_USERAPPL	 4
+#define OPT_COMMENT_SHB	 1
 #define IF_NAME		 2
 #define IF_TSRESOL	 9
 #define EPB_FLAGS	 2
@@ -191,7 +192,8 @@ static void fini(struct ft_writer *w)
 static int header(struct ft_writer *w)
 {
 	static const char appl[] = "flowtap " FT_VERSION_STRING;
-	uint8_t *blk = ft__writer_reserve(w, 64), *p;
+	size_t clen = w->comment ? strlen(w->comment) : 0;
+	uint8_t *blk = ft__writer_reserve(w, 64 + clen + 8), *p;
 
 	if (!blk)
 		return w->err;
@@ -201,6 +203,8 @@ static int header(struct ft_writer *w)
 	p = ft__put_le16(p, 1); /* version 1.0 */
 	p = ft__put_le16(p, 0);
 	p = ft__put_le64(p, UINT64_MAX); /* section length not given */
+	if (clen)
+		p = put_opt(p, OPT_COMMENT_SHB, w->comment, (uint16_t)clen);
 	p = put_opt(p, SHB_USERAPPL, appl, sizeof(appl) - 1);
 	p = put_end(p);
 	w->len += close_block(blk, p);

@@ -25,6 +25,11 @@
  *   flowtap_session_bytes_written_total{tap}         counter    every capture
  *   flowtap_session_dropped_packets_total{tap}       counter    session of the
  *   flowtap_session_truncated_packets_total{tap}     counter    tap, live or ended)
+ *   flowtap_tap_dropped_packets_total{tap,reason}    counter   (what the datapath
+ *   flowtap_tap_dropped_bytes_total{tap,reason}      counter    discarded, ft_tap_drop(),
+ *                                                               or the kernel for
+ *                                                               flowtapd --drops; a
+ *                                                               reason once counted)
  *   flowtap_flowlog_messages_total                   counter   (with a flow logger)
  *   flowtap_flowlog_connections_total                counter
  *   flowtap_flowlog_http_messages_sent_total         counter

@@ -243,6 +243,78 @@ static void tap_metrics(struct ft_api *api, struct ft_metrics *m)
 	}
 }
 
+/* One tap's drops for one reason, copied under the lock. */
+struct drop_count {
+	char tap[64], reason[64];
+	uint64_t pkts, bytes;
+};
+
+/* The drops of every tap per reason with any, for the lock's duration only:
+ * the counts are read into @pk/@by (FT_DROP_REASON_MAX each) and the
+ * reasons that have any are copied. Returns the count of entries in *@out
+ * (malloc'ed, at most taps * FT_DROP_REASON_MAX) or -ENOMEM. */
+static int collect_drops(struct ft_api *api, uint64_t *pk, uint64_t *by, struct drop_count **out)
+{
+	struct drop_count *v = NULL;
+	size_t n = 0, cap = 0;
+	int ret = 0;
+
+	pthread_mutex_lock(&api->mu);
+	for (int i = 0; i < api->ntaps && ret == 0; i++) {
+		struct ft_tap *t = api->taps[i];
+		int used = ft_tap_drop_counts(t, pk, by, FT_DROP_REASON_MAX);
+		for (int r = 1; r < used && r < FT_DROP_REASON_MAX; r++) {
+			const char *rn = ft_drop_reason_name(t, (unsigned)r);
+			if (!pk[r])
+				continue;
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 16;
+				struct drop_count *nv = realloc(v, nc * sizeof(*nv));
+				if (!nv) {
+					ret = -ENOMEM;
+					break;
+				}
+				v = nv;
+				cap = nc;
+			}
+			snprintf(v[n].tap, sizeof(v[n].tap), "%s", ft_tap_name(t));
+			snprintf(v[n].reason, sizeof(v[n].reason), "%s", rn ? rn : "other");
+			v[n].pkts = pk[r];
+			v[n].bytes = by[r];
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&api->mu);
+	*out = v;
+	return ret ? ret : (int)n;
+}
+
+/* What datapaths discarded (ft_tap_drop(), flowtapd --drops), per tap and
+ * reason, for the reasons counted at least once: the same numbers as the
+ * taps' "drops" in status. The families are always there, so a scraper
+ * sees them before the first drop. */
+static void drop_metrics(struct ft_api *api, struct ft_metrics *m)
+{
+	uint64_t *pk = calloc(2 * FT_DROP_REASON_MAX, sizeof(*pk));
+	struct drop_count *v = NULL;
+	int n = pk ? collect_drops(api, pk, pk + FT_DROP_REASON_MAX, &v) : -ENOMEM;
+
+	ft_metrics_family(m, "flowtap_tap_dropped_packets_total", FT_METRIC_COUNTER,
+			  "Packets the datapath discarded, by reason (ft_tap_drop()).");
+	for (int i = 0; i < n; i++) {
+		const char *l[] = {"tap", v[i].tap, "reason", v[i].reason, NULL};
+		ft_metrics_sample(m, l, (double)v[i].pkts);
+	}
+	ft_metrics_family(m, "flowtap_tap_dropped_bytes_total", FT_METRIC_COUNTER,
+			  "Bytes of the packets the datapath discarded, by reason.");
+	for (int i = 0; i < n; i++) {
+		const char *l[] = {"tap", v[i].tap, "reason", v[i].reason, NULL};
+		ft_metrics_sample(m, l, (double)v[i].bytes);
+	}
+	free(v);
+	free(pk);
+}
+
 static void flowlog_metrics(struct ft_metrics *m, const struct ft_flowlog_stats *s)
 {
 	single(m, "flowtap_flowlog_messages_total", FT_METRIC_COUNTER, "Flow-log messages built.",
@@ -274,6 +346,7 @@ FT_EXPORT long ft_api_metrics_text(struct ft_api *api, char **out)
 		return -ENOMEM;
 	server_metrics(api, &m);
 	tap_metrics(api, &m);
+	drop_metrics(api, &m);
 	pthread_mutex_lock(&api->mu);
 	has_flowlog = api->flowlog != NULL;
 	if (has_flowlog)

@@ -121,6 +121,13 @@ ok "text: $(grep -m1 NO_SOCKET "$TMP/text")"
 reasons=$(status | python3 -c 'import json, sys; r = json.load(sys.stdin)["kernel_drops"]["reasons"]; print(" ".join("%s=%d" % kv for kv in sorted(r.items())))')
 [ "$reasons" = "IP_RPFILTER=2 NETFILTER_DROP=3 NO_SOCKET=4" ] || fail "reasons in status: $reasons"
 ok "reasons: $reasons"
+curl -sf --unix-socket "$SOCK" http://local/localapi/v0/metrics -o "$TMP/m.prom" ||
+	fail "GET /localapi/v0/metrics failed"
+got=$(sed -n 's/^flowtap_tap_dropped_packets_total{tap="drops",reason="\([A-Z_]*\)"} /\1=/p' \
+	"$TMP/m.prom" | sort | tr '\n' ' ')
+[ "$got" = "IP_RPFILTER=2 NETFILTER_DROP=3 NO_SOCKET=4 " ] ||
+	fail "metrics: '$got'; $(grep '^flowtap_tap_dropped' "$TMP/m.prom")"
+ok "metrics: flowtap_tap_dropped_packets_total{tap=\"drops\"} $got"
 
 # --user: flowtapd keeps CAP_BPF and CAP_PERFMON (bits 39, 38) besides
 # CAP_NET_RAW and CAP_NET_ADMIN, and loads the program again as that user.

@@ -4,13 +4,14 @@
 # 100.64.0.2:7 (--deny rule 2) and drops a datagram from a host that is not
 # its peer (foreign-source); B, which has no peer yet, drops what its stack
 # sends (no-route). Each is captured with its reason (pcapng comment, text
-# marker), counted per reason in status, and the denied flow shows in A's
+# marker), counted per reason in status and in Prometheus metrics (checked
+# by promtool), and the denied flow shows in A's
 # flow log (dropPkts, dropReason) and in IPFIX: nfdump shows the dropped
 # record, tshark decodes its forwardingStatus "ACL deny" (129). (nfdump
 # 1.7.1 stores IE 89 of IPFIX as 0, so %fwd cannot show it.)
 set -euo pipefail
 . "$(dirname "$0")/tunnel_lib.bash"
-tl_require curl python3 tshark nfcapd nfdump
+tl_require curl python3 tshark nfcapd nfdump promtool
 tl_setup drops
 
 ip -n "$NSB" addr add 192.0.2.3/24 dev fte-veth-b
@@ -97,6 +98,21 @@ print(" ".join("%s=%d" % (d["reason"], d["packets"]) for d in json.load(sys.stdi
 "$FLOWTAP" status --socket "$TMP/a.sock" | grep -q "drops: acl-denied 1 (34 bytes), foreign-source 1 (28 bytes)" ||
 	fail "flowtap status: $("$FLOWTAP" status --socket "$TMP/a.sock")"
 ok "status counts A: acl-denied 1, foreign-source 1; B: no-route 1"
+
+# The same counts in Prometheus metrics, which promtool accepts.
+curl -sf --unix-socket "$TMP/a.sock" http://local/localapi/v0/metrics -o "$TMP/a.prom" ||
+	fail "GET /localapi/v0/metrics on A failed"
+promtool check metrics <"$TMP/a.prom" >"$TMP/lint" 2>&1 && [ ! -s "$TMP/lint" ] ||
+	fail "promtool check metrics: $(cat "$TMP/lint")"
+for m in 'flowtap_tap_dropped_packets_total{tap="fte0",reason="acl-denied"} 1' \
+	'flowtap_tap_dropped_packets_total{tap="fte0",reason="foreign-source"} 1' \
+	'flowtap_tap_dropped_bytes_total{tap="fte0",reason="acl-denied"} 34' \
+	'flowtap_tap_dropped_bytes_total{tap="fte0",reason="foreign-source"} 28'; do
+	grep -qxF "$m" "$TMP/a.prom" || fail "no line '$m' in A's metrics: $(grep drop "$TMP/a.prom")"
+done
+[ "$(grep -c '^flowtap_tap_dropped_packets_total{' "$TMP/a.prom")" = 2 ] ||
+	fail "A's metrics have other drop reasons: $(grep '^flowtap_tap_dropped' "$TMP/a.prom")"
+ok "A's metrics: dropped packets/bytes per reason as in status; promtool passes"
 
 # Flow log: the denied connection with dropPkts/dropBytes/dropReason, and
 # the per-reason totals (which ride on a window with traffic: one ping).

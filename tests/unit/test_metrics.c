@@ -74,6 +74,28 @@ static void test_exposition(void **state)
 	assert_int_equal(ft_tap_new(&t, "tun0"), 0);
 	assert_int_equal(ft_api_add_tap(api, t), 0);
 	ft_api_set_metrics_fn(api, extra, &calls);
+	/* Drops per reason: built-in and registered; a reason with none has no
+	 * sample, and the family is there before the first drop. */
+	text = metrics_of(api);
+	assert_non_null(strstr(text, "# TYPE flowtap_tap_dropped_packets_total counter\n"
+				     "# HELP flowtap_tap_dropped_bytes_total"));
+	free(text);
+	static const uint8_t pkt[60] = {0x45};
+	int kern = ft_tap_add_drop_reason(t, "NETFILTER_DROP");
+	assert_true(kern > 0);
+	for (int i = 0; i < 3; i++)
+		ft_tap_drop(t, FT_PATH_FROM_PEER, pkt, sizeof(pkt), FT_DROP_ACL, NULL);
+	ft_tap_drop(t, FT_PATH_FROM_LOCAL, pkt, 40, (unsigned)kern, NULL);
+	text = metrics_of(api);
+	assert_non_null(strstr(
+	    text, "flowtap_tap_dropped_packets_total{tap=\"tun0\",reason=\"acl-denied\"} 3\n"
+		  "flowtap_tap_dropped_packets_total{tap=\"tun0\",reason=\"NETFILTER_DROP\"} 1\n"));
+	assert_non_null(strstr(
+	    text, "flowtap_tap_dropped_bytes_total{tap=\"tun0\",reason=\"acl-denied\"} 180\n"
+		  "flowtap_tap_dropped_bytes_total{tap=\"tun0\",reason=\"NETFILTER_DROP\"} 40\n"));
+	assert_null(strstr(text, "reason=\"no-route\""));
+	free(text);
+	calls = 0;
 	text = metrics_of(api);
 	assert_int_equal(calls, 1);
 	assert_non_null(strstr(

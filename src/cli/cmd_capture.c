@@ -3,10 +3,13 @@
  * \summary: flowtap capture: stream a live capture from a running datapath's
  * local API (POST /localapi/v0/debug-capture) to stdout, a file or Wireshark.
  *
- * The stream is cut into whole records (pcap records, pcapng blocks, text
- * lines) before it is written, so a capture stopped with Ctrl-C leaves a
- * well-formed file. Packets are counted from the records; drops come from
- * the server's status (our own session, found by our pid) or the pcapng ISB.
+ * The stream is cut into whole records (pcap records, pcapng blocks) before
+ * it is written, so a capture stopped with Ctrl-C leaves a well-formed file.
+ * Text and rotated files are made here from a pcapng stream, with flowtap
+ * read's reader and writers (cap_local.c), so every flag read has works
+ * live too. Packets are counted from the records; drops come from the
+ * server's status (our own session, found by our id), the pcapng ISB or the
+ * stream's trailer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,7 @@
 #include <flowtap/writer.h>
 
 #include "anon_cli.h"
+#include "cap_local.h"
 #include "cli.h"
 #include "output_file.h"
 #include "localapi.h"
@@ -33,7 +37,7 @@
 
 #define MAX_UNIT (16u << 20) /* largest record or block we accept */
 
-enum framing { FRAME_PCAP, FRAME_PCAPNG, FRAME_TEXT };
+enum framing { FRAME_PCAP, FRAME_PCAPNG };
 
 struct cap {
 	const char *socket;
@@ -53,12 +57,13 @@ struct cap {
 	long http_code;
 	char errbody[1024];
 	size_t errlen;
-	int64_t dropped;     /* from status, -1 unknown */
-	uint64_t nwritten;   /* bytes written to the output */
-	long long session;   /* our session id (Flowtap-Session header), 0 unknown */
-	int64_t srv_packets; /* packets the server wrote for us (status), -1 unknown */
-	bool text_dumps;     /* -A/-x text: lines are not packets, count from status */
-	bool flush_each;     /* -l, -U: write each record as it comes */
+	int64_t dropped;	 /* from status, -1 unknown */
+	uint64_t nwritten;	 /* bytes written to the output */
+	long long session;	 /* our session id (Flowtap-Session header), 0 unknown */
+	bool flush_each;	 /* -l, -U: write each record as it comes */
+	struct cap_local *local; /* text or rotated files made here; NULL: none */
+	bool limit_reached;	 /* -G with -W wrote its last file */
+	const char *local_err;	 /* why the stream was refused */
 	time_t last_poll;
 	/* The stream's trailers: the session's final counters. */
 	bool have_trailer;
@@ -104,8 +109,9 @@ static void usage(FILE *f)
 	    "  --no-drops      only packets the datapath delivered\n"
 	    "  --drop-reason NAME  only drops for NAME (acl-denied, no-route, ...; repeatable)\n"
 	    "\n%s"
-	    "  Live text comes from the datapath, which prints -v, -A and -x/-X; for -e, -q,\n"
-	    "  -S, -t..., -# and -C/-W: flowtap capture -w - | flowtap read -r - OPTIONS.\n",
+	    "  Text and -C/-G files are made from the datapath's pcapng stream by the\n"
+	    "  code of flowtap read: the same flags print the same lines. -G with -w FILE\n"
+	    "  rotates files; without, as a duration, it is deprecated (--duration).\n",
 	    td_help);
 }
 
@@ -115,10 +121,6 @@ static long unit_len(struct cap *c, const uint8_t *p, size_t n)
 	uint32_t v;
 
 	switch (c->framing) {
-	case FRAME_TEXT: {
-		const uint8_t *nl = memchr(p, '\n', n);
-		return nl ? (long)(nl - p + 1) : 0;
-	}
 	case FRAME_PCAP:
 		if (!c->header_done) {
 			if (n < 24)
@@ -184,10 +186,7 @@ static void parse_isb(struct cap *c, const uint8_t *p, size_t n)
 
 static void count_unit(struct cap *c, const uint8_t *p, size_t n)
 {
-	if (c->framing == FRAME_TEXT) {
-		if (p[0] != ' ' && p[0] != '\t')
-			c->packets++;
-	} else if (c->framing == FRAME_PCAP) {
+	if (c->framing == FRAME_PCAP) {
 		if (c->header_done)
 			c->packets++;
 		c->header_done = true;
@@ -226,11 +225,52 @@ static int write_all(int fd, const void *data, size_t len)
  * the progress callback) and at the end, so nothing waits for long. */
 #define WRITE_BATCH (256u << 10)
 
+/* The output of text made here: emptied on the first write, as -w is. */
+static int local_out(void *ctx, const void *data, size_t len)
+{
+	struct cap *c = ctx;
+	int ret = cli_output_begin(&output);
+
+	if (ret == 0)
+		ret = write_all(c->fd, data, len);
+	if (ret == 0)
+		c->nwritten += len;
+	return ret;
+}
+
+/* A whole pcapng block for cap_local: the packets it outputs are counted. */
+static int local_unit(struct cap *c, const uint8_t *p, size_t n)
+{
+	int ret = cap_local_block(c->local, p, n, c->swapped);
+
+	if (ret == 1)
+		c->packets++;
+	else if (ret == 0 && get32(c, p) == 5)
+		parse_isb(c, p, n);
+	if (ret == 2) {
+		c->limit_reached = true;
+		return -ECANCELED;
+	}
+	if (ret == -EPROTO)
+		c->local_err = cap_local_error(c->local);
+	if (ret < 0)
+		c->out_failed = ret != -EPROTO;
+	return ret < 0 ? ret : 0;
+}
+
 /* Writes out the whole records counted so far. */
 static int write_done(struct cap *c)
 {
 	int ret;
 
+	if (c->local) {
+		/* Their packets are in the writer's buffer already. */
+		c->done = 0;
+		ret = cap_local_flush(c->local);
+		if (ret < 0)
+			c->out_failed = true;
+		return ret;
+	}
 	if (!c->done)
 		return 0;
 	ret = cli_output_begin(&output);
@@ -265,6 +305,15 @@ static int flush_units(struct cap *c, bool force)
 			if (!k)
 				continue;
 			u = (long)k;
+		}
+		if (c->local) {
+			/* Made into text or files now: the unit leaves the buffer. */
+			int ret = local_unit(c, p, (size_t)u);
+			memmove(p, p + u, c->len - c->done - (size_t)u);
+			c->len -= (size_t)u;
+			if (ret < 0)
+				return ret;
+			continue;
 		}
 		count_unit(c, p, (size_t)u);
 		c->done += (size_t)u;
@@ -350,8 +399,6 @@ static void poll_dropped(struct cap *c)
 				continue;
 			if (json_is_integer(json_object_get(s, "dropped")))
 				c->dropped = json_integer_value(json_object_get(s, "dropped"));
-			if (json_is_integer(json_object_get(s, "packets")))
-				c->srv_packets = json_integer_value(json_object_get(s, "packets"));
 		}
 out:
 	json_decref(root);
@@ -364,7 +411,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	time_t now = time(NULL);
 	int ret;
 
-	if (c->http_code == 200 && c->done && (ret = flush_units(c, true)) < 0) {
+	if (c->http_code == 200 && (c->done || c->local) && (ret = flush_units(c, true)) < 0) {
 		c->werr = -ret;
 		return 1;
 	}
@@ -422,12 +469,6 @@ static int build_url(const struct capopts *o, const char *format, char *url, siz
 		ret |= add_param(url, len, "drop-reason", o->reasons);
 	if (o->tap)
 		ret |= add_param(url, len, "tap", o->tap);
-	if (o->td.vflag)
-		ret |= add_param(url, len, "verbose", "1");
-	if (o->td.Aflag)
-		ret |= add_param(url, len, "ascii", "1");
-	if (o->td.xflag || o->td.Xflag)
-		ret |= add_param(url, len, "hex", "1");
 	return ret ? -ENOSPC : 0;
 }
 
@@ -596,30 +637,6 @@ static bool valid_duration(const char *s)
 	       !strcmp(end, "h");
 }
 
-/* Text options only `flowtap read` prints: the datapath's text has -v, -A
- * and -x/-X. Refused by name rather than silently ignored. */
-static int text_only(const struct capopts *o)
-{
-	const struct td_opts *t = &o->td;
-	const char *flag = t->eflag	  ? "-e"
-			   : t->qflag	  ? "-q"
-			   : t->Sflag	  ? "-S"
-			   : t->tflag	  ? "-t"
-			   : t->numbers	  ? "-#"
-			   : t->vflag > 1 ? "-vv"
-			   : t->xflag > 1 ? "-xx"
-			   : t->Xflag > 1 ? "-XX"
-					  : NULL;
-
-	if (!flag)
-		return 0;
-	fprintf(stderr,
-		"flowtap capture: %s is printed by flowtap read: "
-		"flowtap capture -w - | flowtap read -r - %s\n",
-		flag, flag);
-	return 2;
-}
-
 /* Returns 0, 1 after --help/--version/-D handled, or 2. */
 static int parse_args(int argc, char **argv, struct capopts *o)
 {
@@ -664,9 +681,8 @@ static int parse_args(int argc, char **argv, struct capopts *o)
 		return 2;
 	}
 	if (o->td.old_duration) {
-		fprintf(stderr,
-			"flowtap capture: -G SECONDS as \"stop after\" is deprecated: use "
-			"--duration (in tcpdump, and in a later flowtap, -G rotates files)\n");
+		fprintf(stderr, "flowtap capture: -G SECONDS as \"stop after\" is deprecated: use "
+				"--duration (with -w FILE, -G rotates files as in tcpdump)\n");
 		if (!o->duration)
 			o->duration = o->td.old_duration;
 	}
@@ -689,29 +705,29 @@ static int parse_args(int argc, char **argv, struct capopts *o)
 		snprintf(o->snaplen, sizeof(o->snaplen), "%u", o->td.snaplen);
 	if (o->outfile && !*o->outfile && o->out_is_o)
 		o->wireshark = true;
-	if (!o->td.list_taps && !o->outfile && !o->wireshark &&
-	    (!o->format || !strcmp(o->format, "text")))
-		return text_only(o);
 	return 0;
 }
 
-static const char *pick_format(const struct capopts *o, enum framing *fr)
+/* The format asked of the server. Text and rotated files are made here
+ * (@local, in format @out) from pcapng, which carries all they need. */
+static const char *pick_format(const struct capopts *o, enum framing *fr, bool *local,
+			       enum ft_format *out)
 {
 	const char *f = o->format;
-	enum ft_format ff;
 
 	if (!f)
 		f = o->wireshark || (o->outfile && o->out_is_o) ? "user0"
 		    : o->outfile				? "pcap"
 								: "text";
-	if (ft_format_parse(f, &ff) < 0) {
+	if (ft_format_parse(f, out) < 0) {
 		fprintf(stderr,
 			"flowtap: unknown format '%s' (pcap, pcap-ns, pcapng, user0, text)\n", f);
 		return NULL;
 	}
-	*fr = ff == FT_FORMAT_TEXT     ? FRAME_TEXT
-	      : ff == FT_FORMAT_PCAPNG ? FRAME_PCAPNG
-				       : FRAME_PCAP;
+	*local = !o->wireshark && (*out == FT_FORMAT_TEXT || o->td.file_size || o->td.rotate_secs);
+	if (*local)
+		f = "pcapng";
+	*fr = *local || *out == FT_FORMAT_PCAPNG ? FRAME_PCAPNG : FRAME_PCAP;
 	return f;
 }
 
@@ -783,11 +799,12 @@ static int run(struct cap *c, const char *url)
 	} else if (rc == CURLE_COULDNT_CONNECT) {
 		cli_connect_error(c->socket);
 	} else if ((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) && c->werr) {
-		if (c->werr == EPIPE)
-			ret = 0; /* the reader (wireshark, head) went away */
+		if (c->werr == EPIPE || c->werr == ECANCELED)
+			ret = 0; /* the reader (wireshark, head) went away; -W's end */
 		else if (c->werr == EPROTO)
-			fprintf(stderr, "flowtap: cannot write the capture: %s\n",
-				"malformed stream from the server");
+			fprintf(stderr, "flowtap: cannot write the capture: %s%s%s\n",
+				"malformed stream from the server", c->local_err ? ": " : "",
+				c->local_err ? c->local_err : "");
 		else
 			fprintf(stderr, "flowtap: cannot write to '%s': %s\n", c->outname,
 				strerror(c->werr));
@@ -836,9 +853,11 @@ static int list_taps(const char *sock)
 int cmd_capture_main(int argc, char **argv)
 {
 	struct capopts o = {0};
-	struct cap c = {.dropped = -1, .srv_packets = -1};
+	struct cap c = {.dropped = -1};
 	struct sigaction sa = {.sa_handler = on_sigint};
 	const char *format;
+	bool local = false;
+	enum ft_format lfmt;
 	char url[8192];
 	pid_t ws = -1;
 	int ret;
@@ -854,26 +873,21 @@ int cmd_capture_main(int argc, char **argv)
 		free(o.td.expr);
 		return ret;
 	}
-	c.text_dumps = o.td.Aflag || o.td.xflag || o.td.Xflag;
 	c.flush_each = o.td.line_buffered || o.td.packet_buffered;
-	format = pick_format(&o, &c.framing);
+	format = pick_format(&o, &c.framing, &local, &lfmt);
 	if (!format) {
 		ret = 2;
 		goto out;
 	}
 	struct cli_anon_stream as = {.c = &o.anon};
 	if (o.anon.keyfile || o.anon.headers_only) {
-		/* The datapath prints text with the real addresses. */
-		if (c.framing == FRAME_TEXT) {
-			fprintf(stderr, "flowtap capture: --anonymize and --headers-only write "
-					"pcap, pcapng or user0; for text: flowtap capture -w - "
-					"--anonymize KEYFILE | flowtap read -r -\n");
-			ret = 2;
-			goto out;
-		}
 		if ((ret = cli_anon_open(&o.anon, "flowtap capture")) != 0)
 			goto out;
-		c.anon = &as;
+		/* Made here, packets are rewritten as flowtap read rewrites
+		 * them (pre-NAT addresses too); else the stream, record by
+		 * record. */
+		if (!local)
+			c.anon = &as;
 	}
 	if (build_url(&o, format, url, sizeof(url)) < 0) {
 		fprintf(stderr, "flowtap: capture options too long\n");
@@ -884,10 +898,20 @@ int cmd_capture_main(int argc, char **argv)
 	c.outname = o.wireshark				    ? "wireshark"
 		    : !o.outfile || !strcmp(o.outfile, "-") ? "standard output"
 							    : o.outfile;
-	c.fd = open_output(&o, &ws);
-	if (c.fd < 0) {
+	if (local && (o.td.file_size || o.td.rotate_secs))
+		c.fd = -1; /* the rotated files are opened as packets come */
+	else if ((c.fd = open_output(&o, &ws)) < 0) {
 		ret = 1;
 		goto out;
+	}
+	if (local) {
+		struct cap_local_opts lo = {
+		    .td = &o.td, .format = lfmt, .out = local_out, .out_ctx = &c, .anon = &o.anon};
+		if (cap_local_new(&c.local, &lo) < 0) {
+			fprintf(stderr, "flowtap: out of memory\n");
+			ret = 1;
+			goto out_close;
+		}
 	}
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGINT, &sa, NULL);
@@ -896,6 +920,18 @@ int cmd_capture_main(int argc, char **argv)
 		fprintf(stderr, "Press Ctrl-C to stop the capture.\n");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ret = run(&c, url);
+	if (c.local) {
+		int err = cap_local_finish(c.local);
+		if (err < 0 && ret == 0) {
+			const char *name = cap_local_outname(c.local);
+			fprintf(stderr, "flowtap: cannot write to '%s': %s\n",
+				name ? name : c.outname, ft_strerror(err));
+			ret = 1;
+		}
+		if (c.limit_reached)
+			fprintf(stderr, "Maximum file limit reached: %u\n", o.td.file_count);
+	}
+out_close:
 	if (output.fd >= 0)
 		cli_output_close(&output, ret != 0); /* a refused capture leaves no file */
 	else if (c.fd > 2)
@@ -910,18 +946,14 @@ int cmd_capture_main(int argc, char **argv)
 	}
 	if (ret == 0) {
 		int64_t d = c.have_isb ? (int64_t)c.isb_drops : c.dropped;
-		/* Text with -A/-x dumps has lines that are not packets: the
-		 * server's count is the truth then (a last chunk, which comes
-		 * after everything written, gives the final one). */
-		bool dumps = c.framing == FRAME_TEXT && c.text_dumps;
-		uint64_t n = dumps && c.have_trailer	   ? (uint64_t)c.t_written
-			     : dumps && c.srv_packets >= 0 ? (uint64_t)c.srv_packets
-							   : c.packets;
+		uint64_t n = c.packets;
 		/* The last chunk's counters are final: what the session lost,
-		 * plus what it wrote that did not reach us. */
+		 * plus what it wrote that did not reach us (unless we stopped
+		 * reading: -W's last file written). */
 		if (c.have_trailer)
-			d = c.t_dropped +
-			    (c.t_written > (long long)n ? c.t_written - (long long)n : 0);
+			d = c.t_dropped + (c.t_written > (long long)n && !c.limit_reached
+					       ? c.t_written - (long long)n
+					       : 0);
 		if (d >= 0)
 			fprintf(stderr, "%llu packets captured, %lld dropped\n",
 				(unsigned long long)n, (long long)d);
@@ -932,6 +964,7 @@ int cmd_capture_main(int argc, char **argv)
 out: /* every way out after parsing frees what parsing made */
 	free(o.td.expr);
 	free(c.buf);
+	cap_local_free(c.local);
 	cli_anon_free(&o.anon);
 	return ret;
 }

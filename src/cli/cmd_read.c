@@ -20,6 +20,7 @@
 #include "anon_cli.h"
 #include "cli.h"
 #include "output_file.h"
+#include "path_names.h"
 #include "rotate.h"
 #include "tdopts.h"
 
@@ -178,6 +179,7 @@ struct run {
 	struct ft_writer *w; /* or standard output */
 	const char *outname;
 	struct cli_output out;
+	bool names; /* registered paths by name (path_names.h) */
 };
 
 static bool selected(const struct run *run, const struct ft_pkt *p)
@@ -228,6 +230,8 @@ static int copy_packets(struct run *run)
 			continue;
 		if ((ret = cli_anon_packet(&run->o->anon, &p)) < 0)
 			return write_error(run, ret);
+		if (run->names)
+			cli_path_names_apply(run->r, &p);
 		ret = write_pkt(run, &p);
 		if (ret == 1) {
 			fprintf(stderr, "Maximum file limit reached: %u\n", run->o->td.file_count);
@@ -325,6 +329,8 @@ static int setup(struct run *run)
 	wo.text.flags = td_text_flags(&o->td);
 	wo.text.time = td_time_mode(&o->td, o->utc, o->date);
 	wo.bufsize = wo.format == FT_FORMAT_TEXT ? TEXT_CHUNK : 0;
+	cli_path_names_opts(run->r, &wo);
+	run->names = wo.path_name != NULL;
 	if (wo.format == FT_FORMAT_USER0 && wo.dlt != DLT_RAW) {
 		fprintf(stderr,
 			"flowtap: cannot write user0: '%s' holds link-layer frames, not raw IP\n",

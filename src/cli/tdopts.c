@@ -236,13 +236,17 @@ static int short_opt(struct td_opts *o, int c, const char *arg)
 /* Cross-option rules, as tcpdump has them (and one of ours: -W alone). */
 static int check(struct td_opts *o)
 {
+	uint64_t v;
+
 	if (o->tflag > 5)
 		return bad(o, "%s", "-t: at most -ttttt");
-	if (o->cmd == TD_CAPTURE && (o->file_size || o->file_count))
-		return bad(
-		    o, "%s",
-		    "-C and -W (file rotation) work with flowtap read; "
-		    "for a live capture: flowtap capture -w - | flowtap read -r - -w FILE -C SIZE");
+	/* capture's -G: tcpdump's rotation where there are files to rotate
+	 * (-w FILE, whole seconds); else the old "stop after" (deprecated). */
+	if (o->cmd == TD_CAPTURE && o->old_duration && o->wfile && strcmp(o->wfile, "-") &&
+	    ft__parse_u64(o->old_duration, 100000000, &v) == 0 && v) {
+		o->rotate_secs = (unsigned)v;
+		o->old_duration = NULL;
+	}
 	if (o->file_count && !o->file_size && !o->rotate_secs)
 		return bad(o, "%s", "-W needs -C or -G (it counts rotated files)");
 	if ((o->file_size || o->rotate_secs) && (!o->wfile || !strcmp(o->wfile, "-")))

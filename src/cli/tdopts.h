@@ -24,7 +24,7 @@ struct td_opts {
 	uint64_t file_size;	  /* -C, in bytes (tcpdump: millions of bytes) */
 	unsigned rotate_secs;	  /* -G */
 	unsigned file_count;	  /* -W */
-	const char *old_duration; /* capture's -G before 0.x: "stop after" */
+	const char *old_duration; /* capture's -G without -w FILE: "stop after" */
 };
 
 /* A long option the command handles itself: td_parse() returns its val. */

@@ -13,6 +13,7 @@
 
 #include "rd.h"
 #include "reader_ng.h"
+#include "reader_stream.h"
 
 /* stdio buffer for the capture file: large reads, few syscalls. */
 #define READ_BUFSIZE (1 << 20)
@@ -283,23 +284,20 @@ static int open_ng(struct ft_reader *r, FILE *fp, const uint8_t *pre, size_t npr
 	return 0;
 }
 
-FT_EXPORT int ft_reader_open(struct ft_reader **out, const char *path, char *errbuf)
+/* Opens the reader on @fp (taken over: closed on failure too). */
+static int open_fp(struct ft_reader **out, FILE *fp, char *errbuf)
 {
 	int ret = -ENOMEM;
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	struct ft_reader *r = calloc(1, sizeof(*r));
-	FILE *fp = NULL;
 	uint8_t pre[4];
 	size_t npre;
 
 	*out = NULL;
-	if (errbuf)
-		errbuf[0] = '\0';
-	if (!r || !(r->iobuf = malloc(READ_BUFSIZE)))
+	if (!r || !(r->iobuf = malloc(READ_BUFSIZE))) {
+		fclose(fp);
 		goto fail;
-	fp = open_file(path, errbuf, &ret);
-	if (!fp)
-		goto fail;
+	}
 	setvbuf(fp, r->iobuf, _IOFBF, READ_BUFSIZE);
 	if (peek_magic(fp, pre, &npre) == FT__PCAPNG_SHB) {
 		ret = open_ng(r, fp, pre, npre, errbuf);
@@ -341,6 +339,27 @@ fail:
 		free(r->iobuf);
 	free(r);
 	return ret;
+}
+
+FT_EXPORT int ft_reader_open(struct ft_reader **out, const char *path, char *errbuf)
+{
+	int ret = -ENOMEM;
+	FILE *fp;
+
+	*out = NULL;
+	if (errbuf)
+		errbuf[0] = '\0';
+	fp = open_file(path, errbuf, &ret);
+	if (!fp)
+		return ret;
+	return open_fp(out, fp, errbuf);
+}
+
+int ft__reader_open_stream(struct ft_reader **out, FILE *fp, char *errbuf)
+{
+	if (errbuf)
+		errbuf[0] = '\0';
+	return open_fp(out, fp, errbuf);
 }
 
 /* Fill @p from a user0 record: the prefix becomes metadata and the IP packet
@@ -445,6 +464,11 @@ FT_EXPORT bool ft_reader_is_pcapng(const struct ft_reader *r)
 	/* libpcap reports the pcapng section's version (1.x) where a classic
 	 * pcap file says 2.x. */
 	return r->ng || pcap_major_version(r->pcap) == 1;
+}
+
+const char *ft__reader_ifname(const struct ft_reader *r, uint32_t ifid)
+{
+	return r->ng ? ft__ng_ifname(r->ng, ifid) : NULL;
 }
 
 FT_EXPORT const char *ft_reader_error(const struct ft_reader *r)

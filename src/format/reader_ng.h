@@ -21,6 +21,11 @@ int ft__ng_open(struct ft__ng **out, FILE *fp, const uint8_t *pre, size_t npre, 
  * @err). p->data stays valid until the next call. */
 int ft__ng_next(struct ft__ng *g, struct ft_pkt *p, char *err, size_t errlen);
 
+/* The interface name of a flowtap-written section for a path the file
+ * numbers nowhere (a registered path: "disco"), or NULL. */
+#define FT__NG_IFNAME_MAX 31
+const char *ft__ng_ifname(const struct ft__ng *g, uint32_t ifid);
+
 int ft__ng_dlt(const struct ft__ng *g);
 uint32_t ft__ng_snaplen(const struct ft__ng *g);
 void ft__ng_close(struct ft__ng *g);

@@ -33,6 +33,9 @@ struct ng_if {
 	uint32_t snaplen;
 	uint64_t units; /* timestamp units per second */
 	uint16_t path;	/* from if_name when it names a path, else FT_PATH_NONE */
+	/* if_name of another path of flowtap's ("disco"): its number is not
+	 * in the file, its name is (ft__ng_ifname()). */
+	char name[FT__NG_IFNAME_MAX + 1];
 };
 
 struct ft__ng {
@@ -42,7 +45,8 @@ struct ft__ng {
 	bool swap;
 	struct ng_if ifs[MAX_IFACES];
 	unsigned nifs;
-	int dlt; /* of the first interface */
+	bool flowtap; /* the section's shb_userappl says flowtap wrote it */
+	int dlt;      /* of the first interface */
 	uint32_t snaplen;
 	uint8_t pre[8];
 	size_t npre; /* bytes of the next block header already read */
@@ -210,6 +214,8 @@ static void idb_options(struct ft__ng *g, struct ft_rd *r, struct ng_if *f)
 			ft_rd_copy(&v, name, olen);
 			name[olen] = '\0';
 			f->path = name_to_path(name);
+			if (f->path == FT_PATH_NONE && g->flowtap && olen <= FT__NG_IFNAME_MAX)
+				memcpy(f->name, name, olen + 1);
 		} else if (code == 9 && olen >= 1) {
 			f->units = tsresol_units(ft_rd_u8(&v));
 		}
@@ -230,6 +236,7 @@ static int parse_idb(struct ft__ng *g, uint32_t len, char *err, size_t errlen)
 	f->snaplen = rd32(&r, g->swap);
 	f->units = 1000000;
 	f->path = FT_PATH_NONE;
+	f->name[0] = '\0';
 	if (r.err)
 		return corrupt(err, errlen, "pcapng interface block too short (%u bytes)%.0u", len,
 			       0);
@@ -373,6 +380,20 @@ static int parse_packet(struct ft__ng *g, uint32_t type, uint32_t len, struct ft
 	return 1;
 }
 
+/* A section header: whether flowtap wrote it (shb_userappl "flowtap ..."). */
+static void parse_shb(struct ft__ng *g, uint32_t len)
+{
+	struct ft_rd r = ft_rd_init(g->blk + 8, len - 12), v;
+	uint16_t code, olen;
+
+	g->nifs = 0; /* interfaces are per section */
+	g->flowtap = false;
+	ft_rd_skip(&r, 16); /* byte-order magic, version, section length */
+	while ((code = next_option(g, &r, &v, &olen)))
+		if (code == 4 && olen >= 8 && !memcmp(v.p, "flowtap ", 8))
+			g->flowtap = true;
+}
+
 int ft__ng_next(struct ft__ng *g, struct ft_pkt *p, char *err, size_t errlen)
 {
 	uint32_t type, len;
@@ -383,7 +404,7 @@ int ft__ng_next(struct ft__ng *g, struct ft_pkt *p, char *err, size_t errlen)
 		if (rc <= 0)
 			return rc;
 		if (type == FT__PCAPNG_SHB) {
-			g->nifs = 0; /* interfaces are per section */
+			parse_shb(g, len);
 		} else if (type == BT_IDB) {
 			rc = parse_idb(g, len, err, errlen);
 			if (rc < 0)
@@ -412,6 +433,8 @@ int ft__ng_open(struct ft__ng **out, FILE *fp, const uint8_t *pre, size_t npre, 
 	/* Up to the first interface, so that the link type is known; a packet
 	 * before it would be on an undeclared interface. */
 	while ((rc = read_block(g, &type, &len, err, errlen)) == 1) {
+		if (type == FT__PCAPNG_SHB)
+			parse_shb(g, len);
 		if (type == BT_IDB) {
 			rc = parse_idb(g, len, err, errlen);
 			break;
@@ -431,6 +454,11 @@ fail:
 		free(g->blk);
 	free(g);
 	return rc;
+}
+
+const char *ft__ng_ifname(const struct ft__ng *g, uint32_t ifid)
+{
+	return ifid < g->nifs && g->ifs[ifid].name[0] ? g->ifs[ifid].name : NULL;
 }
 
 int ft__ng_dlt(const struct ft__ng *g)

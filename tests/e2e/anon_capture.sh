@@ -4,7 +4,7 @@
 # datapath sends is rewritten before it reaches the file (pcap, pcapng,
 # user0 with its pre-NAT addresses); the addresses are those the key maps
 # (flowtap anonymize-addr), checksums stay correct for tshark, payload goes
-# with --headers-only; text and bad keys are refused with exit 2.
+# with --headers-only; text is mapped too; bad keys are refused with exit 2.
 set -u
 . "$(dirname "$0")/api_lib.bash"
 api_require tshark capinfos
@@ -53,12 +53,18 @@ grep -q -E "pre-nat dst ($m9|$m69)" "$TMP/u.txt" || fail "user0: no mapped pre-N
 grep -q -E '10\.0\.0\.9|fd00::9|100\.64\.0\.|fd7a:' "$TMP/u.txt" && fail "user0: a real address: $(head -2 "$TMP/u.txt")"
 ok "user0: pre-NAT and packet addresses mapped"
 
-"$FLOWTAP" capture -c 2 --anonymize "$TMP/k" >/dev/null 2>"$TMP/err"
-rc=$?
-[ "$rc" = 2 ] && grep -q 'flowtap read -r -' "$TMP/err" || fail "text with --anonymize: exit $rc $(cat "$TMP/err")"
+# Text is made in the client: mapped as flowtap read maps (pre-NAT too).
+"$FLOWTAP" capture -c 20 --anonymize "$TMP/k" >"$TMP/t.txt" 2>"$TMP/err" ||
+	fail "text with --anonymize: $(cat "$TMP/err")"
+[ "$(wc -l <"$TMP/t.txt")" = 20 ] || fail "text: $(wc -l <"$TMP/t.txt") lines"
+grep -q -E "pre-nat dst ($m9|$m69)" "$TMP/t.txt" && grep -q -E " ($m1|$m61)\.40000 > " "$TMP/t.txt" ||
+	fail "text: no mapped address: $(head -2 "$TMP/t.txt")"
+grep -q -E '10\.0\.0\.9|fd00::9|192\.168\.1\.5|fd00::5|100\.64\.0\.|fd7a:' "$TMP/t.txt" &&
+	fail "text: a real address: $(head -2 "$TMP/t.txt")"
+ok "text: packet and pre-NAT addresses mapped"
 chmod 604 "$TMP/k"
 "$FLOWTAP" capture -w "$TMP/x.pcap" -c 2 --anonymize "$TMP/k" 2>"$TMP/err"
 rc=$?
 [ "$rc" = 2 ] && grep -q 'chmod 600' "$TMP/err" || fail "world-readable key: exit $rc $(cat "$TMP/err")"
-ok "text and a world-readable key are refused with exit 2"
+ok "a world-readable key is refused with exit 2"
 dp_stop

@@ -922,7 +922,8 @@ int cmd_capture_main(int argc, char **argv)
 	ret = run(&c, url);
 	if (c.local) {
 		int err = cap_local_finish(c.local);
-		if (err < 0 && ret == 0) {
+		/* The reader that went away (head) was told of already. */
+		if (err < 0 && ret == 0 && err != -EPIPE) {
 			const char *name = cap_local_outname(c.local);
 			fprintf(stderr, "flowtap: cannot write to '%s': %s\n",
 				name ? name : c.outname, ft_strerror(err));

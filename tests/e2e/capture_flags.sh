@@ -68,6 +68,15 @@ else
 	ok "-x: hex only (tcpdump not installed: lines not compared)"
 fi
 dp_stop
+dp_start "$SOCK" --rate 1000
+
+# A reader that goes away (head) ends the capture quietly, as tcpdump.
+"$FLOWTAP" capture --socket "$SOCK" -e 2>"$TMP/head.err" | head -2 >"$TMP/head.out"
+rc=${PIPESTATUS[0]}
+[ "$rc" = 0 ] && [ "$(wc -l <"$TMP/head.out")" = 2 ] && ! grep -q 'cannot write' "$TMP/head.err" ||
+	fail "capture | head -2: exit $rc, $(cat "$TMP/head.err")"
+ok "capture | head -2: exit 0, $(cat "$TMP/head.err")"
+dp_stop
 
 # -C SIZE -W COUNT: a ring of COUNT files of SIZE million bytes, named and
 # filled as read rotates the same packets.

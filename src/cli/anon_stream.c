@@ -81,6 +81,64 @@ static size_t pcap_unit(struct cli_anon_stream *s, uint8_t *p, size_t n, bool he
 	return 16 + (size_t)k;
 }
 
+static uint16_t get16(const uint8_t *p, bool swapped)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return swapped ? __builtin_bswap16(v) : v;
+}
+
+/* One address of flowtap's NAT custom option (length byte, then the
+ * address), mapped in place; the offset after it, or 0 if it is cut. */
+static size_t nat_opt_addr(struct cli_anon *c, uint8_t *v, size_t off, size_t len)
+{
+	struct ft_addr a = {0};
+
+	if (off >= len || off + 1 + v[off] > len)
+		return 0;
+	a.len = v[off];
+	if (a.len == 4 || a.len == 16) {
+		memcpy(a.b, v + off + 1, a.len);
+		ft_anon_addr(c->a, &a);
+		memcpy(v + off + 1, a.b, a.len);
+	}
+	return off + 1 + v[off];
+}
+
+/*
+ * The EPB options from @off to @end: the pre-NAT addresses of flowtap's
+ * custom option (2989, PEN 32473, kind 1) are mapped in place; the comments
+ * that name the real ends ("pre-nat src ...", "peers src laptop-a ...")
+ * are cut, as Name Resolution Blocks are (the custom option keeps the
+ * mapped pre-NAT addresses). Returns the bytes cut.
+ */
+static size_t epb_options(struct cli_anon_stream *s, uint8_t *p, size_t off, size_t end, bool sw)
+{
+	size_t cut = 0;
+
+	while (off + 4 <= end) {
+		uint16_t code = get16(p + off, sw), len = get16(p + off + 2, sw);
+		size_t step = 4 + (((size_t)len + 3) & ~(size_t)3);
+		uint8_t *v = p + off + 4;
+		if (code == 0 || off + step > end)
+			break;
+		if (code == 1 && ((len >= 8 && !memcmp(v, "pre-nat ", 8)) ||
+				  (len >= 6 && !memcmp(v, "peers ", 6)))) {
+			memmove(p + off, p + off + step, end - off - step);
+			end -= step;
+			cut += step;
+			continue;
+		}
+		if (code == 2989 && len >= 5 && get32(v, sw) == 32473u && v[4] == 1 && s->c->a) {
+			size_t o = nat_opt_addr(s->c, v, 5, len);
+			if (o)
+				nat_opt_addr(s->c, v, o, len);
+		}
+		off += step;
+	}
+	return cut;
+}
+
 static size_t epb(struct cli_anon_stream *s, uint8_t *p, size_t n, bool sw)
 {
 	if (n < 32)
@@ -97,6 +155,9 @@ static size_t epb(struct cli_anon_stream *s, uint8_t *p, size_t n, bool sw)
 	/* Options and the trailing length move up over the cut bytes. */
 	memmove(p + 28 + newpad, p + 28 + oldpad, n - 28 - oldpad);
 	n -= oldpad - newpad;
+	size_t cut = epb_options(s, p, 28 + newpad, n - 4, sw);
+	memmove(p + n - 4 - cut, p + n - 4, 4);
+	n -= cut;
 	put32(p + 20, (uint32_t)k, sw);
 	put32(p + 4, (uint32_t)n, sw);
 	put32(p + n - 4, (uint32_t)n, sw);

@@ -44,7 +44,13 @@ short=$(tshark -n -r "$TMP/h.pcapng" -T fields -e frame.cap_len -e frame.len 2>/
 for a in $(addrs "$TMP/h.pcapng"); do
 	case " $m1 $m2 $m61 $m62 " in *" $a "*) ;; *) fail "pcapng: address $a is not mapped" ;; esac
 done
-ok "pcapng --headers-only: 30 packets, $short cut (lengths kept), no payload, mapped addresses"
+"$FLOWTAP" read -r "$TMP/h.pcapng" >"$TMP/h.txt" || fail "read pcapng"
+grep -q -E "pre-nat (src|dst) ($m9|$m69)" "$TMP/h.txt" || fail "pcapng: no mapped pre-NAT: $(head -3 "$TMP/h.txt")"
+grep -q -E '10\.0\.0\.9|fd00::9|192\.168\.1\.5|fd00::5|100\.64\.0\.|fd7a:' "$TMP/h.txt" &&
+	fail "pcapng: a real address: $(grep -m1 -E '10\.0\.0\.9|192\.168|fd00::' "$TMP/h.txt")"
+tshark -n -r "$TMP/h.pcapng" -T fields -e frame.comment 2>/dev/null | grep -q pre-nat &&
+	fail "pcapng: a pre-NAT comment with the real addresses is left"
+ok "pcapng --headers-only: 30 packets, $short cut (lengths kept), no payload, mapped addresses and pre-NAT"
 
 "$FLOWTAP" capture -o "$TMP/u.user0" -c 40 --path from-peer --anonymize "$TMP/k" 2>"$TMP/err" ||
 	fail "-o user0: $(cat "$TMP/err")"

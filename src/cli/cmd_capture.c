@@ -411,7 +411,8 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	time_t now = time(NULL);
 	int ret;
 
-	if (c->http_code == 200 && (c->done || c->local) && (ret = flush_units(c, true)) < 0) {
+	if (c->http_code == 200 && c->buf && (c->done || c->local) &&
+	    (ret = flush_units(c, true)) < 0) {
 		c->werr = -ret;
 		return 1;
 	}

@@ -62,8 +62,8 @@ if command -v tcpdump >/dev/null; then
 	tcpdump -n -x -r "$TMP/ref.pcap" 2>/dev/null | grep $'^\t' >"$TMP/td.x"
 	grep $'^\t' "$TMP/cap.$ix" >"$TMP/ft.x"
 	[ -s "$TMP/td.x" ] && cmp -s "$TMP/td.x" "$TMP/ft.x" ||
-		fail "-x dump lines differ from tcpdump -x: $(diff "$TMP/td.x" "$TMP/ft.x" | head -4)"
-	ok "-x: hex only, $(wc -l <"$TMP/ft.x") dump lines identical to tcpdump -x"
+		fail "-x dump lines differ from tcpdump's -x: $(diff "$TMP/td.x" "$TMP/ft.x" | head -4)"
+	ok "-x: hex only, $(wc -l <"$TMP/ft.x") dump lines identical to those of tcpdump's -x"
 else
 	ok "-x: hex only (tcpdump not installed: lines not compared)"
 fi

@@ -419,6 +419,12 @@ static int setup(struct tunnel *t)
 	if (ret < 0)
 		goto oom;
 	t->reason_service = (unsigned)ret;
+	if (t->cfg->recorder && (ret = ft_tap_recorder_start(t->tap, &t->cfg->rec)) < 0) {
+		fprintf(
+		    stderr, TUN_PROG ": cannot start the flight recorder: %s%s\n", ft_strerror(ret),
+		    ret == -EINVAL ? " (the size must hold 8 packets of --recorder-snaplen)" : "");
+		return ret;
+	}
 	ret = observe_start(t, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, TUN_PROG ": %s\n", err);

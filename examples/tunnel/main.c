@@ -57,11 +57,16 @@ static const char usage_text[] =
     "  --anonymize KEYFILE    map flow-log addresses with Crypto-PAn (see flowtap(1))\n"
     "  --metrics-listen [ADDR:]PORT  serve Prometheus metrics at /metrics over TCP\n"
     "                         (PORT alone: 127.0.0.1; off by default)\n"
+    "  --recorder SECONDS[,SIZE]  keep the last SECONDS of packets (default size 64M)\n"
+    "                         for flowtap capture --since and flowtap dump\n"
+    "  --recorder-snaplen N   bytes kept per recorded packet (default 256)\n"
     "  -q, --quiet            no start and exit messages\n"
     "  -h, --help             this help\n";
 
 enum {
 	OPT_TUN = 256,
+	OPT_RECORDER,
+	OPT_RECORDER_SNAPLEN,
 	OPT_TUN_DEV,
 	OPT_ADDR,
 	OPT_MTU,
@@ -123,6 +128,8 @@ static const struct option options[] = {
     {"peers", required_argument, NULL, OPT_PEERS},
     {"node", required_argument, NULL, OPT_NODE},
     {"peer-name", required_argument, NULL, OPT_PEER_NAME},
+    {"recorder", required_argument, NULL, OPT_RECORDER},
+    {"recorder-snaplen", required_argument, NULL, OPT_RECORDER_SNAPLEN},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -380,6 +387,25 @@ static int parse_one(int opt, const char *arg, struct tun_cfg *c)
 		c->anon = true;
 		return 0;
 	}
+	case OPT_RECORDER: {
+		char err[128];
+		if (ft_recorder_opts_parse(&c->rec, arg, err, sizeof(err)) < 0) {
+			fprintf(stderr, TUN_PROG ": --recorder: %s\n", err);
+			return -EINVAL;
+		}
+		c->recorder = true;
+		return 0;
+	}
+	case OPT_RECORDER_SNAPLEN: {
+		char *end;
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || *arg == '-' || v < 1 ||
+		    v > FT_RECORDER_SNAPLEN_MAX)
+			return bad("--recorder-snaplen", arg, "bytes, 1-65535");
+		c->rec.snaplen = (uint32_t)v;
+		return 0;
+	}
 	case OPT_METRICS:
 		if (ft_metrics_parse_listen(arg) < 0)
 			return bad("--metrics-listen", arg,
@@ -441,6 +467,7 @@ static void defaults(struct tun_cfg *c)
 	c->mtu = TUN_DEFAULT_MTU;
 	c->keepalive_s = 10;
 	c->socket_path = FT_API_DEFAULT_SOCKET;
+	ft_recorder_opts_init(&c->rec);
 	tun_parse_sockaddr("0.0.0.0:4242", &c->listen, &c->listen_len);
 	parse_ip4("--service-addr", "100.100.100.100", &c->service_be);
 }
@@ -457,6 +484,10 @@ static int check(const struct tun_cfg *c)
 			fprintf(stderr, TUN_PROG ": --dnat cannot rewrite the service address\n");
 			return -EINVAL;
 		}
+	if (c->rec.snaplen != 256 && !c->recorder) {
+		fprintf(stderr, TUN_PROG ": --recorder-snaplen needs --recorder SECONDS\n");
+		return -EINVAL;
+	}
 	if (c->peers_file && (c->node_name || c->peer_name)) {
 		fprintf(stderr, TUN_PROG ": --node and --peer-name build a table without --peers; "
 					 "with a file, name the nodes in it\n");

@@ -27,6 +27,7 @@
 #include <sys/uio.h>
 
 #include <flowtap/common.h>
+#include <flowtap/tap.h>
 
 #define TUN_PROG	"flowtap-tunnel"
 #define TUN_MAX_ROUTES	16
@@ -80,18 +81,20 @@ struct tun_cfg {
 	int nroutes;
 	struct ipnet overlay[TUN_MAX_ROUTES]; /* --overlay: replaces the default ranges */
 	int noverlay;
-	const char *socket_path;    /* --socket; NULL: no local API */
-	const char *flow_log;	    /* --flow-log FILE or - */
-	const char *node_id;	    /* --node-id */
-	const char *peers_file;	    /* --peers: the peer table, re-read on SIGHUP */
-	const char *node_name;	    /* --node: this node's name (without --peers) */
-	const char *peer_name;	    /* --peer-name: the peer's name (without --peers) */
-	const char *url;	    /* --url */
-	const char *spool_dir;	    /* --spool */
-	unsigned flow_format;	    /* --flow-format: enum ft_flow_format */
-	const char *api_group;	    /* --group */
-	const char *ipfix;	    /* --ipfix HOST:PORT */
-	const char *metrics_listen; /* --metrics-listen [ADDR:]PORT */
+	const char *socket_path;     /* --socket; NULL: no local API */
+	const char *flow_log;	     /* --flow-log FILE or - */
+	const char *node_id;	     /* --node-id */
+	const char *peers_file;	     /* --peers: the peer table, re-read on SIGHUP */
+	const char *node_name;	     /* --node: this node's name (without --peers) */
+	const char *peer_name;	     /* --peer-name: the peer's name (without --peers) */
+	const char *url;	     /* --url */
+	const char *spool_dir;	     /* --spool */
+	unsigned flow_format;	     /* --flow-format: enum ft_flow_format */
+	const char *api_group;	     /* --group */
+	const char *ipfix;	     /* --ipfix HOST:PORT */
+	const char *metrics_listen;  /* --metrics-listen [ADDR:]PORT */
+	bool recorder;		     /* --recorder: the tap's flight recorder runs */
+	struct ft_recorder_opts rec; /* --recorder SECONDS[,SIZE], --recorder-snaplen */
 	bool log_exit_flows;
 	bool anon;		   /* --anonymize: the flow log's addresses mapped */
 	uint8_t anon_key[32];	   /* with this key (FT_ANON_KEY_LEN) */

@@ -268,6 +268,17 @@ struct ft_recorder_opts {
 FT_EXPORT void ft_recorder_opts_init(struct ft_recorder_opts *o);
 
 /**
+ * ft_recorder_opts_parse - set @o's window and size from @spec, the
+ * "SECONDS[,SIZE]" of the programs' --recorder option: a window of seconds
+ * (or with a unit: 500ms, 90s, 2m, 1h; 1 ms to 24 h) and optionally a
+ * size in bytes (or with K, M, G: binary; 64K to 16G), e.g. "60,64M".
+ * Other fields are left as they are. Returns 0, or -EINVAL with a message
+ * naming the bad part in @err.
+ */
+FT_EXPORT int ft_recorder_opts_parse(struct ft_recorder_opts *o, const char *spec, char *err,
+				     size_t errlen);
+
+/**
  * ft_tap_recorder_start - start @t's flight recorder with @o (NULL: the
  * defaults; copied). Allocates and populates all of its memory now. Any
  * thread; not from a hook or a session callback. Returns 0, -EINVAL (a

@@ -81,6 +81,25 @@ static int check_paths(struct ft_tap *t, const struct ft_pathset *ps, char *err,
 	return 0;
 }
 
+/* since= beyond this is cut to it (ft_session_opts). */
+#define SINCE_MAX_MS 86400000u
+
+/* A since capture needs the tap's flight recorder. */
+static bool recorder_off(struct ft_tap *t, char *err, size_t errlen)
+{
+	struct ft_recorder_stats r;
+	char tn[96];
+
+	ft_tap_recorder_stats(t, &r);
+	if (r.on)
+		return false;
+	snprintf(err, errlen,
+		 "tap '%s' has no flight recorder running: start it with --recorder SECONDS "
+		 "(flowtapd, flowtap-tunnel) or ft_tap_recorder_start()",
+		 ft__api_escape(tn, sizeof(tn), ft_tap_name(t)));
+	return true;
+}
+
 /* drops=both|only|none. */
 static int parse_drops(const char *v, enum ft_drop_select *out)
 {
@@ -172,6 +191,14 @@ static int parse_params(struct api_client *c, struct api_query *q, char *err, si
 			ret = ft__parse_u64(val, UINT64_MAX, &so->max_packets);
 		} else if (!strcmp(k, "duration")) {
 			ret = ft__api_parse_duration(val, &so->duration_ms);
+		} else if (!strcmp(k, "since")) {
+			ret = ft__api_parse_duration(val, &so->since_ms);
+			if (!ret && !so->since_ms) {
+				snprintf(err, errlen, "since must be more than 0 (e.g. since=30s)");
+				return -EINVAL;
+			}
+		} else if (!strcmp(k, "history_only")) {
+			ret = ft__api_parse_bool(val, &so->history_only);
 		} else if (!strcmp(k, "verbose") || !strcmp(k, "ascii") || !strcmp(k, "hex")) {
 			unsigned flag = k[0] == 'v'   ? FT_TEXT_VERBOSE
 					: k[0] == 'a' ? FT_TEXT_ASCII
@@ -198,6 +225,15 @@ static int parse_params(struct api_client *c, struct api_query *q, char *err, si
 		ft__api_escape(err, errlen, e2);
 		return -EINVAL;
 	}
+	if (so->history_only && !so->since_ms) {
+		snprintf(err, errlen, "history_only needs since (e.g. since=60s&history_only=1)");
+		return -EINVAL;
+	}
+	/* The recorder holds a day at most: a longer window gets what there is. */
+	if (so->since_ms > SINCE_MAX_MS)
+		so->since_ms = SINCE_MAX_MS;
+	if (so->since_ms && recorder_off(c->tap, err, errlen))
+		return -ENODATA;
 	if (reasons && parse_reasons(c->tap, reasons, &so->drop_reasons, err, errlen) < 0)
 		return -EINVAL;
 	if (reasons && so->drops == FT_DROPS_EXCLUDE) {
@@ -462,6 +498,8 @@ static void start_work(void *arg)
 			 "use format=pcap or format=pcapng",
 			 ft__api_escape(tn, sizeof(tn), ft_tap_name(t)),
 			 pcap_datalink_val_to_name(ft_tap_dlt(t)));
+	else if (ret == -ENOENT && c->so.since_ms && recorder_off(t, err, errlen))
+		ret = -ENODATA; /* stopped since the request was checked */
 	else if (ret < 0 && ret != FT_EFILTER)
 		snprintf(err, errlen, "cannot start capture: %s", ft_strerror(ret));
 	c->start_ret = ret;
@@ -503,10 +541,33 @@ static void reply_error(struct evhttp_request *req, int ret, const char *err)
 {
 	if (ret == -ENOENT)
 		ft__api_reply(req, 404, "Not Found", err);
+	else if (ret == -ENODATA)
+		ft__api_reply(req, 409, "Conflict", err);
 	else if (ret == -EINVAL || ret == FT_EFILTER || ret == FT_EFORMAT)
 		ft__api_reply(req, 400, "Bad Request", err);
 	else
 		ft__api_reply(req, 500, "Internal Server Error", err);
+}
+
+/* A since capture says what the recorder held (the pcapng section comment
+ * says it too). */
+static void history_headers(struct api_client *c, struct evkeyvalq *h)
+{
+	struct ft_session_history hi;
+	char v[32];
+
+	if (ft_session_history(c->sess, &hi) < 0)
+		return;
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)hi.asked_ms);
+	evhttp_add_header(h, "Flowtap-History-Asked-Ms", v);
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)(hi.held_ns / 1000000u));
+	evhttp_add_header(h, "Flowtap-History-Held-Ms", v);
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)hi.packets);
+	evhttp_add_header(h, "Flowtap-History-Packets", v);
+	evhttp_add_header(h, "Flowtap-History-Partial",
+			  !hi.partial	? "no"
+			  : hi.by_bytes ? "byte-bound"
+					: "yes");
 }
 
 static void send_head(struct api_client *c)
@@ -526,6 +587,7 @@ static void send_head(struct api_client *c)
 	if (c->req->major == 1 && c->req->minor >= 1) /* evhttp then chunks */
 		evhttp_add_header(h, "Trailer",
 				  "Flowtap-Matched, Flowtap-Written, Flowtap-Dropped");
+	history_headers(c, h);
 	evhttp_send_reply_start(c->req, 200, "OK");
 	/* evhttp chose chunked encoding (HTTP/1.1) or a body ended by closing
 	 * the connection (HTTP/1.0); the session's writes must follow. */

@@ -31,6 +31,25 @@ static json_t *drops_json(struct ft_tap *t)
 	return a;
 }
 
+/* The flight recorder: on or off, what it holds now, its counters. */
+static json_t *recorder_json(struct ft_tap *t)
+{
+	struct ft_recorder_stats r;
+
+	ft_tap_recorder_stats(t, &r);
+	if (!r.on)
+		return json_pack("{s:b,s:I,s:I}", "on", 0, "triggers", (json_int_t)r.triggers,
+				 "files", (json_int_t)r.files);
+	return json_pack("{s:b,s:f,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I}", "on", 1,
+			 "window_s", (double)r.window_ns / 1e9, "bytes", (json_int_t)r.bytes,
+			 "packets", (json_int_t)r.packets, "recorded", (json_int_t)r.recorded,
+			 "overwritten", (json_int_t)r.overwritten, "missed", (json_int_t)r.missed,
+			 "byte_bound", (int)r.wrapped_by_bytes, "max_age_s",
+			 (json_int_t)(r.max_age_ms / 1000), "max_bytes", (json_int_t)r.max_bytes,
+			 "snaplen", (json_int_t)r.snaplen, "triggers", (json_int_t)r.triggers,
+			 "files", (json_int_t)r.files);
+}
+
 static json_t *tap_json(struct ft_tap *t)
 {
 	unsigned paths[256];
@@ -47,9 +66,10 @@ static json_t *tap_json(struct ft_tap *t)
 	}
 	ft_tap_get_stats(t, &st);
 	ft__api_escape(name, sizeof(name), ft_tap_name(t));
-	o = json_pack("{s:s,s:i,s:o,s:I,s:I,s:I,s:o}", "name", name, "dlt", ft_tap_dlt(t), "paths",
-		      jp, "offered", (json_int_t)st.offered, "sessions", (json_int_t)st.sessions,
-		      "sessions_total", (json_int_t)st.sessions_total, "drops", drops_json(t));
+	o = json_pack("{s:s,s:i,s:o,s:I,s:I,s:I,s:o,s:o}", "name", name, "dlt", ft_tap_dlt(t),
+		      "paths", jp, "offered", (json_int_t)st.offered, "sessions",
+		      (json_int_t)st.sessions, "sessions_total", (json_int_t)st.sessions_total,
+		      "drops", drops_json(t), "recorder", recorder_json(t));
 	return o;
 }
 

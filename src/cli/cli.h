@@ -5,6 +5,7 @@
 
 int cmd_read_main(int argc, char **argv);
 int cmd_capture_main(int argc, char **argv);
+int cmd_dump_main(int argc, char **argv);
 int cmd_flows_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
 int cmd_dissector_main(int argc, char **argv);

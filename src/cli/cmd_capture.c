@@ -68,6 +68,8 @@ struct cap {
 	/* The stream's trailers: the session's final counters. */
 	bool have_trailer;
 	long long t_written, t_dropped;
+	char hist_partial[16]; /* Flowtap-History-Partial of a --since capture */
+	long long hist_asked, hist_held;
 	struct cli_anon_stream *anon; /* --anonymize, --headers-only; NULL: off */
 };
 
@@ -85,6 +87,7 @@ static void usage(FILE *f)
 	    "Usage: flowtap capture [--socket PATH] [-i TAP] [-w FILE | -o FILE] [--format FMT]\n"
 	    "                       [--wireshark] [--duration D] [--path LIST] [-Q in|out|inout]\n"
 	    "                       [--drops | --no-drops] [--drop-reason NAME]...\n"
+	    "                       [--since D]\n"
 	    "                       [tcpdump options] [EXPRESSION...]\n"
 	    "       flowtap capture -D\n"
 	    "\n"
@@ -108,6 +111,8 @@ static void usage(FILE *f)
 	    "  --drops         only packets the datapath dropped (default: dropped and delivered)\n"
 	    "  --no-drops      only packets the datapath delivered\n"
 	    "  --drop-reason NAME  only drops for NAME (acl-denied, no-route, ...; repeatable)\n"
+	    "  --since D       first the last D the tap's flight recorder holds, then live\n"
+	    "                  (flowtap dump --last D: the recorded packets only)\n"
 	    "\n%s"
 	    "  Text and -C/-G files are made from the datapath's pcapng stream by the\n"
 	    "  code of flowtap read: the same flags print the same lines. -G with -w FILE\n"
@@ -362,6 +367,23 @@ static size_t on_data(char *data, size_t sz, size_t nmemb, void *arg)
 	return n;
 }
 
+/* A --since capture: say when the recorder held less than asked. */
+static void history_header(struct cap *c, const char *h, size_t n)
+{
+	if (n > 25 && !strncasecmp(h, "Flowtap-History-Asked-Ms:", 25))
+		c->hist_asked = strtoll(h + 25, NULL, 10);
+	if (n > 24 && !strncasecmp(h, "Flowtap-History-Held-Ms:", 24))
+		c->hist_held = strtoll(h + 24, NULL, 10);
+	if (n > 24 && !strncasecmp(h, "Flowtap-History-Partial:", 24) &&
+	    sscanf(h + 24, " %15s", c->hist_partial) == 1 && strcmp(c->hist_partial, "no"))
+		fprintf(stderr,
+			"flowtap capture: the recorder holds %.3f s of the %.3f s asked for%s\n",
+			(double)c->hist_held / 1e3, (double)c->hist_asked / 1e3,
+			!strcmp(c->hist_partial, "byte-bound")
+			    ? " (its byte bound overwrote older packets)"
+			    : "");
+}
+
 static size_t on_header(char *data, size_t sz, size_t nmemb, void *arg)
 {
 	struct cap *c = arg;
@@ -377,6 +399,7 @@ static size_t on_header(char *data, size_t sz, size_t nmemb, void *arg)
 	}
 	if (sz * nmemb > 16 && !strncasecmp(data, "Flowtap-Dropped:", 16))
 		c->t_dropped = strtoll(data + 16, NULL, 10);
+	history_header(c, data, sz * nmemb);
 	return sz * nmemb;
 }
 
@@ -438,7 +461,8 @@ static int add_param(char *url, size_t len, const char *k, const char *v)
 
 struct capopts {
 	struct td_opts td;
-	const char *socket, *format, *paths, *dir, *tap, *duration, *drops;
+	const char *socket, *format, *paths, *dir, *tap, *duration, *drops, *since;
+	bool history_only; /* flowtap dump */
 	char reasons[512];
 	char count[24], snaplen[24];
 	bool wireshark, out_is_o;
@@ -458,6 +482,10 @@ static int build_url(const struct capopts *o, const char *format, char *url, siz
 		ret |= add_param(url, len, "count", o->count);
 	if (o->duration)
 		ret |= add_param(url, len, "duration", o->duration);
+	if (o->since)
+		ret |= add_param(url, len, "since", o->since);
+	if (o->history_only)
+		ret |= add_param(url, len, "history_only", "1");
 	if (o->snaplen[0])
 		ret |= add_param(url, len, "snaplen", o->snaplen);
 	if (o->paths)
@@ -543,7 +571,9 @@ enum {
 	OPT_HEADERS_ONLY,
 	OPT_DROPS,
 	OPT_NO_DROPS,
-	OPT_DROP_REASON
+	OPT_DROP_REASON,
+	OPT_SINCE,
+	OPT_HISTORY_ONLY,
 };
 
 /* --drop-reason NAME, repeatable: names are checked by the server, which
@@ -611,6 +641,12 @@ static int long_opt(void *ctx, int c, const char *arg)
 		return 0;
 	case OPT_DROP_REASON:
 		return add_reason(o, arg);
+	case OPT_SINCE:
+		o->since = arg;
+		return 0;
+	case OPT_HISTORY_ONLY:
+		o->history_only = true;
+		return 0;
 	case OPT_VERSION:
 		printf("flowtap %s\n", FT_VERSION_STRING);
 		return 1;
@@ -655,6 +691,8 @@ static int parse_args(int argc, char **argv, struct capopts *o)
 					   {"drops", 0, 0, OPT_DROPS},
 					   {"no-drops", 0, 0, OPT_NO_DROPS},
 					   {"drop-reason", 1, 0, OPT_DROP_REASON},
+					   {"since", 1, 0, OPT_SINCE},
+					   {"history-only", 0, 0, OPT_HISTORY_ONLY},
 					   {"help", 0, 0, 'h'},
 					   {0, 0, 0, 0}};
 	char *argv2[argc + 1];
@@ -693,6 +731,13 @@ static int parse_args(int argc, char **argv, struct capopts *o)
 		    "flowtap capture: --duration: invalid '%s' (a positive number of seconds, or "
 		    "with ms, s, m, h)\n",
 		    o->duration);
+		return 2;
+	}
+	if ((o->since && !valid_duration(o->since)) || (o->history_only && !o->since)) {
+		fprintf(stderr,
+			"flowtap capture: --since: %s '%s' (a positive number of seconds, or with "
+			"ms, s, m, h)\n",
+			o->since ? "invalid" : "missing", o->since ? o->since : "");
 		return 2;
 	}
 	if (o->reasons[0] && o->drops && !strcmp(o->drops, "none")) {

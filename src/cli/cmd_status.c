@@ -43,6 +43,23 @@ static void print_uptime(double s)
 	printf("%llds", t % 60);
 }
 
+/* The flight recorder of a tap (flowtap(1): capture --since, dump). */
+static void print_recorder(json_t *r)
+{
+	if (!r)
+		return;
+	if (!json_is_true(json_object_get(r, "on"))) {
+		printf("    recorder: off\n");
+		return;
+	}
+	printf("    recorder: on, holds %.1f s%s (%lld bytes, %lld packets; keeps %lld s, "
+	       "%lld bytes), recorded %lld, overwritten %lld, triggers %lld, files %lld\n",
+	       json_real_value(json_object_get(r, "window_s")),
+	       json_is_true(json_object_get(r, "byte_bound")) ? " (byte bound)" : "",
+	       num(r, "bytes"), num(r, "packets"), num(r, "max_age_s"), num(r, "max_bytes"),
+	       num(r, "recorded"), num(r, "overwritten"), num(r, "triggers"), num(r, "files"));
+}
+
 static void print_taps(json_t *taps)
 {
 	json_t *t, *p;
@@ -65,6 +82,7 @@ static void print_taps(json_t *taps)
 			   num(p, "packets"), num(p, "bytes"));
 		if (json_array_size(json_object_get(t, "drops")))
 			printf("\n");
+		print_recorder(json_object_get(t, "recorder"));
 	}
 }
 

@@ -16,6 +16,7 @@ static const struct {
 } cmds[] = {
     {"read", cmd_read_main, "Print or rewrite a capture file (pcap, pcapng, user0)"},
     {"capture", cmd_capture_main, "Capture live from a running datapath's tap"},
+    {"dump", cmd_dump_main, "Write what a tap's flight recorder holds of the last D"},
     {"flows", cmd_flows_main, "Print flow-log messages, live or computed from a file"},
     {"status", cmd_status_main, "Show the taps and sessions of a running datapath"},
     {"dissector", cmd_dissector_main, "Print the Wireshark Lua dissector for user0 streams"},

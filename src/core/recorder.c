@@ -397,7 +397,7 @@ static size_t index_block(struct ft_recsnap *snap, uint8_t *p, uint32_t used, ui
 		struct ft_rrec h;
 		const struct ft_rec *rec = (const struct ft_rec *)(const void *)(p + off + 8);
 		memcpy(&h, p + off, sizeof(h));
-		if (h.size < FT_RREC_HDR || h.size > used - off || (h.size & 7))
+		if (h.size < FT_RREC_HDR || h.size > used - off)
 			break;
 		if (!snap->oldest_ts || rec->ts_ns < snap->oldest_ts)
 			snap->oldest_ts = rec->ts_ns;
@@ -410,7 +410,7 @@ static size_t index_block(struct ft_recsnap *snap, uint8_t *p, uint32_t used, ui
 			e->ts = rec->ts_ns;
 			e->seq = bseq << 32 | off;
 		}
-		off += h.size;
+		off += (h.size + 7) & ~7u;
 	}
 	return n;
 }
@@ -423,9 +423,9 @@ static size_t count_block(const uint8_t *p, uint32_t used)
 	for (uint32_t off = 0; off + FT_RREC_HDR <= used; n++) {
 		struct ft_rrec h;
 		memcpy(&h, p + off, sizeof(h));
-		if (h.size < FT_RREC_HDR || h.size > used - off || (h.size & 7))
+		if (h.size < FT_RREC_HDR || h.size > used - off)
 			break;
-		off += h.size;
+		off += (h.size + 7) & ~7u;
 	}
 	return n;
 }

@@ -16,7 +16,7 @@
  *
  *	[u32 size][u32 ver] [struct ft_rec (word: the slot)][optional fields][bytes]
  *
- * size covers the whole record (8-byte aligned); ver is the version of the
+ * size covers the whole record (the next starts 8-byte aligned); ver is the version of the
  * session list the hook saw (tap.c): a session attached at list version V
  * got exactly the hooks that saw a version >= V, so its history is the
  * records below V, with no gap and no duplicate at the seam.
@@ -134,7 +134,8 @@ static inline void ft__recorder_write(struct ft_recorder *r, unsigned slot, unsi
 	bool shared = slot == nslots;
 	uint32_t cap = caplen > r->snaplen ? r->snaplen : (uint32_t)caplen;
 	uint8_t f = ft__rec_flags(i, cap) | (cap < caplen ? FT_REC_CUT : 0);
-	uint32_t size = ((uint32_t)FT_RREC_HDR + ft__rec_ext_size(i, f) + cap + 7) & ~7u;
+	uint32_t size = (uint32_t)FT_RREC_HDR + ft__rec_ext_size(i, f) + cap;
+	uint32_t asize = (size + 7) & ~7u; /* records stay 8-byte aligned */
 	struct ft_recblk *b;
 	uint8_t *p;
 
@@ -142,7 +143,7 @@ static inline void ft__recorder_write(struct ft_recorder *r, unsigned slot, unsi
 		atomic_fetch_add_explicit(&sl->missed, 1, memory_order_relaxed);
 		return;
 	}
-	if (__builtin_expect(sl->cur < 0 || sl->off + size > r->bsize, 0) &&
+	if (__builtin_expect(sl->cur < 0 || sl->off + asize > r->bsize, 0) &&
 	    !ft__recorder_next_block(r, sl, slot, i->ts_ns)) {
 		atomic_fetch_add_explicit(&sl->missed, 1, memory_order_relaxed);
 		goto out;
@@ -156,7 +157,7 @@ static inline void ft__recorder_write(struct ft_recorder *r, unsigned slot, unsi
 		memcpy(tmp, &h, sizeof(h));
 		((struct ft_rec *)(tmp + 8))->word = slot;
 		memcpy(ft__rec_put(tmp + 8, i, f), pkt, cap);
-		ft__recorder_copy_in(p, tmp, size);
+		ft__recorder_copy_in(p, tmp, asize);
 	}
 #else
 	{
@@ -166,7 +167,7 @@ static inline void ft__recorder_write(struct ft_recorder *r, unsigned slot, unsi
 		memcpy(ft__rec_put(p + 8, i, f), pkt, cap);
 	}
 #endif
-	sl->off += size;
+	sl->off += asize;
 	/* Only this slot writes the block's header while it holds it. */
 	atomic_store_explicit(&b->nrec, atomic_load_explicit(&b->nrec, memory_order_relaxed) + 1,
 			      memory_order_relaxed);

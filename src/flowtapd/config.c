@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include <flowtap/flows.h>
+#include <flowtap/tap.h>
 
 #include "flowtapd.h"
 
@@ -71,6 +72,27 @@ static const char *check_node_id(const char *v)
 	return NULL;
 }
 
+static const char *check_recorder(const char *v)
+{
+	static char err[128];
+	struct ft_recorder_opts o;
+
+	ft_recorder_opts_init(&o);
+	return ft_recorder_opts_parse(&o, v, err, sizeof(err)) < 0 ? err : NULL;
+}
+
+static const char *check_recorder_snaplen(const char *v)
+{
+	uint64_t n = 0;
+	char *end;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	return errno || end == v || *end || *v == '-' || n < 1 || n > FT_RECORDER_SNAPLEN_MAX
+		   ? "want bytes per packet, 1-65535"
+		   : NULL;
+}
+
 static const struct key keys[] = {
     {"socket", K_STR, OFF(socket), NULL},
     {"group", K_STR, OFF(group), NULL},
@@ -96,6 +118,8 @@ static const struct key keys[] = {
     {"log-exit-flows", K_BOOL, OFF(log_exit_flows), NULL},
     {"metrics-listen", K_STR, OFF(metrics_listen), NULL},
     {"anonymize", K_STR, OFF(anonymize), NULL},
+    {"recorder", K_STR, OFF(recorder), check_recorder},
+    {"recorder-snaplen", K_STR, OFF(recorder_snaplen), check_recorder_snaplen},
     {"drops", K_BOOL, OFF(drops), NULL},
     {"drops-netns", K_LIST, OFF(drops_netns), NULL},
     {"drops-interface", K_LIST, OFF(drops_if), NULL},

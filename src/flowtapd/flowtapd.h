@@ -36,11 +36,13 @@ struct ftd_config {
 	char *node_id;
 	char *peers; /* peer table file (flowtap-peers(5)), re-read on SIGHUP */
 	char *user;
-	char *metrics_listen; /* ADDR:PORT for GET /metrics, NULL: none */
-	char *anonymize;      /* KEYFILE: Crypto-PAn for the flow log, NULL: none */
-	size_t buffer_size;   /* 0: default */
-	unsigned interval_ms; /* 0: default */
-	unsigned ipfix_rate;  /* IPFIX datagrams per second + 1; 0: default */
+	char *metrics_listen;	/* ADDR:PORT for GET /metrics, NULL: none */
+	char *anonymize;	/* KEYFILE: Crypto-PAn for the flow log, NULL: none */
+	char *recorder;		/* SECONDS[,SIZE]: every tap's flight recorder, NULL: off */
+	char *recorder_snaplen; /* bytes per recorded packet, NULL: 256 */
+	size_t buffer_size;	/* 0: default */
+	unsigned interval_ms;	/* 0: default */
+	unsigned ipfix_rate;	/* IPFIX datagrams per second + 1; 0: default */
 	bool syslog;
 	bool flows; /* count flows even without a sink (for API clients) */
 	bool log_exit_flows;

@@ -110,6 +110,8 @@ static const struct option long_opts[] = {
     {"spool", required_argument, NULL, 0},
     {"metrics-listen", required_argument, NULL, 0},
     {"anonymize", required_argument, NULL, 0},
+    {"recorder", required_argument, NULL, 0},
+    {"recorder-snaplen", required_argument, NULL, 0},
     {"node-id", required_argument, NULL, 0},
     {"peers", required_argument, NULL, 0},
     {"user", required_argument, NULL, 0},
@@ -143,7 +145,8 @@ static void usage(FILE *f)
 		"                [--metrics-listen [ADDR:]PORT]\n"
 		"                [--drops] [--drops-netns NS]... [--drops-interface IF]...\n"
 		"                [--drops-snaplen BYTES] [--anonymize KEYFILE]\n"
-		"                [--peers FILE]\n"
+		"                [--peers FILE] [--recorder SECONDS[,SIZE]]\n"
+		"                [--recorder-snaplen BYTES]\n"
 		"Capture and flow logs for kernel datapaths; see flowtapd(8).\n");
 }
 
@@ -692,6 +695,32 @@ static void stop_writes(struct daemon *d)
 	d->nwrites = 0;
 }
 
+/* --recorder: every interface tap keeps its last SECONDS (flowtap capture
+ * --since, flowtap dump); the values were checked when given. */
+static int start_recorders(struct daemon *d)
+{
+	struct ft_recorder_opts o;
+	char err[128];
+	int ret;
+
+	if (!d->cfg.recorder)
+		return 0;
+	ft_recorder_opts_init(&o);
+	ft_recorder_opts_parse(&o, d->cfg.recorder, err, sizeof(err));
+	if (d->cfg.recorder_snaplen)
+		o.snaplen = (uint32_t)strtoul(d->cfg.recorder_snaplen, NULL, 10);
+	for (int i = 0; i < d->nsrc; i++)
+		if ((ret = ft_tap_recorder_start(ft_source_tap(d->src[i]), &o)) < 0) {
+			ftd_log(LOG_ERR, "cannot start the flight recorder of tap '%s': %s%s",
+				ft_tap_name(ft_source_tap(d->src[i])), ft_strerror(ret),
+				ret == -EINVAL ? " (the size must hold 8 packets of "
+						 "--recorder-snaplen)"
+					       : "");
+			return -1;
+		}
+	return 0;
+}
+
 static int serve_taps(struct daemon *d)
 {
 	int ret;
@@ -702,7 +731,7 @@ static int serve_taps(struct daemon *d)
 				ft_tap_name(ft_source_tap(d->src[i])), ft_strerror(ret));
 			return -1;
 		}
-	return 0;
+	return start_recorders(d);
 }
 
 static void wg_log(int level, const char *msg)

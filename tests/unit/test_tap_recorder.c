@@ -162,7 +162,7 @@ static void test_seam(void **state)
 	(void)state;
 	assert_int_equal(ft_tap_recorder_start(tap, NULL), 0);
 	for (uint32_t i = 0; i < 300; i++)
-		hook_id(tap, i, 400, NULL); /* cut to 256 in the history */
+		hook_id(tap, i, 400, NULL); /* 428 bytes, cut to 256 in the history */
 	s = start(&k, 60000, false, "udp");
 	assert_int_equal(ft_session_history(s, &h), 0);
 	assert_int_equal(h.packets, 300);
@@ -176,6 +176,12 @@ static void test_seam(void **state)
 	assert_int_equal(ft_session_stop(s, &st), 0);
 	assert_int_equal(st.dropped, 0);
 	assert_int_equal(pcap_ids(&k, ids, 1000), 600);
+	/* The first came from the recorder: cut to its 256 bytes, exactly. */
+	uint32_t cl, ol;
+	memcpy(&cl, k.buf + 24 + 8, 4);
+	memcpy(&ol, k.buf + 24 + 12, 4);
+	assert_int_equal(cl, 256);
+	assert_int_equal(ol, 428);
 	for (uint32_t i = 0; i < 600; i++)
 		assert_int_equal(ids[i], i);
 	ft_session_free(s);

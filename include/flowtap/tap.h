@@ -173,7 +173,8 @@ FT_EXPORT void ft_tap_set_watch(struct ft_tap *t, ft_tap_watch_fn fn, void *ctx)
  * ft_tap_shared_filter - if every attached session uses the same filter
  * expression and none selects by path or direction, copy it into @buf and
  * return 1 (an empty string means "everything"); return 0 if they differ or
- * none is attached, -ENOSPC if @buf is too small.
+ * none is attached, -ENOSPC if @buf is too small. While the tap's flight
+ * recorder runs, it is 1 with "" (the recorder keeps every packet).
  */
 FT_EXPORT int ft_tap_shared_filter(const struct ft_tap *t, char *buf, size_t len);
 

@@ -254,6 +254,12 @@ FT_EXPORT int ft_tap_shared_filter(const struct ft_tap *ct, char *buf, size_t le
 
 	pthread_mutex_lock(&t->mu);
 	l = atomic_load(&t->list);
+	if (l->rec) {
+		/* The flight recorder keeps everything: no kernel filter. */
+		buf[0] = '\0';
+		ret = len ? 1 : -ENOSPC;
+		goto out;
+	}
 	for (unsigned i = 0; i < l->n; i++) {
 		struct ft_session *s = l->s[i];
 		if (!s->all_paths || s->dir || s->drops || !s->any_reason ||

@@ -11,6 +11,7 @@
 # with the reason, 409 from a tunnel without a recorder, CLI exit 2.
 set -euo pipefail
 . "$(dirname "$0")/tunnel_lib.bash"
+. "$(dirname "$0")/recorder_lib.bash"
 tl_require curl python3 tshark capinfos
 tl_setup rec
 
@@ -52,26 +53,9 @@ set -e
 	fail "--recorder 60,1K: exit $rc4 $(cat "$TMP/err4")"
 ok "bad since, history_only alone: 400; recorder off: 409; CLI: exit 2"
 
-# send FIRST LAST: datagrams "seq N" to 100.64.0.2:9999, 2 ms apart.
-send() {
-	ip netns exec "$NSA" python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(int(sys.argv[1]), int(sys.argv[2]) + 1):
-    s.sendto(b"seq %06d" % i, ("100.64.0.2", 9999))
-    time.sleep(0.002)' "$1" "$2"
-}
-# seqs FILE: the sequence numbers of the datagrams in a capture, in order.
-seqs() {
-	tshark -n -r "$1" -Y 'udp.dstport == 9999' -T fields -e udp.payload |
-		python3 -c 'import sys
-for l in sys.stdin:
-    print(int(bytes.fromhex(l.strip())[4:].decode()))'
-}
-
-send 1 300
+rec_send "$NSA" 100.64.0.2 1 300
 # The rest goes on while the capture joins.
-send 301 1500 &
+rec_send "$NSA" 100.64.0.2 301 1500 &
 SENDER=$!
 sleep 0.5
 "$FLOWTAP" capture --socket "$TMP/a.sock" --since 60s --format pcapng -w "$TMP/cap.pcapng" \
@@ -81,17 +65,8 @@ wait "$SENDER"
 sleep 1
 kill -INT "$CAP"
 wait "$CAP" || fail "capture --since failed: $(cat "$TMP/cap.err")"
-seqs "$TMP/cap.pcapng" >"$TMP/seqs"
-python3 - "$TMP/seqs" <<'PY' || fail "history then live: not every datagram once, in order"
-import sys
-got = [int(l) for l in open(sys.argv[1])]
-want = list(range(1, 1501))
-if got != want:
-    missing = sorted(set(want) - set(got))
-    dup = len(got) - len(set(got))
-    print("got %d, missing %s, duplicates %d" % (len(got), missing[:10], dup), file=sys.stderr)
-    sys.exit(1)
-PY
+rec_check_all "$TMP/cap.pcapng" 1500 ||
+	fail "history then live: not every datagram once, in order"
 capinfos "$TMP/cap.pcapng" >"$TMP/capinfos"
 grep -q "flowtap flight recorder, tap fte0: window asked 60.000 s, window held" \
 	"$TMP/capinfos" || fail "section comment: $(grep -i comment "$TMP/capinfos")"
@@ -100,7 +75,7 @@ ok "capture --since 60s: 1500 datagrams once each, in order, around the seam; co
 # History only, pcapng and text: everything sent, then the command ends.
 "$FLOWTAP" dump --socket "$TMP/a.sock" --last 60s --format pcapng -w "$TMP/dump.pcapng" \
 	'udp port 9999' 2>"$TMP/dump.err" || fail "dump: $(cat "$TMP/dump.err")"
-[ "$(seqs "$TMP/dump.pcapng" | wc -l)" = 1500 ] || fail "dump --last 60s: $(seqs "$TMP/dump.pcapng" | wc -l) datagrams"
+rec_check_all "$TMP/dump.pcapng" 1500 || fail "dump --last 60s: not every datagram"
 n=$("$FLOWTAP" dump --socket "$TMP/a.sock" --last 60s 'udp port 9999' | grep -c '9999: UDP')
 [ "$n" = 1500 ] || fail "dump as text: $n lines"
 # Cut to the recorder's snap length (128), the wire length kept.

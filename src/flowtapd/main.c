@@ -81,6 +81,8 @@ struct daemon {
 	struct write_ref writes[FTD_MAX_LIST];
 	int nwrites;
 	bool counting;
+	bool stopping; /* SIGTERM or SIGINT seen (loop thread) */
+	int removing;  /* taps whose streams are still ending, +1 while starting */
 	/* SIGHUP: the loop only asks; the reload thread does the work (closing
 	 * an HTTP sink can wait for a POST to time out), so status and captures
 	 * are served meanwhile. d->cfg and d->sinks belong to that thread once
@@ -889,6 +891,17 @@ static void stop_reloader(struct daemon *d)
 	pthread_cond_destroy(&d->reload_cv);
 }
 
+/* Loop thread: one tap's streams have ended; the last one leaves the loop
+ * (shortly after, so that the last chunks are flushed). */
+static void on_tap_removed(void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval drain = {0, 300 * 1000};
+
+	if (--d->removing == 0)
+		event_base_loopexit(d->base, &drain);
+}
+
 static void on_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	struct daemon *d = arg;
@@ -901,15 +914,25 @@ static void on_signal(evutil_socket_t sig, short ev, void *arg)
 		pthread_mutex_unlock(&d->reload_mu);
 		return;
 	}
+	if (d->stopping)
+		return; /* a second SIGTERM: the first one's removals still run */
+	d->stopping = true;
 	ftd_log(LOG_INFO, "%s: stopping", strsignal((int)sig));
-	/* End every capture stream cleanly while the loop still runs, so the
-	 * last chunks reach the clients, then leave the loop shortly after. */
-	for (int i = 0; i < d->nsrc; i++)
-		ft_api_remove_tap(d->api, ft_source_tap(d->src[i]));
-	if (d->kdrops)
-		ft_api_remove_tap(d->api, ft__kdrops_tap(d->kdrops));
-	struct timeval drain = {0, 300 * 1000};
-	event_base_loopexit(d->base, &drain);
+	/* End every tap's capture streams at once while the loop still runs, so
+	 * the last chunks reach the clients (a stalled client is cut after
+	 * FT_API_STALL_MS, all taps in parallel), and leave the loop when the
+	 * last tap is done. A removal that cannot start is left to
+	 * ft_api_free(), which ends the streams as cleanly. */
+	d->removing = 1; /* held until every removal has started */
+	for (int i = 0; i <= d->nsrc; i++) {
+		struct ft_tap *t = i < d->nsrc ? ft_source_tap(d->src[i])
+				   : d->kdrops ? ft__kdrops_tap(d->kdrops)
+					       : NULL;
+		d->removing++;
+		if (!t || ft_api_remove_tap_async(d->api, t, on_tap_removed, d) < 0)
+			d->removing--;
+	}
+	on_tap_removed(d);
 }
 
 static void shutdown_all(struct daemon *d)

@@ -9,6 +9,7 @@
  * unit tests and fuzzers can feed them anything.
  */
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <pcap/dlt.h>
 
 #include <flowtap/sources.h>
@@ -18,9 +19,6 @@
 
 #define NLMSG_HDRLEN_	    16
 #define GENL_HDRLEN_	    4
-#define NLA_HDRLEN_	    4
-#define NLA_ALIGN_(n)	    (((n) + 3u) & ~3u)
-#define NLA_TYPE_MASK_	    0x3fffu /* without NLA_F_NESTED and NLA_F_NET_BYTEORDER */
 #define PSAMPLE_CMD_SAMPLE_ 0
 
 /* Netlink headers and attributes are in host byte order. */
@@ -45,28 +43,29 @@ static uint64_t rd_h64(struct ft_rd *r)
 	return v;
 }
 
-/* Expected payload size of each known attribute; 0: any (binary), -1: flag. */
-static const int psample_attr_size[] = {
-    [FT_PSAMPLE_ATTR_IIFINDEX] = 2,
-    [FT_PSAMPLE_ATTR_OIFINDEX] = 2,
-    [FT_PSAMPLE_ATTR_ORIGSIZE] = 4,
-    [FT_PSAMPLE_ATTR_SAMPLE_GROUP] = 4,
-    [FT_PSAMPLE_ATTR_GROUP_SEQ] = 4,
-    [FT_PSAMPLE_ATTR_SAMPLE_RATE] = 4,
-    [FT_PSAMPLE_ATTR_DATA] = 0,
-    [FT_PSAMPLE_ATTR_GROUP_REFCOUNT] = 4,
-    [FT_PSAMPLE_ATTR_TUNNEL] = 0,
-    [FT_PSAMPLE_ATTR_PAD] = 0,
-    [FT_PSAMPLE_ATTR_OUT_TC] = 2,
-    [FT_PSAMPLE_ATTR_OUT_TC_OCC] = 8,
-    [FT_PSAMPLE_ATTR_LATENCY] = 8,
-    [FT_PSAMPLE_ATTR_TIMESTAMP] = 8,
-    [FT_PSAMPLE_ATTR_PROTO] = 2,
-    [FT_PSAMPLE_ATTR_USER_COOKIE] = 0,
-    [FT_PSAMPLE_ATTR_SAMPLE_PROBABILITY] = -1,
+/* Each known attribute's type, which libmnl validates: the integers must
+ * have exactly their size, the flag no payload; binary ones any length. */
+static const enum mnl_attr_data_type psample_attr_type[] = {
+    [FT_PSAMPLE_ATTR_IIFINDEX] = MNL_TYPE_U16,
+    [FT_PSAMPLE_ATTR_OIFINDEX] = MNL_TYPE_U16,
+    [FT_PSAMPLE_ATTR_ORIGSIZE] = MNL_TYPE_U32,
+    [FT_PSAMPLE_ATTR_SAMPLE_GROUP] = MNL_TYPE_U32,
+    [FT_PSAMPLE_ATTR_GROUP_SEQ] = MNL_TYPE_U32,
+    [FT_PSAMPLE_ATTR_SAMPLE_RATE] = MNL_TYPE_U32,
+    [FT_PSAMPLE_ATTR_DATA] = MNL_TYPE_BINARY,
+    [FT_PSAMPLE_ATTR_GROUP_REFCOUNT] = MNL_TYPE_U32,
+    [FT_PSAMPLE_ATTR_TUNNEL] = MNL_TYPE_BINARY,
+    [FT_PSAMPLE_ATTR_PAD] = MNL_TYPE_BINARY,
+    [FT_PSAMPLE_ATTR_OUT_TC] = MNL_TYPE_U16,
+    [FT_PSAMPLE_ATTR_OUT_TC_OCC] = MNL_TYPE_U64,
+    [FT_PSAMPLE_ATTR_LATENCY] = MNL_TYPE_U64,
+    [FT_PSAMPLE_ATTR_TIMESTAMP] = MNL_TYPE_U64,
+    [FT_PSAMPLE_ATTR_PROTO] = MNL_TYPE_U16,
+    [FT_PSAMPLE_ATTR_USER_COOKIE] = MNL_TYPE_BINARY,
+    [FT_PSAMPLE_ATTR_SAMPLE_PROBABILITY] = MNL_TYPE_FLAG,
 };
 
-#define PSAMPLE_NATTRS (sizeof(psample_attr_size) / sizeof(psample_attr_size[0]))
+#define PSAMPLE_NATTRS (sizeof(psample_attr_type) / sizeof(psample_attr_type[0]))
 
 static void psample_attr(struct ft_psample_msg *m, unsigned type, struct ft_rd *v)
 {
@@ -129,9 +128,39 @@ static void psample_attr(struct ft_psample_msg *m, unsigned type, struct ft_rd *
 	}
 }
 
+struct psample_parse {
+	struct ft_psample_msg *m;
+	const char *next; /* where the attribute after the last one parsed starts */
+};
+
+/* One attribute, from mnl_attr_parse_payload(), which has checked that its
+ * header and its stated length lie inside the message. */
+static int psample_attr_cb(const struct nlattr *a, void *data)
+{
+	struct psample_parse *p = data;
+	unsigned type = mnl_attr_get_type(a);
+	struct ft_rd v;
+
+	p->next = (const char *)a + MNL_ALIGN(mnl_attr_get_len(a));
+	if (type >= PSAMPLE_NATTRS) {
+		p->m->unknown++;
+		return MNL_CB_OK;
+	}
+	if (mnl_attr_validate(a, psample_attr_type[type]) < 0) {
+		p->m->malformed++;
+		return MNL_CB_OK;
+	}
+	v = ft_rd_init(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+	psample_attr(p->m, type, &v);
+	p->m->present |= 1u << type;
+	return MNL_CB_OK;
+}
+
 int ft__psample_decode(const void *buf, size_t len, uint16_t family_id, struct ft_psample_msg *m)
 {
 	struct ft_rd r = ft_rd_init(buf, len);
+	struct psample_parse p = {.m = m};
+	const char *attrs = (const char *)buf + NLMSG_HDRLEN_ + GENL_HDRLEN_;
 
 	memset(m, 0, sizeof(*m));
 	uint32_t nlen = rd_h32(&r);
@@ -144,33 +173,14 @@ int ft__psample_decode(const void *buf, size_t len, uint16_t family_id, struct f
 	ft_rd_skip(&r, NLMSG_HDRLEN_);
 	if (ft_rd_u8(&r) != PSAMPLE_CMD_SAMPLE_)
 		return -EINVAL;
-	ft_rd_skip(&r, GENL_HDRLEN_ - 1);
-
-	while (ft_rd_left(&r) > 0) {
-		uint16_t alen = rd_h16(&r);
-		unsigned atype = rd_h16(&r) & NLA_TYPE_MASK_;
-		if (r.err || alen < NLA_HDRLEN_)
-			return FT_ECORRUPT;
-		struct ft_rd v = ft_rd_sub(&r, alen - NLA_HDRLEN_);
-		if (r.err)
-			return FT_ECORRUPT;
-		/* The last attribute's padding may be absent. */
-		size_t pad = NLA_ALIGN_(alen) - alen;
-		ft_rd_skip(&r, pad < ft_rd_left(&r) ? pad : ft_rd_left(&r));
-
-		if (atype >= PSAMPLE_NATTRS) {
-			m->unknown++;
-			continue;
-		}
-		int want = psample_attr_size[atype];
-		size_t have = ft_rd_left(&v);
-		if ((want > 0 && have != (size_t)want) || (want < 0 && have != 0)) {
-			m->malformed++;
-			continue;
-		}
-		psample_attr(m, atype, &v);
-		m->present |= 1u << atype;
-	}
+	/* The attributes up to the message's own length, not its aligned end
+	 * as mnl_attr_parse() would take it: the last attribute's padding may
+	 * be absent, and nothing past @len is read. The walk stops at the first
+	 * attribute that does not fit; bytes left after it are corrupt. */
+	p.next = attrs;
+	mnl_attr_parse_payload(attrs, nlen - NLMSG_HDRLEN_ - GENL_HDRLEN_, psample_attr_cb, &p);
+	if (p.next < (const char *)buf + nlen)
+		return FT_ECORRUPT;
 	return 0;
 }
 

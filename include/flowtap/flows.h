@@ -303,6 +303,27 @@ struct ft_peers;
  */
 FT_EXPORT int ft_flowlog_set_peers(struct ft_flowlog *l, struct ft_peers *p);
 
+/* The most nodes ft_flowlog_set_stale() takes at once. */
+#define FT_FLOWLOG_STALE_MAX 65536
+
+/**
+ * ft_flowlog_set_stale - the nodes (by node id, as in "srcNode"/"dstNodes")
+ * whose link is unhealthy now, e.g. WireGuard peers whose last handshake is
+ * too old while traffic is still sent to them; replaces the previous set
+ * (n 0: none). A node entering the set counts one stale event. The first
+ * message of each window then lists every node that was stale at some time
+ * during the window, sorted by id (see flowtap-flows(5)):
+ *   "staleNodes":[{"nodeId":"K","stale":true,"staleEvents":1}]
+ * "stale" says whether it still is at the window's end, "staleEvents" how
+ * often it turned stale in the window (omitted when 0). Up to 1,024 nodes
+ * are listed, the rest counted in "staleNodesOmitted". Messages format only
+ * (records and IPFIX carry no node state); an anonymized log carries none.
+ * Copies the ids. Any thread; O(n log n), not for a per-packet path.
+ * Returns 0, -EINVAL (an id NULL, empty or over 255 bytes), -E2BIG (@n over
+ * FT_FLOWLOG_STALE_MAX) or -ENOMEM (the set may then lack new nodes).
+ */
+FT_EXPORT int ft_flowlog_set_stale(struct ft_flowlog *l, const char *const *node_ids, size_t n);
+
 /**
  * ft_flowlog_set_node_id - the "nodeId" of every message (copied; at most
  * 255 bytes). Returns 0, -EINVAL or -ENOMEM.

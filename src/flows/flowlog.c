@@ -79,6 +79,7 @@ struct ft_flowlog {
 	const struct ft_tap *drop_tap;
 	uint64_t drop_pkts[FT_DROP_REASON_MAX], drop_bytes[FT_DROP_REASON_MAX];
 	char drops_json[FT_DROP_REASON_MAX * 72 + 16];
+	struct ft__stale stale; /* ft_flowlog_set_stale() (its own lock) */
 };
 
 FT_EXPORT void ft_flowlog_set_drop_tap(struct ft_flowlog *l, struct ft_tap *t)
@@ -180,6 +181,7 @@ FT_EXPORT int ft_flowlog_new(struct ft_flowlog **out, struct ft_flows *tunnel,
 		l->boot = ft__now_ns() ^ ((uint64_t)(uintptr_t)l << 16);
 	pthread_mutex_init(&l->cfg_mu, NULL);
 	ft__peers_cell_init(&l->peers);
+	ft__stale_init(&l->stale);
 	pthread_mutex_init(&l->sink_mu, NULL);
 	pthread_mutex_init(&l->flush_mu, NULL);
 	pthread_mutex_init(&l->thr_mu, NULL);
@@ -218,6 +220,7 @@ FT_EXPORT void ft_flowlog_free(struct ft_flowlog *l)
 	free(l->rb.buf);
 	ft__peers_view_fini(&l->peers_view);
 	ft__peers_cell_fini(&l->peers);
+	ft__stale_fini(&l->stale);
 	pthread_cond_destroy(&l->thr_cv);
 	pthread_mutex_destroy(&l->cfg_mu);
 	pthread_mutex_destroy(&l->sink_mu);
@@ -323,6 +326,11 @@ FT_EXPORT size_t ft_flowlog_get_http_error(struct ft_flowlog *l, char *buf, size
 FT_EXPORT int ft_flowlog_set_peers(struct ft_flowlog *l, struct ft_peers *p)
 {
 	return ft__peers_cell_set(&l->peers, p);
+}
+
+FT_EXPORT int ft_flowlog_set_stale(struct ft_flowlog *l, const char *const *node_ids, size_t n)
+{
+	return ft__stale_set(&l->stale, node_ids, n);
 }
 
 FT_EXPORT int ft_flowlog_set_node_id(struct ft_flowlog *l, const char *node_id)
@@ -626,6 +634,8 @@ FT_EXPORT int ft_flowlog_flush(struct ft_flowlog *l, uint64_t start_ns, uint64_t
 	 * would undo the mapping. */
 	w.peers = ft__peers_view_sync(&l->peers_view, &l->peers);
 	w.drops_json = drops_json(l);
+	char *stale = ft__stale_take(&l->stale);
+	w.stale_json = anon ? NULL : stale; /* node ids are names too */
 	if (anon)
 		w.peers = NULL;
 	pthread_mutex_lock(&l->sink_mu);
@@ -638,6 +648,7 @@ FT_EXPORT int ft_flowlog_flush(struct ft_flowlog *l, uint64_t start_ns, uint64_t
 		flowlog_count(l, offsetof(struct ft_flowlog_stats, messages), (uint64_t)ret);
 		flowlog_count(l, offsetof(struct ft_flowlog_stats, conns), n);
 	}
+	free(stale);
 out:
 	pthread_mutex_unlock(&l->flush_mu);
 	free(node);

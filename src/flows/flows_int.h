@@ -63,6 +63,31 @@ size_t ft__msg_nodes_tail(const struct ft__msg_nodes *m);
 char *ft__msg_nodes_put(struct ft__msg_nodes *m, char *p);
 void ft__msg_nodes_reset(struct ft__msg_nodes *m);
 
+/* The nodes made stale by ft_flowlog_set_stale() during the current window
+ * (stale.c), sorted by id; a node turned healthy stays until the window is
+ * taken. At most FT_FLOWLOG_STALE_MAX entries (more are only counted). */
+struct ft__stale_ent {
+	char *id;
+	uint32_t events; /* times it turned stale in the window */
+	bool stale;	 /* stale now */
+};
+struct ft__stale {
+	pthread_mutex_t mu;
+	struct ft__stale_ent *v;
+	size_t n;
+	uint64_t omitted;
+};
+/* The most nodes a message lists in "staleNodes"; the rest are counted in
+ * "staleNodesOmitted", which keeps the first message near its size bound. */
+#define FT_FLOWLOG_STALE_LIST 1024
+void ft__stale_init(struct ft__stale *s);
+void ft__stale_fini(struct ft__stale *s);
+/* Replaces the set of nodes stale now (ft_flowlog_set_stale()'s returns). */
+int ft__stale_set(struct ft__stale *s, const char *const *ids, size_t n);
+/* ,"staleNodes":[...] of the window ending now (malloc'd; NULL if none or
+ * no memory), and starts the next window. */
+char *ft__stale_take(struct ft__stale *s);
+
 int ft__msg_build(const struct ft__window *w, const char *node_id, size_t max,
 		  ft__msg_id_fn next_id, ft__msg_emit_fn emit, void *ctx);
 

@@ -165,18 +165,23 @@ static void start_msg(struct builder *b)
 	if (*b->node_esc)
 		b->len += (size_t)sprintf(b->buf + b->len, ",\"nodeId\":\"%s\"", b->node_esc);
 	b->len += (size_t)sprintf(b->buf + b->len, ",\"start\":\"%s\",\"end\":\"%s\"", t0, t1);
-	/* Per-reason drop totals of the window go in its first message. */
-	if (!b->nmsgs && b->w->drops_json) {
-		/* Up to 256 reasons: the buffer grows past the bound rather than
-		 * cut them, keeping room for one entry after them. */
-		size_t dl = strlen(b->w->drops_json), need = b->len + dl + 1024;
+	/* Per-reason drop totals and the stale nodes of the window go in its
+	 * first message. */
+	const char *extra[2] = {b->w->drops_json, b->w->stale_json};
+	for (int i = 0; i < 2 && !b->nmsgs; i++) {
+		if (!extra[i])
+			continue;
+		/* Bounded lists (256 reasons, FT_FLOWLOG_STALE_LIST nodes): the
+		 * buffer grows past the bound rather than cut them, keeping room
+		 * for one entry after them. */
+		size_t dl = strlen(extra[i]), need = b->len + dl + 1024;
 		char *nb = need > b->cap ? realloc(b->buf, need) : NULL;
 		if (nb) {
 			b->buf = nb;
 			b->cap = need;
 		}
 		if (need <= b->cap) {
-			memcpy(b->buf + b->len, b->w->drops_json, dl + 1);
+			memcpy(b->buf + b->len, extra[i], dl + 1);
 			b->len += dl;
 		}
 	}

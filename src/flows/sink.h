@@ -32,6 +32,7 @@ struct ft__window {
 	size_t n;
 	const struct ft_peers *peers; /* names the nodes (peers.h); NULL: none */
 	const char *drops_json;	      /* ,"drops":{...} of the first message, or NULL */
+	const char *stale_json;	      /* ,"staleNodes":[...] of the first message, or NULL */
 };
 
 /*

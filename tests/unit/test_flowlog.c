@@ -226,6 +226,99 @@ static void test_peer_nodes(void **state)
 	assert_string_equal(fx->cap.last, want);
 }
 
+/* staleNodes: events counted per window, byte for byte; a node that
+ * recovered is listed once more with "stale":false, then dropped; bad
+ * arguments refused; an anonymized log lists none. */
+static void test_stale_nodes(void **state)
+{
+	struct fixture *fx = *state;
+	const char *ab[] = {"kB=", "kA+/", "kB="}; /* a duplicate counts once */
+	const char *b[] = {"kB="};
+	char want[1024];
+	assert_int_equal(ft_flowlog_set_stale(fx->log, ab, 3), 0);
+	assert_int_equal(ft_flowlog_set_stale(fx->log, ab, 3), 0); /* still stale: no event */
+	assert_int_equal(ft_flowlog_set_stale(fx->log, b, 1), 0);  /* kA+/ recovers, */
+	assert_int_equal(ft_flowlog_set_stale(fx->log, ab, 2), 0); /* turns stale again */
+	assert_int_equal(ft_flowlog_set_stale(fx->log, b, 1), 0);  /* and recovers */
+	/* No traffic, no message: the window goes on. */
+	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 1), 0);
+	add(fx, "100.64.0.1", 1, "100.64.0.2", 2, 17, 1, 40, 0, 0);
+	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 1000000000ull), 1);
+	const char *id = json_string_value(json_object_get(last_msg(fx), "id"));
+	snprintf(want, sizeof(want),
+		 "{\"id\":\"%s\",\"start\":\"2026-11-23T10:00:00.000000000Z\","
+		 "\"end\":\"2026-11-23T10:00:01.000000000Z\",\"staleNodes\":["
+		 "{\"nodeId\":\"kA+/\",\"stale\":false,\"staleEvents\":2},"
+		 "{\"nodeId\":\"kB=\",\"stale\":true,\"staleEvents\":1}],"
+		 "\"virtualTraffic\":[{\"proto\":17,\"src\":\"100.64.0.1:1\","
+		 "\"dst\":\"100.64.0.2:2\",\"txPkts\":1,\"txBytes\":40}]}",
+		 id);
+	assert_string_equal(fx->cap.last, want);
+	/* Next window: kB= still stale, no new event; kA+/ gone. */
+	add(fx, "100.64.0.1", 1, "100.64.0.2", 2, 17, 1, 40, 0, 0);
+	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 1), 1);
+	json_t *sn = json_object_get(last_msg(fx), "staleNodes");
+	assert_int_equal(json_array_size(sn), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sn, 0), "nodeId")),
+			    "kB=");
+	assert_true(json_is_true(json_object_get(json_array_get(sn, 0), "stale")));
+	assert_null(json_object_get(json_array_get(sn, 0), "staleEvents"));
+	/* Healthy again: listed once as not stale, then never. */
+	assert_int_equal(ft_flowlog_set_stale(fx->log, NULL, 0), 0);
+	add(fx, "100.64.0.1", 1, "100.64.0.2", 2, 17, 1, 40, 0, 0);
+	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 1), 1);
+	sn = json_object_get(last_msg(fx), "staleNodes");
+	assert_int_equal(json_array_size(sn), 1);
+	assert_true(json_is_false(json_object_get(json_array_get(sn, 0), "stale")));
+	add(fx, "100.64.0.1", 1, "100.64.0.2", 2, 17, 1, 40, 0, 0);
+	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 1), 1);
+	assert_null(json_object_get(last_msg(fx), "staleNodes"));
+	/* Bad arguments change nothing. */
+	const char *bad[] = {"ok", ""};
+	char longid[300];
+	memset(longid, 'k', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	const char *lng[] = {longid}, *nul[] = {NULL};
+	assert_int_equal(ft_flowlog_set_stale(fx->log, bad, 2), -EINVAL);
+	assert_int_equal(ft_flowlog_set_stale(fx->log, lng, 1), -EINVAL);
+	assert_int_equal(ft_flowlog_set_stale(fx->log, nul, 1), -EINVAL);
+	assert_int_equal(ft_flowlog_set_stale(fx->log, NULL, 1), -EINVAL);
+	assert_int_equal(ft_flowlog_set_stale(fx->log, bad, FT_FLOWLOG_STALE_MAX + 1), -E2BIG);
+	add(fx, "100.64.0.1", 1, "100.64.0.2", 2, 17, 1, 40, 0, 0);
+	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 1), 1);
+	assert_null(json_object_get(last_msg(fx), "staleNodes"));
+	/* Anonymized: node ids are names; none listed. */
+	uint8_t key[32] = {1};
+	assert_int_equal(ft_flowlog_set_anonymize(fx->log, key), 0);
+	assert_int_equal(ft_flowlog_set_stale(fx->log, b, 1), 0);
+	add(fx, "100.64.0.1", 1, "100.64.0.2", 2, 17, 1, 40, 0, 0);
+	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 1), 1);
+	assert_null(json_object_get(last_msg(fx), "staleNodes"));
+}
+
+/* Many stale nodes: 1,024 listed in order, the rest counted. */
+static void test_stale_nodes_many(void **state)
+{
+	struct fixture *fx = *state;
+	enum { N = 3000 };
+	static char ids[N][16];
+	static const char *v[N];
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "k%05d", N - 1 - i);
+		v[i] = ids[i];
+	}
+	assert_int_equal(ft_flowlog_set_stale(fx->log, v, N), 0);
+	add(fx, "100.64.0.1", 1, "100.64.0.2", 2, 17, 1, 40, 0, 0);
+	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 1), 1);
+	json_t *m = last_msg(fx), *sn = json_object_get(m, "staleNodes");
+	assert_int_equal(json_array_size(sn), 1024);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sn, 0), "nodeId")),
+			    "k00000");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sn, 1023), "nodeId")),
+			    "k01023");
+	assert_int_equal(json_integer_value(json_object_get(m, "staleNodesOmitted")), N - 1024);
+}
+
 static void test_zero_fields_ipv6_times(void **state)
 {
 	struct fixture *fx = *state;
@@ -500,6 +593,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_format_exact, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peer_nodes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stale_nodes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stale_nodes_many, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_zero_fields_ipv6_times, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_classify_and_anonymize, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_routes_at_run_time, setup, teardown),

@@ -16,6 +16,7 @@
 #include <flowtap/tap.h>
 
 #include "flowtapd.h"
+#include "parse_num.h"
 
 enum kind { K_STR, K_LIST, K_GROUP, K_SIZE, K_BOOL, K_SECONDS, K_RATE, K_SNAP };
 
@@ -93,6 +94,15 @@ static const char *check_recorder_snaplen(const char *v)
 		   : NULL;
 }
 
+/* Handshake times are whole seconds, and so is the threshold. Below
+ * WireGuard's 2-minute rekey an idle but healthy peer turns stale as soon as
+ * traffic resumes (until its handshake): allowed, for tests and impatience. */
+static const char *check_wg_stale(const char *v)
+{
+	uint64_t s;
+	return ft__parse_u64(v, 86400, &s) < 0 || s < 1 ? "whole seconds, 1-86400" : NULL;
+}
+
 static const struct key keys[] = {
     {"socket", K_STR, OFF(socket), NULL},
     {"group", K_STR, OFF(group), NULL},
@@ -113,6 +123,7 @@ static const struct key keys[] = {
     {"user", K_STR, OFF(user), NULL},
     {"buffer-size", K_SIZE, OFF(buffer_size), NULL},
     {"interval", K_SECONDS, OFF(interval_ms), NULL},
+    {"wg-stale", K_SECONDS, OFF(wg_stale_ms), check_wg_stale},
     {"syslog", K_BOOL, OFF(syslog), NULL},
     {"flows", K_BOOL, OFF(flows), NULL},
     {"log-exit-flows", K_BOOL, OFF(log_exit_flows), NULL},

@@ -42,6 +42,7 @@ struct ftd_config {
 	char *recorder_snaplen; /* bytes per recorded packet, NULL: 256 */
 	size_t buffer_size;	/* 0: default */
 	unsigned interval_ms;	/* 0: default */
+	unsigned wg_stale_ms;	/* WireGuard stale threshold, whole seconds; 0: default */
 	unsigned ipfix_rate;	/* IPFIX datagrams per second + 1; 0: default */
 	bool syslog;
 	bool flows; /* count flows even without a sink (for API clients) */

@@ -120,6 +120,7 @@ static const struct option long_opts[] = {
     {"buffer-size", required_argument, NULL, 'B'},
     {"interval", required_argument, NULL, 0},
     {"flow-interval", required_argument, NULL, 0},
+    {"wg-stale", required_argument, NULL, 0},
     {"syslog", no_argument, NULL, 0},
     {"flows", no_argument, NULL, 0},
     {"log-exit-flows", no_argument, NULL, 0},
@@ -149,6 +150,7 @@ static void usage(FILE *f)
 		"                [--drops-snaplen BYTES] [--anonymize KEYFILE]\n"
 		"                [--peers FILE] [--recorder SECONDS[,SIZE]]\n"
 		"                [--recorder-snaplen BYTES]\n"
+		"                [--wg-stale SECONDS]\n"
 		"Capture and flow logs for kernel datapaths; see flowtapd(8).\n");
 }
 
@@ -741,8 +743,23 @@ static void wg_log(int level, const char *msg)
 	ftd_log(level, "%s", msg);
 }
 
+static void set_peers_everywhere(struct daemon *d, struct ft_peers *p)
+{
+	for (int i = 0; i < d->nsrc; i++)
+		ft_tap_set_peers(ft_source_tap(d->src[i]), p);
+	if (d->log)
+		ft_flowlog_set_peers(d->log, p);
+}
+
+/* The watcher's merged table (WireGuard peers and the peer file). */
+static void wg_peers(void *ctx, struct ft_peers *p)
+{
+	set_peers_everywhere(ctx, p);
+}
+
 /* Every --interface that turns out to be WireGuard gets its classes,
- * physical traffic and peer status from the device (wg_watch.h). */
+ * physical traffic, peer status and peer names from the device
+ * (wg_watch.h). */
 static int start_wireguard(struct daemon *d)
 {
 	const struct ftd_config *c = &d->cfg;
@@ -755,7 +772,11 @@ static int start_wireguard(struct daemon *d)
 	    .physical = d->phys,
 	    .routes = routes,
 	    .overlay_fixed = c->overlay.n > 0,
+	    .stale_sec = c->wg_stale_ms / 1000,
 	    .log_fn = wg_log,
+	    .peers = d->peers,
+	    .peers_fn = wg_peers,
+	    .peers_ctx = d,
 	};
 	for (int i = 0; i < c->routes.n; i++)
 		if (ft_prefix_parse(c->routes.v[i], &routes[i]) == 0)
@@ -776,13 +797,16 @@ static int start_wireguard(struct daemon *d)
 
 /* Name packets and flow-log nodes with d->peers (NULL: none) everywhere:
  * every source's tap and the flow logger. Captures and the logger keep
- * running; each picks the table up at its next batch or window. */
+ * running; each picks the table up at its next batch or window. The
+ * WireGuard watcher then merges the table with its devices' peers and sets
+ * the result everywhere too: it takes the file's table only after it was
+ * set here, so the last table set is always a merged one. */
 static void apply_peers(struct daemon *d)
 {
-	for (int i = 0; i < d->nsrc; i++)
-		ft_tap_set_peers(ft_source_tap(d->src[i]), d->peers);
-	if (d->log)
-		ft_flowlog_set_peers(d->log, d->peers);
+	struct ftd_wg *wg = atomic_load(&d->wg);
+	set_peers_everywhere(d, d->peers);
+	ftd_wg_set_peers(wg, d->peers);
+	ftd_wg_refresh(wg);
 }
 
 /* (Re)read the peer file of @c into d->peers. Returns 0 or -1 (logged). */
@@ -829,6 +853,11 @@ static void reload(struct daemon *d)
 							  : FT_FLOWLOG_DEFAULT_INTERVAL_MS) == 0)
 		ftd_log(LOG_INFO, "flow log interval now %u ms",
 			c.interval_ms ? c.interval_ms : FT_FLOWLOG_DEFAULT_INTERVAL_MS);
+	if (c.wg_stale_ms != d->cfg.wg_stale_ms) {
+		unsigned s = ftd_wg_set_stale(atomic_load(&d->wg), c.wg_stale_ms / 1000);
+		if (s)
+			ftd_log(LOG_INFO, "WireGuard stale threshold now %u s", s);
+	}
 	if (c.log_exit_flows != d->cfg.log_exit_flows) {
 		ft_flowlog_set_log_exit_flows(d->log, c.log_exit_flows);
 		ftd_log(LOG_INFO, "exit flows now %s", c.log_exit_flows ? "logged" : "aggregated");

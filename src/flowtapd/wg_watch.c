@@ -21,8 +21,10 @@
 #include <jansson.h>
 
 #include <flowtap/metrics.h>
+#include <flowtap/peers.h>
 
 #include "sources/wireguard.h"
+#include "wg_peers.h"
 #include "wg_watch.h"
 #include "thread.h"
 
@@ -67,7 +69,7 @@ struct ftd_wg {
 	struct ftd_wg_opts o;
 	struct wgif *ifs;
 	int nifs;
-	unsigned stale_sec;
+	_Atomic unsigned stale_sec; /* set by a reload, read by the watcher */
 
 	pthread_t thr;
 	pthread_mutex_t mu;
@@ -77,6 +79,13 @@ struct ftd_wg {
 	char *status;		  /* guarded by mu */
 	struct ft_prefix *routes; /* configured routes, guarded by mu */
 	size_t nroutes;
+	struct ft_peers *file; /* the peer file's table, guarded by mu */
+	bool file_changed;     /* guarded by mu */
+
+	/* The watcher's: what the last merged table was built from. */
+	uint64_t ident_hash;
+	bool ident_valid;
+	char ident_err[256];
 
 	/* What was last given to the logger, to set it only on change. */
 	struct ft_prefix last_overlay[MAX_PFX], last_routes[MAX_PFX];
@@ -152,7 +161,8 @@ static void account(struct ftd_wg *w, struct wgif *f, int64_t now)
 		}
 		/* Stale: we keep sending but the last handshake is old (or
 		 * never happened). Sending nothing is not a problem. */
-		bool old_hs = p->hs_sec == 0 || now - p->hs_sec > (int64_t)w->stale_sec;
+		unsigned stale_sec = atomic_load_explicit(&w->stale_sec, memory_order_relaxed);
+		bool old_hs = p->hs_sec == 0 || now - p->hs_sec > (int64_t)stale_sec;
 		if (dtx && old_hs) {
 			if (!nw->stale_since) {
 				nw->stale_since = now;
@@ -312,7 +322,8 @@ static void build_status(struct ftd_wg *w, int64_t now)
 								 : "",
 				 "public_key", f->dev.pubkey, "listen_port", f->dev.listen_port,
 				 "peers", peers, "error", f->error, "truncated",
-				 (json_int_t)f->dev.truncated, "stale_after_s", (int)w->stale_sec));
+				 (json_int_t)f->dev.truncated, "stale_after_s",
+				 (int)atomic_load_explicit(&w->stale_sec, memory_order_relaxed)));
 	}
 	char *text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
@@ -385,6 +396,73 @@ bool ftd_wg_is_underlay(struct ftd_wg *w, const struct ft_flow_key *k)
 	return false;
 }
 
+/* The readable devices, for the peer table. */
+static size_t readable(struct ftd_wg *w, const struct ft_wg_device **devs)
+{
+	size_t n = 0;
+	for (int i = 0; i < w->nifs; i++)
+		if (w->ifs[i].wireguard && !w->ifs[i].error[0])
+			devs[n++] = &w->ifs[i].dev;
+	return n;
+}
+
+/* Hands a new merged peer table to peers_fn when the devices' keys or
+ * allowed IPs or the peer file changed. */
+static void publish_identity(struct ftd_wg *w)
+{
+	const struct ft_wg_device **devs = calloc((size_t)w->nifs, sizeof(*devs));
+	struct ft_peers *file = NULL, *t = NULL;
+	char err[256];
+	if (!devs || !w->o.peers_fn) {
+		free(devs);
+		return;
+	}
+	size_t n = readable(w, devs);
+	uint64_t h = ftd_wg_peers_hash(devs, n);
+	pthread_mutex_lock(&w->mu);
+	bool changed = w->file_changed || !w->ident_valid || h != w->ident_hash;
+	if (changed && w->file)
+		file = ft_peers_ref(w->file);
+	w->file_changed = false;
+	pthread_mutex_unlock(&w->mu);
+	if (changed) {
+		int r = ftd_wg_peers_build(devs, n, file, &t, err, sizeof(err));
+		if (r < 0) {
+			snprintf(err, sizeof(err), "cannot name the peers: %s", strerror(-r));
+			w->ident_valid = false; /* try again at the next read */
+		} else {
+			w->o.peers_fn(w->o.peers_ctx, t);
+			w->ident_hash = h;
+			w->ident_valid = true;
+		}
+		if (err[0] && strcmp(err, w->ident_err) != 0)
+			wlog(w, LOG_WARNING, "wireguard: %s", err);
+		snprintf(w->ident_err, sizeof(w->ident_err), "%s", err);
+	}
+	ft_peers_free(t);
+	ft_peers_free(file);
+	free(devs);
+}
+
+/* The stale peers, by public key, to the flow logger (staleNodes). */
+static void publish_stale(struct ftd_wg *w)
+{
+	size_t n = 0, cap = 0;
+	for (int i = 0; i < w->nifs; i++)
+		cap += w->ifs[i].nprev;
+	const char **ids = malloc((cap ? cap : 1) * sizeof(*ids));
+	if (!w->o.log || !ids) {
+		free(ids);
+		return;
+	}
+	for (int i = 0; i < w->nifs; i++)
+		for (size_t j = 0; j < w->ifs[i].nprev; j++)
+			if (w->ifs[i].prev[j].stale_since && n < FT_FLOWLOG_STALE_MAX)
+				ids[n++] = w->ifs[i].prev[j].key;
+	ft_flowlog_set_stale(w->o.log, ids, n);
+	free(ids);
+}
+
 static void read_all(struct ftd_wg *w)
 {
 	struct timespec ts;
@@ -411,6 +489,8 @@ static void read_all(struct ftd_wg *w)
 	}
 	apply_classes(w);
 	publish_endpoints(w, now);
+	publish_identity(w);
+	publish_stale(w);
 	build_status(w, now);
 }
 
@@ -450,8 +530,9 @@ int ftd_wg_new(struct ftd_wg **out, const struct ftd_wg_opts *o)
 	}
 	w->o = *o;
 	w->nifs = o->nifnames;
-	const char *stale = getenv("FLOWTAPD_WG_STALE_SEC");
-	w->stale_sec = stale && atoi(stale) > 0 ? (unsigned)atoi(stale) : FTD_WG_STALE_SEC;
+	ftd_wg_set_stale(w, o->stale_sec);
+	w->file = o->peers ? ft_peers_ref(o->peers) : NULL;
+	w->o.peers = NULL;
 	for (int i = 0; i < w->nifs; i++)
 		snprintf(w->ifs[i].name, sizeof(w->ifs[i].name), "%s", o->ifnames[i]);
 	pthread_mutex_init(&w->mu, NULL);
@@ -465,6 +546,7 @@ int ftd_wg_new(struct ftd_wg **out, const struct ftd_wg_opts *o)
 	int r = -ft__thread_start(&w->thr, watch, w);
 	if (r) {
 		free(w->routes);
+		ft_peers_free(w->file);
 		free(w->ifs);
 		free(w);
 		return -r;
@@ -497,6 +579,33 @@ void ftd_wg_set_routes(struct ftd_wg *w, const struct ft_prefix *routes, size_t 
 	w->routes = c;
 	w->nroutes = n;
 	pthread_mutex_unlock(&w->mu);
+}
+
+void ftd_wg_set_peers(struct ftd_wg *w, struct ft_peers *p)
+{
+	if (!w)
+		return;
+	if (p)
+		ft_peers_ref(p);
+	pthread_mutex_lock(&w->mu);
+	struct ft_peers *old = w->file;
+	w->file = p;
+	w->file_changed = true;
+	pthread_mutex_unlock(&w->mu);
+	ft_peers_free(old);
+}
+
+unsigned ftd_wg_set_stale(struct ftd_wg *w, unsigned sec)
+{
+	if (!w)
+		return 0;
+	if (!sec) { /* the variable older setups used; the option wins */
+		const char *env = getenv("FLOWTAPD_WG_STALE_SEC");
+		sec = env && atoi(env) > 0 ? (unsigned)atoi(env) : FTD_WG_STALE_SEC;
+	}
+	/* Relaxed: a lone value; the watcher uses whichever it reads. */
+	atomic_store_explicit(&w->stale_sec, sec, memory_order_relaxed);
+	return sec;
 }
 
 char *ftd_wg_status(void *arg)
@@ -581,6 +690,7 @@ void ftd_wg_free(struct ftd_wg *w)
 	}
 	free(w->ifs);
 	free(w->routes);
+	ft_peers_free(w->file);
 	free(w->status);
 	free(atomic_load(&w->eps));
 	while (w->retired) {

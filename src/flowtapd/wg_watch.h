@@ -11,7 +11,11 @@
  *    (subnet traffic), a default route peer makes the rest exit traffic;
  *  - counts each peer's physical traffic (overlay address to endpoint) from
  *    WireGuard's own per-peer byte counters, as deltas per read;
- *  - keeps a status document per device and peer, with handshake health.
+ *  - keeps a status document per device and peer, with handshake health;
+ *  - names the peers: a peer table (wg_peers.h) with each peer's public key
+ *    as its node id, merged with the peer file's, handed to peers_fn for
+ *    the taps and the flow logger whenever keys, allowed IPs or the file
+ *    change; and the set of stale peers to the flow logger (staleNodes).
  * It never blocks the API loop: status copies a document under a mutex the
  * thread holds only to swap it.
  */
@@ -23,8 +27,11 @@
 
 #include <flowtap/flows.h>
 
-/* A peer whose last handshake is older than this while we send to it is stale. */
+/* A peer whose last handshake is older than this while we send to it is
+ * stale (--wg-stale, else FLOWTAPD_WG_STALE_SEC, else this). */
 #define FTD_WG_STALE_SEC 180
+
+struct ft_peers;
 
 struct ftd_wg;
 
@@ -38,7 +45,14 @@ struct ftd_wg_opts {
 	const struct ft_prefix *routes; /* configured --route prefixes, kept */
 	size_t nroutes;
 	bool overlay_fixed; /* --overlay given: do not derive the overlay */
+	unsigned stale_sec; /* 0: FLOWTAPD_WG_STALE_SEC or FTD_WG_STALE_SEC */
 	void (*log_fn)(int level, const char *msg);
+	/* The peer file's table (NULL: none; the watcher takes a reference). */
+	struct ft_peers *peers;
+	/* Called on the watcher thread (or ftd_wg_stop()'s) with each new
+	 * merged table; the callee takes its own references. */
+	void (*peers_fn)(void *ctx, struct ft_peers *p);
+	void *peers_ctx;
 };
 
 /*
@@ -63,6 +77,14 @@ void ftd_wg_refresh(struct ftd_wg *w);
 
 /* ftd_wg_set_routes - replace the configured routes (reload). */
 void ftd_wg_set_routes(struct ftd_wg *w, const struct ft_prefix *routes, size_t n);
+
+/* ftd_wg_set_peers - a new peer file table (reload; NULL: none); the
+ * merged table follows at the next read (ftd_wg_refresh()). */
+void ftd_wg_set_peers(struct ftd_wg *w, struct ft_peers *p);
+
+/* ftd_wg_set_stale - the stale threshold in seconds (reload; 0: default).
+ * Returns the threshold now in force (0 for a NULL @w). */
+unsigned ftd_wg_set_stale(struct ftd_wg *w, unsigned sec);
 
 /* ftd_wg_status - the status document (JSON text, malloc'ed) for ft_api_set_status_fn. */
 char *ftd_wg_status(void *w);

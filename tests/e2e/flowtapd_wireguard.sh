@@ -13,7 +13,13 @@
 #  - report B's physical traffic (overlay address -> endpoint) equal to
 #    WireGuard's own rx_bytes/tx_bytes deltas;
 #  - show the peer (public key, endpoint, allowed IPs, handshake) in status,
-#    and mark it stale once B is gone while A still sends to it.
+#    and mark it stale once B is gone while A still sends to it;
+#  - name the peer in the flow log (its public key as the nodeId of
+#    dstNodes for every flow to or from it) and in text captures: a name
+#    derived from the key with no peer file, the file's name where an entry
+#    has the key as nodeId, or owns the peer's address (after a SIGHUP);
+#  - count the stale peer in the flow log (staleNodes), with the threshold
+#    from --wg-stale, whose bad values are a usage error (exit 2).
 set -uo pipefail
 : "${FT_BUILD:?FT_BUILD must point at the build directory}"
 . "$(dirname "$0")/common.bash"
@@ -40,6 +46,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# --wg-stale: whole seconds 1-86400, checked before anything starts.
+for v in 0 -1 abc 1.5 86401 3m; do
+	"$FTD" --wg-stale "$v" --interface lo >$TMP/bad.out 2>&1
+	rc=$?
+	[ $rc = 2 ] || fail "--wg-stale '$v': exit $rc, want 2"
+	grep -q "^flowtapd: bad wg-stale '$v' (whole seconds, 1-86400)$" $TMP/bad.out ||
+		fail "--wg-stale '$v': $(cat $TMP/bad.out)"
+done
+"$FTD" --wg-stale "" --interface lo >$TMP/bad.out 2>&1
+[ $? = 2 ] && grep -q "'wg-stale' needs a value" $TMP/bad.out || fail "--wg-stale '': $(cat $TMP/bad.out)"
+printf 'interface lo\nwg-stale 0\n' >$TMP/bad.conf
+"$FTD" --config $TMP/bad.conf >$TMP/bad.out 2>&1
+[ $? = 2 ] && grep -q "bad.conf:2: bad wg-stale '0'" $TMP/bad.out || fail "config wg-stale 0: $(cat $TMP/bad.out)"
+ok "--wg-stale: bad values are exit 2 with a message (flag and config file)"
+
 [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
 for t in wireguard-go wg ip tcpdump python3 jq curl; do
 	command -v $t >/dev/null || skip "$t is not installed"
@@ -49,6 +70,24 @@ done
 A() { ip netns exec $NSA "$@"; }
 B() { ip netns exec $NSB "$@"; }
 C() { ip netns exec $NSC "$@"; }
+# start_capture N FILE: a text capture of N ICMP packets of the tunnel's
+# tap into FILE, in the background ($CAP), once its session is attached.
+start_capture() {
+	"$FT" capture --socket $SOCK -i $WGA -c "$1" icmp >"$2" 2>"$2.err" &
+	CAP=$!
+	for i in $(seq 100); do
+		[ "$(curl -s --unix-socket $SOCK http://l/localapi/v0/status | jq '.sessions | length')" = 1 ] && return
+		sleep 0.05
+	done
+	fail "the capture session did not attach"
+}
+# wait_peer: until flowtapd's status shows the tunnel's peer.
+wait_peer() {
+	for i in $(seq 50); do
+		curl -s --unix-socket $SOCK http://l/localapi/v0/status 2>/dev/null | jq -e '.wireguard[0].peers[0]' >/dev/null && return
+		sleep 0.1
+	done
+}
 
 for n in $NSA $NSB $NSC; do ip netns del $n 2>/dev/null; ip netns add $n || fail "cannot create namespace $n"; ip -n $n link set lo up; done
 ip link add name ftwgv-a netns $NSA type veth peer name ftwgv-ca netns $NSC || fail "veth"
@@ -92,10 +131,7 @@ read -r _ base_rx base_tx < <(A wg show $WGA transfer)
 ip netns exec $NSA "$FTD" --interface $WGA --interface ftwgv-a --flow-log $TMP/flows \
 	--interval 1 --socket $SOCK >$TMP/flowtapd.log 2>&1 &
 FTD_PID=$!
-for i in $(seq 50); do
-	curl -s --unix-socket $SOCK http://l/localapi/v0/status 2>/dev/null | jq -e '.wireguard[0].peers[0]' >/dev/null && break
-	sleep 0.1
-done
+wait_peer
 st=$(curl -s --unix-socket $SOCK http://l/localapi/v0/status) || fail "no status"
 [ "$(jq -r '.wireguard[0].via' <<<"$st")" = uapi ] || fail "device not read through the UAPI socket: $st"
 [ "$(jq -r '.wireguard[0].peers[0].public_key' <<<"$st")" = "$(cat $TMP/pb)" ] || fail "peer key: $st"
@@ -114,10 +150,22 @@ grep -q "endpoint 203.0.113.2:51820, allowed ips 100.64.0.2/32, 10.77.0.0/16, 0.
 ok "status shows the peer, its endpoint, allowed IPs and a fresh handshake"
 sleep 1.2 # the watcher's first read sets the classes and the counters' base
 
-ip netns exec $NSA tcpdump -n -U -i $WGA -w $TMP/tcp.pcap 'tcp port 5201' 2>$TMP/tcpdump.err &
+# Immediate mode: packets still in libpcap's ring block when tcpdump is
+# stopped would be lost (tcpdump says "N received by filter, 0 captured");
+# a short snaplen and a big buffer, so its ring holds the whole transfer
+# while a loaded machine keeps tcpdump waiting (only headers are counted).
+ip netns exec $NSA tcpdump -n -U --immediate-mode -s 128 -B 8192 -i $WGA -w $TMP/tcp.pcap 'tcp port 5201' 2>$TMP/tcpdump.err &
 TD=$!
 for i in $(seq 100); do grep -q "listening on" $TMP/tcpdump.err && break; sleep 0.1; done
+# A text capture of the tunnel names the peer (no peer file: from its key).
+DERIVED="wg-$(head -c 8 $TMP/pb | tr '+/' '-_')"
+start_capture 10 $TMP/cap.txt
 A ping -c 5 -i 0.1 100.64.0.2 >/dev/null || fail "virtual ping"
+wait $CAP || fail "text capture of $WGA: $(cat $TMP/cap.txt.err)"
+[ "$(grep -c "100.64.0.1 > 100.64.0.2($DERIVED): ICMP echo request" $TMP/cap.txt)" = 5 ] &&
+	[ "$(grep -c "100.64.0.2($DERIVED) > 100.64.0.1: ICMP echo reply" $TMP/cap.txt)" = 5 ] ||
+	fail "text capture does not name the peer $DERIVED: $(cat $TMP/cap.txt)"
+ok "text capture names the peer $DERIVED (derived from its key)"
 A ping -c 3 -i 0.1 10.77.0.1 >/dev/null || fail "subnet ping"
 A ping -c 2 -i 0.1 198.51.100.3 >/dev/null || fail "exit ping"
 ip netns exec $NSB python3 -c '
@@ -175,6 +223,33 @@ prx=$(sum physicalTraffic '.src == "100.64.0.2:0" and .dst == "203.0.113.2:51820
 	fail "physical traffic tx $ptx rx $prx, WireGuard's deltas tx $((end_tx - base_tx)) rx $((end_rx - base_rx))"
 ok "physical traffic per peer equals WireGuard's counters (tx $ptx, rx $prx bytes)"
 
+# Identity per flow: every virtual, subnet and physical entry is B's, so
+# every message with one lists exactly B in dstNodes: its key as nodeId,
+# the derived name, its host allowed IP (routes and 0.0.0.0/0 left out).
+# Exit traffic (anonymized, ours only) names nobody; no srcNode (the UAPI
+# does not tell the device's own key, and there is no peer file).
+python3 - $TMP/flows "$(cat $TMP/pb)" "$DERIVED" <<'PY' || fail "flow-log identity (above)"
+import json, sys
+key, name = sys.argv[2], sys.argv[3]
+want = [{"nodeId": key, "name": name, "addresses": ["100.64.0.2"]}]
+n = 0
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    assert "srcNode" not in m, m
+    ents = [e for c in ("virtualTraffic", "subnetTraffic", "physicalTraffic") for e in m.get(c, [])]
+    for e in ents:  # the remote end of each flow is B's
+        remote = e["src"] if e["src"].startswith("100.64.0.2:") else e.get("dst", "")
+        assert remote.split(":")[0] in ("100.64.0.2", "10.77.0.1"), e
+    if ents:
+        assert m.get("dstNodes") == want, (m.get("dstNodes"), want)
+        n += len(ents)
+    else:
+        assert "dstNodes" not in m, m
+assert n >= 3, n
+print("identity checked on %d flows" % n)
+PY
+ok "flow log: B's key is the nodeId of dstNodes for every flow to or from it"
+
 # --overlay: a datapath that is not WireGuard names its overlay itself; the
 # underlay veth's pings between 192.0.2.1 and .2 are then virtual traffic.
 ip netns exec $NSA "$FTD" --interface ftwgv-a --overlay 192.0.2.0/24 --flow-log $TMP/flows3 \
@@ -188,11 +263,57 @@ n=$(jq -s '[.[] | .virtualTraffic // [] | .[] | select(.proto == 1 and .dst == "
 [ "$n" = 4 ] || fail "--overlay 192.0.2.0/24: $n virtual ICMP packets, want 4"
 ok "--overlay makes the given range virtual traffic"
 
-# Stale after 8 s instead of 180 here. B goes away (its underlay too; A's
+# A peer file names B: first by its key as nodeId, then (SIGHUP) by an
+# entry owning B's address; the nodeId stays B's key. Self from the file.
+cat >$TMP/peers.json <<J
+{"self": {"nodeId": "self-a", "name": "host-a", "addresses": ["100.64.0.1"]},
+ "peers": [{"nodeId": "$(cat $TMP/pb)", "name": "peer-b", "os": "linux", "user": "bob@example.com"},
+           {"nodeId": "n-other", "name": "other", "addresses": ["100.64.0.9"]}]}
+J
+FLOWTAPD_WG_STALE_SEC=200 ip netns exec $NSA "$FTD" --interface $WGA --flow-log $TMP/flows4 \
+	--interval 1 --socket $SOCK --peers $TMP/peers.json >>$TMP/flowtapd.log 2>&1 &
+FTD_PID=$!
+wait_peer
+st=$(curl -s --unix-socket $SOCK http://l/localapi/v0/status)
+[ "$(jq -r '.wireguard[0].stale_after_s' <<<"$st")" = 200 ] || fail "FLOWTAPD_WG_STALE_SEC ignored: $st"
+start_capture 4 $TMP/cap2.txt
+A ping -c 2 -i 0.1 100.64.0.2 >/dev/null || fail "ping with a peer file"
+wait $CAP || fail "text capture with a peer file: $(cat $TMP/cap2.txt.err)"
+[ "$(grep -c '100.64.0.1(host-a) > 100.64.0.2(peer-b): ICMP echo request' $TMP/cap2.txt)" = 2 ] &&
+	[ "$(grep -c '100.64.0.2(peer-b) > 100.64.0.1(host-a): ICMP echo reply' $TMP/cap2.txt)" = 2 ] ||
+	fail "text capture with a peer file: $(cat $TMP/cap2.txt)"
+ok "text capture names the peer from the file (matched by key): peer-b"
+wflow() { # FILE PYTHON-CONDITION [SKIP-LINES]: poll until a message satisfies it
+	for i in $(seq 100); do
+		python3 -c 'import json, sys
+ms = [json.loads(l) for l in open(sys.argv[1])][int(sys.argv[3]):]
+sys.exit(0 if any(eval(sys.argv[2]) for m in ms) else 1)' "$1" "$2" "${3:-0}" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+PB=$(cat $TMP/pb)
+wflow $TMP/flows4 "m.get('srcNode') == {'nodeId': 'self-a', 'name': 'host-a', 'addresses': ['100.64.0.1']} and m.get('dstNodes') == [{'nodeId': '$PB', 'name': 'peer-b', 'addresses': ['100.64.0.2'], 'os': 'linux', 'user': 'bob@example.com'}]" ||
+	fail "flow log with a peer file: $(tail -3 $TMP/flows4)"
+ok "flow log: dstNodes [B's key, named peer-b by the file], srcNode host-a"
+cat >$TMP/peers.json <<J
+{"self": {"nodeId": "self-a", "name": "host-a", "addresses": ["100.64.0.1"]},
+ "peers": [{"nodeId": "n-b", "name": "b-by-ip", "addresses": ["100.64.0.2", "10.77.0.0/16"]}]}
+J
+lines0=$(wc -l <$TMP/flows4)
+kill -HUP $FTD_PID
+for i in $(seq 100); do grep -q "peer table now from" $TMP/flowtapd.log && break; sleep 0.05; done
+A ping -c 3 -i 0.2 100.64.0.2 >/dev/null || fail "ping after SIGHUP"
+wflow $TMP/flows4 "m.get('dstNodes') == [{'nodeId': '$PB', 'name': 'b-by-ip', 'addresses': ['100.64.0.2']}]" "$lines0" ||
+	fail "after SIGHUP, B not named by address: $(tail -3 $TMP/flows4)"
+ok "SIGHUP: the file's entry owning B's address names it (b-by-ip), nodeId still B's key"
+kill $FTD_PID; wait $FTD_PID; FTD_PID=
+
+# Stale after 8 s instead of 180 here (--wg-stale wins over the variable). B goes away (its underlay too; A's
 # stays, through C) and A keeps sending into the tunnel: WireGuard still
 # sends (tx grows) but no handshake answers, so the peer turns stale.
-FLOWTAPD_WG_STALE_SEC=8 ip netns exec $NSA "$FTD" --interface $WGA --flow-log $TMP/flows2 --interval 1 \
-	--socket $SOCK >>$TMP/flowtapd.log 2>&1 &
+FLOWTAPD_WG_STALE_SEC=100 ip netns exec $NSA "$FTD" --interface $WGA --flow-log $TMP/flows2 --interval 1 \
+	--wg-stale 8 --socket $SOCK >>$TMP/flowtapd.log 2>&1 &
 FTD_PID=$!
 kill "${PIDS[1]}"
 ip netns del $NSB
@@ -203,6 +324,7 @@ for i in $(seq 30); do
 	[ "$(jq -r '.wireguard[0].peers[0].stale' <<<"$st" 2>/dev/null)" = true ] && stale=1 && break
 done
 [ -n "$stale" ] || fail "peer not marked stale after B was deleted: $st"
+[ "$(jq -r '.wireguard[0].stale_after_s' <<<"$st")" = 8 ] || fail "--wg-stale 8 did not win over the variable: $st"
 "$FT" status --socket $SOCK | grep -q STALE || fail "flowtap status does not show STALE"
 grep -q "is stale" $TMP/flowtapd.log || fail "no log line for the stale peer"
 ok "a peer that stopped answering is marked stale in status and the log"
@@ -213,4 +335,25 @@ if command -v promtool >/dev/null; then
 	promtool check metrics <<<"$m" >$TMP/promtool.out 2>&1 || fail "promtool: $(cat $TMP/promtool.out)"
 fi
 ok "flowtap_wireguard_peer_* metrics, stale included"
+# The flow log counts it: staleNodes with B's key, one event (it turned
+# stale once), still stale; the same key as B's dstNodes entry.
+A ping -c 3 -i 0.3 -W 1 100.64.0.2 >/dev/null 2>&1
+wflow $TMP/flows2 "m.get('staleNodes') == [{'nodeId': '$PB', 'stale': True, 'staleEvents': 1}]" ||
+	fail "no staleNodes message: $(tail -3 $TMP/flows2)"
+kill $FTD_PID; wait $FTD_PID; FTD_PID=
+python3 - $TMP/flows2 "$PB" "$DERIVED" <<'PY' || fail "staleNodes in the flow log (above)"
+import json, sys
+key, name = sys.argv[2], sys.argv[3]
+events, listed = 0, 0
+for m in map(json.loads, open(sys.argv[1])):
+    for n in m.get("staleNodes", []):
+        assert n["nodeId"] == key and n["stale"] is True, n
+        events += n.get("staleEvents", 0)
+        listed += 1
+    for n in m.get("dstNodes", []):
+        assert n["nodeId"] == key and n["name"] == name, n
+assert events == 1 and listed >= 1, (events, listed)
+print("stale in %d messages, %d event" % (listed, events))
+PY
+ok "flow log: staleNodes lists B's key, one stale event"
 echo "PASS"

@@ -127,7 +127,17 @@ static void test_limits_checked_when_given(void **state)
 	expect_error("node-id \xff\xfe\n", "bad node-id");
 	expect_error("ipfix-rate -1\n", "bad ipfix-rate '-1'");
 	expect_error("ipfix-rate 2000000\n", "bad ipfix-rate");
+	expect_error("wg-stale 0\n", "f.conf:1: bad wg-stale '0' (whole seconds, 1-86400)");
+	expect_error("wg-stale 86401\n", "bad wg-stale '86401' (whole seconds, 1-86400)");
+	expect_error("wg-stale 1.5\n", "bad wg-stale '1.5'");
+	expect_error("wg-stale -5\n", "bad wg-stale '-5'");
+	expect_error("wg-stale 3m\n", "bad wg-stale '3m'");
+	expect_error("wg-stale\n", "'wg-stale' needs a value");
 	/* The largest values allowed are accepted. */
+	assert_int_equal(ftd_config_set(&c, "wg-stale", "86400", err, sizeof(err)), 0);
+	assert_int_equal(c.wg_stale_ms, 86400u * 1000);
+	assert_int_equal(ftd_config_set(&c, "wg-stale", "1", err, sizeof(err)), 0);
+	assert_int_equal(c.wg_stale_ms, 1000);
 	assert_int_equal(ftd_config_set(&c, "buffer-size", "1G", err, sizeof(err)), 0);
 	assert_int_equal(c.buffer_size, 1u << 30);
 	assert_int_equal(ftd_config_set(&c, "ipfix", "[::1]:4739", err, sizeof(err)), 0);
@@ -198,9 +208,12 @@ static void test_load_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_full_file), cmocka_unit_test(test_errors_name_the_line),
-	    cmocka_unit_test(test_sizes),     cmocka_unit_test(test_merge_and_flags),
-	    cmocka_unit_test(test_load_file), cmocka_unit_test(test_flow_format),
+	    cmocka_unit_test(test_full_file),
+	    cmocka_unit_test(test_errors_name_the_line),
+	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_merge_and_flags),
+	    cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_flow_format),
 	    cmocka_unit_test(test_limits_checked_when_given),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -797,14 +797,17 @@ static int start_wireguard(struct daemon *d)
 
 /* Name packets and flow-log nodes with d->peers (NULL: none) everywhere:
  * every source's tap and the flow logger. Captures and the logger keep
- * running; each picks the table up at its next batch or window. The
- * WireGuard watcher then merges the table with its devices' peers and sets
- * the result everywhere too: it takes the file's table only after it was
- * set here, so the last table set is always a merged one. */
+ * running; each picks the table up at its next batch or window. Once the
+ * WireGuard watcher runs, it alone sets tables: it merges this one with its
+ * devices' peers (the same table where there are none) right away, so a
+ * capture never sees the file's table without the peers' keys. */
 static void apply_peers(struct daemon *d)
 {
 	struct ftd_wg *wg = atomic_load(&d->wg);
-	set_peers_everywhere(d, d->peers);
+	if (!wg) {
+		set_peers_everywhere(d, d->peers);
+		return;
+	}
 	ftd_wg_set_peers(wg, d->peers);
 	ftd_wg_refresh(wg);
 }

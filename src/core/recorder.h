@@ -87,13 +87,14 @@ struct ft_recorder {
 	uint64_t max_age_ns;
 	uint64_t max_bytes;
 	uint64_t started_ns; /* CLOCK_REALTIME */
-	/* The newest time of a block reused for room (max, CAS; once per
-	 * reuse): the recorder holds everything after it. */
-	_Atomic uint64_t lost_ts;
-	uint8_t *mem; /* nblocks * bsize */
+	uint8_t *mem;	     /* nblocks * bsize */
 	size_t mem_size;
 	struct ft_recblk *blk;
-	struct ft_recslot slot[]; /* FT_TAP_MAX_THREADS + 1, the last shared */
+	/* The newest time of a block reused for room (max, CAS; once per
+	 * reuse): the recorder holds everything after it. Its own line: the
+	 * fields above are read by every hook. */
+	_Alignas(64) _Atomic uint64_t lost_ts;
+	_Alignas(64) struct ft_recslot slot[]; /* FT_TAP_MAX_THREADS + 1, the last shared */
 };
 
 /* Slow part of a record: seal the slot's block and claim another. Returns

@@ -13,6 +13,7 @@
 #include "drop.h"
 #include "fence.h"
 #include "tap_internal.h"
+#include "tsclock.h"
 
 FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt)
 {
@@ -474,9 +475,7 @@ void ft__tap_add_ended_output(struct ft_tap *t, uint64_t written, uint64_t bytes
 
 static inline uint64_t now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts); /* vDSO */
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return ft__hook_now_ns(); /* tsclock.h */
 }
 
 /* Count on a producer slot: a plain load and store on a thread's own slot,

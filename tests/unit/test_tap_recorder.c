@@ -277,6 +277,52 @@ static void test_age_and_drops(void **state)
 	sink_free(&k);
 }
 
+/* The hook's clock (tsclock.h) stays with CLOCK_REALTIME. */
+static uint64_t real_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void test_clock(void **state)
+{
+	enum { N = 3000 };
+	static uint64_t lo[N], hi[N];
+	struct sink k;
+	struct ft_session *s;
+	size_t off = 24;
+
+	(void)state;
+	assert_int_equal(ft_tap_recorder_start(tap, NULL), 0);
+	for (uint32_t i = 0; i < N; i++) {
+		lo[i] = real_now();
+		hook_id(tap, i, 10, NULL);
+		hi[i] = real_now();
+		if (i % 100 == 0)
+			usleep(200); /* the clock is read again now and then */
+	}
+	s = start(&k, 60000, true, NULL);
+	wait_done(s);
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t sec, usec, cl, id;
+		memcpy(&sec, k.buf + off, 4);
+		memcpy(&usec, k.buf + off + 4, 4);
+		memcpy(&cl, k.buf + off + 8, 4);
+		memcpy(&id, k.buf + off + 16 + 28, 4);
+		assert_int_equal(id, i);
+		uint64_t us = (uint64_t)sec * 1000000u + usec;
+		/* Within 20 us of the clock around the hook. */
+		if (us + 20 < lo[i] / 1000 || us > hi[i] / 1000 + 20)
+			fail_msg("packet %u at %llu us, the clock said %llu..%llu", i,
+				 (unsigned long long)us, (unsigned long long)(lo[i] / 1000),
+				 (unsigned long long)(hi[i] / 1000));
+		off += 16 + cl;
+	}
+	ft_session_free(s);
+	sink_free(&k);
+}
+
 /* Threads: producers write while a since session joins and readers copy. */
 enum { NPROD = 2, PER = 20000 };
 static _Atomic bool go_on;
@@ -405,6 +451,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_seam, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_age_and_drops, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_clock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads_wrap, setup, teardown),
 	};

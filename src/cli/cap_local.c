@@ -23,7 +23,7 @@
 #include <flowtap/reader.h>
 
 #include "cap_local.h"
-#include "cap_names.h"
+#include "peer_names.h"
 #include "path_names.h"
 #include "reader_stream.h"
 #include "rotate.h"
@@ -50,8 +50,8 @@ struct cap_local {
 	int dlt;
 	struct ft_writer *w; /* or rot.w with -C/-G */
 	struct rot rot;
-	struct cap_names *names; /* peer names from the comments */
-	bool warned;		 /* about a link type --anonymize cannot rewrite */
+	struct peer_names *names; /* peer names from the comments */
+	bool warned;		  /* about a link type --anonymize cannot rewrite */
 	char err[FT_ERRBUF_SIZE + 64];
 };
 
@@ -85,7 +85,7 @@ int cap_local_new(struct cap_local **out, const struct cap_local_opts *o)
 	l->o = *o;
 	l->rot.fd = -1;
 	l->fp = fopencookie(l, "rb", io);
-	if (!l->fp || cap_names_new(&l->names) < 0) {
+	if (!l->fp || peer_names_new(&l->names) < 0) {
 		cap_local_free(l);
 		return -ENOMEM;
 	}
@@ -161,7 +161,7 @@ static int open_reader(struct cap_local *l)
 }
 
 /* One packet, as flowtap read's loop handles it. */
-static int packet(struct cap_local *l, struct ft_pkt *p, const uint8_t *blk, size_t n, bool sw)
+static int packet(struct cap_local *l, struct ft_pkt *p)
 {
 	int ret;
 
@@ -181,10 +181,10 @@ static int packet(struct cap_local *l, struct ft_pkt *p, const uint8_t *blk, siz
 		}
 		if (ret < 0)
 			return ret;
-	} else if (l->w && cap_names_packet(l->names, p, blk, n, sw)) {
+	} else if (l->w && peer_names_packet(l->names, l->r, p)) {
 		/* Names would say who the mapped addresses are: not with
 		 * --anonymize. Rotated files are written as read writes them. */
-		ft_writer_set_peers(l->w, cap_names_table(l->names));
+		ft_writer_set_peers(l->w, peer_names_table(l->names));
 	}
 	if (l->o.format == FT_FORMAT_TEXT || l->o.format == FT_FORMAT_PCAPNG)
 		cli_path_names_apply(l->r, p);
@@ -229,7 +229,7 @@ int cap_local_block(struct cap_local *l, const uint8_t *p, size_t n, bool swappe
 		return refused(l, ft_reader_error(l->r));
 	if (ret == 0)
 		return refused(l, "a packet block the reader did not find");
-	return packet(l, &pkt, p, n, swapped);
+	return packet(l, &pkt);
 }
 
 int cap_local_flush(struct cap_local *l)
@@ -268,7 +268,7 @@ void cap_local_free(struct cap_local *l)
 	ft_reader_close(l->r);
 	if (l->fp)
 		fclose(l->fp);
-	cap_names_free(l->names);
+	peer_names_free(l->names);
 	free(l->q);
 	free(l);
 }

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "output_file.h"
 #include "path_names.h"
+#include "peer_names.h"
 #include "rotate.h"
 #include "tdopts.h"
 
@@ -180,6 +181,9 @@ struct run {
 	const char *outname;
 	struct cli_output out;
 	bool names; /* registered paths by name (path_names.h) */
+	/* Without --peers or --anonymize, text names the ends a flowtap
+	 * pcapng's comments name, as flowtap capture prints them. */
+	struct peer_names *file_names;
 };
 
 static bool selected(const struct run *run, const struct ft_pkt *p)
@@ -232,6 +236,8 @@ static int copy_packets(struct run *run)
 			return write_error(run, ret);
 		if (run->names)
 			cli_path_names_apply(run->r, &p);
+		if (run->file_names && peer_names_packet(run->file_names, run->r, &p))
+			ft_writer_set_peers(run->w, peer_names_table(run->file_names));
 		ret = write_pkt(run, &p);
 		if (ret == 1) {
 			fprintf(stderr, "Maximum file limit reached: %u\n", run->o->td.file_count);
@@ -340,6 +346,10 @@ static int setup(struct run *run)
 	ret = open_output(run, &wo);
 	if (!ret && run->w)
 		ft_writer_set_peers(run->w, run->peers);
+	if (!ret && run->w && wo.format == FT_FORMAT_TEXT && !run->peers &&
+	    !cli_anon_active(&o->anon) && ft_reader_is_pcapng(run->r) &&
+	    peer_names_new(&run->file_names) < 0)
+		ret = write_error(run, -ENOMEM);
 	return ret;
 }
 
@@ -367,6 +377,7 @@ int cmd_read_main(int argc, char **argv)
 	}
 	ft_filter_free(run.f);
 	ft_peers_free(run.peers);
+	peer_names_free(run.file_names);
 	ft_reader_close(run.r);
 	cli_anon_free(&o.anon);
 	int cret = cli_output_close(&run.out, ret != 0);

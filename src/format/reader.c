@@ -471,6 +471,12 @@ const char *ft__reader_ifname(const struct ft_reader *r, uint32_t ifid)
 	return r->ng ? ft__ng_ifname(r->ng, ifid) : NULL;
 }
 
+const char *ft__reader_peers(const struct ft_reader *r, size_t *len)
+{
+	*len = 0;
+	return r->ng ? ft__ng_peers(r->ng, len) : NULL;
+}
+
 FT_EXPORT const char *ft_reader_error(const struct ft_reader *r)
 {
 	return r->err;

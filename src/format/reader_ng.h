@@ -26,6 +26,10 @@ int ft__ng_next(struct ft__ng *g, struct ft_pkt *p, char *err, size_t errlen);
 #define FT__NG_IFNAME_MAX 31
 const char *ft__ng_ifname(const struct ft__ng *g, uint32_t ifid);
 
+/* The last packet's "peers src NAME dst NAME" comment (@len bytes, not
+ * NUL-terminated; valid until the next call), or NULL. */
+const char *ft__ng_peers(const struct ft__ng *g, size_t *len);
+
 int ft__ng_dlt(const struct ft__ng *g);
 uint32_t ft__ng_snaplen(const struct ft__ng *g);
 void ft__ng_close(struct ft__ng *g);

@@ -53,6 +53,9 @@ struct ft__ng {
 	/* The drop option's texts of the last packet (ft_pkt points here). */
 	char drop_name[FT_DROP_NAME_MAX + 1];
 	char drop_where[FT_DROP_WHERE_MAX + 1];
+	/* The last packet's "peers ..." comment (in blk), 0 bytes if none. */
+	const char *peers;
+	size_t npeers;
 };
 
 static uint32_t rd32(struct ft_rd *r, bool swap)
@@ -214,7 +217,10 @@ static void idb_options(struct ft__ng *g, struct ft_rd *r, struct ng_if *f)
 			ft_rd_copy(&v, name, olen);
 			name[olen] = '\0';
 			f->path = name_to_path(name);
-			if (f->path == FT_PATH_NONE && g->flowtap && olen <= FT__NG_IFNAME_MAX)
+			/* "capture" and "if-N" are the writer's names for
+			 * packets without a path. */
+			if (f->path == FT_PATH_NONE && g->flowtap && olen <= FT__NG_IFNAME_MAX &&
+			    strcmp(name, "capture") && strncmp(name, "if-", 3))
 				memcpy(f->name, name, olen + 1);
 		} else if (code == 9 && olen >= 1) {
 			f->units = tsresol_units(ft_rd_u8(&v));
@@ -315,7 +321,10 @@ static void packet_options(struct ft__ng *g, struct ft_rd *r, struct ft_pkt *p)
 	uint16_t code, olen;
 
 	while ((code = next_option(g, r, &v, &olen))) {
-		if (code == 2 && olen == 4) {
+		if (code == 1 && olen > 6 && !memcmp(v.p, "peers ", 6)) {
+			g->peers = (const char *)v.p;
+			g->npeers = olen;
+		} else if (code == 2 && olen == 4) {
 			uint32_t fl = rd32(&v, g->swap) & 3;
 			p->dir = fl == 1 ? FT_DIR_IN : fl == 2 ? FT_DIR_OUT : FT_DIR_UNKNOWN;
 		} else if (code == 2989 && olen >= 5 && rd32(&v, g->swap) == 32473u) {
@@ -375,6 +384,7 @@ static int parse_packet(struct ft__ng *g, uint32_t type, uint32_t len, struct ft
 	p->drop_reason = 0;
 	p->drop_rule = 0;
 	p->drop_name = p->drop_where = NULL;
+	g->npeers = 0;
 	if (type != BT_SPB)
 		packet_options(g, &r, p);
 	return 1;
@@ -459,6 +469,12 @@ fail:
 const char *ft__ng_ifname(const struct ft__ng *g, uint32_t ifid)
 {
 	return ifid < g->nifs && g->ifs[ifid].name[0] ? g->ifs[ifid].name : NULL;
+}
+
+const char *ft__ng_peers(const struct ft__ng *g, size_t *len)
+{
+	*len = g->npeers;
+	return g->npeers ? g->peers : NULL;
 }
 
 int ft__ng_dlt(const struct ft__ng *g)

@@ -26,4 +26,11 @@ int ft__reader_open_stream(struct ft_reader **out, FILE *fp, char *errbuf);
  */
 const char *ft__reader_ifname(const struct ft_reader *r, uint32_t ifid);
 
+/*
+ * ft__reader_peers - the "peers src NAME dst NAME" comment flowtap's pcapng
+ * writer gave the last packet read (@len bytes, not NUL-terminated), or
+ * NULL. Valid until the next ft_reader_next().
+ */
+const char *ft__reader_peers(const struct ft_reader *r, size_t *len);
+
 #endif

@@ -52,6 +52,13 @@ peers src laptop-a dst laptop-b
 peers src laptop-a dst laptop-b
 peers src laptop-a" \
 	"$(tshark -n -r "$tmp/p.pcapng" -T fields -e frame.comment 2>/dev/null)"
+# Read back without a table, the pcapng's comments name the ends (as
+# flowtap capture prints a datapath's names); not with --anonymize.
+check "names from the pcapng's comments" "$("$FT" read -r "$tmp/p.pcap" -t --peers "$tmp/peers.json")" \
+	"$("$FT" read -r "$tmp/p.pcapng" -t)"
+"$FT" anonymize-key-new "$tmp/k" >/dev/null
+check "no names with --anonymize" "" \
+	"$("$FT" read -r "$tmp/p.pcapng" -t --anonymize "$tmp/k" | grep laptop || true)"
 # One NRB per new address, written before the packet that first uses it:
 # 100.64.0.1 and .2 before frame 1, the IPv6 pair before frame 3, 10.0.0.77
 # before frame 4; nothing before frame 5 (8.8.8.8 is no peer, .1 is named).

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* \summary: peer names from a live pcapng stream's packet comments.
+/* \summary: peer names from the packet comments of flowtap's pcapng.
  *
  * The datapath's pcapng writer puts "peers src NAME dst NAME" (an end left
  * out when it has no name) in the comment of each packet whose ends are in
@@ -15,8 +15,9 @@
 
 #include <flowtap/peers.h>
 
-#include "cap_names.h"
+#include "peer_names.h"
 #include "pkt_ip.h"
+#include "reader_stream.h"
 
 #define NAMES_MAX   4096
 #define OPT_COMMENT 1
@@ -26,13 +27,13 @@ struct entry {
 	char name[FT_PEER_NAME_MAX + 1];
 };
 
-struct cap_names {
+struct peer_names {
 	struct entry *e;
 	size_t n;
 	struct ft_peers *table; /* built from e, NULL if n == 0 */
 };
 
-int cap_names_new(struct cap_names **out)
+int peer_names_new(struct peer_names **out)
 {
 	*out = calloc(1, sizeof(**out));
 	if (*out && !((*out)->e = calloc(NAMES_MAX, sizeof(struct entry)))) {
@@ -42,66 +43,32 @@ int cap_names_new(struct cap_names **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-static uint16_t get16(const uint8_t *p, bool sw)
+/* "peers[ src NAME][ dst NAME]" (@n bytes) into @src/@dst ("" when
+ * absent); names have no spaces. */
+static void comment_names(const char *t, size_t n, char *src, char *dst)
 {
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return sw ? __builtin_bswap16(v) : v;
-}
-
-static uint32_t get32(const uint8_t *p, bool sw)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return sw ? __builtin_bswap32(v) : v;
-}
-
-/* The "peers ..." comment of an EPB into @src/@dst ("" when absent);
- * false when there is none. */
-static bool comment_names(const uint8_t *b, size_t n, bool sw, char *src, char *dst)
-{
-	size_t off;
-	uint32_t caplen;
+	char buf[160], *save = NULL, *w, *which = NULL;
+	size_t k = n < sizeof(buf) ? n : sizeof(buf) - 1;
 
 	src[0] = dst[0] = '\0';
-	if (n < 32 || get32(b, sw) != 6)
-		return false;
-	caplen = get32(b + 20, sw);
-	if ((size_t)caplen + 28 + 4 > n)
-		return false;
-	off = 28 + (((size_t)caplen + 3) & ~(size_t)3);
-	while (off + 4 <= n - 4) {
-		uint16_t code = get16(b + off, sw), len = get16(b + off + 2, sw);
-		const char *t = (const char *)b + off + 4;
-		if (code == 0 || off + 4 + len > n - 4)
-			break;
-		if (code == OPT_COMMENT && len > 6 && !memcmp(t, "peers ", 6)) {
-			/* "peers[ src NAME][ dst NAME]": names have no spaces. */
-			char buf[160], *save = NULL, *w, *which = NULL;
-			size_t k = len < sizeof(buf) ? len : sizeof(buf) - 1;
-			memcpy(buf, t, k);
-			buf[k] = '\0';
-			strtok_r(buf, " ", &save);
-			while ((w = strtok_r(NULL, " ", &save))) {
-				if (!which) {
-					which = !strcmp(w, "src")   ? src
-						: !strcmp(w, "dst") ? dst
-								    : NULL;
-					if (!which)
-						break;
-				} else {
-					snprintf(which, FT_PEER_NAME_MAX + 1, "%s", w);
-					which = NULL;
-				}
-			}
-			return true;
+	if (!t)
+		return;
+	memcpy(buf, t, k);
+	buf[k] = '\0';
+	strtok_r(buf, " ", &save);
+	while ((w = strtok_r(NULL, " ", &save))) {
+		if (!which) {
+			which = !strcmp(w, "src") ? src : !strcmp(w, "dst") ? dst : NULL;
+			if (!which)
+				return;
+		} else {
+			snprintf(which, FT_PEER_NAME_MAX + 1, "%s", w);
+			which = NULL;
 		}
-		off += 4 + (((size_t)len + 3) & ~(size_t)3);
 	}
-	return false;
 }
 
-static struct entry *find(struct cap_names *c, const struct ft_addr *a)
+static struct entry *find(struct peer_names *c, const struct ft_addr *a)
 {
 	for (size_t i = 0; i < c->n; i++)
 		if (c->e[i].a.len == a->len && !memcmp(c->e[i].a.b, a->b, a->len))
@@ -110,7 +77,7 @@ static struct entry *find(struct cap_names *c, const struct ft_addr *a)
 }
 
 /* @a is named @name ("": no name); true if that changed anything. */
-static bool set(struct cap_names *c, const struct ft_addr *a, const char *name)
+static bool set(struct peer_names *c, const struct ft_addr *a, const char *name)
 {
 	struct entry *e = find(c, a);
 
@@ -132,7 +99,7 @@ static bool set(struct cap_names *c, const struct ft_addr *a, const char *name)
 	return true;
 }
 
-static void rebuild(struct cap_names *c)
+static void rebuild(struct peer_names *c)
 {
 	struct ft_peers *t = NULL;
 
@@ -152,16 +119,18 @@ static void rebuild(struct cap_names *c)
 	c->table = t;
 }
 
-bool cap_names_packet(struct cap_names *c, const struct ft_pkt *p, const uint8_t *blk, size_t n,
-		      bool swapped)
+bool peer_names_packet(struct peer_names *c, const struct ft_reader *r, const struct ft_pkt *p)
 {
 	char src[FT_PEER_NAME_MAX + 1], dst[FT_PEER_NAME_MAX + 1];
 	struct ft_addr a[2];
+	const char *t;
+	size_t n;
 	bool changed;
 
 	if (!ft__pkt_ip_addrs(p->data, p->caplen, p->dlt, &a[0], &a[1]))
 		return false;
-	comment_names(blk, n, swapped, src, dst);
+	t = ft__reader_peers(r, &n);
+	comment_names(t, n, src, dst);
 	changed = set(c, &a[0], src);
 	changed |= set(c, &a[1], dst);
 	if (changed)
@@ -169,12 +138,12 @@ bool cap_names_packet(struct cap_names *c, const struct ft_pkt *p, const uint8_t
 	return changed;
 }
 
-struct ft_peers *cap_names_table(const struct cap_names *c)
+struct ft_peers *peer_names_table(const struct peer_names *c)
 {
 	return c->table;
 }
 
-void cap_names_free(struct cap_names *c)
+void peer_names_free(struct peer_names *c)
 {
 	if (!c)
 		return;

@@ -24,6 +24,8 @@
 #include <flowtap/capture.h>
 #include <flowtap/metrics.h>
 
+#include "clock.h"
+
 #define FT__API_MAX_TAPS 64
 #define FT__API_RECENT	 16 /* ended capture sessions kept for status */
 #define FT__API_WORKERS	 4  /* threads that run blocking work off the loop */
@@ -198,7 +200,6 @@ struct ft_api {
 };
 
 /* util.c */
-uint64_t ft__api_now_ns(void);
 void ft__api_reply(struct evhttp_request *req, int code, const char *reason, const char *body);
 /* A 405 with the Allow header HTTP requires, e.g. @allow "GET, HEAD". */
 void ft__api_reply_405(struct evhttp_request *req, const char *allow);

@@ -273,7 +273,7 @@ static int send_all(struct api_client *c, struct iovec *iov, int n)
 			 * gone client is noticed soon. */
 			atomic_store_explicit(&c->blocked, true, memory_order_relaxed);
 			if (atomic_load_explicit(&c->draining, memory_order_acquire)) {
-				uint64_t now = ft__api_now_ns();
+				uint64_t now = ft__mono_ns();
 				if (!stalled_since)
 					stalled_since = now;
 				else if (now - stalled_since >= STALL_NS)

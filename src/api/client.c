@@ -29,7 +29,7 @@ void ft__api_client_init(struct api_client *c, struct ft_api *api, enum api_clie
 	c->conn_fd = (int)bufferevent_getfd(evhttp_connection_get_bufferevent(c->evcon));
 	c->uid = uid;
 	c->pid = pid;
-	c->started_ns = ft__api_now_ns();
+	c->started_ns = ft__mono_ns();
 }
 
 void ft__api_client_link(struct ft_api *api, struct api_client *c)

@@ -141,7 +141,7 @@ static void flush_socket(struct api_client *c, uint64_t deadline_ns)
 	 * stopped we are the buffer's only user. */
 	evbuffer_unfreeze(out, 1);
 	while (evbuffer_get_length(out) > 0) {
-		uint64_t now = ft__api_now_ns();
+		uint64_t now = ft__mono_ns();
 
 		if (now >= deadline_ns)
 			return;

@@ -169,7 +169,7 @@ static void server_metrics(struct ft_api *api, struct ft_metrics *m)
 	ft_metrics_sample(m, ver, 1);
 	single(m, "flowtap_api_uptime_seconds", FT_METRIC_GAUGE,
 	       "Seconds since the local API server started.",
-	       (double)(ft__api_now_ns() - api->start_ns) / 1e9);
+	       (double)(ft__mono_ns() - api->start_ns) / 1e9);
 	single(m, "flowtap_api_requests_total", FT_METRIC_COUNTER,
 	       "HTTP requests received on the local API socket.", (double)st.requests);
 	single(m, "flowtap_api_requests_denied_total", FT_METRIC_COUNTER,

@@ -388,7 +388,7 @@ FT_EXPORT int ft_api_new(struct ft_api **out, struct event_base *base, const str
 	api->o.max_sessions = o->max_sessions ? o->max_sessions : 16;
 	api->o.client_bufsize = o->client_bufsize ? o->client_bufsize : 1u << 20;
 	api->uid = geteuid();
-	api->start_ns = ft__api_now_ns();
+	api->start_ns = ft__mono_ns();
 	pthread_mutex_init(&api->mu, NULL);
 	api->path =
 	    strdup(o->socket_path && *o->socket_path ? o->socket_path : FT_API_DEFAULT_SOCKET);
@@ -606,7 +606,7 @@ static void end_all(struct ft_api *api)
 	struct api_client *c, *next;
 
 	api->loop_stopped = true;
-	api->drain_deadline_ns = ft__api_now_ns() + DRAIN_FLOWS_NS;
+	api->drain_deadline_ns = ft__mono_ns() + DRAIN_FLOWS_NS;
 	for (c = api->clients; c; c = next) {
 		next = c->next;
 		ft__api_client_end(c, true);

@@ -217,7 +217,7 @@ static json_t *recent_json(const struct ft_api *api)
 
 void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req)
 {
-	uint64_t now = ft__api_now_ns();
+	uint64_t now = ft__mono_ns();
 	struct ft_api_stats st;
 	json_t *root, *taps = json_array(), *sess = json_array();
 	struct evbuffer *b = evbuffer_new();

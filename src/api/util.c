@@ -13,14 +13,6 @@
 
 #include "api_int.h"
 
-uint64_t ft__api_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void ft__api_reply(struct evhttp_request *req, int code, const char *reason, const char *body)
 {
 	struct evbuffer *b = evbuffer_new();

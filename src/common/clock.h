@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * clock.h - the clock helpers of the library: nanosecond readings and
- * deadlines for condition variables. Inline: some run per batch of packets.
+ * deadlines for condition variables. Inline: some run per batch of packets,
+ * ft__now_ns() per hooked packet that a session keeps (clock_gettime() of
+ * these clocks is a vDSO call, no system call).
  * Condition variables waiting with a deadline from ft__mono_deadline() must
  * be created with pthread_condattr_setclock(CLOCK_MONOTONIC).
  */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "tap_internal.h"
 
 /*
@@ -61,13 +62,10 @@ static void hist_describe(struct ft_session *s, const struct ft_recsnap *sn, uin
 /* Copy the history for @s (attached or not: history only). */
 int ft__session_hist_take(struct ft_session *s, bool attached)
 {
-	struct timespec ts;
-	uint64_t now, since;
+	/* since_ms is at most a day */
+	uint64_t since = ft__now_ns() - s->opts.since_ms * 1000000u;
 	int ret;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	since = now - s->opts.since_ms * 1000000u; /* since_ms is at most a day */
 	ret = ft__recorder_snapshot(s->tap, since, attached, s->attach_ver, hist_keep, s, &s->hist);
 	if (ret < 0)
 		return ret;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "fence.h"
 #include "recorder.h"
 #include "tap_internal.h"
@@ -20,13 +21,6 @@
 /* The largest record: prefix, header, every optional field, the bytes. */
 #define MAX_REC(snap)	      (FT_RREC_HDR + 16 + FT_DROP_WHERE_MAX_REC + FT_REC_NAT_SIZE + (snap) + 8)
 #define FT_DROP_WHERE_MAX_REC 64
-
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void ft__recorder_copy_in(uint8_t *dst, const void *src, size_t n)
 {
@@ -119,7 +113,7 @@ static struct ft_recorder *recorder_new(const struct ft_recorder_opts *o)
 	memset(r->blk, 0, r->nblocks * sizeof(r->blk[0]));
 	for (unsigned i = 0; i <= FT_TAP_MAX_THREADS; i++)
 		r->slot[i].cur = -1;
-	r->started_ns = real_ns();
+	r->started_ns = ft__now_ns();
 	return r;
 }
 
@@ -214,7 +208,7 @@ FT_EXPORT void ft_tap_recorder_stats(const struct ft_tap *ct, struct ft_recorder
 {
 	struct ft_tap *t = (struct ft_tap *)ct;
 	struct ft_recorder *r;
-	uint64_t now = real_ns(), from;
+	uint64_t now = ft__now_ns(), from;
 
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&t->rec_mu);
@@ -442,7 +436,7 @@ int ft__recorder_snapshot(struct ft_tap *t, uint64_t since_ns, bool below_ver, u
 {
 	struct ft_recorder *r;
 	struct blkcopy *bc = NULL;
-	uint64_t now = real_ns();
+	uint64_t now = ft__now_ns();
 	size_t off = 0, nrec = 0;
 	int ret = -ENOENT;
 

@@ -13,6 +13,7 @@
 
 #include <flowtap/capture.h>
 
+#include "clock.h"
 #include "drop.h"
 #include "fence.h"
 #include "tap_internal.h"
@@ -30,13 +31,6 @@ static bool pathset_empty(const struct ft_pathset *p)
 #define BATCH		256
 #define LINGER_POLLS	10	/* idle polls before the thread sleeps until woken */
 #define LINGER_POLL_NS	1000000 /* 1 ms: the latency added while lingering */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void futex_wait(_Atomic uint32_t *addr, uint32_t val, uint64_t timeout_ns)
 {
@@ -377,7 +371,7 @@ static bool write_history(struct ft_session *s)
 static void *session_main(void *arg)
 {
 	struct ft_session *s = arg;
-	uint64_t start = mono_ns(), last_flush = start;
+	uint64_t start = ft__mono_ns(), last_flush = start;
 	uint64_t deadline = session_deadline(start, s->opts.duration_ms);
 	bool more = true, by_itself = false;
 	unsigned idle_polls = 0;
@@ -395,7 +389,7 @@ static void *session_main(void *arg)
 		n = drain(s, BATCH, &more);
 		if (n)
 			idle_polls = 0;
-		now = mono_ns();
+		now = ft__mono_ns();
 		if (!more || atomic_load(&s->error) || (deadline && now >= deadline)) {
 			by_itself = true;
 			break;
@@ -465,7 +459,7 @@ static int fd_out(void *ctx, const void *data, size_t len)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -errno;
-			if (atomic_load(&s->stop_req) && mono_ns() >= s->stop_deadline)
+			if (atomic_load(&s->stop_req) && ft__mono_ns() >= s->stop_deadline)
 				return -ETIMEDOUT;
 			poll(&pfd, 1, 50);
 			continue;
@@ -640,7 +634,7 @@ FT_EXPORT int ft_session_stop(struct ft_session *s, struct ft_session_stats *st)
 	pthread_mutex_lock(&s->mu);
 	if (!s->joined) {
 		/* Written before stop_req (seq_cst) is set, read after it is seen. */
-		s->stop_deadline = mono_ns() + FT_SESSION_STOP_WAIT_MS * 1000000ull;
+		s->stop_deadline = ft__mono_ns() + FT_SESSION_STOP_WAIT_MS * 1000000ull;
 		atomic_store(&s->stop_req, true);
 		atomic_fetch_add(&s->wake_seq, 1);
 		futex_wake(&s->wake_seq);

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "clock.h"
 #include "tsclock.h"
 
 #if defined(__x86_64__)
@@ -14,13 +15,6 @@ __thread __attribute__((tls_model("initial-exec"))) struct ft__tsclock ft__tsc;
 
 #define MEASURE_TICKS (1u << 20) /* the first rate is taken over this many ticks */
 #define SPAN_NS	      1000000u	 /* then the clock is read about every millisecond */
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Whether the TSC ticks at a constant rate whatever the CPU does (cpuid
  * 0x80000007, EDX bit 8). Racy first calls compute the same answer. */
@@ -44,7 +38,7 @@ static bool tsc_invariant(void)
 uint64_t ft__tsclock_slow(void)
 {
 	struct ft__tsclock *c = &ft__tsc;
-	uint64_t ns = realtime_ns(), t;
+	uint64_t ns = ft__now_ns(), t;
 
 	if (!tsc_invariant())
 		return ns;

@@ -20,6 +20,7 @@
 
 #include <flowtap/peers.h>
 
+#include "clock.h"
 #include "drop.h"
 #include "pkt_ip.h"
 #include "writer_int.h"
@@ -540,7 +541,6 @@ static int write_isb(struct ft_writer *w, unsigned id, uint64_t now,
 static int finish(struct ft_writer *w, const struct ft_writer_isb *isb)
 {
 	struct ng *ng = w->priv;
-	struct timespec ts;
 	uint64_t now;
 	int ret;
 
@@ -553,8 +553,7 @@ static int finish(struct ft_writer *w, const struct ft_writer_isb *isb)
 		if (ret < 0)
 			return ret;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	now = ft__now_ns();
 	for (unsigned i = 0; i < ng->n; i++) {
 		const struct ft_writer_isb *mine = i == 0 ? isb : NULL;
 		const char *c = i == 0 && isb && ng->n > 1 ? "counters of all interfaces" : NULL;

@@ -75,8 +75,10 @@ int ft__peers_v6_build(struct ft__peers_v6 *t, const ft__u128 *lo, const ft__u12
 	for (size_t j = 0; j < t->ntop; j++) {
 		if (t->first[j + 1] - t->first[j] > t->main_n) {
 			t->main_top = t->top[j];
-			t->main_from = t->first[j];
 			t->main_n = t->first[j + 1] - t->first[j];
+			t->main_lo = t->lo + t->first[j];
+			t->main_hi = t->hi + t->first[j];
+			t->main_id = t->id + t->first[j];
 		}
 	}
 	return 0;

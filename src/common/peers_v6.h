@@ -37,7 +37,9 @@ struct ft__peers_v6 {
 	uint32_t *id;
 	size_t ntop;
 	uint64_t main_top;
-	size_t main_from, main_n;
+	size_t main_n;
+	const uint64_t *main_lo, *main_hi; /* into lo, hi and id */
+	const uint32_t *main_id;
 };
 
 /* Build @t from @n sorted disjoint ranges [@lo[i], @hi[i]] owned by node
@@ -66,17 +68,24 @@ static inline uint64_t ft__be64(const uint8_t *b)
 	return __builtin_bswap64(v);
 }
 
+/* The node owning the address whose low half is @xl among @n > 0 pieces. */
+static inline uint32_t ft__peers_v6_piece(const uint64_t *lo, const uint64_t *hi,
+					  const uint32_t *id, size_t n, uint64_t xl)
+{
+	size_t i = ft__last_le64(lo, n, xl);
+	return xl < lo[i] || xl > hi[i] ? FT__PEERS_NONE : id[i];
+}
+
 /* The node owning IPv6 address @b, or FT__PEERS_NONE. Hot path. */
 static inline uint32_t ft__peers_v6_find(const struct ft__peers_v6 *t, const uint8_t *b)
 {
 	uint64_t xh = ft__be64(b), xl = ft__be64(b + 8);
-	size_t j, i, from, n;
+	size_t j, from;
 
-	if (xh == t->main_top && t->main_n) {
-		from = t->main_from;
-		n = t->main_n;
-		goto search;
-	}
+	/* Its own search, on its own pointers: each step of the search then
+	 * adds one index to one base, no more. */
+	if (xh == t->main_top && t->main_n)
+		return ft__peers_v6_piece(t->main_lo, t->main_hi, t->main_id, t->main_n, xl);
 	if (!t->ntop)
 		return FT__PEERS_NONE;
 	/* The first /64 bound at or above xh. */
@@ -85,10 +94,8 @@ static inline uint32_t ft__peers_v6_find(const struct ft__peers_v6 *t, const uin
 	if (j == t->ntop || t->top[j] != xh)
 		return t->gap[j];
 	from = t->first[j];
-	n = t->first[j + 1] - from;
-search:
-	i = from + ft__last_le64(t->lo + from, n, xl);
-	return xl < t->lo[i] || xl > t->hi[i] ? FT__PEERS_NONE : t->id[i];
+	return ft__peers_v6_piece(t->lo + from, t->hi + from, t->id + from, t->first[j + 1] - from,
+				  xl);
 }
 
 #endif

@@ -93,8 +93,10 @@ FT_EXPORT struct ft_peers *ft_peers_ref(struct ft_peers *p);
 
 /**
  * ft_peers_lookup - the node owning @a (longest prefix match), or NULL.
- * Only on a built table. Hot path: no lock, no allocation, at most
- * log2(prefixes) + 1 comparisons. The result lives as long as @p.
+ * Only on a built table. Hot path: no lock, no allocation, about
+ * log2(prefixes) comparisons of 32- or 64-bit keys (IPv6 adds a search
+ * over the /64s that hold a prefix bound, unless the address is in the
+ * /64 with the most), whatever the address. The result lives as long as @p.
  */
 FT_EXPORT const struct ft_peer *ft_peers_lookup(const struct ft_peers *p, const struct ft_addr *a);
 

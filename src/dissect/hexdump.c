@@ -27,7 +27,7 @@ void ft__hexdump(struct ft_strbuf *o, const uint8_t *p, size_t n, bool ascii)
 
 	for (size_t off = 0; off < n; off += PER_LINE) {
 		size_t k = n - off < PER_LINE ? n - off : PER_LINE, q = 0;
-		char offs[8];
+		char offs[2 * sizeof(size_t)]; /* every hex digit of a size_t */
 		int digits = 0;
 
 		line[q++] = '\t';
@@ -46,10 +46,21 @@ void ft__hexdump(struct ft_strbuf *o, const uint8_t *p, size_t n, bool ascii)
 			line[q++] = hexdig[p[off + i] >> 4];
 			line[q++] = hexdig[p[off + i] & 0xf];
 		}
-		while (ascii && q < hex_start + HEX_WIDTH + 2)
-			line[q++] = ' ';
-		for (size_t i = 0; ascii && i < k; i++)
-			line[q++] = printable(p[off + i]);
+		if (ascii) {
+			/* The ASCII column starts HEX_WIDTH + 2 past the hex one.
+			 * q + PER_LINE + 1 <= sizeof(line) always holds; the
+			 * test tells gcc's -O3 range analysis, which cannot see
+			 * it through the loops above. */
+			size_t col = hex_start + HEX_WIDTH + 2;
+			if (q < col) {
+				memset(line + q, ' ', col - q);
+				q = col;
+			}
+			if (q + k + 1 > sizeof(line))
+				k = 0;
+			for (size_t i = 0; i < k; i++)
+				line[q++] = printable(p[off + i]);
+		}
 		line[q++] = '\n';
 		ft__put(o, line, q);
 	}

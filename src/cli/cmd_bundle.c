@@ -3,6 +3,8 @@
  * \summary: flowtap bundle - a support bundle from a running datapath:
  * status, a short capture and the flow-log messages of the same seconds,
  * anonymized (with a new key unless told otherwise), with a manifest.
+ * When the tap has a flight recorder, the capture starts with what it
+ * holds (capture --since), so the bundle has the minute before as well.
  *
  * The capture and the flow stream are this program's own subcommands run
  * as children (the same code a user runs), side by side for --duration.
@@ -26,6 +28,7 @@
 struct bundle {
 	const char *out, *socket, *keyfile;
 	unsigned secs;
+	unsigned since; /* the default tap's recorder window in s, 0: none */
 	bool plain;	/* --no-anonymize */
 	char dir[64];	/* the staging directory */
 	char key[4096]; /* the key file used, "" if none */
@@ -37,7 +40,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: flowtap bundle -o FILE.tar.gz [--socket PATH] [--duration SECONDS]\n"
 		   "                      [--anonymize KEYFILE | --no-anonymize]\n\n"
 		   "Collect a support bundle from a running datapath: status.json, a capture of\n"
-		   "SECONDS (default 5; capture.pcapng), the flow-log messages of the same\n"
+		   "SECONDS (default 5; capture.pcapng), preceded by what the tap's flight\n"
+		   "recorder holds if it runs one, the flow-log messages of the same\n"
 		   "seconds (flows.ndjson) and manifest.json. Addresses are mapped with a new\n"
 		   "key written to FILE.tar.gz.key (never put in the bundle) unless --anonymize\n"
 		   "names one or --no-anonymize is given. See flowtap(1).\n");
@@ -92,6 +96,11 @@ static int collect_status(struct bundle *b)
 	}
 	j = json_loadb(body.p, body.len, 0, NULL);
 	free(body.p);
+	/* The capture goes to the default tap, the first one listed. */
+	json_t *rec = json_object_get(json_array_get(json_object_get(j, "taps"), 0), "recorder");
+	json_int_t age = json_integer_value(json_object_get(rec, "max_age_s"));
+	if (json_is_true(json_object_get(rec, "on")) && age > 0)
+		b->since = age > 86400 ? 86400 : (unsigned)age;
 	ret = j ? save_json(b, j, "status.json", JSON_INDENT(2)) : -1;
 	json_decref(j);
 	return ret;
@@ -143,6 +152,8 @@ static int manifest(struct bundle *b, int cap_rc, long nflows)
 	static const char *const files[][2] = {
 	    {"status.json", "GET /localapi/v0/status"},
 	    {"capture.pcapng", "flowtap capture --format pcapng for --duration"},
+	    {"capture.pcapng", "the flight recorder's window (capture --since), then "
+			       "flowtap capture --format pcapng for --duration"},
 	    {"flows.ndjson", "flow-log messages streamed during the capture"},
 	};
 	json_t *m = json_object(), *arr = json_array();
@@ -160,9 +171,11 @@ static int manifest(struct bundle *b, int cap_rc, long nflows)
 						"IPv6 address; the key is not in the bundle"));
 	json_object_set_new(m, "captureExit", json_integer(cap_rc));
 	json_object_set_new(m, "flowMessages", json_integer(nflows));
+	json_object_set_new(m, "recorderSeconds", json_integer(b->since));
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		off_t sz = file_size(b, files[i][0]);
-		if (sz < 0)
+		/* Of the two capture.pcapng lines, the one that says how. */
+		if (sz < 0 || (i == 1 && b->since) || (i == 2 && !b->since))
 			continue;
 		json_array_append_new(arr, json_pack("{s:s,s:I,s:s}", "name", files[i][0], "bytes",
 						     (json_int_t)sz, "what", files[i][1]));
@@ -178,23 +191,24 @@ static int manifest(struct bundle *b, int cap_rc, long nflows)
 /* Capture and flow stream side by side for --duration. */
 static int collect_live(struct bundle *b, int *cap_rc)
 {
-	char secs[16], cap[128], flows[128];
+	char secs[16], since[16], cap[128], flows[128];
 	snprintf(secs, sizeof(secs), "%u", b->secs);
+	snprintf(since, sizeof(since), "%us", b->since);
 	snprintf(cap, sizeof(cap), "%s/capture.pcapng", b->dir);
 	snprintf(flows, sizeof(flows), "%s/flows.raw", b->dir);
-	char *cargs[] = {"flowtap",
-			 "capture",
-			 "--socket",
-			 (char *)b->socket,
-			 "--duration",
-			 secs,
-			 "--format",
-			 "pcapng",
-			 "-w",
-			 cap,
-			 b->key[0] ? "--anonymize" : NULL,
-			 b->key,
-			 NULL};
+	char *cargs[16] = {"flowtap",	 "capture", "--socket", (char *)b->socket,
+			   "--duration", secs,	    "--format", "pcapng",
+			   "-w",	 cap};
+	int n = 10;
+	if (b->since) {
+		cargs[n++] = "--since";
+		cargs[n++] = since;
+	}
+	if (b->key[0]) {
+		cargs[n++] = "--anonymize";
+		cargs[n++] = b->key;
+	}
+	cargs[n] = NULL;
 	char *fargs[] = {"flowtap", "flows", "--socket", (char *)b->socket, NULL};
 	pid_t fp = spawn(fargs, flows), cp = spawn(cargs, NULL);
 

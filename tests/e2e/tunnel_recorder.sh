@@ -8,7 +8,8 @@
 # comment names the tap and both windows. `flowtap dump --last` writes the
 # history only, in pcapng and text; a window beyond what is recorded gets
 # what there is and says so; status shows the recorder. Bad input: HTTP 400
-# with the reason, 409 from a tunnel without a recorder, CLI exit 2.
+# with the reason, 409 from a tunnel without a recorder, CLI exit 2. A
+# support bundle holds the recorded datagrams before its live capture.
 set -euo pipefail
 . "$(dirname "$0")/tunnel_lib.bash"
 . "$(dirname "$0")/recorder_lib.bash"
@@ -109,6 +110,33 @@ assert r["on"] and r["recorded"] >= 1500 and r["bytes"] > 0 and r["window_s"] > 
 assert r["max_bytes"] <= 16 << 20 and r["snaplen"] == 128 and r["overwritten"] == 0, r
 ' || fail "GET status: $(tl_status "$TMP/a.sock")"
 ok "status: recorder on/off, window, bytes, recorded, overwritten"
+
+# A support bundle takes the recorder's window, then a short live capture
+# (ICMP port unreachables quoting the datagrams left out);
+# without a recorder it is the live capture alone.
+"$FLOWTAP" bundle -o "$TMP/b.tar.gz" --socket "$TMP/a.sock" --duration 1 --no-anonymize \
+	2>"$TMP/bundle.err" || fail "bundle: $(cat "$TMP/bundle.err")"
+mkdir "$TMP/bx" && tar xzf "$TMP/b.tar.gz" -C "$TMP/bx" || fail "tar xzf"
+python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+cap = [f for f in m["files"] if f["name"] == "capture.pcapng"]
+assert m["recorderSeconds"] == 60 and m["captureExit"] == 0, m
+assert len(cap) == 1 and "flight recorder" in cap[0]["what"], m
+' "$TMP/bx/manifest.json" || fail "bundle manifest: $(cat "$TMP/bx/manifest.json")"
+tshark -n -r "$TMP/bx/capture.pcapng" -Y 'udp.dstport == 9999 && !icmp' -w "$TMP/bx/seq.pcapng" ||
+	fail "tshark cannot read the bundle's capture"
+rec_check_all "$TMP/bx/seq.pcapng" 1500 || fail "the bundle lacks the recorded datagrams"
+capinfos "$TMP/bx/capture.pcapng" | grep -q "flowtap flight recorder, tap fte0" ||
+	fail "the bundle's capture has no recorder comment"
+"$FLOWTAP" bundle -o "$TMP/nb.tar.gz" --socket "$TMP/b.sock" --duration 1 --no-anonymize \
+	2>"$TMP/bundle.err" || fail "bundle without a recorder: $(cat "$TMP/bundle.err")"
+tar xzf "$TMP/nb.tar.gz" -O manifest.json | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+assert m["recorderSeconds"] == 0 and m["captureExit"] == 0, m' ||
+	fail "bundle without a recorder: $(tar xzf "$TMP/nb.tar.gz" -O manifest.json)"
+ok "bundle: the recorder's 1500 datagrams, then live; without a recorder, live only"
 
 tl_stop "$TUN_PID_A"
 tl_stop "$TUN_PID_B"

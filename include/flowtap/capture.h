@@ -91,10 +91,14 @@ FT_EXPORT void ft_session_opts_init(struct ft_session_opts *o);
  * @o: options (copied; the filter string too).
  * @errbuf: on FT_EFILTER, libpcap's message about the filter.
  * Returns 0, FT_EFILTER, FT_EFORMAT, -EINVAL, -ENOMEM, -EAGAIN (no thread)
- * or -ENOENT (since_ms with the tap's recorder off).
+ * -ENOENT (since_ms with the tap's recorder off) or -EBUSY (since_ms while
+ * two other sessions of the process still hold their history copies: try
+ * again when one has written its history).
  * With since_ms the history is copied here, on the calling thread (a copy
  * of at most the recorder's memory, sorted), before the session thread
- * starts; the recorder is never blocked meanwhile.
+ * starts; the recorder is never blocked meanwhile. The copy is freed once
+ * the session has written it; at most two are alive in a process, so
+ * memory is bounded whatever the number of clients.
  * The session runs until it ends by itself or ft_session_stop(); free it with
  * ft_session_free().
  */

@@ -500,6 +500,10 @@ static void start_work(void *arg)
 			 pcap_datalink_val_to_name(ft_tap_dlt(t)));
 	else if (ret == -ENOENT && c->so.since_ms && recorder_off(t, err, errlen))
 		ret = -ENODATA; /* stopped since the request was checked */
+	else if (ret == -EBUSY && c->so.since_ms)
+		snprintf(err, errlen,
+			 "two history reads (since) are being written already; each holds a "
+			 "copy of the flight recorder: try again when one has ended");
 	else if (ret < 0 && ret != FT_EFILTER)
 		snprintf(err, errlen, "cannot start capture: %s", ft_strerror(ret));
 	c->start_ret = ret;
@@ -545,7 +549,10 @@ static void reply_error(struct evhttp_request *req, int ret, const char *err)
 		ft__api_reply(req, 409, "Conflict", err);
 	else if (ret == -EINVAL || ret == FT_EFILTER || ret == FT_EFORMAT)
 		ft__api_reply(req, 400, "Bad Request", err);
-	else
+	else if (ret == -EBUSY) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		ft__api_reply(req, 503, "Service Unavailable", err);
+	} else
 		ft__api_reply(req, 500, "Internal Server Error", err);
 }
 

@@ -430,6 +430,22 @@ struct blkcopy {
 	size_t off;
 };
 
+/* Copies alive in the process (recorder.h: FT__RECSNAP_MAX). A counter
+ * and nothing else: taken and given back with atomic read-modify-writes,
+ * it orders no other memory. */
+static _Atomic unsigned live_snaps;
+
+static bool take_snap_slot(void)
+{
+	unsigned n = atomic_load_explicit(&live_snaps, memory_order_relaxed);
+	do {
+		if (n >= FT__RECSNAP_MAX)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &live_snaps, &n, n + 1, memory_order_relaxed, memory_order_relaxed));
+	return true;
+}
+
 int ft__recorder_snapshot(struct ft_tap *t, uint64_t since_ns, bool below_ver, uint32_t ver,
 			  bool (*keep)(void *ctx, const struct ft_rec *rec, uint32_t size),
 			  void *ctx, struct ft_recsnap *snap)
@@ -452,6 +468,10 @@ int ft__recorder_snapshot(struct ft_tap *t, uint64_t since_ns, bool below_ver, u
 	snap->max_bytes = r->max_bytes;
 	if (now > r->max_age_ns && since_ns < now - r->max_age_ns)
 		since_ns = now - r->max_age_ns;
+	ret = -EBUSY;
+	if (!take_snap_slot())
+		goto out;
+	snap->counted = true;
 	ret = -ENOMEM;
 	/* Pages of the copy are touched only as far as records go. */
 	snap->buf = malloc(r->mem_size);
@@ -482,6 +502,8 @@ out:
 
 void ft__recsnap_free(struct ft_recsnap *snap)
 {
+	if (snap->counted)
+		atomic_fetch_sub_explicit(&live_snaps, 1, memory_order_relaxed);
 	free(snap->buf);
 	free(snap->recs);
 	memset(snap, 0, sizeof(*snap));

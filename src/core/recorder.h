@@ -205,13 +205,21 @@ struct ft_recsnap {
 	bool wrapped;	     /* the byte bound, not the age, set cover_ns */
 	uint64_t started_ns; /* the recorder's settings and start */
 	uint64_t max_age_ns, max_bytes;
+	bool counted; /* one of the FT__RECSNAP_MAX copies alive */
 };
+
+/* A copy can be as large as the recorder (64 MiB by default) and lives
+ * until its session has written it, so a process holds at most this many
+ * at once, whatever the number of clients asking: memory stays bounded by
+ * FT__RECSNAP_MAX times the largest recorder. */
+#define FT__RECSNAP_MAX 2
 
 /*
  * Copy the records of @t's recorder with a time >= @since_ns and (if
  * @below_ver) a list version below @ver, in time order, into @snap (free
  * with ft__recsnap_free()). @keep (may be NULL) selects records. Control
- * plane; allocates. Returns 0, -ENOENT (no recorder) or -ENOMEM.
+ * plane; allocates. Returns 0, -ENOENT (no recorder), -EBUSY (FT__RECSNAP_MAX
+ * copies are alive in the process; try again when one is freed) or -ENOMEM.
  */
 int ft__recorder_snapshot(struct ft_tap *t, uint64_t since_ns, bool below_ver, uint32_t ver,
 			  bool (*keep)(void *ctx, const struct ft_rec *rec, uint32_t size),

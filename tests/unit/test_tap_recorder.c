@@ -17,6 +17,7 @@
 
 #include "pkt_build.h"
 
+#include "recorder.h"
 #include "sink.h"
 
 /* The packets of a classic pcap stream: (thread, sequence) from the UDP
@@ -444,6 +445,53 @@ static void test_threads_wrap(void **state)
 	assert_true(st.bytes <= 64u << 10);
 }
 
+/* At most FT__RECSNAP_MAX history copies are alive in the process, each as
+ * large as the recorder: one more is -EBUSY (ft_session_start too, which
+ * the API answers with 503), and freeing one lets the next in. */
+static void test_snapshot_bound(void **state)
+{
+	struct ft_recorder_opts o;
+	struct ft_recsnap sn[FT__RECSNAP_MAX + 1];
+	struct ft_session_opts so;
+	struct ft_session *x = NULL;
+	struct sink k;
+	uint32_t ids[16];
+
+	(void)state;
+	ft_recorder_opts_init(&o);
+	assert_int_equal(ft_tap_recorder_start(tap, &o), 0);
+	for (uint32_t i = 0; i < 10; i++)
+		hook_id(tap, i, 100, NULL);
+	for (int i = 0; i < FT__RECSNAP_MAX; i++)
+		assert_int_equal(ft__recorder_snapshot(tap, 0, false, 0, NULL, NULL, &sn[i]), 0);
+	assert_int_equal(ft__recorder_snapshot(tap, 0, false, 0, NULL, NULL, &sn[FT__RECSNAP_MAX]),
+			 -EBUSY);
+	sink_init(&k);
+	ft_session_opts_init(&so);
+	so.out = sink_out;
+	so.out_ctx = &k;
+	so.since_ms = 60000;
+	so.history_only = true;
+	assert_int_equal(ft_session_start(&x, tap, &so, NULL, 0), -EBUSY);
+	sink_free(&k);
+	ft__recsnap_free(&sn[0]);
+	assert_int_equal(ft__recorder_snapshot(tap, 0, false, 0, NULL, NULL, &sn[FT__RECSNAP_MAX]),
+			 0);
+	assert_int_equal(sn[FT__RECSNAP_MAX].n, 10);
+	for (int i = 1; i <= FT__RECSNAP_MAX; i++)
+		ft__recsnap_free(&sn[i]);
+	/* A session's copy is given back once written: sessions one after
+	 * another never run out. */
+	for (int i = 0; i < 2 * FT__RECSNAP_MAX + 1; i++) {
+		x = start(&k, 60000, true, NULL);
+		wait_done(x);
+		assert_int_equal(pcap_ids(&k, ids, 16), 10);
+		ft_session_free(x);
+		sink_free(&k);
+	}
+	assert_int_equal(ft_tap_recorder_stop(tap), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +502,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_clock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads_wrap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_snapshot_bound, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,7 @@
 # flowtapd when a captured interface disappears and comes back: the source
 # reports why in status (no busy loop meanwhile), and once an interface of
 # that name exists again the running capture session receives its packets.
-FTF_TAG=r
+FTF_TAG=ig
 source "$(dirname "$0")/flowtapd_lib.bash"
 
 require_root_netns

@@ -7,7 +7,7 @@
 # in order (tshark reads the pcapng back); `flowtap dump --last 60s` writes
 # them all in pcapng with a section comment naming tap and windows. Bad
 # values of --recorder and --recorder-snaplen: exit 2 naming them.
-FTF_TAG=r
+FTF_TAG=rc
 source "$(dirname "$0")/flowtapd_lib.bash"
 source "$(dirname "$0")/recorder_lib.bash"
 

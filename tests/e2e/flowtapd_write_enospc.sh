@@ -11,7 +11,7 @@ if [ -z "${FTF_UNSHARED:-}" ]; then
 		{ echo "SKIP: cannot create a mount namespace"; exit 77; }
 	FTF_UNSHARED=1 exec unshare -m --propagation private bash "$0" "$@"
 fi
-FTF_TAG=n
+FTF_TAG=we
 source "$(dirname "$0")/flowtapd_lib.bash"
 
 require_root_netns

@@ -257,6 +257,8 @@ static int start_api(struct tunnel *t, char *err, size_t errlen)
 			 why[0] ? why : ft_strerror(ret));
 		return ret;
 	}
+	if (c->anon) /* anonymize=1 captures map as the flow log does */
+		ft_api_set_anonymize(t->api, c->anon_key);
 	ft_api_set_status_fn(t->api, "tunnel", status_json, t);
 	ft_api_set_metrics_fn(t->api, tunnel_metrics, t);
 	if (c->metrics_listen &&

@@ -216,6 +216,17 @@ FT_EXPORT int ft_api_run_async(struct ft_api *api, ft_api_work_fn work, ft_api_d
 FT_EXPORT int ft_api_set_flowlog(struct ft_api *api, struct ft_flowlog *fl);
 
 /**
+ * ft_api_set_anonymize - the Crypto-PAn key (FT_ANON_KEY_LEN bytes, copied;
+ * NULL: none) with which a capture asked for with anonymize=1 is
+ * pseudonymized (ft_session_opts.anon_key, anon.h): the same mapping as
+ * flowtap capture --anonymize and ft_flowlog_set_anonymize() with that key.
+ * The key never leaves the server. Without a key, anonymize=1 is refused
+ * (409). Any thread; sessions already running keep the key they started
+ * with.
+ */
+FT_EXPORT void ft_api_set_anonymize(struct ft_api *api, const uint8_t *key);
+
+/**
  * ft_api_publish_flow - hand one flow-log message (a JSON object, without a
  * trailing newline) to every /flows client. Safe from any thread; never
  * blocks: a client whose queue is over its bound loses the message (counted

@@ -81,6 +81,15 @@ struct ft_session_opts {
 	 * the recorder's snap length. */
 	uint64_t since_ms;
 	bool history_only; /* with since_ms: end (by itself) after the history */
+	/* NULL, or a Crypto-PAn key of FT_ANON_KEY_LEN bytes (anon.h), read
+	 * only by ft_session_start(): the session then pseudonymizes every
+	 * packet it writes with ft_anon_packet() on its own thread (never on
+	 * the producers'), and the pre-NAT addresses with ft_anon_addr(). A
+	 * packet it cannot parse is cut where ft_anon_packet() cuts it; peer
+	 * names (and pcapng Name Resolution Blocks) are left out, since they
+	 * would name the real ends. The tap's link type must be one
+	 * ft_anon_dlt_supported() accepts (-EINVAL otherwise). */
+	const uint8_t *anon_key;
 };
 
 /** ft_session_opts_init - defaults: pcap, all paths and directions, no limits, out_fd -1. */

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include <flowtap/anon.h>
 #include <flowtap/api.h>
 #include <flowtap/capture.h>
 #include <flowtap/metrics.h>
@@ -99,10 +100,11 @@ struct api_client {
 	uid_t uid;
 	pid_t pid;
 	uint64_t started_ns;
-	bool ending;			 /* end() was called (loop thread) */
-	bool paused;			 /* flows: not sending because the client is slow */
-	struct api_remove *remove;	 /* under api->jmu: a remove waits for the stop */
-	struct api_remove *remove_async; /* loop: an async remove to release when done */
+	bool ending;			   /* end() was called (loop thread) */
+	bool paused;			   /* flows: not sending because the client is slow */
+	struct api_remove *remove;	   /* under api->jmu: a remove waits for the stop */
+	struct api_remove *remove_async;   /* loop: an async remove to release when done */
+	uint8_t anon_key[FT_ANON_KEY_LEN]; /* capture anonymize=1: the server's key, copied */
 
 	/* Capture: once the loop has sent the response head (@head_sent),
 	 * the session thread writes the body to @wfd, a dup of the
@@ -160,6 +162,9 @@ struct ft_api {
 	struct api_client *flow_clients;
 	struct ft_flowlog *flowlog;
 	int flowlog_sink;
+	/* ft_api_set_anonymize(), under mu: the key anonymize=1 captures use. */
+	bool anon;
+	uint8_t anon_key[FT_ANON_KEY_LEN];
 
 	/* worker.c: the job queue, the finished jobs and the threads. */
 	pthread_mutex_t jmu;

@@ -144,6 +144,38 @@ static int parse_reasons(struct ft_tap *t, const char *list, struct ft_pathset *
 	return 0;
 }
 
+/* anonymize=1: the server's key (ft_api_set_anonymize()) for this session;
+ * none is a refusal (409), not a capture that would leak real addresses. */
+static int take_anon_key(struct api_client *c, char *err, size_t errlen)
+{
+	struct ft_api *api = c->api;
+	bool have;
+	char tn[96];
+
+	pthread_mutex_lock(&api->mu);
+	have = api->anon;
+	if (have)
+		memcpy(c->anon_key, api->anon_key, sizeof(c->anon_key));
+	pthread_mutex_unlock(&api->mu);
+	if (!have) {
+		snprintf(err, errlen,
+			 "anonymize=1: the server has no anonymization key (start flowtapd or "
+			 "flowtap-tunnel with --anonymize KEYFILE, or use flowtap capture "
+			 "--anonymize KEYFILE)");
+		return -ENODATA;
+	}
+	if (!ft_anon_dlt_supported(ft_tap_dlt(c->tap))) {
+		snprintf(err, errlen,
+			 "anonymize=1: tap '%s' has link type %s, which cannot be "
+			 "anonymized",
+			 ft__api_escape(tn, sizeof(tn), ft_tap_name(c->tap)),
+			 pcap_datalink_val_to_name(ft_tap_dlt(c->tap)));
+		return -EINVAL;
+	}
+	c->so.anon_key = c->anon_key;
+	return 0;
+}
+
 /* Query parameters into session options; on error, a message in @err. */
 static int parse_params(struct api_client *c, struct api_query *q, char *err, size_t errlen)
 {
@@ -152,7 +184,7 @@ static int parse_params(struct api_client *c, struct api_query *q, char *err, si
 	const char *paths = NULL, *reasons = NULL;
 	char e1[96], e2[160];
 	uint64_t v = 0;
-	bool b;
+	bool b, anon = false;
 
 	c->tap = ft__api_find_tap(c->api, tapname);
 	if (!c->tap) {
@@ -197,6 +229,8 @@ static int parse_params(struct api_client *c, struct api_query *q, char *err, si
 				snprintf(err, errlen, "since must be more than 0 (e.g. since=30s)");
 				return -EINVAL;
 			}
+		} else if (!strcmp(k, "anonymize")) {
+			ret = ft__api_parse_bool(val, &anon);
 		} else if (!strcmp(k, "history_only")) {
 			ret = ft__api_parse_bool(val, &so->history_only);
 		} else if (!strcmp(k, "verbose") || !strcmp(k, "ascii") || !strcmp(k, "hex")) {
@@ -246,7 +280,7 @@ static int parse_params(struct api_client *c, struct api_query *q, char *err, si
 		ft__api_escape(err, errlen, e2);
 		return -EINVAL;
 	}
-	return 0;
+	return anon ? take_anon_key(c, err, errlen) : 0;
 }
 
 /* Sends @iov whole on the client's socket; on a session or worker thread.

@@ -78,6 +78,7 @@ void ft__api_client_release(struct api_client *c)
 	if (c->wfd >= 0)
 		close(c->wfd);
 	free(c->filter);
+	explicit_bzero(c->anon_key, sizeof(c->anon_key));
 	free(c);
 }
 

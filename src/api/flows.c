@@ -44,6 +44,17 @@ static void sink(void *ctx, const char *json, size_t len)
 	ft_api_publish_flow(ctx, json, len);
 }
 
+FT_EXPORT void ft_api_set_anonymize(struct ft_api *api, const uint8_t *key)
+{
+	pthread_mutex_lock(&api->mu);
+	api->anon = key != NULL;
+	if (key)
+		memcpy(api->anon_key, key, sizeof(api->anon_key));
+	else
+		explicit_bzero(api->anon_key, sizeof(api->anon_key));
+	pthread_mutex_unlock(&api->mu);
+}
+
 FT_EXPORT int ft_api_set_flowlog(struct ft_api *api, struct ft_flowlog *fl)
 {
 	struct ft_flowlog *old;

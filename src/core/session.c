@@ -5,12 +5,14 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <flowtap/anon.h>
 #include <flowtap/capture.h>
 
 #include "clock.h"
@@ -230,6 +232,26 @@ static void add_slot_rings(struct ft_session *s)
 	}
 }
 
+/* opts.anon_key: the packet's bytes are copied out of the record (which
+ * producers' memory holds) and pseudonymized in the session's own buffer,
+ * on this thread; false if it cannot be (the link type was checked at
+ * start, so only a packet nothing of which could be kept). */
+static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
+{
+	uint32_t n = p->caplen < s->snaplen ? p->caplen : s->snaplen;
+	int k;
+
+	memcpy(s->anon_buf, p->data, n);
+	k = ft_anon_packet(s->anon, s->anon_buf, n, p->dlt, 0);
+	if (k < 0)
+		return false;
+	p->data = s->anon_buf;
+	p->caplen = (uint32_t)k;
+	ft_anon_addr(s->anon, &p->nat_src);
+	ft_anon_addr(s->anon, &p->nat_dst);
+	return true;
+}
+
 /* Write one record; returns false once the session must end. */
 static bool write_record(struct ft_session *s, const void *rec, uint32_t size)
 {
@@ -254,6 +276,10 @@ static bool write_record(struct ft_session *s, const void *rec, uint32_t size)
 			where[wlen] = '\0';
 			p.drop_where = where;
 		}
+	}
+	if (s->anon && !anon_rewrite(s, &p)) {
+		s->discarded++;
+		return true;
 	}
 	err = ft_writer_write(s->writer, &p);
 	if (err < 0) {
@@ -282,7 +308,7 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 	struct ft_peers *was = s->peers.p;
 
 	/* A replaced peer table is taken between batches (peers_int.h). */
-	if (ft__peers_view_sync(&s->peers, &s->tap->peers) != was)
+	if (ft__peers_view_sync(&s->peers, &s->tap->peers) != was && !s->anon)
 		ft_writer_set_peers(s->writer, s->peers.p);
 	while (n < max && (k = next_record(s)) >= 0) {
 		struct ft_sess_head *h = &s->head[k];
@@ -508,6 +534,20 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 	s->drops = (uint8_t)o->drops;
 	s->drop_reasons = o->drop_reasons;
 	s->any_reason = pathset_empty(&o->drop_reasons);
+	s->opts.anon_key = NULL; /* read here only */
+	if (o->anon_key) {
+		if (!ft_anon_dlt_supported(t->dlt)) {
+			snprintf(errbuf, errlen, "packets of link type %d cannot be anonymized",
+				 t->dlt);
+			return -EINVAL;
+		}
+		ret = ft_anon_new(&s->anon, o->anon_key);
+		if (ret < 0)
+			return ret;
+		s->anon_buf = malloc(s->snaplen);
+		if (!s->anon_buf)
+			return -ENOMEM;
+	}
 	s->filter_expr = strdup(o->filter ? o->filter : "");
 	if (!s->filter_expr)
 		return -ENOMEM;
@@ -558,6 +598,8 @@ static int make_writer(struct ft_session *s)
 static void destroy(struct ft_session *s)
 {
 	ft_writer_free(s->writer);
+	ft_anon_free(s->anon);
+	free(s->anon_buf);
 	ft__peers_view_fini(&s->peers);
 	ft_filter_free(s->filter);
 	ft__ring_destroy(&s->ring);

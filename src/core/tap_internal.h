@@ -9,6 +9,8 @@
 #include <flowtap/capture.h>
 #include <flowtap/tap.h>
 
+struct ft_anon;
+
 #include "peers_int.h"
 #include "rec.h"
 #include "recorder.h"
@@ -147,6 +149,8 @@ struct ft_session {
 	struct ft_session_opts opts;
 	char *filter_expr;
 	struct ft_writer *writer;
+	struct ft_anon *anon; /* opts.anon_key: the session thread's mapping, or NULL */
+	uint8_t *anon_buf;    /* the packet being rewritten (snaplen bytes) */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	bool joined;

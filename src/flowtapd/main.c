@@ -580,6 +580,8 @@ static int open_api(struct daemon *d)
 		ftd_log(LOG_ERR, "cannot start the local API: %s", err);
 		return -1;
 	}
+	if (d->anon) /* anonymize=1 captures map as the flow log does */
+		ft_api_set_anonymize(d->api, d->anon_key);
 	ft_api_set_status_fn(d->api, "sources", sources_status, d);
 	ft_api_set_metrics_fn(d->api, sources_metrics, d);
 	if (d->cfg.metrics_listen &&

@@ -5,6 +5,9 @@
 # user0 with its pre-NAT addresses); the addresses are those the key maps
 # (flowtap anonymize-addr), checksums stay correct for tshark, payload goes
 # with --headers-only; text is mapped too; bad keys are refused with exit 2.
+# And anonymize=1 on the API, with the server's key (ft-testdp --anonymize,
+# as flowtapd and flowtap-tunnel): pcapng, pcap, user0 and text are mapped
+# on the server with the mapping the flow log uses; without a key, 409.
 set -u
 . "$(dirname "$0")/api_lib.bash"
 api_require tshark capinfos
@@ -73,4 +76,69 @@ chmod 604 "$TMP/k"
 rc=$?
 [ "$rc" = 2 ] && grep -q 'chmod 600' "$TMP/err" || fail "world-readable key: exit $rc $(cat "$TMP/err")"
 ok "a world-readable key is refused with exit 2"
+chmod 600 "$TMP/k"
+
+# The server's key: anonymize=1 on the API.
+cap() { curl -s -X POST --unix-socket "$SOCK" -o "$2" -w '%{http_code}' \
+	"http://local/localapi/v0/debug-capture?$1" 2>/dev/null; }
+code=$(cap 'anonymize=1&format=pcapng&count=2' "$TMP/nokey.out")
+[ "$code" = 409 ] && grep -q 'no anonymization key' "$TMP/nokey.out" ||
+	fail "anonymize=1 without a server key: $code $(cat "$TMP/nokey.out")"
+ok "anonymize=1 on a server without a key: 409 ($(cat "$TMP/nokey.out"))"
+dp_stop
+
+dp_start "$SOCK" --rate 2000 --flows 200 --anonymize "$TMP/k"
+curl -sN --unix-socket "$SOCK" http://local/localapi/v0/flows -o "$TMP/s.flows" &
+FLOWS=$!
+code=$(cap 'anonymize=maybe' "$TMP/bad.out")
+[ "$code" = 400 ] && grep -q "anonymize" "$TMP/bad.out" || fail "anonymize=maybe: $code $(cat "$TMP/bad.out")"
+ok "anonymize=maybe: 400 ($(cat "$TMP/bad.out"))"
+code=$(cap 'anonymize=1&format=pcapng&count=40' "$TMP/s.pcapng")
+[ "$code" = 200 ] || fail "anonymize=1 pcapng: $code $(head -c 300 "$TMP/s.pcapng")"
+[ "$(npackets "$TMP/s.pcapng")" = 40 ] || fail "server pcapng: $(npackets "$TMP/s.pcapng") packets"
+got=$(addrs "$TMP/s.pcapng")
+[ -n "$got" ] || fail "server pcapng: no addresses"
+for a in $got; do
+	case " $m1 $m2 $m61 $m62 " in *" $a "*) ;; *) fail "server pcapng: address $a is not mapped ($got)" ;; esac
+done
+nbad=$(tshark -n -r "$TMP/s.pcapng" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
+	-Y 'ip.checksum.status==0 || udp.checksum.status==0' 2>/dev/null | wc -l)
+ngood=$(tshark -n -r "$TMP/s.pcapng" -o udp.check_checksum:TRUE -Y 'udp.checksum.status==1' 2>/dev/null | wc -l)
+[ "$nbad" = 0 ] && [ "$ngood" -gt 0 ] || fail "server pcapng: $nbad bad checksums, $ngood good"
+"$FLOWTAP" read -r "$TMP/s.pcapng" >"$TMP/s.txt" || fail "read server pcapng"
+grep -q -E "pre-nat (src|dst) ($m9|$m69)" "$TMP/s.txt" || fail "server pcapng: no mapped pre-NAT"
+grep -q -E '10\.0\.0\.9|fd00::9|192\.168\.1\.5|fd00::5|100\.64\.0\.|fd7a:' "$TMP/s.txt" &&
+	fail "server pcapng: a real address: $(grep -m1 -E '10\.0\.0\.9|192\.168|fd00::|100\.64' "$TMP/s.txt")"
+grep -q -a -E '10\.0\.0\.9|192\.168\.1\.5|fd00::' "$TMP/s.pcapng" && fail "server pcapng: a real address in a comment"
+ok "anonymize=1 pcapng: only mapped addresses ($got), pre-NAT mapped, $ngood UDP checksums good, none bad"
+
+code=$(cap 'anonymize=1&format=pcap&count=20' "$TMP/s.pcap")
+[ "$code" = 200 ] && [ "$(npackets "$TMP/s.pcap")" = 20 ] || fail "anonymize=1 pcap: $code"
+for a in $(addrs "$TMP/s.pcap"); do
+	case " $m1 $m2 $m61 $m62 " in *" $a "*) ;; *) fail "server pcap: address $a is not mapped" ;; esac
+done
+code=$(cap 'anonymize=1&count=20&path=from-peer' "$TMP/s.user0")
+[ "$code" = 200 ] || fail "anonymize=1 user0: $code"
+"$FLOWTAP" read -r "$TMP/s.user0" >"$TMP/su.txt" || fail "read server user0"
+grep -q -E "pre-nat dst ($m9|$m69)" "$TMP/su.txt" || fail "server user0: no mapped pre-NAT: $(head -2 "$TMP/su.txt")"
+code=$(cap 'anonymize=1&format=text&count=20' "$TMP/st.txt")
+[ "$code" = 200 ] && [ "$(wc -l <"$TMP/st.txt")" = 20 ] || fail "anonymize=1 text: $code"
+grep -q -E " ($m1|$m61)\.40000 > " "$TMP/st.txt" || fail "server text: no mapped address: $(head -2 "$TMP/st.txt")"
+for f in su.txt st.txt; do
+	grep -q -E '10\.0\.0\.9|fd00::9|192\.168\.1\.5|fd00::5|100\.64\.0\.|fd7a:' "$TMP/$f" &&
+		fail "server $f: a real address: $(head -2 "$TMP/$f")"
+done
+ok "anonymize=1 pcap, user0 (pre-NAT too) and text: only mapped addresses"
+
+# The flow log (same key) names the same mapped addresses as the captures.
+for _ in $(seq 100); do
+	grep -q -F "$m1" "$TMP/s.flows" && grep -q -F "$m2" "$TMP/s.flows" && break
+	sleep 0.1
+done
+kill "$FLOWS" 2>/dev/null
+wait "$FLOWS" 2>/dev/null
+grep -q -F "$m1" "$TMP/s.flows" && grep -q -F "$m2" "$TMP/s.flows" ||
+	fail "flow log: no $m1 / $m2: $(head -c 400 "$TMP/s.flows")"
+grep -q -E '100\.64\.0\.|fd7a:' "$TMP/s.flows" && fail "flow log: a real address"
+ok "flow log with the server's key: $m1 and $m2, as in the captures"
 dp_stop

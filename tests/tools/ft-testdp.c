@@ -17,11 +17,13 @@
  * Usage: ft-testdp --socket PATH [--count N] [--rate PPS] [--wait-sessions K]
  *                  [--size BYTES] [--group NAME] [--mode OCTAL] [--max-sessions N]
  *                  [--session-buf BYTES] [--client-buf BYTES] [--flows MS]
- *                  [--attach-delay MS]
+ *                  [--attach-delay MS] [--anonymize KEYFILE]
  * --attach-delay makes every attach and detach of a session wait MS in the
  * tap's watch callback, as a capture source opening its kernel rings does.
  * --flows also counts every packet in a flow table whose logger (interval MS,
  * node id "testdp") feeds GET /localapi/v0/flows.
+ * --anonymize gives the API the key (ft_api_set_anonymize) and, with
+ * --flows, the flow logger too, as flowtapd --anonymize does.
  * With --wait-sessions it starts offering once K sessions are attached. After
  * --count packets it keeps serving until SIGINT/SIGTERM, which end every
  * stream as flowtapd does (the flow logger stopped first, then
@@ -38,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <flowtap/anon.h>
 #include <flowtap/api.h>
 #include <flowtap/flows.h>
 #include <flowtap/tap.h>
@@ -179,9 +182,10 @@ static void offer(struct ft_tap *tap, uint64_t i, size_t payload)
 		ft_flows_add_ip(flows, buf, n, path == 0 || path == 3 ? FT_DIR_OUT : FT_DIR_IN);
 }
 
-static int start_flows(struct ft_api *api, struct ft_flowlog **log, unsigned ms)
+static int start_flows(struct ft_api *api, struct ft_flowlog **log, unsigned ms, const uint8_t *key)
 {
 	if (ft_flows_new(&flows, 0) < 0 || ft_flowlog_new(log, flows, NULL) < 0 ||
+	    (key && ft_flowlog_set_anonymize(*log, key) < 0) ||
 	    ft_flowlog_set_node_id(*log, "testdp") < 0 || ft_flowlog_set_interval(*log, ms) < 0 ||
 	    ft_api_set_flowlog(api, *log) < 0 || ft_flowlog_start(*log) < 0)
 		return -1;
@@ -207,19 +211,13 @@ static void sleep_until(uint64_t t)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"socket", 1, 0, 'S'},
-					   {"count", 1, 0, 'c'},
-					   {"rate", 1, 0, 'r'},
-					   {"wait-sessions", 1, 0, 'w'},
-					   {"size", 1, 0, 's'},
-					   {"group", 1, 0, 'g'},
-					   {"mode", 1, 0, 'm'},
-					   {"max-sessions", 1, 0, 'M'},
-					   {"session-buf", 1, 0, 'B'},
-					   {"client-buf", 1, 0, 'C'},
-					   {"flows", 1, 0, 'F'},
-					   {"attach-delay", 1, 0, 'D'},
-					   {0, 0, 0, 0}};
+	static const struct option lo[] = {{"socket", 1, 0, 'S'},      {"count", 1, 0, 'c'},
+					   {"rate", 1, 0, 'r'},	       {"wait-sessions", 1, 0, 'w'},
+					   {"size", 1, 0, 's'},	       {"group", 1, 0, 'g'},
+					   {"mode", 1, 0, 'm'},	       {"max-sessions", 1, 0, 'M'},
+					   {"session-buf", 1, 0, 'B'}, {"client-buf", 1, 0, 'C'},
+					   {"flows", 1, 0, 'F'},       {"attach-delay", 1, 0, 'D'},
+					   {"anonymize", 1, 0, 'A'},   {0, 0, 0, 0}};
 	struct ft_api_opts o;
 	struct ft_api *api = NULL;
 	struct ft_tap *tap = NULL;
@@ -228,6 +226,8 @@ int main(int argc, char **argv)
 	struct ft_tap_stats ts;
 	uint64_t count = 0, rate = 1000, wait = 0, payload = 64;
 	char err[256];
+	uint8_t key[FT_ANON_KEY_LEN];
+	bool anon = false;
 	int c, ret;
 
 	ft_api_opts_init(&o);
@@ -269,6 +269,13 @@ int main(int argc, char **argv)
 		case 'D':
 			attach_ms = (unsigned)strtoul(optarg, NULL, 10);
 			break;
+		case 'A':
+			if (ft_anon_key_load(optarg, key, err) < 0) {
+				fprintf(stderr, "ft-testdp: --anonymize: %s\n", err);
+				return 2;
+			}
+			anon = true;
+			break;
 		default:
 			fprintf(stderr, "usage: see the comment in ft-testdp.c\n");
 			return 2;
@@ -295,7 +302,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ft_api_add_tap(api, tap);
-	if (flows_ms && start_flows(api, &log, flows_ms) < 0) {
+	if (anon)
+		ft_api_set_anonymize(api, key);
+	if (flows_ms && start_flows(api, &log, flows_ms, anon ? key : NULL) < 0) {
 		fprintf(stderr, "ft-testdp: cannot start the flow logger\n");
 		stop = 1;
 	}

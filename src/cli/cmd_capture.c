@@ -108,6 +108,8 @@ static void usage(FILE *f)
 	    "  -Q DIR, --direction DIR  in, out (or inout: both)\n"
 	    "  --anonymize KEYFILE, --headers-only  as flowtap read does, on the stream\n"
 	    "                  received (pcap, pcapng, user0)\n"
+	    "  --server-anonymize  the server maps the packets with its own --anonymize key\n"
+	    "                  (the key of its flow log, which stays on the server)\n"
 	    "  --drops         only packets the datapath dropped (default: dropped and delivered)\n"
 	    "  --no-drops      only packets the datapath delivered\n"
 	    "  --drop-reason NAME  only drops for NAME (acl-denied, no-route, ...; repeatable)\n"
@@ -463,6 +465,7 @@ struct capopts {
 	struct td_opts td;
 	const char *socket, *format, *paths, *dir, *tap, *duration, *drops, *since;
 	bool history_only; /* flowtap dump */
+	bool server_anon;  /* --server-anonymize: anonymize=1, the server's key */
 	char reasons[512];
 	char count[24], snaplen[24];
 	bool wireshark, out_is_o;
@@ -486,6 +489,8 @@ static int build_url(const struct capopts *o, const char *format, char *url, siz
 		ret |= add_param(url, len, "since", o->since);
 	if (o->history_only)
 		ret |= add_param(url, len, "history_only", "1");
+	if (o->server_anon)
+		ret |= add_param(url, len, "anonymize", "1");
 	if (o->snaplen[0])
 		ret |= add_param(url, len, "snaplen", o->snaplen);
 	if (o->paths)
@@ -574,6 +579,7 @@ enum {
 	OPT_DROP_REASON,
 	OPT_SINCE,
 	OPT_HISTORY_ONLY,
+	OPT_SERVER_ANONYMIZE,
 };
 
 /* --drop-reason NAME, repeatable: names are checked by the server, which
@@ -647,6 +653,9 @@ static int long_opt(void *ctx, int c, const char *arg)
 	case OPT_HISTORY_ONLY:
 		o->history_only = true;
 		return 0;
+	case OPT_SERVER_ANONYMIZE:
+		o->server_anon = true;
+		return 0;
 	case OPT_VERSION:
 		printf("flowtap %s\n", FT_VERSION_STRING);
 		return 1;
@@ -693,6 +702,7 @@ static int parse_args(int argc, char **argv, struct capopts *o)
 					   {"drop-reason", 1, 0, OPT_DROP_REASON},
 					   {"since", 1, 0, OPT_SINCE},
 					   {"history-only", 0, 0, OPT_HISTORY_ONLY},
+					   {"server-anonymize", 0, 0, OPT_SERVER_ANONYMIZE},
 					   {"help", 0, 0, 'h'},
 					   {0, 0, 0, 0}};
 	char *argv2[argc + 1];
@@ -738,6 +748,11 @@ static int parse_args(int argc, char **argv, struct capopts *o)
 			"flowtap capture: --since: %s '%s' (a positive number of seconds, or with "
 			"ms, s, m, h)\n",
 			o->since ? "invalid" : "missing", o->since ? o->since : "");
+		return 2;
+	}
+	if (o->server_anon && o->anon.keyfile) {
+		fprintf(stderr, "flowtap capture: --server-anonymize and --anonymize exclude each "
+				"other (one mapping, not two)\n");
 		return 2;
 	}
 	if (o->reasons[0] && o->drops && !strcmp(o->drops, "none")) {

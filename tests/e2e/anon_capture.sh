@@ -85,6 +85,13 @@ code=$(cap 'anonymize=1&format=pcapng&count=2' "$TMP/nokey.out")
 [ "$code" = 409 ] && grep -q 'no anonymization key' "$TMP/nokey.out" ||
 	fail "anonymize=1 without a server key: $code $(cat "$TMP/nokey.out")"
 ok "anonymize=1 on a server without a key: 409 ($(cat "$TMP/nokey.out"))"
+"$FLOWTAP" capture -w "$TMP/nokey.pcap" -c 2 --server-anonymize 2>"$TMP/err"
+rc=$?
+[ "$rc" != 0 ] && grep -q 'no anonymization key' "$TMP/err" || fail "--server-anonymize without a key: exit $rc $(cat "$TMP/err")"
+"$FLOWTAP" capture -w "$TMP/nokey.pcap" -c 2 --server-anonymize --anonymize "$TMP/k" 2>"$TMP/err"
+rc=$?
+[ "$rc" = 2 ] || fail "--server-anonymize with --anonymize: exit $rc $(cat "$TMP/err")"
+ok "flowtap capture --server-anonymize: refused without a server key (exit $rc), and with --anonymize (exit 2)"
 dp_stop
 
 dp_start "$SOCK" --rate 2000 --flows 200 --anonymize "$TMP/k"
@@ -129,6 +136,13 @@ for f in su.txt st.txt; do
 		fail "server $f: a real address: $(head -2 "$TMP/$f")"
 done
 ok "anonymize=1 pcap, user0 (pre-NAT too) and text: only mapped addresses"
+"$FLOWTAP" capture -c 20 --server-anonymize >"$TMP/sc.txt" 2>"$TMP/err" ||
+	fail "flowtap capture --server-anonymize: $(cat "$TMP/err")"
+[ "$(wc -l <"$TMP/sc.txt")" = 20 ] && grep -q -E " ($m1|$m61)\.40000 > " "$TMP/sc.txt" ||
+	fail "--server-anonymize: $(head -2 "$TMP/sc.txt")"
+grep -q -E '10\.0\.0\.9|fd00::9|192\.168\.1\.5|fd00::5|100\.64\.0\.|fd7a:' "$TMP/sc.txt" &&
+	fail "--server-anonymize: a real address: $(head -2 "$TMP/sc.txt")"
+ok "flowtap capture --server-anonymize: 20 lines, only mapped addresses"
 
 # The flow log (same key) names the same mapped addresses as the captures.
 for _ in $(seq 100); do

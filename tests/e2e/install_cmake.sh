@@ -27,7 +27,10 @@ cmake --build "$tmp/b" >"$tmp/build.log" 2>&1 || fail "build: $(cat "$tmp/build.
 [ -x "$tmp/b/minimal_static" ] || fail "flowtap::flowtap_static not defined: $(cat "$tmp/configure.log")"
 libdir=$(dirname "$(find "$tmp/root" -name 'libflowtap.so.0*' | head -1)")
 LD_LIBRARY_PATH=$libdir "$tmp/b/minimal" >"$tmp/a.pcapng" 2>"$tmp/err" || fail "example: $(cat "$tmp/err")"
-ldd "$tmp/b/minimal" | grep -q "libflowtap.so.0 => $libdir" || fail "not linked to the installed libflowtap"
+# grep reads all of ldd's lines: with pipefail, grep -q leaving early could
+# kill ldd with SIGPIPE and fail the pipeline although the line matched.
+ldd "$tmp/b/minimal" | grep "libflowtap.so.0 => $libdir" >/dev/null ||
+	fail "not linked to the installed libflowtap"
 "$tmp/b/minimal_static" >"$tmp/b.pcapng" 2>/dev/null || fail "static example failed"
 for f in a b; do
 	n=$(tshark -n -r "$tmp/$f.pcapng" -T fields -e frame.interface_name 2>/dev/null | grep -c '^from-local$' || true)

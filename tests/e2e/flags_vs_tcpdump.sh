@@ -77,7 +77,7 @@ for rot in "-C 1" "-C 1 -W 3" "-C 1 -W 12" "-G 3600" "-G 3600 -W 2" "-C 1 -G 360
 	rm -rf "$tmp/r1" "$tmp/r2"
 	mkdir "$tmp/r1" "$tmp/r2"
 	# shellcheck disable=SC2086
-	timeout 60 tcpdump "${zroot[@]}" -r "$tmp/big.pcap" -w "$tmp/r1/out-%Y" $rot 2>/dev/null </dev/null
+	timeout 60 tcpdump -n "${zroot[@]}" -r "$tmp/big.pcap" -w "$tmp/r1/out-%Y" $rot 2>/dev/null </dev/null
 	# shellcheck disable=SC2086
 	"$FT" read -r "$tmp/big.pcap" -w "$tmp/r2/out-%Y" $rot
 	td=$(python3 "$tmp/npk.py" "$tmp/r1")
@@ -98,9 +98,9 @@ bad() {
 	grep -q -- "$want" "$tmp/err" || fail "flowtap $*: message '$(cat "$tmp/err")', want '$want'"
 }
 bad "unknown option" read -r "$tmp/a.pcap" --bogus
-bad "-K is a tcpdump option flowtap does not support" read -r "$tmp/a.pcap" -K
+bad "-K is a tcpdump option flowtap does not support" read -n -r "$tmp/a.pcap" -K
 bad "-p is a tcpdump option flowtap does not support" capture -p
-bad "-Z is a tcpdump option flowtap does not support" read -r "$tmp/a.pcap" -Z root
+bad "-Z is a tcpdump option flowtap does not support" read -n -r "$tmp/a.pcap" -Z root
 bad "cannot read the filter file" read -r "$tmp/a.pcap" -F "$tmp/nonexistent"
 bad "invalid file size" read -r "$tmp/a.pcap" -w "$tmp/x" -C 1k
 bad "invalid file size" read -r "$tmp/a.pcap" -w "$tmp/x" -C 0

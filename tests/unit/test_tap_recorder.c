@@ -65,18 +65,25 @@ static void hook_id(struct ft_tap *t, uint32_t id, size_t plen, const struct ft_
 	ft_tap_hook(t, FT_PATH_FROM_LOCAL, pkt, n, m);
 }
 
+/* Options of a session into @k (sink initialized here) reading the past. */
+static void hist_opts(struct ft_session_opts *o, struct sink *k, uint64_t since_ms,
+		      bool history_only)
+{
+	sink_init(k);
+	ft_session_opts_init(o);
+	o->out = sink_out;
+	o->out_ctx = k;
+	o->since_ms = since_ms;
+	o->history_only = history_only;
+}
+
 static struct ft_session *start(struct sink *k, uint64_t since_ms, bool history_only,
 				const char *filter)
 {
 	struct ft_session_opts o;
 	struct ft_session *s = NULL;
 
-	sink_init(k);
-	ft_session_opts_init(&o);
-	o.out = sink_out;
-	o.out_ctx = k;
-	o.since_ms = since_ms;
-	o.history_only = history_only;
+	hist_opts(&o, k, since_ms, history_only);
 	o.filter = filter;
 	o.bufsize = 32u << 20;
 	assert_int_equal(ft_session_start(&s, tap, &o, NULL, 0), 0);
@@ -263,12 +270,7 @@ static void test_age_and_drops(void **state)
 	sink_free(&k);
 	/* Only drops. */
 	struct ft_session_opts so;
-	sink_init(&k);
-	ft_session_opts_init(&so);
-	so.out = sink_out;
-	so.out_ctx = &k;
-	so.since_ms = 60000;
-	so.history_only = true;
+	hist_opts(&so, &k, 60000, true);
 	so.drops = FT_DROPS_ONLY;
 	assert_int_equal(ft_session_start(&s, tap, &so, NULL, 0), 0);
 	wait_done(s);
@@ -466,12 +468,7 @@ static void test_snapshot_bound(void **state)
 		assert_int_equal(ft__recorder_snapshot(tap, 0, false, 0, NULL, NULL, &sn[i]), 0);
 	assert_int_equal(ft__recorder_snapshot(tap, 0, false, 0, NULL, NULL, &sn[FT__RECSNAP_MAX]),
 			 -EBUSY);
-	sink_init(&k);
-	ft_session_opts_init(&so);
-	so.out = sink_out;
-	so.out_ctx = &k;
-	so.since_ms = 60000;
-	so.history_only = true;
+	hist_opts(&so, &k, 60000, true);
 	assert_int_equal(ft_session_start(&x, tap, &so, NULL, 0), -EBUSY);
 	sink_free(&k);
 	ft__recsnap_free(&sn[0]);

@@ -19,6 +19,7 @@
 #include <flowtap/tap.h>
 
 #include "bench_pkt.h"
+#include "bench_scale.h"
 
 #define BARRIER() __asm__ volatile("" ::: "memory")
 
@@ -32,40 +33,10 @@ static double hook_loop(struct ft_tap *t, uint64_t n)
 	return (double)(now_ns() - t0) / (double)n;
 }
 
-struct scale_arg {
-	struct ft_tap *t;
-	uint64_t ns, calls;
-};
-
-static void *scale_thread(void *p)
-{
-	struct scale_arg *a = p;
-	uint64_t t0 = now_ns(), n = 0;
-	while (now_ns() - t0 < a->ns) {
-		for (int i = 0; i < 1024; i++) {
-			ft_tap_hook(a->t, FT_PATH_FROM_LOCAL, pkt, sizeof(pkt), NULL);
-			BARRIER();
-		}
-		n += 1024;
-	}
-	a->calls = n;
-	return NULL;
-}
-
 static double scale_rate(struct ft_tap *t, int nt)
 {
-	pthread_t th[2];
-	struct scale_arg a[2];
-	uint64_t calls = 0, t0 = now_ns();
-	for (int i = 0; i < nt; i++) {
-		a[i] = (struct scale_arg){t, 500000000ull, 0};
-		pthread_create(&th[i], NULL, scale_thread, &a[i]);
-	}
-	for (int i = 0; i < nt; i++) {
-		pthread_join(th[i], NULL);
-		calls += a[i].calls;
-	}
-	return (double)calls * 1e9 / (double)(now_ns() - t0);
+	uint64_t el, calls = scale_calls(t, nt, sizeof(pkt), 500000000ull, &el);
+	return (double)calls * 1e9 / (double)el;
 }
 
 /* A history-only pcapng session of the whole window into @fd; ms. */

@@ -24,6 +24,7 @@
 #include <flowtap/tap.h>
 
 #include "bench_pkt.h"
+#include "bench_scale.h"
 
 #define BARRIER() __asm__ volatile("" ::: "memory")
 
@@ -81,47 +82,15 @@ static double empty_batch_loop(uint64_t n)
 	return (double)(now_ns() - t0) / (double)(n / 32 * 32);
 }
 
-/* Scaling: @nt threads hook for a fixed time; the aggregate rate. */
-struct scale_arg {
-	struct ft_tap *t;
-	size_t len;
-	uint64_t ns, calls;
-};
-
-static void *scale_thread(void *p)
-{
-	struct scale_arg *a = p;
-	uint64_t t0 = now_ns(), n = 0;
-	while (now_ns() - t0 < a->ns) {
-		for (int i = 0; i < 1024; i++) {
-			ft_tap_hook(a->t, FT_PATH_FROM_LOCAL, pkt, a->len, NULL);
-			BARRIER();
-		}
-		n += 1024;
-	}
-	a->calls = n;
-	return NULL;
-}
-
 /* Hook calls per second over @nt threads (captured packets per second if
  * a session @s is given: what it wrote, until stop had drained it). */
 static double scale_rate(struct ft_tap *t, int nt, size_t len, struct ft_session *s)
 {
-	pthread_t th[8];
-	struct scale_arg a[8];
 	struct ft_session_stats st;
-	uint64_t calls = 0, t0 = now_ns();
-	for (int i = 0; i < nt; i++) {
-		a[i] = (struct scale_arg){t, len, 300000000ull, 0};
-		pthread_create(&th[i], NULL, scale_thread, &a[i]);
-	}
-	for (int i = 0; i < nt; i++) {
-		pthread_join(th[i], NULL);
-		calls += a[i].calls;
-	}
+	uint64_t el, t0 = now_ns(), calls = scale_calls(t, nt, len, 300000000ull, &el);
 	if (!s)
-		return (double)calls * 1e9 / (double)(now_ns() - t0);
-	ft_session_stop(s, &st);
+		return (double)calls * 1e9 / (double)el;
+	ft_session_stop(s, &st); /* the rate of what it wrote, drain included */
 	return (double)st.written * 1e9 / (double)(now_ns() - t0);
 }
 

@@ -90,6 +90,10 @@ struct ft_session_opts {
 	 * would name the real ends. The tap's link type must be one
 	 * ft_anon_dlt_supported() accepts (-EINVAL otherwise). */
 	const uint8_t *anon_key;
+	/* NULL, or what the pcapng section comment says first (copied, up to
+	 * 1000 bytes), before what the history adds: why this capture was
+	 * taken ("flowtap trigger: ..."). Other formats ignore it. */
+	const char *comment;
 };
 
 /** ft_session_opts_init - defaults: pcap, all paths and directions, no limits, out_fd -1. */

@@ -548,6 +548,9 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 		if (!s->anon_buf)
 			return -ENOMEM;
 	}
+	s->opts.comment = NULL;
+	if (o->comment && !(s->comment = strndup(o->comment, 1000)))
+		return -ENOMEM;
 	s->filter_expr = strdup(o->filter ? o->filter : "");
 	if (!s->filter_expr)
 		return -ENOMEM;
@@ -580,7 +583,12 @@ static int make_writer(struct ft_session *s)
 	const struct ft_session_opts *o = &s->opts;
 	struct ft_tap *t = s->tap;
 
-	wo.comment = o->since_ms ? s->hinfo.comment : NULL;
+	char comment[1000 + sizeof(s->hinfo.comment) + 2];
+
+	/* The caller's words first, then what the history held. */
+	snprintf(comment, sizeof(comment), "%s%s%s", s->comment ? s->comment : "",
+		 s->comment && o->since_ms ? "; " : "", o->since_ms ? s->hinfo.comment : "");
+	wo.comment = *comment ? comment : NULL;
 	wo.format = o->format;
 	wo.snaplen = s->snaplen;
 	wo.dlt = t->dlt;
@@ -616,6 +624,7 @@ static void destroy(struct ft_session *s)
 		}
 	}
 	free(s->filter_expr);
+	free(s->comment);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

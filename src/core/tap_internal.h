@@ -148,6 +148,7 @@ struct ft_session {
 	struct ft_spsc *spare; /* the first slot ring, until a slot takes it */
 	struct ft_session_opts opts;
 	char *filter_expr;
+	char *comment; /* opts.comment, copied */
 	struct ft_writer *writer;
 	struct ft_anon *anon; /* opts.anon_key: the session thread's mapping, or NULL */
 	uint8_t *anon_buf;    /* the packet being rewritten (snaplen bytes) */

@@ -100,6 +100,7 @@ struct ft_flowlog;
 #define FT_API_PATH_CAPTURE "/localapi/v0/debug-capture"
 #define FT_API_PATH_STATUS  "/localapi/v0/status"
 #define FT_API_PATH_FLOWS   "/localapi/v0/flows"
+#define FT_API_PATH_TRIGGER "/localapi/v0/recorder-trigger" /* POST: save the recorder now */
 
 /** Body of the 403 answer. */
 #define FT_API_MSG_DENIED "debug access denied"

@@ -17,6 +17,7 @@
 #include <flowtap/sources.h>
 #include <flowtap/tap.h>
 #include <flowtap/text.h>
+#include <flowtap/trigger.h>
 #include <flowtap/writer.h>
 
 #endif

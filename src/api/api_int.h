@@ -298,5 +298,8 @@ void ft__api_metrics_free(struct ft_api *api);
 
 /* status.c */
 void ft__api_handle_status(struct ft_api *api, struct evhttp_request *req);
+/* trigger.c: POST recorder-trigger, and a tap's trigger for status (JSON null: none). */
+void ft__api_handle_trigger(struct ft_api *api, struct evhttp_request *req, uid_t uid);
+struct json_t *ft__api_trigger_json(struct ft_tap *t);
 
 #endif

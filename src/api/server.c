@@ -109,6 +109,18 @@ static void handle(struct evhttp_request *req, void *arg)
 			ft__api_handle_metrics(api, req);
 		return;
 	}
+	if (!strcmp(path, FT_API_PATH_TRIGGER)) {
+		/* Writes files: a debug right, like a capture. */
+		if (cmd != EVHTTP_REQ_POST) {
+			ft__api_reply_405(req, "POST");
+		} else if (!peer_may_debug(api, fd, &cr)) {
+			atomic_fetch_add(&api->st_denied, 1);
+			ft__api_reply(req, 403, "Forbidden", FT_API_MSG_DENIED);
+		} else {
+			ft__api_handle_trigger(api, req, cr.uid);
+		}
+		return;
+	}
 	if (!capture && !flows) {
 		ft__api_reply(req, 404, "Not Found", "no such endpoint");
 		return;

@@ -31,23 +31,29 @@ static json_t *drops_json(struct ft_tap *t)
 	return a;
 }
 
+/* A running recorder: what it holds now, its counters, its trigger. */
+static json_t *recorder_on_json(struct ft_tap *t, const struct ft_recorder_stats *r)
+{
+	return json_pack("{s:b,s:f,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "on", 1,
+			 "window_s", (double)r->window_ns / 1e9, "bytes", (json_int_t)r->bytes,
+			 "packets", (json_int_t)r->packets, "recorded", (json_int_t)r->recorded,
+			 "overwritten", (json_int_t)r->overwritten, "missed", (json_int_t)r->missed,
+			 "byte_bound", (int)r->wrapped_by_bytes, "max_age_s",
+			 (json_int_t)(r->max_age_ms / 1000), "max_bytes", (json_int_t)r->max_bytes,
+			 "snaplen", (json_int_t)r->snaplen, "triggers", (json_int_t)r->triggers,
+			 "files", (json_int_t)r->files, "trigger", ft__api_trigger_json(t));
+}
+
 /* The flight recorder: on or off, what it holds now, its counters. */
 static json_t *recorder_json(struct ft_tap *t)
 {
 	struct ft_recorder_stats r;
 
 	ft_tap_recorder_stats(t, &r);
-	if (!r.on)
-		return json_pack("{s:b,s:I,s:I}", "on", 0, "triggers", (json_int_t)r.triggers,
-				 "files", (json_int_t)r.files);
-	return json_pack("{s:b,s:f,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I}", "on", 1,
-			 "window_s", (double)r.window_ns / 1e9, "bytes", (json_int_t)r.bytes,
-			 "packets", (json_int_t)r.packets, "recorded", (json_int_t)r.recorded,
-			 "overwritten", (json_int_t)r.overwritten, "missed", (json_int_t)r.missed,
-			 "byte_bound", (int)r.wrapped_by_bytes, "max_age_s",
-			 (json_int_t)(r.max_age_ms / 1000), "max_bytes", (json_int_t)r.max_bytes,
-			 "snaplen", (json_int_t)r.snaplen, "triggers", (json_int_t)r.triggers,
-			 "files", (json_int_t)r.files);
+	if (r.on)
+		return recorder_on_json(t, &r);
+	return json_pack("{s:b,s:I,s:I}", "on", 0, "triggers", (json_int_t)r.triggers, "files",
+			 (json_int_t)r.files);
 }
 
 static json_t *tap_json(struct ft_tap *t)

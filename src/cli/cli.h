@@ -8,6 +8,7 @@ int cmd_capture_main(int argc, char **argv);
 int cmd_dump_main(int argc, char **argv);
 int cmd_flows_main(int argc, char **argv);
 int cmd_status_main(int argc, char **argv);
+int cmd_trigger_main(int argc, char **argv);
 int cmd_dissector_main(int argc, char **argv);
 
 /* The local API socket: --socket, else $FLOWTAP_SOCKET, else the default. */

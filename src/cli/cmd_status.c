@@ -43,6 +43,21 @@ static void print_uptime(double s)
 	printf("%llds", t % 60);
 }
 
+/* A recorder's trigger (flowtap trigger, flowtapd --trigger-dir). */
+static void print_trigger(json_t *t)
+{
+	if (!json_is_object(t))
+		return;
+	printf("    trigger: saves %.1f s before and %.1f s after to %s (keeps %lld files, %lld "
+	       "bytes), fired %lld, files %lld, removed %lld, failed %lld%s%s%s%s\n",
+	       (double)num(t, "before_ms") / 1000, (double)num(t, "after_ms") / 1000, str(t, "dir"),
+	       num(t, "max_files"), num(t, "max_bytes"), num(t, "fired"), num(t, "files"),
+	       num(t, "removed"), num(t, "failed"),
+	       json_is_true(json_object_get(t, "saving")) ? ", saving now" : "",
+	       *str(t, "last_file") ? ", last " : "", str(t, "last_file"),
+	       *str(t, "last_error") ? " (last error logged)" : "");
+}
+
 /* The flight recorder of a tap (flowtap(1): capture --since, dump). */
 static void print_recorder(json_t *r)
 {
@@ -58,6 +73,7 @@ static void print_recorder(json_t *r)
 	       json_is_true(json_object_get(r, "byte_bound")) ? " (byte bound)" : "",
 	       num(r, "bytes"), num(r, "packets"), num(r, "max_age_s"), num(r, "max_bytes"),
 	       num(r, "recorded"), num(r, "overwritten"), num(r, "triggers"), num(r, "files"));
+	print_trigger(json_object_get(r, "trigger"));
 }
 
 static void print_taps(json_t *taps)

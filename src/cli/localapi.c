@@ -45,6 +45,11 @@ size_t cli_buf_write(char *data, size_t sz, size_t nmemb, void *arg)
 
 int cli_http_get(const char *sock, const char *path, struct cli_buf *b, long *code)
 {
+	return cli_http_request(sock, false, path, b, code);
+}
+
+int cli_http_request(const char *sock, bool post, const char *path, struct cli_buf *b, long *code)
+{
 	char url[512];
 	CURL *h = curl_easy_init();
 	CURLcode rc;
@@ -59,6 +64,8 @@ int cli_http_get(const char *sock, const char *path, struct cli_buf *b, long *co
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (post) /* an empty body: the request is in the query */
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c);
 	curl_easy_cleanup(h);

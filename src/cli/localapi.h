@@ -25,6 +25,9 @@ size_t cli_buf_write(char *data, size_t sz, size_t nmemb, void *arg);
  */
 int cli_http_get(const char *sock, const char *path, struct cli_buf *b, long *code);
 
+/* cli_http_request - cli_http_get(), or with @post a POST without a body. */
+int cli_http_request(const char *sock, bool post, const char *path, struct cli_buf *b, long *code);
+
 /* cli_connect_error - why the socket at @sock took no connection, on stderr:
  * permission denied (and the socket's group, whose members may connect) or
  * nobody listening. */

@@ -19,6 +19,7 @@ static const struct {
     {"dump", cmd_dump_main, "Write what a tap's flight recorder holds of the last D"},
     {"flows", cmd_flows_main, "Print flow-log messages, live or computed from a file"},
     {"status", cmd_status_main, "Show the taps and sessions of a running datapath"},
+    {"trigger", cmd_trigger_main, "Save a tap's flight recorder to a file now"},
     {"dissector", cmd_dissector_main, "Print the Wireshark Lua dissector for user0 streams"},
     {"anonymize-key-new", cmd_anonymize_key_new_main, "Write a fresh key for --anonymize"},
     {"anonymize-addr", cmd_anonymize_addr_main, "Print addresses as --anonymize maps them"},

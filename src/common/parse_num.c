@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: strict decimal and hex parsing for flags, query parameters, config values and keys. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "parse_num.h"
 
@@ -39,5 +41,73 @@ int ft__hex_decode(const char *s, size_t n, uint8_t *out)
 			return -EINVAL;
 		out[i] = (uint8_t)(h << 4 | l);
 	}
+	return 0;
+}
+
+int ft__parse_duration_ms(const char *s, size_t n, uint64_t *ms)
+{
+	char buf[32], *end;
+	double v, mul = 1000;
+
+	if (!n || n >= sizeof(buf) || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	v = strtod(buf, &end);
+	if (end == buf || v != v)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		mul = 1;
+	else if (!strcmp(end, "m"))
+		mul = 60000;
+	else if (!strcmp(end, "h"))
+		mul = 3600000;
+	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	if (v * mul < 1 || v * mul > 86400000.0)
+		return -ERANGE;
+	*ms = (uint64_t)(v * mul);
+	return 0;
+}
+
+int ft__parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	switch (toupper((unsigned char)*end)) {
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 0:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift) {
+		end++;
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'b' || *end == 'B')
+			end++;
+	}
+	if (*end)
+		return -EINVAL;
+	if (v > (16ull << 30) >> shift)
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
 	return 0;
 }

@@ -39,6 +39,7 @@ FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt)
 	atomic_init(&t->list, empty);
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_mutex_init(&t->rec_mu, NULL);
+	pthread_mutex_init(&t->trig_mu, NULL);
 	ft__peers_cell_init(&t->peers);
 	strcpy(t->name, name);
 	*out = t;
@@ -121,6 +122,7 @@ FT_EXPORT void ft_tap_free(struct ft_tap *t)
 	ft__peers_cell_fini(&t->peers);
 	pthread_mutex_destroy(&t->mu);
 	pthread_mutex_destroy(&t->rec_mu);
+	pthread_mutex_destroy(&t->trig_mu);
 	free(t);
 }
 

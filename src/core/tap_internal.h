@@ -104,6 +104,11 @@ struct ft_tap {
 	struct ft_recorder *rec;
 	uint32_t list_ver; /* under mu */
 	_Atomic uint64_t rec_triggers, rec_files;
+	/* The recorder trigger (src/trigger), for ft_tap_trigger_fire(): set
+	 * and read under trig_mu, a leaf lock (only the trigger's own mutex is
+	 * taken inside it). */
+	pthread_mutex_t trig_mu;
+	struct ft_trigger *trigger;
 };
 
 /*

@@ -11,9 +11,12 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <pcap/dlt.h>
 
 #include <flowtap/flows.h>
+#include <flowtap/filter.h>
 #include <flowtap/tap.h>
+#include <flowtap/trigger.h>
 
 #include "flowtapd.h"
 #include "parse_num.h"
@@ -94,6 +97,47 @@ static const char *check_recorder_snaplen(const char *v)
 		   : NULL;
 }
 
+/* --trigger-after, --trigger-before, --trigger-keep: the library's parser. */
+static const char *check_trigger_opt(const char *name, const char *v)
+{
+	struct ft_trigger_opts o;
+	char err[160];
+
+	ft_trigger_opts_init(&o);
+	if (ft_trigger_opts_parse(&o, name, v, err, sizeof(err)) == 0)
+		return NULL;
+	return !strcmp(name, "keep")	? "want FILES[,SIZE]: 1-10000 files, 64K-16G, e.g. 10,1G"
+	       : !strcmp(name, "after") ? "want a time of 1ms to 1h, e.g. 10s"
+					: "want a time of 1ms to 24h, e.g. 60s";
+}
+
+static const char *check_trigger_after(const char *v)
+{
+	return check_trigger_opt("after", v);
+}
+
+static const char *check_trigger_before(const char *v)
+{
+	return check_trigger_opt("before", v);
+}
+
+static const char *check_trigger_keep(const char *v)
+{
+	return check_trigger_opt("keep", v);
+}
+
+/* The expression's syntax; the tap's link type is checked when it starts. */
+static const char *check_trigger(const char *v)
+{
+	static char err[FT_ERRBUF_SIZE + 16];
+	struct ft_filter *f;
+
+	if (ft_filter_compile(&f, DLT_EN10MB, v, err, sizeof(err)) < 0)
+		return err;
+	ft_filter_free(f);
+	return NULL;
+}
+
 /* Handshake times are whole seconds, and so is the threshold. Below
  * WireGuard's 2-minute rekey an idle but healthy peer turns stale as soon as
  * traffic resumes (until its handshake): allowed, for tests and impatience. */
@@ -131,6 +175,12 @@ static const struct key keys[] = {
     {"anonymize", K_STR, OFF(anonymize), NULL},
     {"recorder", K_STR, OFF(recorder), check_recorder},
     {"recorder-snaplen", K_STR, OFF(recorder_snaplen), check_recorder_snaplen},
+    {"trigger", K_STR, OFF(trigger), check_trigger},
+    {"trigger-drop", K_STR, OFF(trigger_drop), NULL},
+    {"trigger-dir", K_STR, OFF(trigger_dir), NULL},
+    {"trigger-after", K_STR, OFF(trigger_after), check_trigger_after},
+    {"trigger-before", K_STR, OFF(trigger_before), check_trigger_before},
+    {"trigger-keep", K_STR, OFF(trigger_keep), check_trigger_keep},
     {"drops", K_BOOL, OFF(drops), NULL},
     {"drops-netns", K_LIST, OFF(drops_netns), NULL},
     {"drops-interface", K_LIST, OFF(drops_if), NULL},

@@ -40,10 +40,16 @@ struct ftd_config {
 	char *anonymize;	/* KEYFILE: Crypto-PAn for the flow log, NULL: none */
 	char *recorder;		/* SECONDS[,SIZE]: every tap's flight recorder, NULL: off */
 	char *recorder_snaplen; /* bytes per recorded packet, NULL: 256 */
-	size_t buffer_size;	/* 0: default */
-	unsigned interval_ms;	/* 0: default */
-	unsigned wg_stale_ms;	/* WireGuard stale threshold, whole seconds; 0: default */
-	unsigned ipfix_rate;	/* IPFIX datagrams per second + 1; 0: default */
+	char *trigger;		/* recorder trigger: a tcpdump expression, NULL: none */
+	char *trigger_drop;	/* "any" or drop reasons that fire it, NULL: none */
+	char *trigger_dir;	/* where triggers save files; NULL: no triggers */
+	char *trigger_after;	/* the ft_trigger_opts_parse() texts, NULL: defaults */
+	char *trigger_before;
+	char *trigger_keep;
+	size_t buffer_size;   /* 0: default */
+	unsigned interval_ms; /* 0: default */
+	unsigned wg_stale_ms; /* WireGuard stale threshold, whole seconds; 0: default */
+	unsigned ipfix_rate;  /* IPFIX datagrams per second + 1; 0: default */
 	bool syslog;
 	bool flows; /* count flows even without a sink (for API clients) */
 	bool log_exit_flows;
@@ -102,5 +108,20 @@ int ftd_drops_open(struct ft_kdrops **out, const struct ftd_config *c, struct ft
 /* Start the source thread and serve the tap. Returns 0 or -1 (logged). */
 int ftd_drops_serve(struct ft_kdrops *k, struct ft_api *api);
 void ftd_drops_free(struct ft_kdrops *k);
+
+/* triggers.c: --trigger*, a recorder trigger on every interface tap. */
+struct ft_tap;
+struct ftd_triggers;
+/* The options that only work together (exit 2 on -1, message in @err). */
+int ftd_triggers_check(const struct ftd_config *c, char *err, size_t errlen);
+/* With --trigger-dir, start one on each of @taps (recorders running);
+ * drops fire them from @drop_tap (the kernel drop tap), or NULL: from their
+ * own tap. *out NULL without --trigger-dir. Returns 0 or -1 (logged). */
+int ftd_triggers_start(struct ftd_triggers **out, const struct ftd_config *c,
+		       struct ft_tap *const *taps, int n, struct ft_tap *drop_tap);
+/* SIGUSR2: save every tap's recorder. */
+void ftd_triggers_fire(struct ftd_triggers *ts, const char *why);
+/* Completes files being written. NULL ok. */
+void ftd_triggers_free(struct ftd_triggers *ts);
 
 #endif

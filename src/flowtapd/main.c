@@ -70,7 +70,8 @@ struct daemon {
 	struct ft_api *api;
 	struct ft_source *src[MAX_SOURCES];
 	int nsrc;
-	struct ft_kdrops *kdrops; /* --drops, NULL if not asked for */
+	struct ft_kdrops *kdrops;      /* --drops, NULL if not asked for */
+	struct ftd_triggers *triggers; /* --trigger-dir, NULL if not asked for */
 	struct ft_flows *flows;
 	struct ft_flows *phys; /* socket-layer traffic: WireGuard peers' counters */
 	struct ft_flowlog *log;
@@ -114,6 +115,12 @@ static const struct option long_opts[] = {
     {"anonymize", required_argument, NULL, 0},
     {"recorder", required_argument, NULL, 0},
     {"recorder-snaplen", required_argument, NULL, 0},
+    {"trigger", required_argument, NULL, 0},
+    {"trigger-drop", required_argument, NULL, 0},
+    {"trigger-dir", required_argument, NULL, 0},
+    {"trigger-after", required_argument, NULL, 0},
+    {"trigger-before", required_argument, NULL, 0},
+    {"trigger-keep", required_argument, NULL, 0},
     {"node-id", required_argument, NULL, 0},
     {"peers", required_argument, NULL, 0},
     {"user", required_argument, NULL, 0},
@@ -149,7 +156,10 @@ static void usage(FILE *f)
 		"                [--drops] [--drops-netns NS]... [--drops-interface IF]...\n"
 		"                [--drops-snaplen BYTES] [--anonymize KEYFILE]\n"
 		"                [--peers FILE] [--recorder SECONDS[,SIZE]]\n"
-		"                [--recorder-snaplen BYTES]\n"
+		"                [--recorder-snaplen BYTES] [--trigger-dir DIR]\n"
+		"                [--trigger EXPR] [--trigger-drop any|REASON[,...]]\n"
+		"                [--trigger-after TIME] [--trigger-before TIME]\n"
+		"                [--trigger-keep FILES[,SIZE]]\n"
 		"                [--wg-stale SECONDS]\n"
 		"Capture and flow logs for kernel datapaths; see flowtapd(8).\n");
 }
@@ -727,6 +737,17 @@ static int start_recorders(struct daemon *d)
 	return 0;
 }
 
+/* --trigger-dir: after the recorders (and the kernel drop tap) started. */
+static int start_triggers(struct daemon *d)
+{
+	struct ft_tap *taps[MAX_SOURCES];
+
+	for (int i = 0; i < d->nsrc; i++)
+		taps[i] = ft_source_tap(d->src[i]);
+	return ftd_triggers_start(&d->triggers, &d->cfg, taps, d->nsrc,
+				  d->kdrops ? ft__kdrops_tap(d->kdrops) : NULL);
+}
+
 static int serve_taps(struct daemon *d)
 {
 	int ret;
@@ -940,6 +961,14 @@ static void on_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	struct daemon *d = arg;
 
+	if (sig == SIGUSR2) {
+		if (d->triggers)
+			ftd_triggers_fire(d->triggers, "SIGUSR2");
+		else
+			ftd_log(LOG_WARNING,
+				"SIGUSR2: no recorder trigger (--trigger-dir) to fire");
+		return;
+	}
 	if (sig == SIGHUP) {
 		/* Several SIGHUPs during one reload make one more reload. */
 		pthread_mutex_lock(&d->reload_mu);
@@ -974,6 +1003,9 @@ static void shutdown_all(struct daemon *d)
 	/* Final flow-log message first, then the API ends every stream (each
 	 * session drains and writes its statistics), then the sources close. */
 	stop_reloader(d);
+	/* Files being written are completed while the sources still run. */
+	ftd_triggers_free(d->triggers);
+	d->triggers = NULL;
 	/* The WireGuard watcher reads the counters one last time first, so the
 	 * final message carries the last interval's physical traffic. */
 	ftd_wg_stop(atomic_load(&d->wg));
@@ -1014,8 +1046,8 @@ static void shutdown_all(struct daemon *d)
 
 static int run(struct daemon *d)
 {
-	struct event *sigs[3];
-	const int signums[3] = {SIGTERM, SIGINT, SIGHUP};
+	struct event *sigs[4];
+	const int signums[4] = {SIGTERM, SIGINT, SIGHUP, SIGUSR2};
 	int ret;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -1023,7 +1055,7 @@ static int run(struct daemon *d)
 		ftd_log(LOG_ERR, "cannot create the event loop");
 		return 1;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		sigs[i] = evsignal_new(d->base, signums[i], on_signal, d);
 		evsignal_add(sigs[i], NULL);
 	}
@@ -1047,7 +1079,7 @@ static int run(struct daemon *d)
 		goto out;
 	apply_peers(d); /* before any capture or flow window starts */
 	if (serve_taps(d) < 0 || ftd_drops_serve(d->kdrops, d->api) < 0 || start_writes(d) < 0 ||
-	    start_wireguard(d) < 0)
+	    start_wireguard(d) < 0 || start_triggers(d) < 0)
 		goto out;
 	if (d->counting && (ret = ft_flowlog_start(d->log)) < 0) {
 		ftd_log(LOG_ERR, "cannot start the flow logger: %s", ft_strerror(ret));
@@ -1065,7 +1097,7 @@ static int run(struct daemon *d)
 	ret = 0;
 out:
 	shutdown_all(d);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		event_free(sigs[i]);
 	event_base_free(d->base);
 	return ret;
@@ -1076,6 +1108,7 @@ out:
 static int check_values(const struct ftd_config *c)
 {
 	struct ft_prefix p;
+	char err[256];
 
 	for (int i = 0; i < c->routes.n; i++)
 		if (ft_prefix_parse(c->routes.v[i], &p) < 0) {
@@ -1092,6 +1125,10 @@ static int check_values(const struct ftd_config *c)
 			    c->write.v[i]);
 			return -1;
 		}
+	}
+	if (ftd_triggers_check(c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "flowtapd: %s\n", err);
+		return -1;
 	}
 	if (c->node_id && strlen(c->node_id) > 255) {
 		fprintf(stderr, "flowtapd: bad node id '%s' (at most 255 bytes)\n", c->node_id);

@@ -13,9 +13,10 @@ for i in range(int(sys.argv[2]), int(sys.argv[3]) + 1):
     time.sleep(0.002)' "$2" "$3" "$4"
 }
 
-# rec_seqs FILE: the sequence numbers of the datagrams in a capture, in order.
+# rec_seqs FILE: the sequence numbers of the datagrams in a capture, in order
+# (not those quoted by the ICMP port unreachable errors the receiver sends).
 rec_seqs() {
-	tshark -n -r "$1" -Y 'udp.dstport == 9999' -T fields -e udp.payload |
+	tshark -n -r "$1" -Y 'udp.dstport == 9999 and not icmp' -T fields -e udp.payload |
 		python3 -c 'import sys
 for l in sys.stdin:
     print(int(bytes.fromhex(l.strip())[4:].decode()))'

@@ -325,6 +325,17 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	tun_peers_reload(arg);
 }
 
+/* SIGUSR2: save the flight recorder (--trigger-dir). */
+static void on_usr2(evutil_socket_t sig, short what, void *arg)
+{
+	struct tunnel *t = arg;
+
+	if (t->trigger)
+		ft_trigger_fire(t->trigger, "SIGUSR2");
+	else
+		fprintf(stderr, TUN_PROG ": SIGUSR2: no recorder trigger (--trigger-dir)\n");
+}
+
 static int open_tun(struct tunnel *t)
 {
 	const struct tun_cfg *c = t->cfg;
@@ -380,11 +391,13 @@ static int add_events(struct tunnel *t)
 	t->ev_sig[0] = evsignal_new(t->base, SIGINT, on_signal, t);
 	t->ev_sig[1] = evsignal_new(t->base, SIGTERM, on_signal, t);
 	t->ev_sig[2] = evsignal_new(t->base, SIGHUP, on_hup, t);
-	if (!t->ev_tun || !t->ev_udp || !t->ev_sig[0] || !t->ev_sig[1] || !t->ev_sig[2])
+	t->ev_sig[3] = evsignal_new(t->base, SIGUSR2, on_usr2, t);
+	if (!t->ev_tun || !t->ev_udp || !t->ev_sig[0] || !t->ev_sig[1] || !t->ev_sig[2] ||
+	    !t->ev_sig[3])
 		return -ENOMEM;
 	if (event_add(t->ev_tun, NULL) || event_add(t->ev_udp, NULL) ||
 	    event_add(t->ev_sig[0], NULL) || event_add(t->ev_sig[1], NULL) ||
-	    event_add(t->ev_sig[2], NULL))
+	    event_add(t->ev_sig[2], NULL) || event_add(t->ev_sig[3], NULL))
 		return -EINVAL;
 	if (!t->cfg->keepalive_s)
 		return 0;
@@ -425,6 +438,8 @@ static int setup(struct tunnel *t)
 		    ret == -EINVAL ? " (the size must hold 8 packets of --recorder-snaplen)" : "");
 		return ret;
 	}
+	if ((ret = tun_trigger_start(t)) < 0)
+		return ret;
 	ret = observe_start(t, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, TUN_PROG ": %s\n", err);
@@ -448,10 +463,12 @@ oom:
 
 static void teardown(struct tunnel *t)
 {
+	/* A file being saved is completed while the tap still exists. */
+	ft_trigger_free(t->trigger);
 	observe_stop(t);
 	if (t->ev_keepalive)
 		event_free(t->ev_keepalive);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (t->ev_sig[i])
 			event_free(t->ev_sig[i]);
 	if (t->ev_tun)

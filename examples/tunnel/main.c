@@ -60,6 +60,13 @@ static const char usage_text[] =
     "  --recorder SECONDS[,SIZE]  keep the last SECONDS of packets (default size 64M)\n"
     "                         for flowtap capture --since and flowtap dump\n"
     "  --recorder-snaplen N   bytes kept per recorded packet (default 256)\n"
+    "  --trigger-dir DIR      save the recorder to pcapng files in DIR on triggers:\n"
+    "                         SIGUSR2, flowtap trigger, and the two below\n"
+    "  --trigger EXPR         ... a packet matching the tcpdump expression EXPR\n"
+    "  --trigger-drop any|REASON[,REASON]  ... a drop (with one of the reasons)\n"
+    "  --trigger-after TIME   keep saving TIME after the event (default 10s)\n"
+    "  --trigger-before TIME  the window saved before it (default the recorder's)\n"
+    "  --trigger-keep FILES[,SIZE]  files kept in DIR (default 10,1G)\n"
     "  -q, --quiet            no start and exit messages\n"
     "  -h, --help             this help\n";
 
@@ -67,6 +74,12 @@ enum {
 	OPT_TUN = 256,
 	OPT_RECORDER,
 	OPT_RECORDER_SNAPLEN,
+	OPT_TRIGGER,
+	OPT_TRIGGER_DROP,
+	OPT_TRIGGER_DIR,
+	OPT_TRIGGER_AFTER,
+	OPT_TRIGGER_BEFORE,
+	OPT_TRIGGER_KEEP,
 	OPT_TUN_DEV,
 	OPT_ADDR,
 	OPT_MTU,
@@ -130,6 +143,12 @@ static const struct option options[] = {
     {"peer-name", required_argument, NULL, OPT_PEER_NAME},
     {"recorder", required_argument, NULL, OPT_RECORDER},
     {"recorder-snaplen", required_argument, NULL, OPT_RECORDER_SNAPLEN},
+    {"trigger", required_argument, NULL, OPT_TRIGGER},
+    {"trigger-drop", required_argument, NULL, OPT_TRIGGER_DROP},
+    {"trigger-dir", required_argument, NULL, OPT_TRIGGER_DIR},
+    {"trigger-after", required_argument, NULL, OPT_TRIGGER_AFTER},
+    {"trigger-before", required_argument, NULL, OPT_TRIGGER_BEFORE},
+    {"trigger-keep", required_argument, NULL, OPT_TRIGGER_KEEP},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -406,6 +425,20 @@ static int parse_one(int opt, const char *arg, struct tun_cfg *c)
 		c->rec.snaplen = (uint32_t)v;
 		return 0;
 	}
+	case OPT_TRIGGER_AFTER:
+	case OPT_TRIGGER_BEFORE:
+	case OPT_TRIGGER_KEEP: {
+		const char *name = opt == OPT_TRIGGER_AFTER    ? "after"
+				   : opt == OPT_TRIGGER_BEFORE ? "before"
+							       : "keep";
+		char err[160];
+		if (ft_trigger_opts_parse(&c->trig, name, arg, err, sizeof(err)) < 0) {
+			fprintf(stderr, TUN_PROG ": --trigger-%s: %s\n", name, err);
+			return -EINVAL;
+		}
+		c->trigger_opts = true;
+		return 0;
+	}
 	case OPT_METRICS:
 		if (ft_metrics_parse_listen(arg) < 0)
 			return bad("--metrics-listen", arg,
@@ -420,6 +453,15 @@ static int parse_one(int opt, const char *arg, struct tun_cfg *c)
 static void set_string(int opt, const char *arg, struct tun_cfg *c)
 {
 	switch (opt) {
+	case OPT_TRIGGER:
+		c->trigger = arg;
+		break;
+	case OPT_TRIGGER_DROP:
+		c->trigger_drop = arg;
+		break;
+	case OPT_TRIGGER_DIR:
+		c->trigger_dir = arg;
+		break;
 	case OPT_SOCKET:
 		c->socket_path = arg;
 		break;
@@ -468,6 +510,7 @@ static void defaults(struct tun_cfg *c)
 	c->keepalive_s = 10;
 	c->socket_path = FT_API_DEFAULT_SOCKET;
 	ft_recorder_opts_init(&c->rec);
+	ft_trigger_opts_init(&c->trig);
 	tun_parse_sockaddr("0.0.0.0:4242", &c->listen, &c->listen_len);
 	parse_ip4("--service-addr", "100.100.100.100", &c->service_be);
 }
@@ -486,6 +529,14 @@ static int check(const struct tun_cfg *c)
 		}
 	if (c->rec.snaplen != 256 && !c->recorder) {
 		fprintf(stderr, TUN_PROG ": --recorder-snaplen needs --recorder SECONDS\n");
+		return -EINVAL;
+	}
+	if ((c->trigger || c->trigger_drop || c->trigger_opts) && !c->trigger_dir) {
+		fprintf(stderr, TUN_PROG ": --trigger options need --trigger-dir DIR\n");
+		return -EINVAL;
+	}
+	if (c->trigger_dir && !c->recorder) {
+		fprintf(stderr, TUN_PROG ": --trigger-dir needs --recorder SECONDS\n");
 		return -EINVAL;
 	}
 	if (c->peers_file && (c->node_name || c->peer_name)) {

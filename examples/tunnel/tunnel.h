@@ -28,6 +28,7 @@
 
 #include <flowtap/common.h>
 #include <flowtap/tap.h>
+#include <flowtap/trigger.h>
 
 #define TUN_PROG	"flowtap-tunnel"
 #define TUN_MAX_ROUTES	16
@@ -95,6 +96,11 @@ struct tun_cfg {
 	const char *metrics_listen;  /* --metrics-listen [ADDR:]PORT */
 	bool recorder;		     /* --recorder: the tap's flight recorder runs */
 	struct ft_recorder_opts rec; /* --recorder SECONDS[,SIZE], --recorder-snaplen */
+	const char *trigger_dir;     /* --trigger-dir: recorder triggers save there */
+	const char *trigger;	     /* --trigger EXPR */
+	const char *trigger_drop;    /* --trigger-drop any|REASON[,REASON] */
+	struct ft_trigger_opts trig; /* --trigger-after, --trigger-before, --trigger-keep */
+	bool trigger_opts;	     /* one of those was given */
 	bool log_exit_flows;
 	bool anon;		   /* --anonymize: the flow log's addresses mapped */
 	uint8_t anon_key[32];	   /* with this key (FT_ANON_KEY_LEN) */
@@ -242,7 +248,8 @@ struct tunnel {
 	struct ft_flowlog *flowlog;
 	struct ft_api *api;
 	struct event_base *base;
-	struct event *ev_tun, *ev_udp, *ev_keepalive, *ev_sig[3];
+	struct event *ev_tun, *ev_udp, *ev_keepalive, *ev_sig[4];
+	struct ft_trigger *trigger; /* --trigger-dir, NULL: none */
 	struct dnat nat;
 	struct udp_rx rx;
 	struct udp_tx tx;
@@ -273,6 +280,9 @@ void observe_physical(struct tunnel *t, int dir, size_t bytes);
 
 /* loop.c */
 int tunnel_run(const struct tun_cfg *c);
+
+/* trigger.c: --trigger-dir, after the recorder started (0 or -errno, said). */
+int tun_trigger_start(struct tunnel *t);
 
 /* names.c: the peer table (see the top of names.c). */
 struct ft_peers;

@@ -152,6 +152,14 @@ static int take_anon_key(struct api_client *c, char *err, size_t errlen)
 	bool have;
 	char tn[96];
 
+	if (!ft_anon_dlt_supported(ft_tap_dlt(c->tap))) {
+		snprintf(err, errlen,
+			 "anonymize=1: tap '%s' has link type %s, which cannot be "
+			 "anonymized",
+			 ft__api_escape(tn, sizeof(tn), ft_tap_name(c->tap)),
+			 pcap_datalink_val_to_name(ft_tap_dlt(c->tap)));
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&api->mu);
 	have = api->anon;
 	if (have)
@@ -163,14 +171,6 @@ static int take_anon_key(struct api_client *c, char *err, size_t errlen)
 			 "flowtap-tunnel with --anonymize KEYFILE, or use flowtap capture "
 			 "--anonymize KEYFILE)");
 		return -ENODATA;
-	}
-	if (!ft_anon_dlt_supported(ft_tap_dlt(c->tap))) {
-		snprintf(err, errlen,
-			 "anonymize=1: tap '%s' has link type %s, which cannot be "
-			 "anonymized",
-			 ft__api_escape(tn, sizeof(tn), ft_tap_name(c->tap)),
-			 pcap_datalink_val_to_name(ft_tap_dlt(c->tap)));
-		return -EINVAL;
 	}
 	c->so.anon_key = c->anon_key;
 	return 0;
@@ -737,6 +737,7 @@ void ft__api_handle_capture(struct ft_api *api, struct evhttp_request *req, uid_
 		if (c->wfd >= 0)
 			close(c->wfd);
 		free(c->filter);
+		explicit_bzero(c->anon_key, sizeof(c->anon_key)); /* taken before a later refusal */
 		free(c);
 		return;
 	}

@@ -643,6 +643,7 @@ FT_EXPORT void ft_api_free(struct ft_api *api)
 	/* No new publishers; what they queued so far still goes out. */
 	ft_api_set_flowlog(api, NULL);
 	end_all(api);
+	ft_api_set_anonymize(api, NULL); /* the key must not stay in freed memory */
 	ft__api_worker_free(api);
 	if (api->http)
 		evhttp_free(api->http);

@@ -79,7 +79,10 @@ FT_EXPORT int ft_peers_add(struct ft_peers *p, const struct ft_peer *n);
  */
 FT_EXPORT int ft_peers_set_self(struct ft_peers *p, const struct ft_peer *n);
 
-/** ft_peers_build - freeze the table for lookups. Returns 0 or -ENOMEM. */
+/**
+ * ft_peers_build - freeze the table for lookups. Returns 0 or -ENOMEM; after
+ * -ENOMEM the table is as before the call and may be built again or freed.
+ */
 FT_EXPORT int ft_peers_build(struct ft_peers *p);
 
 /**

@@ -334,31 +334,42 @@ static void free_rvec(struct rvec *r)
 FT_EXPORT int ft_peers_build(struct ft_peers *p)
 {
 	struct rvec r4 = {0}, r6 = {0};
+	struct ranges4 t4 = {0};
+	struct ft__peers_v6 t6;
 	int ret = -ENOMEM;
 
 	if (p->built)
 		return 0;
+	/* Both families are built aside and installed together: a failure
+	 * leaves the table as it was (and nothing behind that a second try
+	 * would overwrite), to be built again or freed. */
 	if (build_family(&p->pv[0], &r4) || build_family(&p->pv[1], &r6))
 		goto out;
-	p->r4.lo = malloc((r4.n + 1) * sizeof(uint32_t));
-	p->r4.hi = malloc((r4.n + 1) * sizeof(uint32_t));
-	if (!p->r4.lo || !p->r4.hi)
+	t4.lo = malloc((r4.n + 1) * sizeof(uint32_t));
+	t4.hi = malloc((r4.n + 1) * sizeof(uint32_t));
+	if (!t4.lo || !t4.hi)
 		goto out;
 	for (size_t i = 0; i < r4.n; i++) {
-		p->r4.lo[i] = (uint32_t)r4.lo[i];
-		p->r4.hi[i] = (uint32_t)r4.hi[i];
+		t4.lo[i] = (uint32_t)r4.lo[i];
+		t4.hi[i] = (uint32_t)r4.hi[i];
 	}
-	p->r4.id = r4.id;
-	p->r4.n = r4.n;
+	t4.id = r4.id;
+	t4.n = r4.n;
 	r4.id = NULL;
-	if (ft__peers_v6_build(&p->r6, r6.lo, r6.hi, r6.id, r6.n))
+	if (ft__peers_v6_build(&t6, r6.lo, r6.hi, r6.id, r6.n))
 		goto out;
+	p->r4 = t4;
+	p->r6 = t6;
+	memset(&t4, 0, sizeof(t4));
 	free(p->pv[0].v);
 	free(p->pv[1].v);
 	memset(p->pv, 0, sizeof(p->pv));
 	p->built = true;
 	ret = 0;
 out:
+	free(t4.lo);
+	free(t4.hi);
+	free(t4.id);
 	free_rvec(&r4);
 	free_rvec(&r6);
 	return ret;

@@ -51,7 +51,8 @@ struct item {
 
 struct sink_http {
 	struct ft__sink base;
-	char *url;
+	char *url;   /* as given: may hold a password (user:password@host) */
+	char *shown; /* @url for messages, without its user and password */
 	char *dir;
 	int lock_fd;
 	struct ft_http_sink_opts o;
@@ -492,11 +493,33 @@ static int load_batch(struct sink_http *h, char **body, size_t *blen)
 	return ret;
 }
 
+/* @url as messages show it: the user and password of its authority are
+ * replaced ("http://user:secret@host/in" is shown with "***" in place of
+ * "user:secret"). The last error is shown in the API's status, which every
+ * user of its socket reads, and messages go to logs. */
+static char *url_shown(const char *url)
+{
+	const char *auth = strstr(url, "://"), *at = NULL;
+	size_t alen;
+	char *s;
+
+	if (!auth)
+		return strdup(url);
+	auth += 3;
+	alen = strcspn(auth, "/?#");
+	for (size_t i = 0; i < alen; i++)
+		if (auth[i] == '@')
+			at = auth + i;
+	if (!at)
+		return strdup(url);
+	return asprintf(&s, "%.*s***%s", (int)(auth - url), url, at) < 0 ? NULL : s;
+}
+
 /* Logs @why unless it was the last error logged (mu held). */
 static bool new_error(struct sink_http *h, const char *why)
 {
 	char full[640];
-	snprintf(full, sizeof(full), "%s: %s", h->url, why);
+	snprintf(full, sizeof(full), "%s: %s", h->shown, why);
 	ft__sink_http_error(&h->base, full);
 	if (!strcmp(h->last_why, why))
 		return false;
@@ -515,7 +538,7 @@ static int send_batch(struct sink_http *h, CURL *c)
 		pthread_mutex_lock(&h->mu);
 		if (new_error(h, ft_strerror(ret)))
 			ft__sink_logf(&h->base, LOG_ERR,
-				      "flow log: cannot prepare a batch for %s: %s", h->url,
+				      "flow log: cannot prepare a batch for %s: %s", h->shown,
 				      ft_strerror(ret));
 		pthread_mutex_unlock(&h->mu);
 		free(body);
@@ -532,7 +555,7 @@ static int send_batch(struct sink_http *h, CURL *c)
 		FT__COUNT(&h->base, http_sent, n);
 		if (h->failing)
 			ft__sink_logf(&h->base, LOG_NOTICE,
-				      "flow log: collector %s reachable again", h->url);
+				      "flow log: collector %s reachable again", h->shown);
 		h->failing = false;
 		h->last_why[0] = '\0';
 		ft__sink_http_error(&h->base, "");
@@ -541,7 +564,7 @@ static int send_batch(struct sink_http *h, CURL *c)
 		FT__COUNT(&h->base, http_dropped, n);
 		new_error(h, why);
 		ft__sink_logf(&h->base, LOG_ERR,
-			      "flow log: collector %s rejected %u messages (%s); dropped", h->url,
+			      "flow log: collector %s rejected %u messages (%s); dropped", h->shown,
 			      n, why);
 		finish_batch(h);
 	} else {
@@ -552,7 +575,7 @@ static int send_batch(struct sink_http *h, CURL *c)
 						 "kept in the spool, retrying with backoff"
 					       : "flow log: cannot POST to %s: %s; retrying with "
 						 "backoff",
-				      h->url, why);
+				      h->shown, why);
 		h->failing = true;
 		h->inflight = 0;
 		ret = 1;
@@ -623,7 +646,7 @@ static void http_close(struct ft__sink *s)
 	if (!h->dir && h->nitems && s->host)
 		ft__sink_logf(s, LOG_WARNING,
 			      "flow log: %zu messages for %s not delivered (no spool directory)",
-			      h->nitems, h->url);
+			      h->nitems, h->shown);
 	while (h->head) {
 		struct item *it = h->head;
 		h->head = it->next;
@@ -633,7 +656,10 @@ static void http_close(struct ft__sink *s)
 		close(h->lock_fd);
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);
+	if (h->url)
+		explicit_bzero(h->url, strlen(h->url)); /* its password */
 	free(h->url);
+	free(h->shown);
 	free(h->dir);
 	free(h);
 }
@@ -839,7 +865,7 @@ int ft__sink_http_new(struct ft__sink **out, const char *url, const char *spool_
 	h->base.format = (uint8_t)h->user_o.format;
 	http_set_format(&h->base, h->user_o.format);
 	ret = -ENOMEM;
-	if (!(h->url = strdup(url)))
+	if (!(h->url = strdup(url)) || !(h->shown = url_shown(url)))
 		goto fail;
 	if (spool_dir && (ret = spool_open(h, spool_dir)) < 0)
 		goto fail;

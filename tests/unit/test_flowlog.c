@@ -588,6 +588,47 @@ static void test_file_sink(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* What the HTTP sink logs and keeps as its last error (shown in the API's
+ * status to every user of the socket) names the collector without the
+ * password of its URL. */
+struct notes {
+	pthread_mutex_t mu;
+	char all[8192];
+};
+
+static void note_fn(void *ctx, int level, const char *msg)
+{
+	struct notes *n = ctx;
+	pthread_mutex_lock(&n->mu);
+	snprintf(n->all + strlen(n->all), sizeof(n->all) - strlen(n->all), "%s\n", msg);
+	pthread_mutex_unlock(&n->mu);
+}
+
+static void test_http_url_password_hidden(void **state)
+{
+	struct fixture *fx = *state;
+	struct notes n = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct ft_http_sink_opts o = {.batch_max = 1};
+	char err[640] = "";
+
+	ft_flowlog_set_log(fx->log, note_fn, &n);
+	/* Port 9 on loopback: nothing listens, every POST fails. */
+	assert_true(
+	    ft_flowlog_add_sink_http(fx->log, "http://flows:s3cr3t@127.0.0.1:9/in", NULL, &o) > 0);
+	assert_int_equal(ft_flowlog_start(fx->log), 0);
+	add(fx, "100.64.0.1", 1, "100.64.0.2", 2, 6, 1, 40, 0, 0);
+	assert_int_equal(ft_flowlog_flush(fx->log, T0, T0 + 1), 1);
+	for (int i = 0; i < 1500 && !ft_flowlog_get_http_error(fx->log, err, sizeof(err)); i++)
+		usleep(10000);
+	ft_flowlog_stop(fx->log);
+	ft_flowlog_free(fx->log); /* logs what was not delivered */
+	fx->log = NULL;
+	assert_non_null(strstr(err, "http://***@127.0.0.1:9/in: "));
+	assert_null(strstr(err, "s3cr3t"));
+	assert_non_null(strstr(n.all, "***@127.0.0.1:9/in"));
+	assert_null(strstr(n.all, "s3cr3t"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +643,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_start_stop_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_thread_intervals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_sink, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_http_url_password_hidden, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

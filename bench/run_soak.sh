@@ -10,6 +10,12 @@
 #  - SIGHUP every 10 s.
 # At the end the collector stays up until the spool drains. Prints
 #   BENCH soak_rss_growth_kib  RSS at the end minus RSS after the first 30 s
+#   BENCH soak_rss_growth_from_start_kib  ... minus RSS right after start
+#   BENCH soak_rss_growth_after_warmup_kib  ... minus RSS at half time: what
+#         is still growing once the allocator's high-water mark is reached
+#         (glibc raises its mmap threshold to the largest block freed, so
+#         freed session buffers stay in its arenas; in the 300 s soak that
+#         was reached at about 50 s and is most of the first figure)
 #   BENCH soak_fd_growth       open fds at the end minus after the first 30 s
 #   BENCH soak_flow_messages_lost  messages the file sink got that never
 #                                  reached the collector
@@ -78,7 +84,10 @@ flow-log $TMP/flows.jsonl
 url http://127.0.0.1:$PORT/in
 spool-dir $TMP/spool
 CONF
-ip netns exec $NSB "$FT_BUILD/flowtapd" --socket "$SOCK" --config "$TMP/conf" \
+# FT_SOAK_WRAP: a command to run flowtapd under, to see where the memory
+# goes: valgrind --tool=massif (it keeps the pid, so the RSS figures and the
+# signals still reach the daemon).
+ip netns exec $NSB ${FT_SOAK_WRAP:-} "$FT_BUILD/flowtapd" --socket "$SOCK" --config "$TMP/conf" \
 	2>"$TMP/flowtapd.log" &
 FTD=$!
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
@@ -87,10 +96,16 @@ ip netns exec $NSA tcpreplay -q --loop 0 --pps 2000 -i $VA "$TMP/traffic.pcap" >
 pids+=($!)
 
 rss() { awk '/^VmRSS/ { print $2 }' /proc/"$FTD"/status; }
+# One line every 10 s: seconds, RSS, its anonymous part (heap, arenas,
+# rings) and open fds, to tell a leak (growth all along) from a high-water
+# mark (growth that stops).
+trace() { awk -v t="$1" -v f="$(fds)" '/^VmRSS/ { r = $2 } /^RssAnon/ { a = $2 }
+	END { printf "%d %d %d %d\n", t, r, a, f }' /proc/"$FTD"/status >>"$TMP/trace"; }
 fds() { ls /proc/"$FTD"/fd | wc -l; }
 formats=(pcap pcapng text)
 start=$(date +%s)
-rss0= fd0=
+rss0= fd0= rssw=
+next_trace=0
 i=0
 while :; do
 	now=$(date +%s)
@@ -100,6 +115,11 @@ while :; do
 	if [ -z "$rss0" ] && [ $el -ge 30 -o $el -ge $((DUR / 2)) ]; then
 		rss0=$(rss) fd0=$(fds)
 	fi
+	if [ "$el" -ge "$next_trace" ]; then
+		trace "$el"
+		next_trace=$((el - el % 10 + 10))
+	fi
+	[ -z "$rssw" ] && [ "$el" -ge $((DUR / 2)) ] && rssw=$(rss)
 	f=${formats[$((i % 3))]}
 	filt=$([ $((i % 2)) = 0 ] && echo tcp || echo)
 	timeout 0.9 "$FT_BUILD/flowtap" capture --socket "$SOCK" --format "$f" -w /dev/null $filt \
@@ -114,7 +134,10 @@ done
 wait_clients() { sleep 1.5; }
 wait_clients
 rss1=$(rss) fd1=$(fds)
+trace "$DUR"
 [ -n "$rss0" ] || rss0=$rss1 fd0=$fd1
+[ -n "$rssw" ] || rssw=$rss1
+rss_start=$(awk 'NR == 1 { print $2 }' "$TMP/trace")
 # Stop the traffic, then let the flow logger flush and the spool drain.
 kill "${pids[0]}" 2>/dev/null
 sleep 3
@@ -138,6 +161,10 @@ for _ in $(seq 90); do
 done
 echo "# soak: ${DUR}s, $i capture clients, $(grep -c 'reloaded:' "$TMP/flowtapd.log") reloads, $(wc -l <"$TMP/flows.jsonl") flow messages"
 grep -q "reload failed" "$TMP/flowtapd.log" && echo "bench: soak: a reload failed" >&2
+awk '{ printf "# soak t=%ds rss=%d KiB anon=%d KiB fds=%d\n", $1, $2, $3, $4 }' "$TMP/trace"
+[ -n "${FT_SOAK_TRACE:-}" ] && cp "$TMP/trace" "$FT_SOAK_TRACE"
 echo "BENCH soak_rss_growth_kib $((rss1 - rss0)) KiB"
+echo "BENCH soak_rss_growth_from_start_kib $((rss1 - rss_start)) KiB"
+echo "BENCH soak_rss_growth_after_warmup_kib $((rss1 - rssw)) KiB"
 echo "BENCH soak_fd_growth $((fd1 - fd0)) fds"
 echo "BENCH soak_flow_messages_lost $lost messages"

@@ -388,8 +388,10 @@ FT_EXPORT int ft_api_new(struct ft_api **out, struct event_base *base, const str
 	if ((ret = check_opts(o, errbuf, errlen)) < 0)
 		return ret;
 	api = calloc(1, sizeof(*api));
-	if (!api)
+	if (!api) {
+		seterr(errbuf, errlen, "out of memory");
 		return -ENOMEM;
+	}
 	api->wakefd = -1;
 	ft__api_worker_init(api);
 	api->o = *o;
@@ -402,6 +404,7 @@ FT_EXPORT int ft_api_new(struct ft_api **out, struct event_base *base, const str
 	api->uid = geteuid();
 	api->start_ns = ft__mono_ns();
 	pthread_mutex_init(&api->mu, NULL);
+	ret = -ENOMEM;
 	api->path =
 	    strdup(o->socket_path && *o->socket_path ? o->socket_path : FT_API_DEFAULT_SOCKET);
 	if (!api->path)

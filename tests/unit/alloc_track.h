@@ -3,6 +3,7 @@
  * alloc_track.h - the library's malloc, calloc, realloc and free seen by a
  * test, for tests linked with
  *   -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+ *   -Wl,--wrap=strdup,--wrap=strndup
  * (CMakeLists.txt lists them). The linker sends every call the test and
  * libflowtap's objects make to these functions, which call the real ones
  * (ASan's, TSan's or libc's, whichever the program has): so it works under
@@ -34,6 +35,10 @@ void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t k, size_t n);
 void *__wrap_realloc(void *p, size_t n);
 void __wrap_free(void *p);
+char *__real_strdup(const char *s);
+char *__real_strndup(const char *s, size_t n);
+char *__wrap_strdup(const char *s);
+char *__wrap_strndup(const char *s, size_t n);
 
 #define AT_MAX 65536
 
@@ -137,6 +142,34 @@ void __wrap_free(void *p)
 	at_remove(p, true);
 	__real_free(p);
 	pthread_mutex_unlock(&at.mu);
+}
+
+char *__wrap_strdup(const char *s)
+{
+	char *p = NULL;
+
+	pthread_mutex_lock(&at.mu);
+	if (!at_next_fails()) {
+		p = __real_strdup(s);
+		if (at.on && p)
+			at_add(p, strlen(p) + 1);
+	}
+	pthread_mutex_unlock(&at.mu);
+	return p;
+}
+
+char *__wrap_strndup(const char *s, size_t n)
+{
+	char *p = NULL;
+
+	pthread_mutex_lock(&at.mu);
+	if (!at_next_fails()) {
+		p = __real_strndup(s, n);
+		if (at.on && p)
+			at_add(p, strlen(p) + 1);
+	}
+	pthread_mutex_unlock(&at.mu);
+	return p;
 }
 
 /* Start tracking: forget earlier blocks, fail allocation number @fail_at

@@ -22,7 +22,9 @@
 #ifndef FT_TEST_ALLOC_TRACK_H
 #define FT_TEST_ALLOC_TRACK_H
 
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -55,16 +57,20 @@ static struct {
 	struct {
 		void *p;
 		size_t len;
+		const void *caller; /* at_dump() */
+		long nth;	    /* the allocation's number while on */
 	} b[AT_MAX];
 } at = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* Under at.mu. Blocks past AT_MAX are not tracked (at_live() then
  * undercounts; the tests stay far below). */
-static void at_add(void *p, size_t len)
+static void at_add(void *p, size_t len, const void *caller)
 {
 	if (p && at.n < AT_MAX) {
 		at.b[at.n].p = p;
 		at.b[at.n].len = len;
+		at.b[at.n].caller = caller;
+		at.b[at.n].nth = at.nallocs;
 		at.n++;
 	}
 }
@@ -99,7 +105,7 @@ void *__wrap_malloc(size_t n)
 	if (!at_next_fails()) {
 		p = __real_malloc(n);
 		if (at.on)
-			at_add(p, n);
+			at_add(p, n, __builtin_return_address(0));
 	}
 	pthread_mutex_unlock(&at.mu);
 	return p;
@@ -113,7 +119,7 @@ void *__wrap_calloc(size_t k, size_t n)
 	if (!at_next_fails()) {
 		p = __real_calloc(k, n);
 		if (at.on)
-			at_add(p, k * n);
+			at_add(p, k * n, __builtin_return_address(0));
 	}
 	pthread_mutex_unlock(&at.mu);
 	return p;
@@ -130,7 +136,7 @@ void *__wrap_realloc(void *p, size_t n)
 		if (q || !n)
 			at_remove(p, false);
 		if (at.on)
-			at_add(q, n);
+			at_add(q, n, __builtin_return_address(0));
 	}
 	pthread_mutex_unlock(&at.mu);
 	return q;
@@ -152,7 +158,7 @@ char *__wrap_strdup(const char *s)
 	if (!at_next_fails()) {
 		p = __real_strdup(s);
 		if (at.on && p)
-			at_add(p, strlen(p) + 1);
+			at_add(p, strlen(p) + 1, __builtin_return_address(0));
 	}
 	pthread_mutex_unlock(&at.mu);
 	return p;
@@ -166,7 +172,7 @@ char *__wrap_strndup(const char *s, size_t n)
 	if (!at_next_fails()) {
 		p = __real_strndup(s, n);
 		if (at.on && p)
-			at_add(p, strlen(p) + 1);
+			at_add(p, strlen(p) + 1, __builtin_return_address(0));
 	}
 	pthread_mutex_unlock(&at.mu);
 	return p;
@@ -185,6 +191,19 @@ static inline void at_start(long fail_at, const void *secret, size_t secret_len)
 	at.secret_len = secret_len;
 	at.scanned = at.secret_hits = 0;
 	pthread_mutex_unlock(&at.mu);
+}
+
+/* While tracking: fail the @k-th allocation from now on (0: none). Returns
+ * the number of allocations made so far. */
+static inline long at_fail_next(long k)
+{
+	long n;
+
+	pthread_mutex_lock(&at.mu);
+	n = at.nallocs;
+	at.fail_at = k ? n + k : 0;
+	pthread_mutex_unlock(&at.mu);
+	return n;
 }
 
 /* Stop counting and failing; blocks already tracked are still searched
@@ -206,6 +225,22 @@ static inline size_t at_live(void)
 	n = at.n;
 	pthread_mutex_unlock(&at.mu);
 	return n;
+}
+
+/* Print the blocks still tracked: their allocation's number and caller
+ * (an offset into its object: addr2line -e OBJECT OFFSET names it). */
+static inline void at_dump(void)
+{
+	pthread_mutex_lock(&at.mu);
+	for (size_t i = 0; i < at.n; i++) {
+		Dl_info di = {0};
+
+		dladdr(at.b[i].caller, &di);
+		fprintf(stderr, "# block of %zu bytes, allocation %ld, from %s+%#lx\n", at.b[i].len,
+			at.b[i].nth, di.dli_fname ? di.dli_fname : "?",
+			(unsigned long)((const char *)at.b[i].caller - (const char *)di.dli_fbase));
+	}
+	pthread_mutex_unlock(&at.mu);
 }
 
 /* Allocations made while tracking (with the failed one). */

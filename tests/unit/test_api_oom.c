@@ -22,6 +22,7 @@
 #include <flowtap/api.h>
 
 #include "alloc_track.h"
+#include "raw_http.h"
 
 static void test_new_fails_cleanly(void **state)
 {
@@ -61,10 +62,63 @@ static void test_new_fails_cleanly(void **state)
 	rmdir(dir);
 }
 
+/* A capture request while the server's k-th allocation for it fails: an
+ * answer (the stream, or an error), and nothing left once the server and
+ * the tap are freed. */
+static void test_capture_fails_cleanly(void **state)
+{
+	char dir[] = "/tmp/ftao-unit-XXXXXX", sock[64], err[256], buf[4096];
+	struct ft_api_opts o;
+	long k, before = 0, during = 0;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/c.sock", dir);
+	ft_api_opts_init(&o);
+	o.socket_path = sock;
+	for (k = 1; k < 200; k++) {
+		struct ft_api_stats st;
+		struct ft_api *api;
+		struct ft_tap *t;
+
+		at_start(0, NULL, 0);
+		assert_int_equal(ft_tap_new(&t, "oom"), 0);
+		assert_int_equal(ft_api_new(&api, NULL, &o, err, sizeof(err)), 0);
+		assert_int_equal(ft_api_add_tap(api, t), 0);
+		before = at_fail_next(k);
+		close(raw_request(
+		    sock,
+		    "POST /localapi/v0/debug-capture?format=pcap&filter=udp HTTP/1.1\r\n"
+		    "Host: x\r\nContent-Length: 0\r\n\r\n",
+		    buf, sizeof(buf), "\r\n\r\n"));
+		if (!strstr(buf, "HTTP/1.1 200") && !strstr(buf, "HTTP/1.1 500"))
+			fail_msg("allocation %ld failed: no answer: '%.100s'", k, buf);
+		ft_api_get_stats(api, &st);
+		for (int i = 0; i < 1000 && st.sessions; i++) {
+			usleep(10000);
+			ft_api_get_stats(api, &st);
+		}
+		assert_int_equal(st.sessions, 0);
+		during = at_fail_next(0) - before;
+		ft_api_free(api);
+		ft_tap_free(t);
+		at_stop();
+		if (at_live()) {
+			at_dump();
+			fail_msg("allocation %ld failed: %zu blocks left", k, at_live());
+		}
+		if (during < k)
+			break; /* every allocation of the request has failed once */
+	}
+	fprintf(stderr, "# %ld allocations in a capture request, each failed once\n", during);
+	assert_true(k > 2 && k < 200);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_new_fails_cleanly),
+	    cmocka_unit_test(test_capture_fails_cleanly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,15 +8,12 @@
  * client without wiping it.
  */
 #include <errno.h>
-#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,6 +23,7 @@
 #include <flowtap/api.h>
 
 #include "alloc_track.h"
+#include "raw_http.h"
 
 static char dir[64];
 static uint8_t key[FT_ANON_KEY_LEN];
@@ -58,31 +56,6 @@ static struct ft_api *new_api(const char *name, char *sock, size_t len)
 	o.socket_path = sock;
 	assert_int_equal(ft_api_new(&api, NULL, &o, err, sizeof(err)), 0);
 	return api;
-}
-
-/* Send @req, return what came back until @needle, EOF or 10 s. */
-static int request(const char *sock, const char *req, char *buf, size_t cap, const char *needle)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	size_t len = 0;
-
-	assert_true(fd >= 0);
-	assert_true(strlen(sock) < sizeof(sa.sun_path));
-	memcpy(sa.sun_path, sock, strlen(sock) + 1);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	buf[0] = '\0';
-	while (len + 1 < cap && !strstr(buf, needle)) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t n;
-
-		if (poll(&p, 1, 10000) != 1 || (n = read(fd, buf + len, cap - 1 - len)) <= 0)
-			break;
-		len += (size_t)n;
-		buf[len] = '\0';
-	}
-	return fd;
 }
 
 static void wait_no_sessions(struct ft_api *api)
@@ -133,10 +106,10 @@ static struct ft_api *capture_with_key(struct ft_tap *t, const char *name, char 
 	api = new_api(name, sock, sizeof(sock));
 	ft_api_set_anonymize(api, key);
 	assert_int_equal(ft_api_add_tap(api, t), 0);
-	close(request(sock,
-		      "POST /localapi/v0/debug-capture?format=pcap&anonymize=1 HTTP/1.1\r\n"
-		      "Host: x\r\nContent-Length: 0\r\n\r\n",
-		      buf, cap, needle));
+	close(raw_request(sock,
+			  "POST /localapi/v0/debug-capture?format=pcap&anonymize=1 HTTP/1.1\r\n"
+			  "Host: x\r\nContent-Length: 0\r\n\r\n",
+			  buf, cap, needle));
 	return api;
 }
 

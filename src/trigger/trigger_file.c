@@ -211,7 +211,8 @@ static size_t scan(struct ft_trigger *tr, struct dirent_ours **out)
 		v[n++].size = (uint64_t)sb.st_size;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), by_name);
+	if (n) /* qsort(NULL, 0) is undefined */
+		qsort(v, n, sizeof(*v), by_name);
 	*out = v;
 	return n;
 }

@@ -3,7 +3,8 @@
  * bench_recorder: the flight recorder (issue 16).
  *   - the hook with the recorder armed and no session, 1500-byte packets,
  *     snap length 256, against the unwatched hook;
- *   - two producer threads over one, recording (aggregate hook rate);
+ *   - two producer threads over one, recording (aggregate hook rate), and
+ *     the same for plain copies of the records' size (the memory's bound);
  *   - writing a full 64 MiB window to a pcapng file (history-only session).
  * Prints `BENCH <name> <value> <unit>` lines.
  */
@@ -37,6 +38,60 @@ static double scale_rate(struct ft_tap *t, int nt)
 {
 	uint64_t el, calls = scale_calls(t, nt, sizeof(pkt), 500000000ull, &el);
 	return (double)calls * 1e9 / (double)el;
+}
+
+/*
+ * The peer of the scaling figure: the same stream of stores without the
+ * recorder, each thread copying 280-byte records (a 256-byte snap and the
+ * record headers) through its own half of 64 MiB, as the recorder's
+ * threads do through their blocks. Its two-thread ratio is what the
+ * memory system allows, the bound of recorder_scaling_2t.
+ */
+#define PEER_REC  280
+#define PEER_AREA (64u << 20)
+
+struct peer_arg {
+	uint8_t *area;
+	size_t size;
+	uint64_t ns, recs;
+};
+
+static void *peer_thread(void *p)
+{
+	struct peer_arg *a = p;
+	uint64_t t0 = now_ns(), n = 0;
+	size_t off = 0;
+
+	while (now_ns() - t0 < a->ns) {
+		for (int i = 0; i < 1024; i++) {
+			if (off + PEER_REC > a->size)
+				off = 0;
+			memcpy(a->area + off, pkt, PEER_REC);
+			off += PEER_REC;
+			BARRIER();
+		}
+		n += 1024;
+	}
+	a->recs = n;
+	return NULL;
+}
+
+static double peer_rate(uint8_t *area, int nt)
+{
+	pthread_t th[2];
+	struct peer_arg a[2];
+	uint64_t recs = 0, t0 = now_ns();
+
+	for (int i = 0; i < nt; i++) {
+		a[i] = (struct peer_arg){area + (size_t)i * (PEER_AREA / 2), PEER_AREA / 2,
+					 500000000ull, 0};
+		pthread_create(&th[i], NULL, peer_thread, &a[i]);
+	}
+	for (int i = 0; i < nt; i++) {
+		pthread_join(th[i], NULL);
+		recs += a[i].recs;
+	}
+	return (double)recs * 1e9 / (double)(now_ns() - t0);
 }
 
 /* A history-only pcapng session of the whole window into @fd; ms. */
@@ -95,6 +150,21 @@ int main(void)
 	}
 	printf("BENCH recorder_scaling_1t_rate %.2f Mpps\n", r1 / 1e6);
 	printf("BENCH recorder_scaling_2t %.3f ratio\n", r2 / r1);
+	/* Its bound, measured the same way right after. */
+	uint8_t *area = malloc(PEER_AREA);
+	if (!area)
+		return 1;
+	memset(area, 0, PEER_AREA);
+	double p1 = 0, p2 = 0;
+	for (int i = 0; i < 2; i++) {
+		double a = peer_rate(area, 1), b = peer_rate(area, 2);
+		p1 = a > p1 ? a : p1;
+		p2 = b > p2 ? b : p2;
+	}
+	free(area);
+	printf("BENCH recorder_peer_memcpy_1t_rate %.2f Mrec/s\n", p1 / 1e6);
+	printf("BENCH recorder_peer_memcpy_scaling_2t %.3f ratio\n", p2 / p1);
+	printf("BENCH recorder_scaling_2t_vs_memcpy %.3f ratio\n", (r2 / r1) / (p2 / p1));
 
 	/* 3. The full window (64 MiB of 1500-byte packets cut to 256) to pcapng. */
 	ft_tap_recorder_stats(t, &rs);

@@ -60,6 +60,7 @@ static const char usage_text[] =
     "  --recorder SECONDS[,SIZE]  keep the last SECONDS of packets (default size 64M)\n"
     "                         for flowtap capture --since and flowtap dump\n"
     "  --recorder-snaplen N   bytes kept per recorded packet (default 256)\n"
+    "  --recorder-paths LIST  record only these paths (from-local,from-peer,...)\n"
     "  --trigger-dir DIR      save the recorder to pcapng files in DIR on triggers:\n"
     "                         SIGUSR2, flowtap trigger, and the two below\n"
     "  --trigger EXPR         ... a packet matching the tcpdump expression EXPR\n"
@@ -74,6 +75,7 @@ enum {
 	OPT_TUN = 256,
 	OPT_RECORDER,
 	OPT_RECORDER_SNAPLEN,
+	OPT_RECORDER_PATHS,
 	OPT_TRIGGER,
 	OPT_TRIGGER_DROP,
 	OPT_TRIGGER_DIR,
@@ -143,6 +145,7 @@ static const struct option options[] = {
     {"peer-name", required_argument, NULL, OPT_PEER_NAME},
     {"recorder", required_argument, NULL, OPT_RECORDER},
     {"recorder-snaplen", required_argument, NULL, OPT_RECORDER_SNAPLEN},
+    {"recorder-paths", required_argument, NULL, OPT_RECORDER_PATHS},
     {"trigger", required_argument, NULL, OPT_TRIGGER},
     {"trigger-drop", required_argument, NULL, OPT_TRIGGER_DROP},
     {"trigger-dir", required_argument, NULL, OPT_TRIGGER_DIR},
@@ -425,6 +428,15 @@ static int parse_one(int opt, const char *arg, struct tun_cfg *c)
 		c->rec.snaplen = (uint32_t)v;
 		return 0;
 	}
+	case OPT_RECORDER_PATHS: {
+		char err[128];
+		if (ft_pathset_parse(&c->rec.paths, arg, NULL, NULL, err, sizeof(err)) < 0) {
+			fprintf(stderr, TUN_PROG ": --recorder-paths: %s\n", err);
+			return -EINVAL;
+		}
+		c->recorder_paths = true;
+		return 0;
+	}
 	case OPT_TRIGGER_AFTER:
 	case OPT_TRIGGER_BEFORE:
 	case OPT_TRIGGER_KEEP: {
@@ -527,8 +539,10 @@ static int check(const struct tun_cfg *c)
 			fprintf(stderr, TUN_PROG ": --dnat cannot rewrite the service address\n");
 			return -EINVAL;
 		}
-	if (c->rec.snaplen != 256 && !c->recorder) {
-		fprintf(stderr, TUN_PROG ": --recorder-snaplen needs --recorder SECONDS\n");
+	if ((c->rec.snaplen != 256 || c->recorder_paths) && !c->recorder) {
+		fprintf(stderr,
+			TUN_PROG ": --recorder-snaplen and --recorder-paths need --recorder "
+				 "SECONDS\n");
 		return -EINVAL;
 	}
 	if ((c->trigger || c->trigger_drop || c->trigger_opts) && !c->trigger_dir) {

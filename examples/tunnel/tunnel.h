@@ -96,6 +96,7 @@ struct tun_cfg {
 	const char *metrics_listen;  /* --metrics-listen [ADDR:]PORT */
 	bool recorder;		     /* --recorder: the tap's flight recorder runs */
 	struct ft_recorder_opts rec; /* --recorder SECONDS[,SIZE], --recorder-snaplen */
+	bool recorder_paths;	     /* --recorder-paths given */
 	const char *trigger_dir;     /* --trigger-dir: recorder triggers save there */
 	const char *trigger;	     /* --trigger EXPR */
 	const char *trigger_drop;    /* --trigger-drop any|REASON[,REASON] */

@@ -39,6 +39,7 @@
 #include <sys/uio.h>
 
 #include <flowtap/common.h>
+#include <flowtap/filter.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -260,6 +261,7 @@ struct ft_recorder_opts {
 	uint64_t max_age_ms; /* keep this long; 0: 60000 (60 s) */
 	uint64_t max_bytes;  /* memory for records; 0: 64 MiB; at least 64 KiB, at most 16 GiB */
 	uint32_t snaplen;    /* bytes kept per packet; 0: 256; at most 65535 */
+	struct ft_pathset paths; /* the paths kept (ft_pathset_parse()); all-zero: every path */
 };
 
 /** Largest recorder snap length. */
@@ -302,15 +304,16 @@ struct ft_recorder_stats {
 	uint64_t max_age_ms; /* its settings */
 	uint64_t max_bytes;  /* memory it may hold (its blocks, rounded down) */
 	uint32_t snaplen;
-	uint64_t window_ns;    /* from the oldest packet held (within max_age_ms) to now */
-	uint64_t bytes;	       /* record bytes held in that window */
-	uint64_t packets;      /* packets held in that window */
-	uint64_t recorded;     /* packets recorded since start */
-	uint64_t overwritten;  /* packets overwritten to make room (the byte bound) */
-	uint64_t missed;       /* packets not recorded: shared slot busy, no block free */
-	uint64_t triggers;     /* triggers fired (counted by ft_tap_recorder_count()) */
-	uint64_t files;	       /* files written by triggers (idem) */
-	bool wrapped_by_bytes; /* the byte bound is what limits the window now */
+	uint64_t window_ns;	 /* from the oldest packet held (within max_age_ms) to now */
+	uint64_t bytes;		 /* record bytes held in that window */
+	uint64_t packets;	 /* packets held in that window */
+	uint64_t recorded;	 /* packets recorded since start */
+	uint64_t overwritten;	 /* packets overwritten to make room (the byte bound) */
+	uint64_t missed;	 /* packets not recorded: shared slot busy, no block free */
+	uint64_t triggers;	 /* triggers fired (counted by ft_tap_recorder_count()) */
+	uint64_t files;		 /* files written by triggers (idem) */
+	bool wrapped_by_bytes;	 /* the byte bound is what limits the window now */
+	struct ft_pathset paths; /* the paths it keeps (all-zero: every path) */
 };
 
 /**

@@ -31,17 +31,36 @@ static json_t *drops_json(struct ft_tap *t)
 	return a;
 }
 
+/* The paths a recorder keeps: "all", or their names. */
+static json_t *recorder_paths_json(struct ft_tap *t, const struct ft_pathset *ps)
+{
+	char names[1024] = "", name[64];
+	size_t n = 0;
+
+	for (unsigned p = 0; p <= FT_PATH_MAX && n < sizeof(names) - 80; p++)
+		if (ft_pathset_has(ps, p)) {
+			const char *pn = ft_tap_path_name(t, p);
+			int k = pn ? snprintf(names + n, sizeof(names) - n, "%s%s", n ? "," : "",
+					      ft__api_escape(name, sizeof(name), pn))
+				   : snprintf(names + n, sizeof(names) - n, "%spath-%u",
+					      n ? "," : "", p);
+			n += k > 0 ? (size_t)k : 0;
+		}
+	return json_string(n ? names : "all");
+}
+
 /* A running recorder: what it holds now, its counters, its trigger. */
 static json_t *recorder_on_json(struct ft_tap *t, const struct ft_recorder_stats *r)
 {
-	return json_pack("{s:b,s:f,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:o}", "on", 1,
+	return json_pack("{s:b,s:f,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "on", 1,
 			 "window_s", (double)r->window_ns / 1e9, "bytes", (json_int_t)r->bytes,
 			 "packets", (json_int_t)r->packets, "recorded", (json_int_t)r->recorded,
 			 "overwritten", (json_int_t)r->overwritten, "missed", (json_int_t)r->missed,
 			 "byte_bound", (int)r->wrapped_by_bytes, "max_age_s",
 			 (json_int_t)(r->max_age_ms / 1000), "max_bytes", (json_int_t)r->max_bytes,
 			 "snaplen", (json_int_t)r->snaplen, "triggers", (json_int_t)r->triggers,
-			 "files", (json_int_t)r->files, "trigger", ft__api_trigger_json(t));
+			 "files", (json_int_t)r->files, "trigger", ft__api_trigger_json(t), "paths",
+			 recorder_paths_json(t, &r->paths));
 }
 
 /* The flight recorder: on or off, what it holds now, its counters. */

@@ -73,6 +73,8 @@ static void print_recorder(json_t *r)
 	       json_is_true(json_object_get(r, "byte_bound")) ? " (byte bound)" : "",
 	       num(r, "bytes"), num(r, "packets"), num(r, "max_age_s"), num(r, "max_bytes"),
 	       num(r, "recorded"), num(r, "overwritten"), num(r, "triggers"), num(r, "files"));
+	if (*str(r, "paths") && strcmp(str(r, "paths"), "all"))
+		printf("    recorder paths: %s\n", str(r, "paths"));
 	print_trigger(json_object_get(r, "trigger"));
 }
 

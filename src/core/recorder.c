@@ -68,6 +68,7 @@ static int settle(const struct ft_recorder_opts *in, struct ft_recorder_opts *o)
 			o->max_bytes = in->max_bytes;
 		if (in->snaplen)
 			o->snaplen = in->snaplen;
+		o->paths = in->paths;
 	}
 	/* A day at most: nanoseconds of it fit in 64 bits many times over. */
 	if (o->max_age_ms > 86400000u || o->max_bytes < MIN_BYTES || o->max_bytes > MAX_BYTES ||
@@ -114,6 +115,10 @@ static struct ft_recorder *recorder_new(const struct ft_recorder_opts *o)
 	for (unsigned i = 0; i <= FT_TAP_MAX_THREADS; i++)
 		r->slot[i].cur = -1;
 	r->started_ns = ft__now_ns();
+	r->paths = o->paths;
+	r->all_paths = true;
+	for (unsigned i = 0; i < 4; i++)
+		r->all_paths &= o->paths.bits[i] == 0;
 	return r;
 }
 
@@ -219,6 +224,8 @@ FT_EXPORT void ft_tap_recorder_stats(const struct ft_tap *ct, struct ft_recorder
 	st->max_age_ms = r->max_age_ns / 1000000u;
 	st->max_bytes = r->max_bytes;
 	st->snaplen = r->snaplen;
+	if (!r->all_paths)
+		st->paths = r->paths;
 	from = cover_start(r, now, &st->wrapped_by_bytes);
 	st->window_ns = now > from ? now - from : 0;
 	for (unsigned i = 0; i <= FT_TAP_MAX_THREADS; i++) {

@@ -86,8 +86,10 @@ struct ft_recorder {
 	uint32_t nblocks;
 	uint64_t max_age_ns;
 	uint64_t max_bytes;
-	uint64_t started_ns; /* CLOCK_REALTIME */
-	uint8_t *mem;	     /* nblocks * bsize */
+	uint64_t started_ns;	 /* CLOCK_REALTIME */
+	struct ft_pathset paths; /* kept paths, when not all_paths */
+	bool all_paths;
+	uint8_t *mem; /* nblocks * bsize */
 	size_t mem_size;
 	struct ft_recblk *blk;
 	/* The newest time of a block reused for room (max, CAS; once per
@@ -183,6 +185,12 @@ static inline void ft__recorder_write(struct ft_recorder *r, unsigned slot, unsi
 out:
 	if (shared)
 		atomic_store_explicit(&sl->busy, false, memory_order_release);
+}
+
+/* Whether @r keeps packets of @path (read-only after start). */
+static inline bool ft__recorder_keeps(const struct ft_recorder *r, unsigned path)
+{
+	return r->all_paths || ft_pathset_has(&r->paths, path);
 }
 
 /* One record copied out of the recorder. */

@@ -577,7 +577,7 @@ static inline void offer_list(struct ft_sesslist *l, unsigned slot, unsigned pat
 	}
 	for (unsigned i = 0; i < l->n; i++)
 		offer_one(l->s[i], slot, &ri, pkt, caplen);
-	if (l->rec) {
+	if (l->rec && ft__recorder_keeps(l->rec, ri.path)) {
 		if (!ri.ts_ns)
 			ri.ts_ns = now_ns();
 		ft__recorder_write(l->rec, slot, FT_TAP_SHARED, l->ver, &ri, pkt, caplen);

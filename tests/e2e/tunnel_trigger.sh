@@ -7,7 +7,7 @@
 # whose comment names the drop; a no-route drop fires nothing; SIGUSR2 saves
 # another file; stopping the tunnel completes a file being written. Bad
 # usage: --trigger without --trigger-dir (exit 2), an unknown reason (exit 1
-# naming it).
+# naming it). B records the peer's path only (--recorder-paths).
 set -euo pipefail
 . "$(dirname "$0")/tunnel_lib.bash"
 . "$(dirname "$0")/recorder_lib.bash"
@@ -23,6 +23,8 @@ rc1=$?
 rc2=$?
 "$TUNNEL" --addr 100.64.9.1/24 --recorder 60 --trigger-dir "$TDIR" --trigger-keep 0 2>"$TMP/err3"
 rc3=$?
+"$TUNNEL" --addr 100.64.9.1/24 --recorder 60 --recorder-paths from-nowhere 2>"$TMP/err5"
+rc5=$?
 set -e
 [ "$rc1" = 2 ] && grep -q "trigger options need --trigger-dir DIR" "$TMP/err1" ||
 	fail "--trigger alone: exit $rc1 $(cat "$TMP/err1")"
@@ -36,11 +38,13 @@ tl_bg "$NSA" "$TUNNEL" --tun fte1 --addr 100.64.7.1/24 --listen 192.0.2.1:4343 \
 wait "$xpid" && rc4=0 || rc4=$?
 [ "$rc4" = 1 ] && grep -q "no drop reason 'nosuch'" "$TMP/err4" ||
 	fail "--trigger-drop nosuch: exit $rc4 $(cat "$TMP/err4")"
-ok "bad trigger usage: exit 2; unknown drop reason: exit 1 naming it"
+[ "$rc5" = 2 ] && grep -q "recorder-paths: unknown path 'from-nowhere'" "$TMP/err5" ||
+	fail "--recorder-paths from-nowhere: exit $rc5 $(cat "$TMP/err5")"
+ok "bad trigger usage, bad recorder paths: exit 2; unknown drop reason: exit 1 naming it"
 
 tl_tunnel a --keepalive 0 --deny 100.64.0.2:7 --recorder 60,16M --trigger-dir "$TDIR" \
 	--trigger-drop acl-denied --trigger-after 2s --trigger-keep 5
-tl_tunnel b --keepalive 0
+tl_tunnel b --keepalive 0 --recorder 60 --recorder-paths from-peer
 
 files() { ls "$TDIR" | grep '^flowtap-fte0-.*\.pcapng$' | sort || true; }
 trig() { tl_status "$TMP/a.sock" | python3 -c '
@@ -74,6 +78,15 @@ rec_check_all "$F" 300 || fail "the file lacks datagrams of before and after the
 capinfos "$F" | grep -q "flowtap trigger: drop: acl-denied rule 1" ||
 	fail "comment: $(capinfos "$F" | grep -A1 -i comment)"
 ok "an acl-denied drop saves the 300 datagrams around it; the comment names the reason"
+
+# B records from-peer only: A's datagrams, not its own ICMP errors.
+"$FLOWTAP" dump --socket "$TMP/b.sock" --last 60s -w "$TMP/b.pcap" 2>/dev/null ||
+	fail "dump on b"
+rec_check_all "$TMP/b.pcap" 300 || fail "b's recorder lacks A's datagrams"
+[ "$(tshark -n -r "$TMP/b.pcap" -Y icmp | wc -l)" = 0 ] || fail "b recorded from-local packets"
+"$FLOWTAP" status --socket "$TMP/b.sock" | grep -q "recorder paths: from-peer" ||
+	fail "status of b: $("$FLOWTAP" status --socket "$TMP/b.sock")"
+ok "--recorder-paths from-peer: only the peer's packets are recorded; status says so"
 
 # SIGUSR2 saves another file; a stop completes a file being written.
 kill -USR2 "$TUN_PID_A"

@@ -196,6 +196,41 @@ static void test_seam(void **state)
 	sink_free(&k);
 }
 
+/* The chosen paths only: others are neither recorded nor counted. */
+static void test_paths(void **state)
+{
+	struct ft_recorder_opts o;
+	struct ft_recorder_stats rs;
+	struct ft_session *s;
+	struct sink k;
+	static uint32_t ids[100];
+	uint8_t pkt[200];
+	char err[128];
+
+	(void)state;
+	ft_recorder_opts_init(&o);
+	assert_int_equal(ft_pathset_parse(&o.paths, "from-peer,synthesized-to-peer", NULL, NULL,
+					  err, sizeof(err)),
+			 0);
+	assert_int_equal(ft_tap_recorder_start(tap, &o), 0);
+	for (uint32_t i = 0; i < 20; i++) {
+		size_t n = tb_ip4(pkt, "10.0.0.1", "10.0.0.2", 17, 1000, 2000, 64);
+		memcpy(pkt + 28, &i, 4);
+		ft_tap_hook(tap, i % 2 ? FT_PATH_FROM_PEER : FT_PATH_FROM_LOCAL, pkt, n, NULL);
+	}
+	ft_tap_recorder_stats(tap, &rs);
+	assert_int_equal(rs.recorded, 10);
+	assert_true(ft_pathset_has(&rs.paths, FT_PATH_FROM_PEER));
+	assert_false(ft_pathset_has(&rs.paths, FT_PATH_FROM_LOCAL));
+	s = start(&k, 60000, true, NULL);
+	wait_done(s);
+	assert_int_equal(pcap_ids(&k, ids, 100), 10);
+	for (uint32_t i = 0; i < 10; i++)
+		assert_int_equal(ids[i], 2 * i + 1);
+	ft_session_free(s);
+	sink_free(&k);
+}
+
 /* A small byte bound: holds at most that, says what it holds, counts what it overwrote. */
 static void test_bounds(void **state)
 {
@@ -494,6 +529,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_seam, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_age_and_drops, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clock, setup, teardown),

@@ -114,7 +114,8 @@ struct ft_trigger_stats {
 	uint64_t after_ms;
 	unsigned max_files;
 	uint64_t max_bytes;
-	uint64_t fired;	      /* events, including those that extended a file */
+	uint64_t fired;	      /* events, including those that extended a file (packets
+			       * that matched within one watch flush count once) */
 	uint64_t files;	      /* files completed */
 	uint64_t removed;     /* files removed by the directory bound */
 	uint64_t failed;      /* files not started, or cut by an error or the size bound */

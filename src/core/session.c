@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "fence.h"
 #include "tap_internal.h"
 #include "thread.h"
+#include "writer_direct.h"
 
 static bool pathset_empty(const struct ft_pathset *p)
 {
@@ -252,6 +254,110 @@ static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
 	return true;
 }
 
+/*
+ * Straight from the rings (pcap and pcap-ns to out_fd, not anonymized):
+ * the session thread does not copy a slot ring's record into the writer's
+ * buffer but hands it to writev(2) where it lies, after a pcap record
+ * header it builds in its own memory (the ring's 16-byte header is the
+ * capture core's, not the file's). It moves past the record without giving
+ * its space back (ft__spsc_advance()) and publishes the rings' tails only
+ * after the call returned: the kernel's reads of the records happen within
+ * the call, so before the release store of the tail (spsc.h). The batch
+ * goes out when full, before anything the writer writes (its buffer always
+ * holds only what came before the batch), and wherever the writer's buffer
+ * would be flushed, so output and its latency are the writer's.
+ */
+#define DIRECT_MAX   256	  /* records per writev(): two iovecs each, below IOV_MAX */
+#define DIRECT_CHUNK (256u << 10) /* bytes: the writer's chunk (writer.c) */
+
+struct ft_direct {
+	unsigned n;
+	size_t len; /* bytes batched */
+	bool nsec;  /* pcap-ns */
+	uint8_t hdr[DIRECT_MAX][16];
+	struct iovec iov[2 * DIRECT_MAX];
+};
+
+static int fd_outv(struct ft_session *s, struct iovec *iov, int cnt);
+
+/* Write the batch and give its records' space back. */
+static void direct_flush(struct ft_session *s)
+{
+	struct ft_direct *d = s->direct;
+	int err = ft__writer_begin(s->writer);
+
+	if (!err && ft_writer_pending(s->writer))
+		err = ft_writer_flush(s->writer);
+	if (!err && d->n)
+		err = fd_outv(s, d->iov, (int)(2 * d->n));
+	d->n = 0;
+	d->len = 0;
+	for (unsigned k = 0; k < s->nslot_rings; k++)
+		ft__spsc_publish(s->slot_rings[k]);
+	if (err < 0)
+		atomic_store(&s->error, err);
+}
+
+/* Whether the session still writes: no error, packet count not reached. */
+static bool writing(struct ft_session *s)
+{
+	uint64_t max = s->opts.max_packets;
+
+	return !atomic_load_explicit(&s->error, memory_order_relaxed) &&
+	       !(max && atomic_load_explicit(&s->written, memory_order_relaxed) >= max);
+}
+
+/* Count a record written (@caplen bytes, @cut by the snaplen); false once
+ * the packet count is reached. Only this thread writes the counters: plain
+ * stores, no read-modify-write. */
+static bool count_written(struct ft_session *s, uint32_t caplen, bool cut)
+{
+	uint64_t max = s->opts.max_packets;
+	uint64_t written = atomic_load_explicit(&s->written, memory_order_relaxed) + 1;
+
+	atomic_store_explicit(&s->written, written, memory_order_relaxed);
+	atomic_store_explicit(&s->bytes,
+			      atomic_load_explicit(&s->bytes, memory_order_relaxed) + caplen,
+			      memory_order_relaxed);
+	if (cut)
+		atomic_store_explicit(&s->truncated,
+				      atomic_load_explicit(&s->truncated, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+	return !(max && written >= max);
+}
+
+/* Batch one slot-ring record; returns false once the session must end.
+ * The caller moves past it with ft__spsc_advance(). */
+static bool direct_record(struct ft_session *s, const void *rec, uint32_t size)
+{
+	const struct ft_rec *r = rec;
+	struct ft_direct *d = s->direct;
+	struct ft_pkt p;
+	const char *wp;
+	uint32_t wlen;
+
+	if (d->n == DIRECT_MAX)
+		direct_flush(s);
+	if (!writing(s)) {
+		s->discarded++;
+		return false;
+	}
+	if (!(r->flags & (FT_REC_LEN | FT_REC_IFID | FT_REC_DROP | FT_REC_NAT))) {
+		/* The common record: the header, then the bytes. */
+		p.data = (const uint8_t *)(r + 1);
+		p.caplen = p.len = size - (uint32_t)sizeof(*r);
+	} else if (!ft__rec_get(rec, size, &p, &wp, &wlen)) {
+		s->discarded++;
+		return false;
+	}
+	ft__pcap_put_rec(d->hdr[d->n], r->ts_ns, d->nsec, p.caplen, p.len);
+	d->iov[2 * d->n] = (struct iovec){d->hdr[d->n], 16};
+	d->iov[2 * d->n + 1] = (struct iovec){(void *)p.data, p.caplen};
+	d->n++;
+	d->len += 16 + p.caplen;
+	return count_written(s, p.caplen, r->flags & FT_REC_CUT);
+}
+
 /* Write one record; returns false once the session must end. */
 static bool write_record(struct ft_session *s, const void *rec, uint32_t size)
 {
@@ -259,12 +365,11 @@ static bool write_record(struct ft_session *s, const void *rec, uint32_t size)
 	char where[FT_DROP_WHERE_MAX + 1];
 	const char *wp;
 	uint32_t wlen;
-	uint64_t max = s->opts.max_packets;
 	int err;
 
-	if (atomic_load_explicit(&s->error, memory_order_relaxed) ||
-	    (max && atomic_load_explicit(&s->written, memory_order_relaxed) >= max) ||
-	    !ft__rec_get(rec, size, &p, &wp, &wlen)) {
+	if (s->direct && s->direct->n)
+		direct_flush(s); /* the batch came first */
+	if (!writing(s) || !ft__rec_get(rec, size, &p, &wp, &wlen)) {
 		s->discarded++;
 		return false;
 	}
@@ -287,17 +392,7 @@ static bool write_record(struct ft_session *s, const void *rec, uint32_t size)
 		s->discarded++;
 		return false;
 	}
-	/* Only this thread writes these: plain stores, no read-modify-write. */
-	uint64_t written = atomic_load_explicit(&s->written, memory_order_relaxed) + 1;
-	atomic_store_explicit(&s->written, written, memory_order_relaxed);
-	atomic_store_explicit(&s->bytes,
-			      atomic_load_explicit(&s->bytes, memory_order_relaxed) + p.caplen,
-			      memory_order_relaxed);
-	if (((const struct ft_rec *)rec)->flags & FT_REC_CUT)
-		atomic_store_explicit(&s->truncated,
-				      atomic_load_explicit(&s->truncated, memory_order_relaxed) + 1,
-				      memory_order_relaxed);
-	return !(max && written >= max);
+	return count_written(s, p.caplen, ((const struct ft_rec *)rec)->flags & FT_REC_CUT);
 }
 
 /* Consume up to @max records; *more is cleared when the session must end. */
@@ -312,19 +407,29 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 		ft_writer_set_peers(s->writer, s->peers.p);
 	while (n < max && (k = next_record(s)) >= 0) {
 		struct ft_sess_head *h = &s->head[k];
-		if (!write_record(s, h->rec, h->len))
-			*more = false;
-		if (k < FT_SESS_SLOT_RINGS) {
-			ft__spsc_release(s->slot_rings[k], h->len);
-		} else {
+		bool ok;
+		if (k == FT_SESS_SLOT_RINGS) {
+			ok = write_record(s, h->rec, h->len);
 			ft__ring_release(&s->ring);
 			shared++;
+		} else if (s->direct) {
+			/* Its space goes back in direct_flush(). */
+			ok = direct_record(s, h->rec, h->len);
+			ft__spsc_advance(s->slot_rings[k], h->len);
+		} else {
+			ok = write_record(s, h->rec, h->len);
+			ft__spsc_release(s->slot_rings[k], h->len);
 		}
+		if (!ok)
+			*more = false;
 		h->rec = NULL;
 		n++;
 	}
 	if (shared && s->nslot_rings < FT_SESS_SLOT_RINGS)
 		add_slot_rings(s);
+	/* A full chunk goes out as the writer's would. */
+	if (s->direct && s->direct->len >= DIRECT_CHUNK)
+		direct_flush(s);
 	return n;
 }
 
@@ -332,7 +437,13 @@ static void flush(struct ft_session *s)
 {
 	int err;
 
-	if (atomic_load(&s->error) || !ft_writer_pending(s->writer))
+	if (atomic_load(&s->error))
+		return;
+	if (s->direct && s->direct->n) {
+		direct_flush(s); /* the writer's buffer, then the batch */
+		return;
+	}
+	if (!ft_writer_pending(s->writer))
 		return;
 	err = ft_writer_flush(s->writer);
 	if (err < 0)
@@ -347,6 +458,8 @@ static void finish(struct ft_session *s)
 
 	while (drain(s, UINT_MAX, &more))
 		;
+	if (s->direct && s->direct->n)
+		direct_flush(s);
 	ft__session_snapshot(s, f);
 	f->discarded = s->discarded;
 	if (!f->error) {
@@ -467,18 +580,15 @@ end:
 }
 
 /*
- * The out_fd output, on the session thread: write(2) all of @data. A
- * descriptor that would block is waited for in short polls, so that a stop
- * is noticed; once ft_session_stop() asked, the output gets until
+ * The out_fd output, on the session thread: writev(2) all of @iov (which it
+ * changes), or write(2) all of @data (fd_out()). A descriptor that would block is waited for in
+ * short polls, so that a stop is noticed; once ft_session_stop() asked, the output gets until
  * stop_deadline, then the session ends with -ETIMEDOUT (capture.h).
  */
-static int fd_out(void *ctx, const void *data, size_t len)
+static int fd_outv(struct ft_session *s, struct iovec *iov, int cnt)
 {
-	struct ft_session *s = ctx;
-	const uint8_t *p = data;
-
-	while (len) {
-		ssize_t n = write(s->opts.out_fd, p, len);
+	while (cnt) {
+		ssize_t n = writev(s->opts.out_fd, iov, cnt);
 		if (n < 0) {
 			struct pollfd pfd = {.fd = s->opts.out_fd, .events = POLLOUT};
 			if (errno == EINTR)
@@ -490,10 +600,22 @@ static int fd_out(void *ctx, const void *data, size_t len)
 			poll(&pfd, 1, 50);
 			continue;
 		}
-		p += n;
-		len -= (size_t)n;
+		/* Past what was written; @iov is the caller's scratch. */
+		for (; cnt && (size_t)n >= iov->iov_len; iov++, cnt--)
+			n -= (ssize_t)iov->iov_len;
+		if (cnt) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
 	}
 	return 0;
+}
+
+static int fd_out(void *ctx, const void *data, size_t len)
+{
+	struct iovec iov = {(void *)data, len};
+
+	return fd_outv(ctx, &iov, 1);
 }
 
 static int check_opts(const struct ft_session_opts *o, const struct ft_tap *t)
@@ -571,6 +693,13 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 	s->spare = new_slot_ring(budget);
 	if (!s->spare)
 		return -ENOMEM;
+	if ((o->format == FT_FORMAT_PCAP || o->format == FT_FORMAT_PCAP_NS) && !o->out &&
+	    !s->anon) {
+		s->direct = calloc(1, sizeof(*s->direct));
+		if (!s->direct)
+			return -ENOMEM;
+		s->direct->nsec = o->format == FT_FORMAT_PCAP_NS;
+	}
 	if (ret < 0)
 		return ret;
 	return 0;
@@ -606,6 +735,7 @@ static int make_writer(struct ft_session *s)
 static void destroy(struct ft_session *s)
 {
 	ft_writer_free(s->writer);
+	free(s->direct);
 	ft_anon_free(s->anon);
 	free(s->anon_buf);
 	ft__peers_view_fini(&s->peers);

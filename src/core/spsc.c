@@ -66,6 +66,7 @@ void ft__spsc_commit(struct ft_spsc *r, uint32_t len)
 void ft__spsc_publish(struct ft_spsc *r)
 {
 	r->unpublished = 0;
+	r->held = false;
 	/* Release: our reads of the released records before the producer may
 	 * reuse their space (it loads the tail with acquire). */
 	if (atomic_load_explicit(&r->tail, memory_order_relaxed) != r->ctail)
@@ -80,7 +81,8 @@ const void *ft__spsc_peek(struct ft_spsc *r, uint32_t *len)
 			/* Acquire: pairs with the producer's release of the head. */
 			r->chead = atomic_load_explicit(&r->head, memory_order_acquire);
 			if (t == r->chead) {
-				ft__spsc_publish(r);
+				if (!r->held)
+					ft__spsc_publish(r);
 				return NULL;
 			}
 		}
@@ -103,6 +105,12 @@ const void *ft__spsc_peek(struct ft_spsc *r, uint32_t *len)
 void ft__spsc_release(struct ft_spsc *r, uint32_t len)
 {
 	r->ctail += rec_size(len);
-	if (++r->unpublished >= FT_SPSC_PUBLISH)
+	if (++r->unpublished >= FT_SPSC_PUBLISH && !r->held)
 		ft__spsc_publish(r);
+}
+
+void ft__spsc_advance(struct ft_spsc *r, uint32_t len)
+{
+	r->ctail += rec_size(len);
+	r->held = true;
 }

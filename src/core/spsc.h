@@ -45,6 +45,7 @@ struct ft_spsc {
 	_Alignas(64) uint64_t ctail;	    /* consumed, not yet published */
 	uint64_t chead;			    /* the head the consumer last saw */
 	unsigned unpublished;
+	bool held; /* records advanced past are still being read: no publish */
 	/* Set before the ring is shared, never changed. */
 	_Alignas(64) uint64_t size; /* power of two */
 	uint8_t *buf;
@@ -66,7 +67,13 @@ void ft__spsc_commit(struct ft_spsc *r, uint32_t len);
 const void *ft__spsc_peek(struct ft_spsc *r, uint32_t *len);
 /* Consumer: release the record of @len bytes returned by the last peek. */
 void ft__spsc_release(struct ft_spsc *r, uint32_t len);
-/* Consumer: give released space back to the producer now. */
+/* Consumer: move past the record of @len bytes returned by the last peek
+ * but keep reading it: its space (and that of every record released after
+ * it) goes back to the producer only at the next ft__spsc_publish(), as for
+ * a writev(2) of records where they lie. */
+void ft__spsc_advance(struct ft_spsc *r, uint32_t len);
+/* Consumer: give released space back to the producer now (and end what
+ * ft__spsc_advance() held). */
 void ft__spsc_publish(struct ft_spsc *r);
 
 #endif

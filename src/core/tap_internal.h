@@ -155,8 +155,9 @@ struct ft_session {
 	char *filter_expr;
 	char *comment; /* opts.comment, copied */
 	struct ft_writer *writer;
-	struct ft_anon *anon; /* opts.anon_key: the session thread's mapping, or NULL */
-	uint8_t *anon_buf;    /* the packet being rewritten (snaplen bytes) */
+	struct ft_direct *direct; /* pcap to out_fd: records written where they lie (session.c) */
+	struct ft_anon *anon;	  /* opts.anon_key: the session thread's mapping, or NULL */
+	uint8_t *anon_buf;	  /* the packet being rewritten (snaplen bytes) */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	bool joined;

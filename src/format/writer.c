@@ -223,6 +223,15 @@ static int start(struct ft_writer *w)
 	return 0;
 }
 
+int ft__writer_begin(struct ft_writer *w)
+{
+	if (w->err)
+		return w->err;
+	if (w->finished)
+		return FT_ESTOPPED;
+	return start(w);
+}
+
 FT_EXPORT int ft_writer_write(struct ft_writer *w, const struct ft_pkt *p)
 {
 	int ret;

@@ -5,6 +5,8 @@
 
 #include <flowtap/writer.h>
 
+#include "writer_direct.h" /* ft__pcap_put_rec() */
+
 struct ft_writer;
 
 /*
@@ -81,8 +83,5 @@ static inline uint8_t *ft__put_le64(uint8_t *p, uint64_t v)
 
 /* ft__pcap_put_header - the 24-byte little-endian classic pcap header. */
 uint8_t *ft__pcap_put_header(uint8_t *p, uint32_t magic, uint32_t snaplen, uint32_t linktype);
-
-/* ft__pcap_put_rec - the 16-byte record header. */
-uint8_t *ft__pcap_put_rec(uint8_t *p, uint64_t ts_ns, bool nsec, uint32_t caplen, uint32_t len);
 
 #endif

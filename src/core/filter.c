@@ -10,6 +10,7 @@
 
 #include <flowtap/filter.h>
 
+#include "bpf_exec.h"
 #include "filter_int.h"
 
 /* Snapshot length the filter is compiled for: the largest any writer keeps. */
@@ -17,7 +18,8 @@
 
 struct ft_filter {
 	struct bpf_program prog;
-	bool all; /* empty expression: skip the BPF program entirely */
+	bool all;  /* empty expression: skip the BPF program entirely */
+	bool fast; /* ft__bpf_run() runs it (bpf_exec.h) */
 };
 
 /*
@@ -51,6 +53,7 @@ static int compile_locked(struct ft_filter *f, int dlt, const char *expr, char *
 		ret = FT_EFILTER;
 		goto out;
 	}
+	f->fast = ft__bpf_runnable(f->prog.bf_insns, f->prog.bf_len);
 	ret = 0;
 out:
 	pcap_close(pd);
@@ -88,10 +91,13 @@ FT_EXPORT int ft_filter_compile(struct ft_filter **out, int dlt, const char *exp
 FT_EXPORT bool ft_filter_match(const struct ft_filter *f, const uint8_t *data, uint32_t caplen,
 			       uint32_t len)
 {
-	/* The same call pcap_offline_filter() makes; bpf_filter() only reads
-	 * the program and the packet, so any number of threads may share @f. */
+	/* What pcap_offline_filter() decides: ft__bpf_run() where it can
+	 * (bpf_exec.h), else the same bpf_filter() call. Both only read the
+	 * program and the packet, so any number of threads may share @f. */
 	if (!f || f->all)
 		return true;
+	if (f->fast)
+		return ft__bpf_run(f->prog.bf_insns, data, len, caplen) != 0;
 	return bpf_filter(f->prog.bf_insns, data, len, caplen) != 0;
 }
 

@@ -258,26 +258,45 @@ static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
 /*
  * Straight from the rings (pcap and pcap-ns to out_fd, not anonymized):
  * the session thread does not copy a slot ring's record into the writer's
- * buffer but hands it to writev(2) where it lies, after a pcap record
- * header it builds in its own memory (the ring's 16-byte header is the
- * capture core's, not the file's). It moves past the record without giving
- * its space back (ft__spsc_advance()) and publishes the rings' tails only
- * after the call returned: the kernel's reads of the records happen within
- * the call, so before the release store of the tail (spsc.h). The batch
- * goes out when full, before anything the writer writes (its buffer always
+ * buffer but hands it to writev(2) where it lies (a short one is copied:
+ * see struct ft_direct), after a pcap record header it builds in its own memory (the ring's 16-byte
+ * header is the capture core's, not the file's). It moves past the record without giving its space
+ * back (ft__spsc_advance()) and publishes the rings' tails only after the call returned: the
+ * kernel's reads of the records happen within the call, so before the release store of the tail
+ * (spsc.h). The batch goes out when full, before anything the writer writes (its buffer always
  * holds only what came before the batch), and wherever the writer's buffer
  * would be flushed, so output and its latency are the writer's.
  */
-#define DIRECT_MAX   256	  /* records per writev(): two iovecs each, below IOV_MAX */
+#define DIRECT_MAX   256	  /* records per writev(): at most two iovecs each, below IOV_MAX */
 #define DIRECT_CHUNK (256u << 10) /* bytes: the writer's chunk (writer.c) */
+#define DIRECT_SMALL 256	  /* bytes: a packet this short is copied, not pointed to */
 
+/* Pcap record headers and short packets are copied into stage, which one
+ * iovec covers as far as it is contiguous: a writev() segment costs the
+ * kernel more than copying a few hundred bytes here. */
 struct ft_direct {
-	unsigned n;
-	size_t len; /* bytes batched */
-	bool nsec;  /* pcap-ns */
-	uint8_t hdr[DIRECT_MAX][16];
+	unsigned n;    /* records batched */
+	unsigned niov; /* at most two per record */
+	size_t len;    /* bytes batched */
+	size_t used;   /* of stage */
+	bool nsec;     /* pcap-ns */
 	struct iovec iov[2 * DIRECT_MAX];
+	uint8_t stage[DIRECT_MAX * (16 + DIRECT_SMALL)];
 };
+
+/* Room for @n bytes at the end of the stage, in the batch's last iovec. */
+static uint8_t *stage_put(struct ft_direct *d, size_t n)
+{
+	uint8_t *p = d->stage + d->used;
+	struct iovec *last = d->niov ? &d->iov[d->niov - 1] : NULL;
+
+	if (last && (uint8_t *)last->iov_base + last->iov_len == p)
+		last->iov_len += n;
+	else
+		d->iov[d->niov++] = (struct iovec){p, n};
+	d->used += n;
+	return p;
+}
 
 static int fd_outv(struct ft_session *s, struct iovec *iov, int cnt);
 
@@ -289,10 +308,10 @@ static void direct_flush(struct ft_session *s)
 
 	if (!err && ft_writer_pending(s->writer))
 		err = ft_writer_flush(s->writer);
-	if (!err && d->n)
-		err = fd_outv(s, d->iov, (int)(2 * d->n));
-	d->n = 0;
-	d->len = 0;
+	if (!err && d->niov)
+		err = fd_outv(s, d->iov, (int)d->niov);
+	d->n = d->niov = 0;
+	d->len = d->used = 0;
 	for (unsigned k = 0; k < s->nslot_rings; k++)
 		ft__spsc_publish(s->slot_rings[k]);
 	if (err < 0)
@@ -351,9 +370,11 @@ static bool direct_record(struct ft_session *s, const void *rec, uint32_t size)
 		s->discarded++;
 		return false;
 	}
-	ft__pcap_put_rec(d->hdr[d->n], r->ts_ns, d->nsec, p.caplen, p.len);
-	d->iov[2 * d->n] = (struct iovec){d->hdr[d->n], 16};
-	d->iov[2 * d->n + 1] = (struct iovec){(void *)p.data, p.caplen};
+	ft__pcap_put_rec(stage_put(d, 16), r->ts_ns, d->nsec, p.caplen, p.len);
+	if (p.caplen <= DIRECT_SMALL)
+		memcpy(stage_put(d, p.caplen), p.data, p.caplen);
+	else
+		d->iov[d->niov++] = (struct iovec){(void *)p.data, p.caplen};
 	d->n++;
 	d->len += 16 + p.caplen;
 	return count_written(s, p.caplen, r->flags & FT_REC_CUT);

@@ -38,6 +38,7 @@
 
 #include "sink.h"
 #include "thread.h"
+#include "url.h"
 
 struct item {
 	char *name; /* file name in the spool directory, or NULL */
@@ -52,7 +53,8 @@ struct item {
 struct sink_http {
 	struct ft__sink base;
 	char *url;   /* as given: may hold a password (user:password@host) */
-	char *shown; /* @url for messages, without its user and password */
+	char *shown; /* @url for messages, without its user and password (status
+		      * shows the last error to every user of the API socket) */
 	char *dir;
 	int lock_fd;
 	struct ft_http_sink_opts o;
@@ -493,28 +495,6 @@ static int load_batch(struct sink_http *h, char **body, size_t *blen)
 	return ret;
 }
 
-/* @url as messages show it: the user and password of its authority are
- * replaced ("http://user:secret@host/in" is shown with "***" in place of
- * "user:secret"). The last error is shown in the API's status, which every
- * user of its socket reads, and messages go to logs. */
-static char *url_shown(const char *url)
-{
-	const char *auth = strstr(url, "://"), *at = NULL;
-	size_t alen;
-	char *s;
-
-	if (!auth)
-		return strdup(url);
-	auth += 3;
-	alen = strcspn(auth, "/?#");
-	for (size_t i = 0; i < alen; i++)
-		if (auth[i] == '@')
-			at = auth + i;
-	if (!at)
-		return strdup(url);
-	return asprintf(&s, "%.*s***%s", (int)(auth - url), url, at) < 0 ? NULL : s;
-}
-
 /* Logs @why unless it was the last error logged (mu held). */
 static bool new_error(struct sink_http *h, const char *why)
 {
@@ -865,8 +845,9 @@ int ft__sink_http_new(struct ft__sink **out, const char *url, const char *spool_
 	h->base.format = (uint8_t)h->user_o.format;
 	http_set_format(&h->base, h->user_o.format);
 	ret = -ENOMEM;
-	if (!(h->url = strdup(url)) || !(h->shown = url_shown(url)))
+	if (!(h->url = strdup(url)) || !(h->shown = malloc(strlen(url) + 4)))
 		goto fail;
+	ft__url_redact(h->shown, strlen(url) + 4, url); /* "***" may be longer */
 	if (spool_dir && (ret = spool_open(h, spool_dir)) < 0)
 		goto fail;
 	h->base.start = http_start;

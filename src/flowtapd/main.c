@@ -35,6 +35,7 @@
 #include "parse_num.h"
 #include "wg_watch.h"
 #include "thread.h"
+#include "url.h"
 
 #define MAX_SOURCES (3 * FTD_MAX_LIST)
 #define MAX_SINKS   (3 * FTD_MAX_LIST)
@@ -321,9 +322,17 @@ static const char *sink_kind_name(int kind)
 
 static void sink_ref_free(struct sink_ref *r)
 {
+	if (r->kind == SK_HTTP && r->target)
+		explicit_bzero(r->target, strlen(r->target)); /* may hold a password */
 	free(r->target);
 	free(r->spool);
 	memset(r, 0, sizeof(*r));
+}
+
+/* A sink's target for the log: a URL without its user and password. */
+static const char *shown(const struct sink_ref *r, char *buf, size_t len)
+{
+	return r->kind == SK_HTTP ? ft__url_redact(buf, len, r->target) : r->target;
 }
 
 static bool same_str(const char *a, const char *b)
@@ -397,6 +406,7 @@ static int apply_flow_config(struct daemon *d, const struct ftd_config *c)
 	struct sink_ref w[MAX_SINKS];
 	bool keep[MAX_SINKS] = {false}, later[MAX_SINKS] = {false};
 	int n, added = 0, removed = 0, kept = 0, failed = 0;
+	char sb[512];
 
 	for (int i = 0; i < c->overlay.n; i++)
 		if (ft_prefix_parse(c->overlay.v[i], &overlay[i]) < 0) {
@@ -432,7 +442,8 @@ static int apply_flow_config(struct daemon *d, const struct ftd_config *c)
 			continue;
 		if ((w[i].id = add_sink(d, c, &w[i])) < 0) {
 			ftd_log(LOG_ERR, "cannot add flow log %s '%s': %s",
-				sink_kind_name(w[i].kind), w[i].target, ft_strerror(w[i].id));
+				sink_kind_name(w[i].kind), shown(&w[i], sb, sizeof(sb)),
+				ft_strerror(w[i].id));
 			goto undo;
 		}
 	}
@@ -451,7 +462,8 @@ static int apply_flow_config(struct daemon *d, const struct ftd_config *c)
 		ft_flowlog_remove_sink(d->log, d->sinks[j].id);
 		if (d->reload_started)
 			ftd_log(LOG_INFO, "flow log %s '%s' removed",
-				sink_kind_name(d->sinks[j].kind), d->sinks[j].target);
+				sink_kind_name(d->sinks[j].kind),
+				shown(&d->sinks[j], sb, sizeof(sb)));
 		removed++;
 	}
 	for (int i = 0; i < n; i++) {
@@ -459,13 +471,13 @@ static int apply_flow_config(struct daemon *d, const struct ftd_config *c)
 			ftd_log(LOG_ERR,
 				"cannot add flow log URL '%s' after its spool '%s' was released: "
 				"%s; its messages stay in the spool",
-				w[i].target, w[i].spool, ft_strerror(w[i].id));
+				shown(&w[i], sb, sizeof(sb)), w[i].spool, ft_strerror(w[i].id));
 			failed++;
 			continue;
 		}
 		if (d->reload_started && (later[i] || !same_id(d, w[i].id)))
 			ftd_log(LOG_INFO, "flow log %s '%s' added%s%s", sink_kind_name(w[i].kind),
-				w[i].target, w[i].spool ? " with spool " : "",
+				shown(&w[i], sb, sizeof(sb)), w[i].spool ? " with spool " : "",
 				w[i].spool ? w[i].spool : "");
 		added += later[i] || !same_id(d, w[i].id);
 	}

@@ -10,6 +10,8 @@
 
 #include <flowtap/common.h>
 
+#include "url.h"
+
 static void test_strerror(void **state)
 {
 	assert_string_equal(ft_strerror(FT_EFILTER), "bad filter expression");
@@ -33,7 +35,8 @@ static void test_addr_roundtrip(void **state)
 static void test_paths(void **state)
 {
 	assert_string_equal(ft_path_builtin_name(FT_PATH_FROM_LOCAL), "from-local");
-	assert_string_equal(ft_path_builtin_name(FT_PATH_SYNTHESIZED_TO_PEER), "synthesized-to-peer");
+	assert_string_equal(ft_path_builtin_name(FT_PATH_SYNTHESIZED_TO_PEER),
+			    "synthesized-to-peer");
 	assert_null(ft_path_builtin_name(254));
 	assert_int_equal(ft_path_builtin_dir(FT_PATH_FROM_PEER), FT_DIR_IN);
 	assert_int_equal(ft_path_builtin_dir(FT_PATH_FROM_LOCAL), FT_DIR_OUT);
@@ -46,13 +49,26 @@ static void test_linktype(void **state)
 	assert_int_equal(ft_dlt_to_linktype(DLT_LINUX_SLL), 113);
 }
 
+/* Credentials in a URL's authority are hidden; nothing else is. */
+static void test_url_redact(void **state)
+{
+	char b[64];
+
+	assert_string_equal(ft__url_redact(b, sizeof(b), "https://u:pw@h:8/p?q=1"),
+			    "https://***@h:8/p?q=1");
+	assert_string_equal(ft__url_redact(b, sizeof(b), "http://a@b@h/"), "http://***@h/");
+	assert_string_equal(ft__url_redact(b, sizeof(b), "http://h/x@y"), "http://h/x@y");
+	assert_string_equal(ft__url_redact(b, sizeof(b), "http://h?u=a@b"), "http://h?u=a@b");
+	assert_string_equal(ft__url_redact(b, sizeof(b), "h:1"), "h:1");
+	assert_string_equal(ft__url_redact(b, 12, "http://user:pw@host/"), "http://***@");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strerror),
-		cmocka_unit_test(test_addr_roundtrip),
-		cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_linktype),
+	    cmocka_unit_test(test_strerror),   cmocka_unit_test(test_addr_roundtrip),
+	    cmocka_unit_test(test_paths),      cmocka_unit_test(test_linktype),
+	    cmocka_unit_test(test_url_redact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -267,7 +267,7 @@ static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
  * holds only what came before the batch), and wherever the writer's buffer
  * would be flushed, so output and its latency are the writer's.
  */
-#define DIRECT_MAX   256	  /* records per writev(): at most two iovecs each, below IOV_MAX */
+#define DIRECT_IOV   1024	  /* iovecs per writev(): IOV_MAX */
 #define DIRECT_CHUNK (256u << 10) /* bytes: the writer's chunk (writer.c) */
 #define DIRECT_SMALL 256	  /* bytes: a packet this short is copied, not pointed to */
 
@@ -280,8 +280,8 @@ struct ft_direct {
 	size_t len;    /* bytes batched */
 	size_t used;   /* of stage */
 	bool nsec;     /* pcap-ns */
-	struct iovec iov[2 * DIRECT_MAX];
-	uint8_t stage[DIRECT_MAX * (16 + DIRECT_SMALL)];
+	struct iovec iov[DIRECT_IOV];
+	uint8_t stage[DIRECT_CHUNK];
 };
 
 /* Room for @n bytes at the end of the stage, in the batch's last iovec. */
@@ -356,7 +356,8 @@ static bool direct_record(struct ft_session *s, const void *rec, uint32_t size)
 	const char *wp;
 	uint32_t wlen;
 
-	if (d->n == DIRECT_MAX)
+	/* Room for the record: two iovecs, its header and a short packet. */
+	if (d->niov + 2 > DIRECT_IOV || d->used + 16 + DIRECT_SMALL > sizeof(d->stage))
 		direct_flush(s);
 	if (!writing(s)) {
 		s->discarded++;

@@ -259,17 +259,22 @@ static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
  * Straight from the rings (pcap and pcap-ns to out_fd, not anonymized):
  * the session thread does not copy a slot ring's record into the writer's
  * buffer but hands it to writev(2) where it lies (a short one is copied:
- * see struct ft_direct), after a pcap record header it builds in its own memory (the ring's 16-byte
- * header is the capture core's, not the file's). It moves past the record without giving its space
- * back (ft__spsc_advance()) and publishes the rings' tails only after the call returned: the
- * kernel's reads of the records happen within the call, so before the release store of the tail
- * (spsc.h). The batch goes out when full, before anything the writer writes (its buffer always
- * holds only what came before the batch), and wherever the writer's buffer
- * would be flushed, so output and its latency are the writer's.
+ * see struct ft_direct), after a pcap record header it builds in its own
+ * memory (the ring's 16-byte header is the capture core's, not the
+ * file's). It moves past the record without giving its space back
+ * (ft__spsc_advance()) and publishes the rings' tails only after the call
+ * returned: the kernel's reads of the records happen within the call, so
+ * before the release store of the tail (spsc.h). Records of the shared
+ * ring are copied into the batch. The batch goes out when full, before
+ * anything the writer writes (the file header, the history, a shared
+ * record too large to copy: its buffer always holds only what came before
+ * the batch), and wherever the writer's buffer would be flushed, so output
+ * and its latency are the writer's.
  */
-#define DIRECT_IOV   1024	  /* iovecs per writev(): IOV_MAX */
-#define DIRECT_CHUNK (256u << 10) /* bytes: the writer's chunk (writer.c) */
-#define DIRECT_SMALL 256	  /* bytes: a packet this short is copied, not pointed to */
+#define DIRECT_IOV	1024	     /* iovecs per writev(): IOV_MAX */
+#define DIRECT_CHUNK	(256u << 10) /* bytes: the writer's chunk (writer.c) */
+#define DIRECT_SMALL	256	     /* bytes: a packet this short is copied, not pointed to */
+#define DIRECT_COPY_MAX (DIRECT_CHUNK / 2) /* bytes: a shared ring's record copied */
 
 /* Pcap record headers and short packets are copied into stage, which one
  * iovec covers as far as it is contiguous: a writev() segment costs the
@@ -346,23 +351,20 @@ static bool count_written(struct ft_session *s, uint32_t caplen, bool cut)
 	return !(max && written >= max);
 }
 
-/* Batch one slot-ring record; returns false once the session must end.
- * The caller moves past it with ft__spsc_advance(). */
-static bool direct_record(struct ft_session *s, const void *rec, uint32_t size)
+/* Batch one record; returns false once the session must end. A slot
+ * ring's record may stay where it is (the caller moves past it with
+ * ft__spsc_advance()); one of the shared ring, whose space goes back at
+ * once, is copied (@copy), as are short ones. A copied record must take
+ * at most half the stage (DIRECT_COPY_MAX). */
+static bool direct_record(struct ft_session *s, const void *rec, uint32_t size, bool copy)
 {
 	const struct ft_rec *r = rec;
 	struct ft_direct *d = s->direct;
 	struct ft_pkt p;
 	const char *wp;
 	uint32_t wlen;
+	bool staged;
 
-	/* Room for the record: two iovecs, its header and a short packet. */
-	if (d->niov + 2 > DIRECT_IOV || d->used + 16 + DIRECT_SMALL > sizeof(d->stage))
-		direct_flush(s);
-	if (!writing(s)) {
-		s->discarded++;
-		return false;
-	}
 	if (!(r->flags & (FT_REC_LEN | FT_REC_IFID | FT_REC_DROP | FT_REC_NAT))) {
 		/* The common record: the header, then the bytes. */
 		p.data = (const uint8_t *)(r + 1);
@@ -371,8 +373,16 @@ static bool direct_record(struct ft_session *s, const void *rec, uint32_t size)
 		s->discarded++;
 		return false;
 	}
+	/* Room for it: two iovecs, its header and the bytes copied. */
+	staged = copy || p.caplen <= DIRECT_SMALL;
+	if (d->niov + 2 > DIRECT_IOV || d->used + 16 + (staged ? p.caplen : 0) > sizeof(d->stage))
+		direct_flush(s);
+	if (!writing(s)) {
+		s->discarded++;
+		return false;
+	}
 	ft__pcap_put_rec(stage_put(d, 16), r->ts_ns, d->nsec, p.caplen, p.len);
-	if (p.caplen <= DIRECT_SMALL)
+	if (staged)
 		memcpy(stage_put(d, p.caplen), p.data, p.caplen);
 	else
 		d->iov[d->niov++] = (struct iovec){(void *)p.data, p.caplen};
@@ -432,12 +442,18 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 		struct ft_sess_head *h = &s->head[k];
 		bool ok;
 		if (k == FT_SESS_SLOT_RINGS) {
-			ok = write_record(s, h->rec, h->len);
+			/* Into the batch too: past FT_SESS_SLOT_RINGS producer
+			 * threads the two rings alternate, and a writev() per
+			 * switch cost more than the copy. */
+			if (s->direct && h->len <= DIRECT_COPY_MAX)
+				ok = direct_record(s, h->rec, h->len, true);
+			else
+				ok = write_record(s, h->rec, h->len);
 			ft__ring_release(&s->ring);
 			shared++;
 		} else if (s->direct) {
 			/* Its space goes back in direct_flush(). */
-			ok = direct_record(s, h->rec, h->len);
+			ok = direct_record(s, h->rec, h->len, false);
 			ft__spsc_advance(s->slot_rings[k], h->len);
 		} else {
 			ok = write_record(s, h->rec, h->len);

@@ -73,7 +73,7 @@ deb:
 # make fuzz FUZZ_SECONDS=N: build the libFuzzer targets with clang in
 # $(FUZZ_BUILD), seed their corpora (fuzz/seeds.sh) and run each for N s.
 FUZZ_BUILD ?= build-fuzz
-FUZZ_TARGETS ?= text reader user0 psample api_query config flows wireguard anon
+FUZZ_TARGETS ?= text reader user0 psample api_query config flows wireguard anon bpf
 fuzz:
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DFT_FUZZ=ON -DBUILD_TESTING=OFF $(CMAKE_ARGS) >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) $(addprefix --target fuzz_,$(FUZZ_TARGETS))

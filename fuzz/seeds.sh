@@ -207,6 +207,20 @@ msg = struct.pack("=IHHII", 16 + len(body), 0x20, 2, 1, 0) + body
 open(out + "/genl", "wb").write(b"\x00" + msg)
 PY
 
+# fuzz_bpf: the Ethernet and raw-IP packets of fuzz_text's seeds (selector
+# 0 and 10; the packet follows its selector and flag bytes) as
+# [0][wire length - captured][packet]; its program mode (odd first byte)
+# grows from mutations.
+mkdir -p "$out/bpf"
+python3 - "$out/text" "$out/bpf" <<'PY'
+import os, sys
+src, dst = sys.argv[1], sys.argv[2]
+for name in sorted(os.listdir(src)):
+    d = open(os.path.join(src, name), 'rb').read()
+    if d[:1] in (b'\x00', b'\x0a'):
+        open(os.path.join(dst, name), 'wb').write(b'\x00\x04' + d[2:])
+PY
+
 # fuzz_anon takes fuzz_text's input layout: the same packets.
 mkdir -p "$out/anon"
 cp "$out/text/." "$out/anon/" -r

@@ -106,7 +106,10 @@ kept=$(spooled "$T/spool2")
 drops=$(sed -n 's/.*HTTP spool full.*dropped the oldest \(batch of \([0-9]*\) \)\{0,1\}message.*/\2/p' \
 	"$T/err3" | awk '{n += ($1 == "" ? 1 : $1)} END {print n + 0}')
 echo "produced $n, kept $kept, drop notices $drops"
-[ "$kept" -eq 5 ] && [ "$drops" -eq $((n - 5)) ] || { echo "FAIL: spool bound"; exit 1; }
+# At most 5 kept; fewer when a sealed batch went whole (how many messages a
+# batch holds depends on timing: under load, more); none lost unannounced.
+[ "$kept" -ge 1 ] && [ "$kept" -le 5 ] && [ "$drops" -eq $((n - kept)) ] ||
+	{ echo "FAIL: spool bound"; exit 1; }
 # The kept ones are the newest.
 newest=$(ls "$T/spool2" | grep -E 'ndjson|batch' | sort | tail -1)
 grep -q "\"id\"" "$T/spool2/$newest"

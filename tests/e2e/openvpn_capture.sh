@@ -112,9 +112,13 @@ ok "flowtap capture, status and GET status against a running OpenVPN"
 sleep 1.5
 kill -INT "$TD_TUN" 2>/dev/null || true
 wait "$TD_TUN" || true
-# The truth itself must be whole: every packet the filter took was written.
+# The truth itself must be whole. A packet that crossed the tun just before
+# the interrupt can still sit in a ring block tcpdump never reads (CI: 1835
+# of 1837); a few such late ones are allowed, since every comparison below
+# fails anyway if one of them was a packet it counts. More means a truth
+# with holes in the middle (the kernel dropping, a full buffer): refused.
 awk '/packets captured/ { c = $1 } /received by filter/ { r = $1 }
-	END { exit !(c != "" && c == r) }' "$TMP/tun.err" ||
+	END { exit !(c != "" && r - c <= 5) }' "$TMP/tun.err" ||
 	fail "tcpdump on the tun lost packets, no truth to compare with: $(cat "$TMP/tun.err")"
 ov_stop a
 ov_stop b

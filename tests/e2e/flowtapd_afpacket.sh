@@ -66,11 +66,21 @@ code=$(curl -s --max-time 10 -o "$TMP/u0.body" -w '%{http_code}' --unix-socket "
 	"$TMP/u0.body" || fail "user0 on an Ethernet tap: HTTP $code $(cat "$TMP/u0.body")"
 ok "user0 on an Ethernet interface: $(cat "$TMP/u0.body")"
 
+# wait_kfilter F: the source applies a new shared filter once it is told
+# of a session, a moment after status lists it (longer under ASan).
+wait_kfilter() {
+	for _ in $(seq 100); do
+		[ "$(source_field "$VB" kernel_filter)" = "$1" ] && return 0
+		sleep 0.05
+	done
+}
+
 # 2. One session with a filter: it is attached in the kernel.
 before=$(source_field "$VB" received)
 "$FT" capture --socket "$SOCK" --format pcap -w "$TMP/udp.pcap" udp 2>"$TMP/cap2.err" &
 cap=$!
 wait_sessions 1
+wait_kfilter udp
 kf=$(source_field "$VB" kernel_filter)
 [ "$kf" = udp ] || fail "kernel filter is '$kf', expected 'udp'"
 "$FT" status --socket "$SOCK" | grep -q "^  $VB *afpacket, open, .*kernel filter 'udp'" ||
@@ -92,6 +102,7 @@ c1=$!
 "$FT" capture --socket "$SOCK" --format pcap -w /dev/null tcp 2>/dev/null &
 c2=$!
 wait_sessions 2
+wait_kfilter ""
 kf=$(source_field "$VB" kernel_filter)
 [ -z "$kf" ] || fail "kernel filter '$kf' with two different session filters"
 kill -INT "$c1" "$c2"

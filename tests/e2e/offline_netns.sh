@@ -48,14 +48,14 @@ dns=$!
 sleep 0.5
 in_ns() { ip netns exec "$NS" "$@"; }
 
-# Control: without -n, tcpdump hangs on the first address.
+# Control: a reverse lookup, what tcpdump or tshark without -n does for
+# every address, hangs on this resolver; tcpdump -n -r does not.
 python3 "$FT_SRC/tests/data/gen_text_pcap.py" "$tmp/t.pcap" >/dev/null
-start=$(date +%s)
-in_ns timeout 4 tcpdump -r "$tmp/t.pcap" >/dev/null 2>&1 # offline-ok: the control
+in_ns timeout 4 python3 -c 'import socket; socket.gethostbyaddr("192.0.2.1")' >/dev/null 2>&1
 rc=$?
-[ "$rc" = 124 ] || fail "control: tcpdump -r without -n finished (exit $rc): the resolver answers here"
+[ "$rc" = 124 ] || fail "control: a reverse lookup finished (exit $rc): the resolver answers here"
 in_ns timeout 10 tcpdump -n -r "$tmp/t.pcap" >/dev/null 2>&1 || fail "control: tcpdump -n -r failed"
-ok "control: tcpdump -r hangs on the silent resolver, tcpdump -n -r does not"
+ok "control: a reverse lookup hangs on the silent resolver, tcpdump -n -r does not"
 
 # A benchmark script, on a small capture.
 mkdir -p "$tmp/bench"

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <flowtap/writer.h>
+
 #include "trigger_int.h"
 
 /* Files of one tap looked at by the directory bound: more are left alone
@@ -23,23 +25,16 @@
 static int file_out(void *ctx, const void *data, size_t len)
 {
 	struct ft_trig_file *f = ctx;
-	const char *p = data;
+	int ret;
 
 	if (f->bytes + len > f->max_bytes) {
 		f->cut = true;
 		return -EFBIG;
 	}
-	while (len) {
-		ssize_t n = write(f->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-		f->bytes += (uint64_t)n;
-	}
-	return 0;
+	ret = ft_output_fd((void *)(intptr_t)f->fd, data, len);
+	if (ret == 0)
+		f->bytes += len;
+	return ret;
 }
 
 /* DIR/.PREFIXSTAMP-SEQ.pcapng.part and DIR/PREFIXSTAMP-SEQ.pcapng. */

@@ -10,6 +10,8 @@
 #ifndef FLOWTAP_CAPTURE_H
 #define FLOWTAP_CAPTURE_H
 
+#include <sys/uio.h>
+
 #include <flowtap/common.h>
 #include <flowtap/filter.h>
 #include <flowtap/tap.h>
@@ -39,6 +41,28 @@ struct ft_session_stats {
 /** Called from the session thread once when the session ends by itself. */
 typedef void (*ft_session_end_fn)(struct ft_session *s, void *ctx);
 
+/**
+ * Vectored output callback (ft_session_opts.out_iov): consume the bytes of
+ * @iov[0..@cnt) entirely, in order, or fail. Called on the session thread.
+ *
+ * Ownership: the iovecs and the bytes they point to are the session's and
+ * valid only during the call: for pcap and pcap-ns many point straight into
+ * the session's buffer, whose space producers reuse once the call returned.
+ * Neither may be changed (copy the array to advance past a partial write).
+ * 1 <= @cnt <= FT_SESSION_IOV_MAX, so a callback that adds framing of its
+ * own (an HTTP chunk's size line and CRLF) stays within IOV_MAX (1024) in
+ * one writev(2)/sendmsg(2). The bytes in all are never 0 (a single iovec
+ * may be empty).
+ *
+ * Returns 0 or a negative errno (e.g. -EPIPE), which ends the session with
+ * that error as an out callback's would. Like out, it must bound its own
+ * waits once ft_session_stop() was called (the session thread is joined).
+ */
+typedef int (*ft_output_iov_fn)(void *ctx, const struct iovec *iov, int cnt);
+
+/** The most iovecs one ft_output_iov_fn call gets. */
+#define FT_SESSION_IOV_MAX 1020
+
 /** Which packets a session takes by verdict (see ft_tap_drop() in tap.h). */
 enum ft_drop_select {
 	FT_DROPS_BOTH = 0, /* delivered and dropped packets (the default) */
@@ -63,9 +87,19 @@ struct ft_session_opts {
 				  * three threads) */
 	unsigned text_flags;	 /* FT_TEXT_* for FT_FORMAT_TEXT */
 	enum ft_time_mode time;	 /* for FT_FORMAT_TEXT */
-	ft_output_fn out;	 /* output callback (called from the session thread), or */
-	void *out_ctx;
-	int out_fd;		  /* if out is NULL: write to this fd (not closed by the session) */
+	/* The output: out_iov, out, or out_fd, each called or written on the
+	 * session thread, in the order the bytes belong in the stream.
+	 * With out_iov set, pcap and pcap-ns records go to it without a copy
+	 * into a buffer, where they lie in the session's buffer (a batch of up
+	 * to 256 KiB per call); what the writer formats (the file header, the
+	 * history, other formats) goes to out if that is set too, else to
+	 * out_iov as one iovec per chunk. Without out_iov: out, or if out is
+	 * NULL out_fd (written with writev(2), pcap records likewise without
+	 * a copy). out_fd is ignored when out or out_iov is set. */
+	ft_output_fn out;	  /* chunks the writer formatted */
+	ft_output_iov_fn out_iov; /* records where they lie (and chunks without out) */
+	void *out_ctx;		  /* passed to out and out_iov */
+	int out_fd; /* if out and out_iov are NULL: this fd (not closed by the session) */
 	ft_session_end_fn on_end; /* optional */
 	void *on_end_ctx;
 	enum ft_drop_select drops; /* by verdict; default both */

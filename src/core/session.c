@@ -256,22 +256,25 @@ static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
 }
 
 /*
- * Straight from the rings (pcap and pcap-ns to out_fd, not anonymized):
- * the session thread does not copy a slot ring's record into the writer's
- * buffer but hands it to writev(2) where it lies (a short one is copied:
- * see struct ft_direct), after a pcap record header it builds in its own
- * memory (the ring's 16-byte header is the capture core's, not the
- * file's). It moves past the record without giving its space back
- * (ft__spsc_advance()) and publishes the rings' tails only after the call
- * returned: the kernel's reads of the records happen within the call, so
- * before the release store of the tail (spsc.h). Records of the shared
- * ring are copied into the batch. The batch goes out when full, before
+ * Straight from the rings (pcap and pcap-ns to out_fd or to an out_iov
+ * callback, not anonymized): the session thread does not copy a slot
+ * ring's record into the writer's buffer but hands it to writev(2) or the
+ * callback where it lies (a short one is copied: see struct ft_direct),
+ * after a pcap record header it builds in its own memory (the ring's
+ * 16-byte header is the capture core's, not the file's). It moves past the
+ * record without giving its space back (ft__spsc_advance()) and publishes
+ * the rings' tails only after the call returned: the kernel's reads of the
+ * records (or the callback's, on this thread) happen within the call, so
+ * before the release store of the tail (spsc.h), after which a producer
+ * may overwrite them (capture.h: valid only during the call). Records of
+ * the shared ring are copied into the batch. The batch goes out when full, before
  * anything the writer writes (the file header, the history, a shared
  * record too large to copy: its buffer always holds only what came before
  * the batch), and wherever the writer's buffer would be flushed, so output
  * and its latency are the writer's.
  */
-#define DIRECT_IOV	1024	     /* iovecs per writev(): IOV_MAX */
+/* iovecs per call: IOV_MAX, less room for a callback's framing (capture.h) */
+#define DIRECT_IOV	FT_SESSION_IOV_MAX
 #define DIRECT_CHUNK	(256u << 10) /* bytes: the writer's chunk (writer.c) */
 #define DIRECT_SMALL	256	     /* bytes: a packet this short is copied, not pointed to */
 #define DIRECT_COPY_MAX (DIRECT_CHUNK / 2) /* bytes: a shared ring's record copied */
@@ -303,6 +306,8 @@ static uint8_t *stage_put(struct ft_direct *d, size_t n)
 	return p;
 }
 
+_Static_assert(DIRECT_IOV <= IOV_MAX, "a batch is one writev()");
+
 static int fd_outv(struct ft_session *s, struct iovec *iov, int cnt);
 
 /* Write the batch and give its records' space back. */
@@ -314,7 +319,8 @@ static void direct_flush(struct ft_session *s)
 	if (!err && ft_writer_pending(s->writer))
 		err = ft_writer_flush(s->writer);
 	if (!err && d->niov)
-		err = fd_outv(s, d->iov, (int)d->niov);
+		err = s->opts.out_iov ? s->opts.out_iov(s->opts.out_ctx, d->iov, (int)d->niov)
+				      : fd_outv(s, d->iov, (int)d->niov);
 	d->n = d->niov = 0;
 	d->len = d->used = 0;
 	for (unsigned k = 0; k < s->nslot_rings; k++)
@@ -681,11 +687,22 @@ static int fd_out(void *ctx, const void *data, size_t len)
 	return fd_outv(ctx, &iov, 1);
 }
 
+/* The writer's output with out_iov alone: one iovec per chunk. */
+static int iov_out(void *ctx, const void *data, size_t len)
+{
+	struct ft_session *s = ctx;
+	struct iovec iov = {(void *)data, len};
+
+	if (!len)
+		return 0; /* capture.h: never 0 bytes in all */
+	return s->opts.out_iov(s->opts.out_ctx, &iov, 1);
+}
+
 static int check_opts(const struct ft_session_opts *o, const struct ft_tap *t)
 {
 	if (o->since_ms > 86400000u || (o->history_only && !o->since_ms))
 		return -EINVAL;
-	if (!o->out && o->out_fd < 0)
+	if (!o->out && !o->out_iov && o->out_fd < 0)
 		return -EINVAL;
 	if ((unsigned)o->format > FT_FORMAT_TEXT)
 		return FT_EFORMAT;
@@ -756,8 +773,8 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 	s->spare = new_slot_ring(budget);
 	if (!s->spare)
 		return -ENOMEM;
-	if ((o->format == FT_FORMAT_PCAP || o->format == FT_FORMAT_PCAP_NS) && !o->out &&
-	    !s->anon) {
+	if ((o->format == FT_FORMAT_PCAP || o->format == FT_FORMAT_PCAP_NS) &&
+	    (o->out_iov || !o->out) && !s->anon) {
 		s->direct = calloc(1, sizeof(*s->direct));
 		if (!s->direct)
 			return -ENOMEM;
@@ -792,7 +809,7 @@ static int make_writer(struct ft_session *s)
 	wo.path_ctx = t;
 	if (o->out)
 		return ft_writer_new(&s->writer, &wo, o->out, o->out_ctx);
-	return ft_writer_new(&s->writer, &wo, fd_out, s);
+	return ft_writer_new(&s->writer, &wo, o->out_iov ? iov_out : fd_out, s);
 }
 
 static void destroy(struct ft_session *s)

@@ -3,8 +3,11 @@
  * Session outputs read back by the real tshark: pcapng interface names are
  * the path names and EPB flags carry the direction; user0 records carry the
  * path and pre-NAT addresses (decoded with our Lua dissector); pcap and text
- * sessions on the same tap see the same packets.
+ * sessions on the same tap see the same packets; the outputs that write
+ * records straight from the session's buffer (out_fd, out_iov) write the
+ * same bytes as the writer.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -138,33 +142,41 @@ static uint8_t *variant_pkts(size_t *lens)
 	return p;
 }
 
+#define SLURP_MAX (4u << 20)
+
 static uint8_t *slurp(const char *name, size_t *len)
 {
 	char path[128];
 	FILE *f;
-	uint8_t *b = malloc(1 << 20);
+	uint8_t *b = malloc(SLURP_MAX);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "rb");
 	assert_non_null(f);
 	assert_non_null(b);
-	*len = fread(b, 1, 1 << 20, f);
+	*len = fread(b, 1, SLURP_MAX, f);
+	assert_true(*len < SLURP_MAX); /* the whole file */
 	fclose(f);
 	return b;
 }
 
-/* Byte for byte, except the time of the pcapng ISB at the end (when the
- * session finished, 8 bytes after its block type, length and interface). */
+/* Byte for byte, except the times of the pcapng ISBs at the end (when the
+ * session finished, 8 bytes after their block type, length and interface). */
 static void assert_same_file(const char *a, const char *b, bool pcapng)
 {
 	size_t la, lb;
 	uint8_t *x = slurp(a, &la), *y = slurp(b, &lb);
 	assert_int_equal(la, lb);
-	if (pcapng) {
-		uint32_t isb;
-		memcpy(&isb, x + la - 4, 4);
-		assert_true(isb >= 20 && isb < la);
-		memset(x + la - isb + 12, 0, 8);
-		memset(y + lb - isb + 12, 0, 8);
+	/* One ISB per interface, each with its time. */
+	for (size_t end = la; pcapng;) {
+		uint32_t isb, type;
+		memcpy(&isb, x + end - 4, 4);
+		assert_true(isb >= 20 && isb < end);
+		memcpy(&type, x + end - isb, 4);
+		if (type != 5)
+			break;
+		memset(x + end - isb + 12, 0, 8);
+		memset(y + end - isb + 12, 0, 8);
+		end -= isb;
 	}
 	assert_memory_equal(x, y, la);
 	free(x);
@@ -258,30 +270,13 @@ static void test_hook_variants(void **state)
  */
 #define DIRECT_N 1500
 
-static void test_direct_same_as_writer(void **state)
+/* DIRECT_N packets of every size up to 1400 bytes, on two paths, with and
+ * without metadata (each record kind the capture core writes). */
+static void offer_mixed(struct ft_tap *t)
 {
-	static const enum ft_format fmts[] = {FT_FORMAT_PCAP, FT_FORMAT_PCAP_NS};
-	static const char *names[] = {"d.pcap", "w.pcap", "d.pcapns", "w.pcapns"};
-	struct ft_session *s[4];
-	struct ft_tap *t;
-	int fd[4];
-	uint8_t p[1500];
-	char cmd[512], out[256];
 	struct ft_meta m = FT_META_INIT;
+	uint8_t p[1500];
 
-	if (system("command -v tshark >/dev/null 2>&1") != 0)
-		skip();
-	strcpy(dir, "/tmp/ft-direct-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(ft_tap_new(&t, "tun0"), 0);
-	for (int i = 0; i < 4; i++) {
-		struct ft_session_opts o;
-		ft_session_opts_init(&o);
-		o.format = fmts[i / 2];
-		o.snaplen = 1000;
-		o.out = i % 2 ? ft_output_fd : NULL; /* odd: through the writer */
-		s[i] = start_file_opts(t, &o, names[i], &fd[i]);
-	}
 	ft_meta_set_nat_ip4(&m, 0x01020304, 0);
 	m.ifid = 7;
 	m.drop_where = "here";
@@ -297,6 +292,49 @@ static void test_direct_same_as_writer(void **state)
 		else
 			ft_tap_hook(t, FT_PATH_FROM_LOCAL, p, n, NULL);
 	}
+}
+
+/* capinfos reads @a and @b, and says @count of each; tshark reads
+ * DIRECT_N packets in @c. Then the test's directory goes. */
+static void read_back(const char *a, const char *b, const char *count, const char *c)
+{
+	char cmd[512], out[2048];
+
+	snprintf(cmd, sizeof(cmd), "capinfos -c -M %s/%s %s/%s 2>&1", dir, a, dir, b);
+	assert_int_equal(run(cmd, out, sizeof(out)), 0);
+	print_message("%s", out);
+	assert_non_null(strstr(out, count));
+	assert_non_null(strstr(strstr(out, count) + 1, count));
+	snprintf(cmd, sizeof(cmd), "tshark -n -r %s/%s -T fields -e frame.len 2>/dev/null | wc -l",
+		 dir, c);
+	assert_int_equal(run(cmd, out, sizeof(out)), 0);
+	assert_int_equal(atoi(out), DIRECT_N);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_direct_same_as_writer(void **state)
+{
+	static const enum ft_format fmts[] = {FT_FORMAT_PCAP, FT_FORMAT_PCAP_NS};
+	static const char *names[] = {"d.pcap", "w.pcap", "d.pcapns", "w.pcapns"};
+	struct ft_session *s[4];
+	struct ft_tap *t;
+	int fd[4];
+
+	if (system("command -v tshark >/dev/null 2>&1") != 0)
+		skip();
+	strcpy(dir, "/tmp/ft-direct-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ft_tap_new(&t, "tun0"), 0);
+	for (int i = 0; i < 4; i++) {
+		struct ft_session_opts o;
+		ft_session_opts_init(&o);
+		o.format = fmts[i / 2];
+		o.snaplen = 1000;
+		o.out = i % 2 ? ft_output_fd : NULL; /* odd: through the writer */
+		s[i] = start_file_opts(t, &o, names[i], &fd[i]);
+	}
+	offer_mixed(t);
 	for (int i = 0; i < 4; i++) {
 		struct ft_session_stats st;
 		assert_int_equal(ft_session_stop(s[i], &st), 0);
@@ -308,14 +346,204 @@ static void test_direct_same_as_writer(void **state)
 	ft_tap_free(t);
 	assert_same_file("d.pcap", "w.pcap", false);
 	assert_same_file("d.pcapns", "w.pcapns", false);
-	snprintf(cmd, sizeof(cmd), "capinfos -c -M %s/d.pcap %s/d.pcapns 2>&1", dir, dir);
-	assert_int_equal(run(cmd, out, sizeof(out)), 0);
-	print_message("%s", out);
-	assert_non_null(strstr(out, "Number of packets:   1500"));
-	snprintf(cmd, sizeof(cmd),
-		 "tshark -n -r %s/d.pcapns -T fields -e frame.len 2>/dev/null | wc -l", dir);
-	assert_int_equal(run(cmd, out, sizeof(out)), 0);
-	assert_int_equal(atoi(out), DIRECT_N);
+	read_back("d.pcap", "d.pcapns", "Number of packets:   1500", "d.pcapns");
+}
+
+/* An out_iov output writing to a file, and an out beside it, counting
+ * what the session hands each and checking capture.h's promises. */
+struct iov_sink {
+	int fd;
+	unsigned out_calls, iov_calls, iov_multi; /* iov_multi: calls with cnt > 1 */
+	unsigned fail_at;			  /* nonzero: the iov call that fails */
+	bool bad;				  /* a promise broken */
+};
+
+static int sink_iov(void *ctx, const struct iovec *iov, int cnt)
+{
+	struct iov_sink *k = ctx;
+	struct iovec v[FT_SESSION_IOV_MAX];
+	size_t len = 0;
+	int i = 0;
+
+	if (cnt < 1 || cnt > FT_SESSION_IOV_MAX) {
+		k->bad = true;
+		return -EINVAL;
+	}
+	for (int j = 0; j < cnt; j++)
+		len += iov[j].iov_len;
+	if (!len)
+		k->bad = true;
+	k->iov_calls++;
+	k->iov_multi += cnt > 1;
+	if (k->fail_at && k->iov_calls >= k->fail_at)
+		return -EPIPE;
+	/* The iovecs are the session's: advance a copy. */
+	memcpy(v, iov, (size_t)cnt * sizeof(*iov));
+	while (i < cnt) {
+		ssize_t n = writev(k->fd, v + i, cnt - i);
+		if (n < 0)
+			return -errno;
+		for (; i < cnt && (size_t)n >= v[i].iov_len; i++)
+			n -= (ssize_t)v[i].iov_len;
+		if (i < cnt) {
+			v[i].iov_base = (uint8_t *)v[i].iov_base + n;
+			v[i].iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+static int sink_out(void *ctx, const void *data, size_t len)
+{
+	struct iov_sink *k = ctx;
+
+	k->out_calls++;
+	return ft_output_fd((void *)(intptr_t)k->fd, data, len);
+}
+
+enum { BY_WRITER, BY_FD, BY_IOV, BY_OUT_AND_IOV };
+
+/* A session with options @o writing @name as @how says, counted in @k
+ * (zeroed by the caller, fail_at set). */
+static struct ft_session *start_sink(struct ft_tap *t, struct ft_session_opts *o, int how,
+				     const char *name, struct iov_sink *k)
+{
+	struct ft_session *s;
+	char path[128], err[FT_ERRBUF_SIZE];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	k->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(k->fd >= 0);
+	o->out = how == BY_WRITER || how == BY_OUT_AND_IOV ? sink_out : NULL;
+	o->out_iov = how == BY_IOV || how == BY_OUT_AND_IOV ? sink_iov : NULL;
+	/* out_iov needs no descriptor, and is taken over one. */
+	o->out_fd = how == BY_FD ? k->fd : how == BY_IOV ? -1 : 1;
+	o->out_ctx = k;
+	assert_int_equal(ft_session_start(&s, t, o, err, sizeof(err)), 0);
+	return s;
+}
+
+/* A session with out_iov writes the same bytes as one through the writer
+ * and one to a descriptor: pcap and pcap-ns records straight from its
+ * buffer (more than one iovec per call), with the file header and the
+ * recorder's history, which the writer formats, in their place whether
+ * they go to out or to out_iov; pcapng as the writer's chunks. */
+static void test_iov_same_as_writer(void **state)
+{
+	static const enum ft_format fmts[] = {FT_FORMAT_PCAP, FT_FORMAT_PCAP_NS, FT_FORMAT_PCAPNG};
+	static const char *ext[] = {"pcap", "pcapns", "pcapng"};
+	static const char how_name[] = "wdvm";
+	struct ft_session *s[3][4];
+	struct iov_sink k[3][4] = {{{0}}};
+	struct ft_tap *t;
+	uint8_t p[1500];
+	char name[32], ref[32];
+
+	if (system("command -v tshark >/dev/null 2>&1") != 0)
+		skip();
+	strcpy(dir, "/tmp/ft-iov-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ft_tap_new(&t, "tun0"), 0);
+	assert_int_equal(ft_tap_recorder_start(t, NULL), 0);
+	/* History: written by the writer before the first batch. */
+	for (int i = 0; i < 50; i++) {
+		size_t n = tb_ip4(p, "100.64.0.9", "100.64.0.2", 17, 4000, 53, (size_t)i * 29);
+		ft_tap_hook(t, FT_PATH_FROM_PEER, p, n, NULL);
+	}
+	for (int f = 0; f < 3; f++)
+		for (int h = 0; h < 4; h++) {
+			struct ft_session_opts o;
+			if (fmts[f] == FT_FORMAT_PCAPNG && (h == BY_FD || h == BY_OUT_AND_IOV)) {
+				s[f][h] = NULL;
+				continue;
+			}
+			ft_session_opts_init(&o);
+			o.format = fmts[f];
+			o.snaplen = 1000;
+			/* Not pcapng: its section comment says how long the
+			 * recorder held, as of each session's start. */
+			o.since_ms = fmts[f] == FT_FORMAT_PCAPNG ? 0 : 60000;
+			snprintf(name, sizeof(name), "%c.%s", how_name[h], ext[f]);
+			s[f][h] = start_sink(t, &o, h, name, &k[f][h]);
+		}
+	offer_mixed(t);
+	for (int f = 0; f < 3; f++)
+		for (int h = 0; h < 4; h++) {
+			struct ft_session_stats st;
+			if (!s[f][h])
+				continue;
+			assert_int_equal(ft_session_stop(s[f][h], &st), 0);
+			assert_int_equal(st.written,
+					 DIRECT_N + (fmts[f] == FT_FORMAT_PCAPNG ? 0 : 50));
+			assert_int_equal(st.dropped, 0);
+			ft_session_free(s[f][h]);
+			close(k[f][h].fd);
+			assert_false(k[f][h].bad);
+		}
+	ft_tap_free(t);
+	for (int f = 0; f < 3; f++) {
+		snprintf(ref, sizeof(ref), "w.%s", ext[f]);
+		for (int h = BY_FD; h <= BY_OUT_AND_IOV; h++) {
+			if (!s[f][h])
+				continue;
+			snprintf(name, sizeof(name), "%c.%s", how_name[h], ext[f]);
+			assert_same_file(ref, name, fmts[f] == FT_FORMAT_PCAPNG);
+		}
+	}
+	for (int f = 0; f < 2; f++) {
+		/* Records went to out_iov, several iovecs a call; with out
+		 * beside it, the header and history went to out. */
+		assert_true(k[f][BY_IOV].iov_multi > 0);
+		assert_int_equal(k[f][BY_IOV].out_calls, 0);
+		assert_true(k[f][BY_OUT_AND_IOV].iov_multi > 0);
+		assert_true(k[f][BY_OUT_AND_IOV].out_calls > 0);
+		assert_int_equal(k[f][BY_WRITER].iov_calls, 0);
+	}
+	/* pcapng: the writer's chunks, one iovec each. */
+	assert_true(k[2][BY_IOV].iov_calls > 0);
+	assert_int_equal(k[2][BY_IOV].iov_multi, 0);
+	read_back("v.pcap", "v.pcapns", "Number of packets:   1550", "v.pcapng");
+}
+
+/* An out_iov error ends the session with it: no call after the failed
+ * one, and every packet is still accounted for: matched = written +
+ * dropped + discarded. */
+static void test_iov_error(void **state)
+{
+	struct ft_session_opts o;
+	struct ft_session_stats st;
+	struct ft_session *s;
+	struct iov_sink k = {.fail_at = 3}; /* the header, a batch, then fail */
+	struct ft_tap *t;
+	uint8_t p[1500];
+	size_t n = tb_ip4(p, "100.64.0.1", "100.64.0.2", 17, 4000, 53, 1000);
+
+	strcpy(dir, "/tmp/ft-iove-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ft_tap_new(&t, "tun0"), 0);
+	ft_session_opts_init(&o);
+	s = start_sink(t, &o, BY_IOV, "e.pcap", &k);
+	/* Bursts until the session has failed (polled, for up to a minute). */
+	for (int i = 0; i < 60000; i++) {
+		struct timespec ts = {0, 1000000};
+		for (int j = 0; j < 100; j++)
+			ft_tap_hook(t, FT_PATH_FROM_LOCAL, p, n, NULL);
+		ft_session_get_stats(s, &st);
+		if (st.error)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(ft_session_stop(s, &st), -EPIPE);
+	assert_int_equal(st.error, -EPIPE);
+	assert_true(st.done);
+	assert_true(st.written > 0);
+	assert_int_equal(st.matched, st.written + st.dropped + st.discarded);
+	ft_session_free(s);
+	ft_tap_free(t);
+	assert_int_equal(k.iov_calls, 3);
+	assert_false(k.bad);
+	close(k.fd);
+	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -326,6 +554,8 @@ int main(void)
 	    cmocka_unit_test(test_outputs),
 	    cmocka_unit_test(test_hook_variants),
 	    cmocka_unit_test(test_direct_same_as_writer),
+	    cmocka_unit_test(test_iov_same_as_writer),
+	    cmocka_unit_test(test_iov_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,6 +121,25 @@ ok "HTTP/1.0 client: unchunked pcapng body of 25 packets, also when asking for k
 [ "$(status "$SOCK" '.taps[0].sessions')" = 0 ] || fail "sessions left attached"
 dp_stop
 
+# pcap records go from the session's buffer to the socket as they lie
+# (several iovecs per chunk for packets past 256 bytes): an HTTP/1.1
+# (chunked) and an HTTP/1.0 stream of the same packets hold the same bytes.
+dp_start "$SOCK" --count 300 --rate 3000 --size 1400 --wait-sessions 2
+curl -s -m 30 --unix-socket "$SOCK" -X POST \
+	"http://local/localapi/v0/debug-capture?format=pcap&count=300" -o "$TMP/big11.pcap" &
+p11=$!
+curl -s -m 30 --http1.0 --unix-socket "$SOCK" -X POST \
+	"http://local/localapi/v0/debug-capture?format=pcap-ns&count=300" -o "$TMP/big10.pcap"
+wait $p11 || fail "HTTP/1.1 pcap stream: curl exit $?"
+for f in big11 big10; do
+	[ "$(npackets "$TMP/$f.pcap")" = 300 ] || fail "$f: $(npackets "$TMP/$f.pcap") packets, want 300"
+	tcpdump -n -t -xx -r "$TMP/$f.pcap" >"$TMP/$f.txt" 2>/dev/null || fail "tcpdump cannot read $f"
+done
+cmp -s "$TMP/big11.txt" "$TMP/big10.txt" || fail "chunked pcap and HTTP/1.0 pcap-ns streams differ"
+[ "$(grep -c 'length 1[34][0-9][0-9]' "$TMP/big11.txt")" -gt 0 ] || fail "no packet past 1300 bytes"
+ok "pcap (HTTP/1.1, chunked) and pcap-ns (HTTP/1.0) streams of 300 packets up to 1400 bytes agree"
+dp_stop
+
 # The socket of a dead server is replaced; a live one is refused.
 [ -S "$SOCK" ] && fail "socket not removed on exit"
 python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$SOCK"

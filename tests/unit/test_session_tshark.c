@@ -491,11 +491,12 @@ static void test_iov_same_as_writer(void **state)
 		}
 	}
 	for (int f = 0; f < 2; f++) {
-		/* Records went to out_iov, several iovecs a call; with out
-		 * beside it, the header and history went to out. */
-		assert_true(k[f][BY_IOV].iov_multi > 0);
+		/* With out beside it, the header and history went to out
+		 * and the records to out_iov (how many iovecs a call depends
+		 * on when the producer got its own ring: not asserted). */
+		assert_true(k[f][BY_IOV].iov_calls > 0);
 		assert_int_equal(k[f][BY_IOV].out_calls, 0);
-		assert_true(k[f][BY_OUT_AND_IOV].iov_multi > 0);
+		assert_true(k[f][BY_OUT_AND_IOV].iov_calls > 0);
 		assert_true(k[f][BY_OUT_AND_IOV].out_calls > 0);
 		assert_int_equal(k[f][BY_WRITER].iov_calls, 0);
 	}

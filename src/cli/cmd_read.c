@@ -15,6 +15,9 @@
 #include <flowtap/reader.h>
 
 #include "parse_num.h"
+#include "pcap_batch.h"
+#include "reader_rec.h"
+#include "writer_direct.h"
 #include <flowtap/writer.h>
 
 #include "anon_cli.h"
@@ -184,6 +187,9 @@ struct run {
 	/* Without --peers or --anonymize, text names the ends a flowtap
 	 * pcapng's comments name, as flowtap capture prints them. */
 	struct peer_names *file_names;
+	/* pcap out of a pcap file, nothing rewritten: records go to writev()
+	 * from the reader's window (pcap_batch.h), not through run->w. */
+	struct ft__pcap_batch *batch;
 };
 
 static bool selected(const struct run *run, const struct ft_pkt *p)
@@ -206,6 +212,11 @@ static int write_pkt(struct run *run, const struct ft_pkt *p)
 {
 	int ret;
 
+	if (run->batch) {
+		size_t reclen;
+		const uint8_t *rec = ft__reader_rec(run->r, &reclen);
+		return ft__pcap_batch_add(run->batch, p, rec, reclen);
+	}
 	if (!run->w)
 		return rot_write(&run->rot, p);
 	ret = ft_writer_write(run->w, p);
@@ -223,6 +234,10 @@ static int copy_packets(struct run *run)
 	int dlt = ft_reader_dlt(run->r);
 	int rc, ret;
 
+	/* The file header goes out first, through the writer. */
+	if (run->batch &&
+	    ((ret = ft__writer_begin(run->w)) < 0 || (ret = ft_writer_flush(run->w)) < 0))
+		return write_error(run, ret);
 	while ((rc = ft_reader_next(run->r, &p)) == 1) {
 		/* A pcapng file may mix link types; the filter and the output
 		 * are for the first interface's. */
@@ -248,6 +263,8 @@ static int copy_packets(struct run *run)
 		if (run->o->td.count && ++n >= run->o->td.count)
 			break;
 	}
+	if (run->batch && (ret = ft__pcap_batch_flush(run->batch)) < 0)
+		return write_error(run, ret);
 	ret = run->w ? ft_writer_finish(run->w, NULL) : rot_close(&run->rot);
 	if (ret < 0)
 		return write_error(run, ret);
@@ -293,6 +310,41 @@ static int open_output(struct run *run, const struct ft_writer_opts *wo)
 	}
 	ret = cli_output_begin(&run->out);
 	return ret < 0 ? write_error(run, ret) : 0;
+}
+
+/* The window is about to move: what the batch points into must go out.
+ * An output error is kept in the batch, and its next use returns it. */
+static void batch_refill(void *batch)
+{
+	ft__pcap_batch_flush(batch);
+}
+
+/*
+ * The fast path: pcap records from a classic pcap file written as they lie
+ * in the reader's window, queued until it refills. Only when nothing
+ * rewrites a record on its way (no anonymization, path names or peer
+ * names, no rotation) and each packet need not leave on its own (-U, -l).
+ * The reader keeps its checks and messages; the batch writes the bytes the
+ * writer would.
+ */
+static int setup_batch(struct run *run, const struct ft_writer_opts *wo)
+{
+	const struct read_opts *o = run->o;
+
+	if (!run->w || (wo->format != FT_FORMAT_PCAP && wo->format != FT_FORMAT_PCAP_NS) ||
+	    o->td.line_buffered || o->td.packet_buffered || cli_anon_active(&o->anon) ||
+	    run->names || run->file_names)
+		return 0;
+	run->batch = malloc(sizeof(*run->batch));
+	if (!run->batch)
+		return write_error(run, -ENOMEM);
+	ft__pcap_batch_init(run->batch, run->out.fd, wo->format == FT_FORMAT_PCAP_NS,
+			    wo->snaplen ? wo->snaplen : 262144);
+	if (ft__reader_on_refill(run->r, batch_refill, run->batch) < 0) {
+		free(run->batch); /* not read through a window: the writer's path */
+		run->batch = NULL;
+	}
+	return 0;
 }
 
 static int setup(struct run *run)
@@ -350,6 +402,8 @@ static int setup(struct run *run)
 	    !cli_anon_active(&o->anon) && ft_reader_is_pcapng(run->r) &&
 	    peer_names_new(&run->file_names) < 0)
 		ret = write_error(run, -ENOMEM);
+	if (!ret)
+		ret = setup_batch(run, &wo);
 	return ret;
 }
 
@@ -371,6 +425,7 @@ int cmd_read_main(int argc, char **argv)
 	if (ret == 0)
 		ret = copy_packets(&run);
 	ft_writer_free(run.w);
+	free(run.batch);
 	if (run.rot.w) {
 		ft_writer_free(run.rot.w);
 		close(run.rot.fd);

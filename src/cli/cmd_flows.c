@@ -45,7 +45,8 @@ struct opts {
 	struct ft_prefix local[MAX_NETS];
 	int nlocal;
 	const char *ipfix;
-	const char *peers; /* --peers FILE */
+	unsigned ipfix_rate; /* --ipfix-rate + 1; 0: the default */
+	const char *peers;   /* --peers FILE */
 	const char *url;
 	const char *spool;
 	unsigned spool_max;
@@ -63,7 +64,8 @@ static void usage(FILE *f)
 		"       flowtap flows -r FILE [--interval S] [--log-exit-flows] [--node-id ID]\n"
 		"                     [--route CIDR]... [--local-net CIDR]... [--max-conns N]\n"
 		"                     [--ipfix HOST:PORT] [--url URL [--spool DIR]]\n"
-		"                     [--spool-max N] [--flow-format records|messages]\n"
+		"                     [--ipfix-rate N] [--spool-max N]\n"
+		"                     [--flow-format records|messages]\n"
 		"                     [--anonymize KEYFILE] [-w OUT] [-q]\n"
 		"\n"
 		"Print flow-log messages (JSON lines, see flowtap-flows(5)) streamed by a running\n"
@@ -79,6 +81,7 @@ static void usage(FILE *f)
 		"                       overlay ranges 100.64.0.0/10 and fd7a:115c:a1e0::/48)\n"
 		"  --max-conns N        connections held per window (default 1048576)\n"
 		"  --ipfix HOST:PORT    also export IPFIX over UDP\n"
+		"  --ipfix-rate N       IPFIX datagrams per second (default 2000, 0: unpaced)\n"
 		"  --peers FILE         name the nodes (srcNode, dstNodes; IPFIX names)\n"
 		"  --url URL            also POST NDJSON batches to URL\n"
 		"  --spool DIR          spool directory for --url (survives restarts)\n"
@@ -193,7 +196,11 @@ static int setup_logger(const struct opts *o, struct ft_flows *tun, struct ft_fl
 	}
 	if (!o->quiet)
 		ft_flowlog_set_sink_format(l, ret, o->format);
-	if (o->ipfix && (ret = ft_flowlog_add_sink_ipfix(l, o->ipfix)) < 0) {
+	struct ft_ipfix_sink_opts io;
+	ft_ipfix_sink_opts_init(&io);
+	if (o->ipfix_rate)
+		io.rate = o->ipfix_rate - 1;
+	if (o->ipfix && (ret = ft_flowlog_add_sink_ipfix_opts(l, o->ipfix, &io)) < 0) {
 		fprintf(stderr, "flowtap: invalid --ipfix '%s': %s\n", o->ipfix,
 			ret == -EINVAL ? "expected HOST:PORT" : ft_strerror(ret));
 		goto fail;
@@ -411,7 +418,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		O_MAX,
 		O_FORMAT,
 		O_ANON,
-		O_PEERS
+		O_PEERS,
+		O_IPFIX_RATE
 	};
 	static const struct option lo[] = {
 	    {"socket", required_argument, NULL, O_SOCKET},
@@ -421,6 +429,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	    {"route", required_argument, NULL, O_ROUTE},
 	    {"local-net", required_argument, NULL, O_LOCAL},
 	    {"ipfix", required_argument, NULL, O_IPFIX},
+	    {"ipfix-rate", required_argument, NULL, O_IPFIX_RATE},
 	    {"url", required_argument, NULL, O_URL},
 	    {"spool", required_argument, NULL, O_SPOOL},
 	    {"spool-max", required_argument, NULL, O_SPOOLMAX},
@@ -499,6 +508,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_PEERS:
 			o->peers = optarg;
 			break;
+		case O_IPFIX_RATE: {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || *optarg == '-' || v > 1000000) {
+				fprintf(stderr,
+					"flowtap: invalid --ipfix-rate '%s': expected 0..1000000 "
+					"datagrams per second\n",
+					optarg);
+				return -1;
+			}
+			o->ipfix_rate = (unsigned)v + 1;
+			break;
+		}
 		case O_URL:
 			o->url = optarg;
 			break;
@@ -551,6 +572,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if ((o->spool || o->spool_max) && !o->url) {
 		fprintf(stderr, "flowtap: --spool and --spool-max need --url\n");
+		return -1;
+	}
+	if (o->ipfix_rate && !o->ipfix) {
+		fprintf(stderr, "flowtap: --ipfix-rate needs --ipfix\n");
 		return -1;
 	}
 	if (!o->nlocal) {

@@ -22,8 +22,16 @@
 /* Whether ft__bpf_run() can run the @len instructions at @prog. Not hot. */
 bool ft__bpf_runnable(const struct bpf_insn *prog, unsigned len);
 
+/* A copy of the @len instructions at @prog, which ft__bpf_runnable()
+ * accepted, where the first instruction of each common sequence (a load
+ * and a conditional jump, as pcap_compile() makes for every protocol, port
+ * or address test) is replaced by one that runs the whole sequence: about
+ * half the dispatches per packet. Its results are the program's. NULL
+ * without memory; free() it. Not hot. */
+struct bpf_insn *ft__bpf_fuse(const struct bpf_insn *prog, unsigned len);
+
 /* What bpf_filter(@prog, @p, @wirelen, @buflen) returns, for a program
- * ft__bpf_runnable() accepted. Hot path. */
+ * ft__bpf_runnable() accepted or its ft__bpf_fuse() copy. Hot path. */
 uint32_t ft__bpf_run(const struct bpf_insn *prog, const uint8_t *p, uint32_t wirelen,
 		     uint32_t buflen);
 

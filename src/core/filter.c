@@ -16,12 +16,6 @@
 /* Snapshot length the filter is compiled for: the largest any writer keeps. */
 #define FILTER_SNAPLEN 262144
 
-struct ft_filter {
-	struct bpf_program prog;
-	bool all;  /* empty expression: skip the BPF program entirely */
-	bool fast; /* ft__bpf_run() runs it (bpf_exec.h) */
-};
-
 /*
  * pcap_compile() keeps parser state in globals in libpcap before 1.8 and
  * some distributions still ship such builds; one lock for every compile is
@@ -53,7 +47,9 @@ static int compile_locked(struct ft_filter *f, int dlt, const char *expr, char *
 		ret = FT_EFILTER;
 		goto out;
 	}
-	f->fast = ft__bpf_runnable(f->prog.bf_insns, f->prog.bf_len);
+	/* Without memory for the fused copy, bpf_filter() runs it. */
+	if (ft__bpf_runnable(f->prog.bf_insns, f->prog.bf_len))
+		f->fused = ft__bpf_fuse(f->prog.bf_insns, f->prog.bf_len);
 	ret = 0;
 out:
 	pcap_close(pd);
@@ -91,14 +87,7 @@ FT_EXPORT int ft_filter_compile(struct ft_filter **out, int dlt, const char *exp
 FT_EXPORT bool ft_filter_match(const struct ft_filter *f, const uint8_t *data, uint32_t caplen,
 			       uint32_t len)
 {
-	/* What pcap_offline_filter() decides: ft__bpf_run() where it can
-	 * (bpf_exec.h), else the same bpf_filter() call. Both only read the
-	 * program and the packet, so any number of threads may share @f. */
-	if (!f || f->all)
-		return true;
-	if (f->fast)
-		return ft__bpf_run(f->prog.bf_insns, data, len, caplen) != 0;
-	return bpf_filter(f->prog.bf_insns, data, len, caplen) != 0;
+	return ft__filter_match(f, data, caplen, len);
 }
 
 FT_EXPORT bool ft_filter_match_all(const struct ft_filter *f)
@@ -112,6 +101,7 @@ FT_EXPORT void ft_filter_free(struct ft_filter *f)
 		return;
 	if (!f->all)
 		pcap_freecode(&f->prog);
+	free(f->fused);
 	free(f);
 }
 

@@ -56,12 +56,51 @@ struct ft_spsc {
 int ft__spsc_init(struct ft_spsc *r, size_t size);
 void ft__spsc_destroy(struct ft_spsc *r);
 
+/* The space a record of @len bytes takes: 8-byte aligned. */
+static inline uint64_t ft__spsc_rec_size(uint32_t len)
+{
+	return ((uint64_t)len + 7) & ~(uint64_t)7;
+}
+
 /* Producer: room for a record of @len bytes (the first 4 the ring's), or
- * NULL when full. Hot path. */
-void *ft__spsc_reserve(struct ft_spsc *r, uint32_t len);
+ * NULL when full. Hot path: inline, as the hook calls it per packet. */
+static inline void *ft__spsc_reserve(struct ft_spsc *r, uint32_t len)
+{
+	uint64_t need = ft__spsc_rec_size(len);
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed); /* ours */
+	uint64_t off = h & (r->size - 1);
+	/* A record never wraps: if it does not fit before the end, the rest of
+	 * the lap becomes padding, published with the record. */
+	uint64_t pad = r->size - off >= need ? 0 : r->size - off;
+
+	if (__builtin_expect(need > r->size / 2 || len < 4 || (len & FT_SPSC_PAD), 0))
+		return NULL;
+	if (h + pad + need - r->ptail > r->size) {
+		/* Acquire: the consumer's reads of the space it released come
+		 * before we overwrite it (above). */
+		r->ptail = atomic_load_explicit(&r->tail, memory_order_acquire);
+		if (h + pad + need - r->ptail > r->size)
+			return NULL;
+	}
+	if (__builtin_expect(pad != 0, 0)) {
+		*(uint32_t *)(r->buf + off) = (uint32_t)pad | FT_SPSC_PAD;
+		h += pad;
+		off = 0;
+	}
+	r->pnext = h;
+	return r->buf + off;
+}
+
 /* Producer: publish the record ft__spsc_reserve() returned. Hot path; a
  * release store. */
-void ft__spsc_commit(struct ft_spsc *r, uint32_t len);
+static inline void ft__spsc_commit(struct ft_spsc *r, uint32_t len)
+{
+	uint64_t pos = r->pnext;
+	*(uint32_t *)(r->buf + (pos & (r->size - 1))) = len;
+	/* Release: the record (and any padding before it) before the head
+	 * that covers it. */
+	atomic_store_explicit(&r->head, pos + ft__spsc_rec_size(len), memory_order_release);
+}
 
 /* Consumer: the next record and its length, or NULL if there is none. */
 const void *ft__spsc_peek(struct ft_spsc *r, uint32_t *len);

@@ -244,8 +244,9 @@ FT_EXPORT void ft_tap_get_stats(const struct ft_tap *ct, struct ft_tap_stats *st
 	st->sessions = l->n;
 	st->sessions_total = t->sessions_total;
 	st->hooked = atomic_load(&t->enter[0]) + atomic_load(&t->enter[1]);
+	/* A thread's sequence grows by two per hook (tap_internal.h). */
 	for (unsigned i = 0; i < atomic_load(&t->nthreads); i++)
-		st->hooked += atomic_load_explicit(&t->threads[i]->hooked, memory_order_relaxed);
+		st->hooked += atomic_load_explicit(&t->threads[i]->seq, memory_order_relaxed) / 2;
 	pthread_mutex_unlock(&t->mu);
 }
 
@@ -512,8 +513,45 @@ static inline void *reserve(struct ft_session *s, unsigned slot, uint32_t size, 
 	return ft__spsc_reserve(*sr, size);
 }
 
-static inline void offer_one(struct ft_session *s, unsigned slot, struct ft_rec_info *ri,
-			     const void *pkt, size_t caplen)
+/* ft_path_builtin_dir(), inline: the hook needs it per packet. */
+static inline uint8_t builtin_dir(unsigned path)
+{
+	static const uint8_t dir[4] = {
+	    [FT_PATH_FROM_LOCAL] = FT_DIR_OUT,
+	    [FT_PATH_FROM_PEER] = FT_DIR_IN,
+	    [FT_PATH_SYNTHESIZED_TO_LOCAL] = FT_DIR_IN,
+	    [FT_PATH_SYNTHESIZED_TO_PEER] = FT_DIR_OUT,
+	};
+	return path < 4 ? dir[path] : FT_DIR_UNKNOWN;
+}
+
+/* The record info of a packet that some session keeps; @where receives
+ * the cleaned where-text. Built once per hook call, and only then: a
+ * rejecting filter costs none of it. */
+static inline __attribute__((always_inline)) void rec_info(struct ft_rec_info *ri, uint16_t path,
+							   uint8_t dir, uint32_t len,
+							   const struct ft_meta *m, char *where)
+{
+	*ri = (struct ft_rec_info){.len = len, .path = path, .dir = dir};
+	if (m) {
+		ri->ts_ns = m->ts_ns;
+		ri->ifid = m->ifid;
+		ri->nat_src = m->nat_src.len ? &m->nat_src : NULL;
+		ri->nat_dst = m->nat_dst.len ? &m->nat_dst : NULL;
+		ri->reason = m->drop_reason;
+		if (ri->reason) {
+			ri->rule = m->drop_rule;
+			if (m->drop_where) {
+				ri->where_len = (uint32_t)ft__drop_where_copy(where, m->drop_where);
+				ri->where = where;
+			}
+		}
+	}
+}
+
+/* Session @s keeps the packet: count it and write its record. */
+static inline __attribute__((always_inline)) void
+keep(struct ft_session *s, unsigned slot, struct ft_rec_info *ri, const void *pkt, size_t caplen)
 {
 	struct ft_sess_ctr *c = &s->ctr[slot];
 	bool shared = slot == FT_TAP_SHARED;
@@ -522,9 +560,6 @@ static inline void offer_one(struct ft_session *s, unsigned slot, struct ft_rec_
 	uint8_t f;
 	void *rec;
 
-	bump(&c->offered, shared);
-	if (!ft__session_wants(s, ri->path, ri->reason, ri->dir, pkt, (uint32_t)caplen, ri->len))
-		return;
 	bump(&c->matched, shared);
 	cap = caplen > s->snaplen ? s->snaplen : (uint32_t)caplen;
 	f = ft__rec_flags(ri, cap) | (cap < caplen ? FT_REC_CUT : 0);
@@ -550,42 +585,47 @@ static inline void offer_one(struct ft_session *s, unsigned slot, struct ft_rec_
 		ft__session_wake(s);
 }
 
-static inline void offer_list(struct ft_sesslist *l, unsigned slot, unsigned path, const void *pkt,
-			      size_t caplen, size_t len, const struct ft_meta *m)
+/* Always inlined, so that a hook without metadata (@m a constant NULL)
+ * gets a copy without the metadata tests. */
+static inline __attribute__((always_inline)) void offer_list(struct ft_sesslist *l, unsigned slot,
+							     unsigned path, const void *pkt,
+							     size_t caplen, size_t len,
+							     const struct ft_meta *m)
 {
-	struct ft_rec_info ri = {.path = path > FT_PATH_MAX ? FT_PATH_NONE : (uint16_t)path};
+	/* What ft__session_wants() reads; the record info waits for a
+	 * session that keeps the packet. */
+	uint16_t p16 = path > FT_PATH_MAX ? FT_PATH_NONE : (uint16_t)path;
+	uint8_t dir = m && m->dir ? m->dir : builtin_dir(path);
+	uint16_t reason = m ? m->drop_reason : 0;
+	bool shared = slot == FT_TAP_SHARED, built = false;
+	struct ft_rec_info ri;
 	char where[FT_DROP_WHERE_MAX];
 
 	if (caplen > len)
 		len = caplen;
-	ri.len = (uint32_t)len;
-	ri.dir = m && m->dir ? m->dir : (uint8_t)ft_path_builtin_dir(path);
-	if (m) {
-		ri.ts_ns = m->ts_ns;
-		ri.ifid = m->ifid;
-		ri.nat_src = m->nat_src.len ? &m->nat_src : NULL;
-		ri.nat_dst = m->nat_dst.len ? &m->nat_dst : NULL;
-		ri.reason = m->drop_reason;
-		if (ri.reason) {
-			ri.rule = m->drop_rule;
-			if (m->drop_where) {
-				/* Cleaned once per hook, not per session. */
-				ri.where_len = (uint32_t)ft__drop_where_copy(where, m->drop_where);
-				ri.where = where;
-			}
+	for (unsigned i = 0; i < l->n; i++) {
+		struct ft_session *s = l->s[i];
+		bump(&s->ctr[slot].offered, shared);
+		if (!ft__session_wants(s, p16, reason, dir, pkt, (uint32_t)caplen, (uint32_t)len))
+			continue;
+		if (!built) {
+			rec_info(&ri, p16, dir, (uint32_t)len, m, where);
+			built = true;
 		}
+		keep(s, slot, &ri, pkt, caplen);
 	}
-	for (unsigned i = 0; i < l->n; i++)
-		offer_one(l->s[i], slot, &ri, pkt, caplen);
-	if (l->rec && ft__recorder_keeps(l->rec, ri.path)) {
+	if (l->rec && ft__recorder_keeps(l->rec, p16)) {
+		if (!built)
+			rec_info(&ri, p16, dir, (uint32_t)len, m, where);
 		if (!ri.ts_ns)
 			ri.ts_ns = now_ns();
 		ft__recorder_write(l->rec, slot, FT_TAP_SHARED, l->ver, &ri, pkt, caplen);
 	}
 }
 
-FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *pkt, size_t caplen,
-				  size_t len, const struct ft_meta *m)
+static inline __attribute__((always_inline)) void offer_frame(struct ft_tap *t, unsigned path,
+							      const void *pkt, size_t caplen,
+							      size_t len, const struct ft_meta *m)
 {
 	struct ft_tap_thread *th = thread_slot(t);
 	struct ft_sesslist *l;
@@ -593,14 +633,13 @@ FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *p
 	if (th) {
 		/* Enter: odd sequence, then a full fence (fence.h) before
 		 * the list is read (see grace_period()). Only this thread
-		 * writes it. */
+		 * writes it; it also counts the thread's hooks (two a hook). */
 		uint64_t q = atomic_load_explicit(&th->seq, memory_order_relaxed);
 		atomic_store_explicit(&th->seq, q + 1, memory_order_relaxed);
 		ft__fence_hot();
 		l = atomic_load_explicit(&t->list, memory_order_acquire);
 		if (l->n || l->rec)
 			offer_list(l, th->idx, path, pkt, caplen, len, m);
-		bump(&th->hooked, false);
 		/* Leave: release, so that the session pointers' last uses
 		 * come before a grace period that sees the even sequence. */
 		atomic_store_explicit(&th->seq, q + 2, memory_order_release);
@@ -614,10 +653,22 @@ FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *p
 	atomic_fetch_add_explicit(&t->leave[g], 1, memory_order_seq_cst);
 }
 
+FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *pkt, size_t caplen,
+				  size_t len, const struct ft_meta *m)
+{
+	if (m)
+		offer_frame(t, path, pkt, caplen, len, m);
+	else
+		offer_frame(t, path, pkt, caplen, len, NULL);
+}
+
 FT_EXPORT void ft_tap_offer(struct ft_tap *t, unsigned path, const void *pkt, size_t len,
 			    const struct ft_meta *m)
 {
-	ft_tap_offer_frame(t, path, pkt, len, len, m);
+	if (m)
+		ft_tap_offer_frame(t, path, pkt, len, len, m);
+	else
+		offer_frame(t, path, pkt, len, len, NULL);
 }
 
 /* The largest packet an iovec hook captures whole (a GSO/GRO super-packet). */

@@ -11,6 +11,7 @@
 
 struct ft_anon;
 
+#include "filter_int.h"
 #include "peers_int.h"
 #include "rec.h"
 #include "recorder.h"
@@ -34,10 +35,10 @@ struct ft_anon;
 
 struct ft_tap_thread {
 	/* Odd while the thread is inside a hook on the tap; written only by
-	 * the thread, read by grace periods. */
+	 * the thread, read by grace periods. Grows by two per hook call
+	 * that reached the slow path: half of it is the thread's count. */
 	_Alignas(64) _Atomic uint64_t seq;
-	_Atomic uint64_t hooked; /* hook calls that reached the slow path */
-	unsigned idx;		 /* the slot */
+	unsigned idx; /* the slot */
 	pthread_t owner;
 	/* ft_tap_drop() counts per reason id, written only by the thread. */
 	_Atomic uint64_t drop_pkts[FT_DROP_REASON_MAX];
@@ -204,7 +205,7 @@ static inline bool ft__session_wants(const struct ft_session *s, unsigned path, 
 	}
 	if (s->dir && s->dir != dir)
 		return false;
-	return !s->filter || ft_filter_match(s->filter, pkt, caplen, len);
+	return ft__filter_match(s->filter, pkt, caplen, len);
 }
 
 /* Lifetime (see ft_tap_free() in tap.h): a session joins its tap's members

@@ -569,11 +569,14 @@ keep(struct ft_session *s, unsigned slot, struct ft_rec_info *ri, const void *pk
 		bump(&c->dropped, shared);
 		return;
 	}
+	memcpy(ft__rec_put(rec, ri, f), pkt, cap);
 	/* The clock is read once per hook call, and only if some session keeps
-	 * the packet: a rejecting filter costs no clock read. */
+	 * the packet: a rejecting filter costs no clock read. Read after the
+	 * copy is under way: the time-stamp counter is slow to read (11 ns on
+	 * some virtual machines), and the copy need not wait for it. */
 	if (!ri->ts_ns)
 		ri->ts_ns = now_ns();
-	memcpy(ft__rec_put(rec, ri, f), pkt, cap);
+	((struct ft_rec *)rec)->ts_ns = ri->ts_ns;
 	if (sr)
 		ft__spsc_commit(sr, size);
 	else

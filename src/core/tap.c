@@ -530,11 +530,13 @@ static inline uint8_t builtin_dir(unsigned path)
  * rejecting filter costs none of it. */
 static inline __attribute__((always_inline)) void rec_info(struct ft_rec_info *ri, uint16_t path,
 							   uint8_t dir, uint32_t len,
-							   const struct ft_meta *m, char *where)
+							   const struct ft_meta *m, uint64_t ts,
+							   char *where)
 {
-	*ri = (struct ft_rec_info){.len = len, .path = path, .dir = dir};
+	*ri = (struct ft_rec_info){.ts_ns = ts, .len = len, .path = path, .dir = dir};
 	if (m) {
-		ri->ts_ns = m->ts_ns;
+		if (m->ts_ns)
+			ri->ts_ns = m->ts_ns;
 		ri->ifid = m->ifid;
 		ri->nat_src = m->nat_src.len ? &m->nat_src : NULL;
 		ri->nat_dst = m->nat_dst.len ? &m->nat_dst : NULL;
@@ -589,11 +591,11 @@ keep(struct ft_session *s, unsigned slot, struct ft_rec_info *ri, const void *pk
 }
 
 /* Always inlined, so that a hook without metadata (@m a constant NULL)
- * gets a copy without the metadata tests. */
+ * gets a copy without the metadata tests. @ts: the batch's time, or 0. */
 static inline __attribute__((always_inline)) void offer_list(struct ft_sesslist *l, unsigned slot,
 							     unsigned path, const void *pkt,
 							     size_t caplen, size_t len,
-							     const struct ft_meta *m)
+							     const struct ft_meta *m, uint64_t ts)
 {
 	/* What ft__session_wants() reads; the record info waits for a
 	 * session that keeps the packet. */
@@ -612,48 +614,71 @@ static inline __attribute__((always_inline)) void offer_list(struct ft_sesslist 
 		if (!ft__session_wants(s, p16, reason, dir, pkt, (uint32_t)caplen, (uint32_t)len))
 			continue;
 		if (!built) {
-			rec_info(&ri, p16, dir, (uint32_t)len, m, where);
+			rec_info(&ri, p16, dir, (uint32_t)len, m, ts, where);
 			built = true;
 		}
 		keep(s, slot, &ri, pkt, caplen);
 	}
 	if (l->rec && ft__recorder_keeps(l->rec, p16)) {
 		if (!built)
-			rec_info(&ri, p16, dir, (uint32_t)len, m, where);
+			rec_info(&ri, p16, dir, (uint32_t)len, m, ts, where);
 		if (!ri.ts_ns)
 			ri.ts_ns = now_ns();
 		ft__recorder_write(l->rec, slot, FT_TAP_SHARED, l->ver, &ri, pkt, caplen);
 	}
 }
 
-static inline __attribute__((always_inline)) void offer_frame(struct ft_tap *t, unsigned path,
-							      const void *pkt, size_t caplen,
-							      size_t len, const struct ft_meta *m)
-{
-	struct ft_tap_thread *th = thread_slot(t);
-	struct ft_sesslist *l;
+/* Where a thread holds session pointers: between enter() and leave(). */
+struct section {
+	struct ft_tap_thread *th; /* NULL: the shared slot */
+	uint64_t q;
+	unsigned g;
+};
 
+static inline __attribute__((always_inline)) struct ft_sesslist *
+enter(struct ft_tap *t, struct section *sec, uint64_t hooks)
+{
+	struct ft_tap_thread *th = sec->th = thread_slot(t);
+
+	sec->q = 0;
+	sec->g = 0;
 	if (th) {
 		/* Enter: odd sequence, then a full fence (fence.h) before
 		 * the list is read (see grace_period()). Only this thread
 		 * writes it; it also counts the thread's hooks (two a hook). */
-		uint64_t q = atomic_load_explicit(&th->seq, memory_order_relaxed);
-		atomic_store_explicit(&th->seq, q + 1, memory_order_relaxed);
+		sec->q = atomic_load_explicit(&th->seq, memory_order_relaxed);
+		atomic_store_explicit(&th->seq, sec->q + 1, memory_order_relaxed);
 		ft__fence_hot();
-		l = atomic_load_explicit(&t->list, memory_order_acquire);
-		if (l->n || l->rec)
-			offer_list(l, th->idx, path, pkt, caplen, len, m);
+		return atomic_load_explicit(&t->list, memory_order_acquire);
+	}
+	sec->g = atomic_load_explicit(&t->gen, memory_order_seq_cst) & 1;
+	atomic_fetch_add_explicit(&t->enter[sec->g], hooks, memory_order_seq_cst);
+	return atomic_load_explicit(&t->list, memory_order_seq_cst);
+}
+
+/* @hooks: the hook calls the section stands for (a batch's packets), as
+ * the tap counts them (ft_tap_get_stats()). */
+static inline __attribute__((always_inline)) void leave(struct ft_tap *t, struct section *sec,
+							uint64_t hooks)
+{
+	if (sec->th)
 		/* Leave: release, so that the session pointers' last uses
 		 * come before a grace period that sees the even sequence. */
-		atomic_store_explicit(&th->seq, q + 2, memory_order_release);
-		return;
-	}
-	unsigned g = atomic_load_explicit(&t->gen, memory_order_seq_cst) & 1;
-	atomic_fetch_add_explicit(&t->enter[g], 1, memory_order_seq_cst);
-	l = atomic_load_explicit(&t->list, memory_order_seq_cst);
+		atomic_store_explicit(&sec->th->seq, sec->q + 2 * hooks, memory_order_release);
+	else
+		atomic_fetch_add_explicit(&t->leave[sec->g], hooks, memory_order_seq_cst);
+}
+
+static inline __attribute__((always_inline)) void offer_frame(struct ft_tap *t, unsigned path,
+							      const void *pkt, size_t caplen,
+							      size_t len, const struct ft_meta *m)
+{
+	struct section sec;
+	struct ft_sesslist *l = enter(t, &sec, 1);
+
 	if (l->n || l->rec)
-		offer_list(l, FT_TAP_SHARED, path, pkt, caplen, len, m);
-	atomic_fetch_add_explicit(&t->leave[g], 1, memory_order_seq_cst);
+		offer_list(l, sec.th ? sec.th->idx : FT_TAP_SHARED, path, pkt, caplen, len, m, 0);
+	leave(t, &sec, 1);
 }
 
 FT_EXPORT void ft_tap_offer_frame(struct ft_tap *t, unsigned path, const void *pkt, size_t caplen,
@@ -733,16 +758,29 @@ FT_EXPORT void ft_tap_offer_iov(struct ft_tap *t, unsigned path, const struct io
 FT_EXPORT void ft_tap_offer_batch(struct ft_tap *t, unsigned path, const struct iovec *pkts,
 				  unsigned n, const struct ft_meta *m)
 {
-	struct ft_meta bm = FT_META_INIT;
+	struct section sec;
+	struct ft_sesslist *l;
+	unsigned slot;
+	uint64_t ts;
 
-	/* One clock reading for the batch, unless the caller gave the time. */
-	if (m)
-		bm = *m;
-	if (!bm.ts_ns && n)
-		bm.ts_ns = now_ns();
-	for (unsigned i = 0; i < n; i++)
-		ft_tap_offer_frame(t, path, pkts[i].iov_base, pkts[i].iov_len, pkts[i].iov_len,
-				   &bm);
+	if (!n)
+		return;
+	/* One clock reading for the batch, unless the caller gave the time,
+	 * and one grace-period section: the batch's packets see one list. */
+	ts = m && m->ts_ns ? m->ts_ns : now_ns();
+	l = enter(t, &sec, n);
+	slot = sec.th ? sec.th->idx : FT_TAP_SHARED;
+	if (l->n || l->rec) {
+		for (unsigned i = 0; i < n; i++) {
+			const void *p = pkts[i].iov_base;
+			size_t k = pkts[i].iov_len;
+			if (m)
+				offer_list(l, slot, path, p, k, k, m, ts);
+			else
+				offer_list(l, slot, path, p, k, k, NULL, ts);
+		}
+	}
+	leave(t, &sec, n);
 }
 
 FT_EXPORT void ft_meta_set_nat(struct ft_meta *m, const struct ft_addr *src,

@@ -54,6 +54,11 @@ typedef void (*ft_session_end_fn)(struct ft_session *s, void *ctx);
  * one writev(2)/sendmsg(2). The bytes in all are never 0 (a single iovec
  * may be empty).
  *
+ * Whether that saves CPU depends on the output: the kernel then copies
+ * from memory a producer wrote on another core, a batch later, instead of
+ * from a cache-hot buffer. On a Unix socket it cost more than the copy it
+ * saves (flowtap's local API keeps out for that reason); measure.
+ *
  * Returns 0 or a negative errno (e.g. -EPIPE), which ends the session with
  * that error as an out callback's would. Like out, it must bound its own
  * waits once ft_session_stop() was called (the session thread is joined).

@@ -121,9 +121,9 @@ ok "HTTP/1.0 client: unchunked pcapng body of 25 packets, also when asking for k
 [ "$(status "$SOCK" '.taps[0].sessions')" = 0 ] || fail "sessions left attached"
 dp_stop
 
-# pcap records go from the session's buffer to the socket as they lie
-# (several iovecs per chunk for packets past 256 bytes): an HTTP/1.1
-# (chunked) and an HTTP/1.0 stream of the same packets hold the same bytes.
+# Packets past 256 bytes (which the session writes differently from short
+# ones): an HTTP/1.1 (chunked) pcap stream and an HTTP/1.0 pcap-ns stream
+# of the same packets hold the same packets.
 dp_start "$SOCK" --count 300 --rate 3000 --size 1400 --wait-sessions 2
 curl -s -m 30 --unix-socket "$SOCK" -X POST \
 	"http://local/localapi/v0/debug-capture?format=pcap&count=300" -o "$TMP/big11.pcap" &

@@ -8,7 +8,8 @@
  *    programs of a few tcpdump expressions for Ethernet and raw IP;
  *  - odd: the rest of the input is itself a program (8-byte instructions)
  *    run on a fixed packet when both libpcap's validator and ours accept it.
- * Any difference, or any read past the packet (ASan), aborts.
+ * Both the program and its fused copy (the hook's) are run. Any
+ * difference, or any read past the packet (ASan), aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,10 +57,19 @@ static void compile_all(void)
 static void same(const struct bpf_insn *prog, unsigned len, const uint8_t *pkt, uint32_t wire,
 		 uint32_t cap)
 {
+	struct bpf_insn *fused;
+	uint32_t want;
+
 	if (!ft__bpf_runnable(prog, len))
 		return;
-	if (ft__bpf_run(prog, pkt, wire, cap) != bpf_filter(prog, pkt, wire, cap))
+	want = bpf_filter(prog, pkt, wire, cap);
+	if (ft__bpf_run(prog, pkt, wire, cap) != want)
 		abort();
+	/* The hook runs the fused copy (ft__bpf_fuse()). */
+	fused = ft__bpf_fuse(prog, len);
+	if (fused && ft__bpf_run(fused, pkt, wire, cap) != want)
+		abort();
+	free(fused);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

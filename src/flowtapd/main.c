@@ -671,7 +671,18 @@ static struct ft_tap *find_tap(struct daemon *d, const char *name)
 	return NULL;
 }
 
-/* Start the --write sessions: pcapng, everything, into the files. */
+/* A FILE named *.pcap gets classic pcap (what tcpdump -w writes, one link
+ * type): the session then writes its records straight from the rings, a
+ * copy and a conversion per packet less than pcapng, which is what every
+ * other name gets (an interface statistics block at the end). */
+static enum ft_format write_format(const char *file)
+{
+	size_t n = strlen(file);
+
+	return n > 5 && !strcmp(file + n - 5, ".pcap") ? FT_FORMAT_PCAP : FT_FORMAT_PCAPNG;
+}
+
+/* Start the --write sessions: everything, into the files. */
 static int start_writes(struct daemon *d)
 {
 	for (int i = 0; i < d->nwrites; i++) {
@@ -689,7 +700,7 @@ static int start_writes(struct daemon *d)
 			return -1;
 		}
 		ft_session_opts_init(&o);
-		o.format = FT_FORMAT_PCAPNG;
+		o.format = write_format(w->file);
 		o.out_fd = w->fd;
 		o.bufsize = d->cfg.buffer_size ? d->cfg.buffer_size : 32u << 20;
 		o.on_end = on_write_end;

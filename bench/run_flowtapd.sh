@@ -5,6 +5,7 @@
 # (-w a pcap file) capture side by side. Two flowtapd cases, each against a
 # tcpdump of the same run:
 #  - flowtapd --write IF=FILE: flowtapd itself writes the pcapng file
+#    (FTF_BENCH_WRITE=pcap: a classic pcap file, like tcpdump's)
 #    (flowtapd_* lines, the headline ratio);
 #  - the capture streamed over the local API into `flowtap capture -w FILE`
 #    (flowtapd_api_* lines; CPU of flowtapd plus its client).
@@ -16,6 +17,7 @@ FT_SHARED=${FT_SHARED:-$(dirname "$0")/../../shared}
 TMP=${FT_BENCH_TMP:-/tmp}/ftf-bench.$$
 PKTS=${FTF_BENCH_PKTS:-100000}
 LOOPS=${FTF_BENCH_LOOPS:-10}
+WEXT=${FTF_BENCH_WRITE:-pcapng} # the --write file's format, by its name
 NSA=ftf-bencha NSB=ftf-benchb VA=ftf-bench0 VB=ftf-bench1
 SOCK=$TMP/flowtap.sock
 pids=()
@@ -32,6 +34,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
 for t in tcpreplay tcpdump python3 curl capinfos; do
@@ -62,11 +65,11 @@ cpu() {
 # run_case api|write: prints "sent ft_got td_got ft_cpu td_cpu rate kernel_drops client_cpu"
 # (client_cpu: the part of ft_cpu spent by the `flowtap capture` client)
 run_case() {
-	local mode=$1 ftd cap= td ft0 td0 ft1 td1 cl0=0 cl1=0 ft_got td_got sent rate kd watch
+	local mode=$1 out ftd cap= td ft0 td0 ft1 td1 cl0=0 cl1=0 ft_got td_got sent rate kd watch
 	rm -f "$SOCK"
 	if [ "$mode" = write ]; then
 		ip netns exec $NSB "$FT_BUILD/flowtapd" --socket "$SOCK" --interface $VB \
-			--buffer-size 64M --write "$VB=$TMP/flowtapd.pcapng" 2>"$TMP/flowtapd.log" &
+			--buffer-size 64M --write "$VB=$TMP/flowtapd.$WEXT" 2>"$TMP/flowtapd.log" &
 	else
 		ip netns exec $NSB "$FT_BUILD/flowtapd" --socket "$SOCK" --interface $VB \
 			--buffer-size 64M 2>"$TMP/flowtapd.log" &
@@ -102,11 +105,13 @@ run_case() {
 	wait $td $cap $ftd 2>/dev/null
 	sent=$(grep -o 'Actual: [0-9]* packets' "$TMP/replay.log" | grep -o '[0-9]*')
 	rate=$(grep -o '[0-9.]* pps' "$TMP/replay.log" | grep -o '^[0-9.]*')
-	ft_got=$(capinfos -c -M "$TMP/flowtapd.pcapng" 2>/dev/null | grep -o 'packets: *[0-9]*' | grep -o '[0-9]*$')
+	out=$TMP/flowtapd.pcapng
+	[ "$mode" = write ] && out=$TMP/flowtapd.$WEXT
+	ft_got=$(capinfos -c -M "$out" 2>/dev/null | grep -o 'packets: *[0-9]*' | grep -o '[0-9]*$')
 	td_got=$(grep -o '^[0-9]* packets captured' "$TMP/tcpdump.err" | grep -o '^[0-9]*')
 	[ -n "$sent" ] && [ -n "$ft_got" ] && [ -n "$td_got" ] || skip "could not read the counts ($mode)"
 	echo "$sent $ft_got $td_got $(echo "$ft1 - $ft0" | bc) $(echo "$td1 - $td0" | bc) $rate $kd $(echo "$cl1 - $cl0" | bc)"
-	rm -f "$TMP/flowtapd.pcapng" "$TMP/tcpdump.pcap"
+	rm -f "$out" "$TMP/tcpdump.pcap"
 }
 
 report() {

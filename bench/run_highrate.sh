@@ -10,7 +10,8 @@
 # such packet went through the receive path and was offered to both capture
 # sockets; packets the stack dropped before that (backlog full) reach neither
 # and are not counted. Drops = sent minus the packets in each file (capinfos).
-# The kernel drop lines are the sockets' own counts (ring full).
+# The kernel drop lines are the sockets' own counts (ring full); flowtapd's
+# session drops are its own buffer's (the file writer fell behind).
 # FTH_BENCH_PERF=FILE: perf record -g of flowtapd (and of tcpdump into
 # FILE.tcpdump) while trafgen sends; FTH_BENCH_TRACE=FILE: its system calls.
 set -uo pipefail
@@ -127,6 +128,7 @@ rx1=$(rx_packets)
 # Both drain their rings (block timeouts are milliseconds).
 sleep 2
 kd=$(status_field kernel_drops)
+sd=$(status_field write | python3 -c 'import ast,sys; print(ast.literal_eval(sys.stdin.read())["dropped"])')
 kill -INT $td $ftd 2>/dev/null
 wait $td $ftd 2>/dev/null
 sent=$((rx1 - rx0))
@@ -134,10 +136,10 @@ ft_got=$(file_count "$TMP/flowtapd.pcapng")
 td_got=$(file_count "$TMP/tcpdump.pcap")
 td_kd=$(grep -o '^[0-9]* packets dropped by kernel' "$TMP/tcpdump.err" | grep -o '^[0-9]*')
 [ -n "$ft_got" ] && [ -n "$td_got" ] && [ -n "$kd" ] || skip "could not read the counts"
-python3 - "$PKTS" "$sent" "$ft_got" "$td_got" "$kd" "${td_kd:-0}" "$t0" "$t1" <<'PY'
+python3 - "$PKTS" "$sent" "$ft_got" "$td_got" "$kd" "${td_kd:-0}" "${sd:-0}" "$t0" "$t1" <<'PY'
 import sys
-pkts, sent, ft, td, kd, tkd = map(int, sys.argv[1:7])
-t0, t1 = map(float, sys.argv[7:9])
+pkts, sent, ft, td, kd, tkd, sd = map(int, sys.argv[1:8])
+t0, t1 = map(float, sys.argv[8:10])
 print("BENCH highrate_send_rate %.0f pps" % (sent / (t1 - t0)))
 print("BENCH highrate_sent %d pkts" % sent)
 print("BENCH highrate_stack_drops %d pkts" % (pkts - sent))
@@ -145,4 +147,5 @@ print("BENCH flowtapd_highrate_drops %d pkts" % (sent - ft))
 print("BENCH tcpdump_highrate_drops %d pkts" % (sent - td))
 print("BENCH flowtapd_highrate_kernel_drops %d pkts" % kd)
 print("BENCH tcpdump_highrate_kernel_drops %d pkts" % tkd)
+print("BENCH flowtapd_highrate_session_drops %d pkts" % sd)
 PY

@@ -213,10 +213,20 @@ uint32_t ft__bpf_run(const struct bpf_insn *pc, const uint8_t *p, uint32_t wirel
 	    [BPF_MISC | BPF_TAX] = &&misc_tax,
 	    [BPF_MISC | BPF_TXA] = &&misc_txa,
 	};
-	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0};
+	/* The scratch memory starts zeroed, but only programs that use it
+	 * (few that pcap_compile() makes) pay for that, on first use. */
+	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS];
+	bool zeroed = false;
 	uint64_t k;
 
 #define NEXT goto *op[(++pc)->code]
+#define MEM_READY()                                                                                \
+	do {                                                                                       \
+		if (!zeroed) {                                                                     \
+			memset(mem, 0, sizeof(mem));                                               \
+			zeroed = true;                                                             \
+		}                                                                                  \
+	} while (0)
 	goto *op[pc->code];
 ret_k:
 	return pc->k;
@@ -273,15 +283,19 @@ ldx_imm:
 	x = pc->k;
 	NEXT;
 ld_mem:
+	MEM_READY();
 	a = mem[pc->k];
 	NEXT;
 ldx_mem:
+	MEM_READY();
 	x = mem[pc->k];
 	NEXT;
 st:
+	MEM_READY();
 	mem[pc->k] = a;
 	NEXT;
 stx:
+	MEM_READY();
 	mem[pc->k] = x;
 	NEXT;
 jmp_ja:
@@ -428,5 +442,6 @@ fused_ld_h_ind_jeq:
 	pc++;
 	pc += a == pc->k ? pc->jt : pc->jf;
 	NEXT;
+#undef MEM_READY
 #undef NEXT
 }

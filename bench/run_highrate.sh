@@ -39,7 +39,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
-for t in trafgen tcpdump python3 curl capinfos; do
+for t in trafgen tcpdump python3 curl capinfos bc; do
 	command -v $t >/dev/null || skip "$t not installed (trafgen: Debian package netsniff-ng)"
 done
 [ -x "$FT_BUILD/flowtapd" ] || skip "flowtapd not built"
@@ -79,6 +79,10 @@ status_field() {
 	curl -sf --unix-socket "$SOCK" http://local/localapi/v0/status |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["sources"][0]["'"$1"'"])'
 }
+# CPU seconds (user + system, all threads) of a process so far.
+cpu() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' /proc/"$1"/stat
+}
 file_count() {
 	capinfos -c -M "$1" 2>/dev/null | grep -o 'packets: *[0-9]*' | grep -o '[0-9]*$'
 }
@@ -116,6 +120,8 @@ elif [ -n "${FTH_BENCH_TRACE:-}" ]; then # or its system calls per thread
 	sleep 0.5
 fi
 rx0=$(rx_packets)
+fc0=$(cpu $ftd)
+tc0=$(cpu $td)
 t0=$(date +%s.%N)
 # -P 1: one process (two would share the veth's one TX queue); qdisc bypass
 # is trafgen's default. --no-sock-mem/--notouch-irq: leave system settings alone.
@@ -127,6 +133,8 @@ rx1=$(rx_packets)
 [ -n "$prof" ] && kill -INT $prof && wait $prof
 # Both drain their rings (block timeouts are milliseconds).
 sleep 2
+fc1=$(cpu $ftd)
+tc1=$(cpu $td)
 kd=$(status_field kernel_drops)
 sd=$(status_field write | python3 -c 'import ast,sys; print(ast.literal_eval(sys.stdin.read())["dropped"])')
 kill -INT $td $ftd 2>/dev/null
@@ -136,10 +144,11 @@ ft_got=$(file_count "$TMP/flowtapd.pcapng")
 td_got=$(file_count "$TMP/tcpdump.pcap")
 td_kd=$(grep -o '^[0-9]* packets dropped by kernel' "$TMP/tcpdump.err" | grep -o '^[0-9]*')
 [ -n "$ft_got" ] && [ -n "$td_got" ] && [ -n "$kd" ] || skip "could not read the counts"
-python3 - "$PKTS" "$sent" "$ft_got" "$td_got" "$kd" "${td_kd:-0}" "${sd:-0}" "$t0" "$t1" <<'PY'
+python3 - "$PKTS" "$sent" "$ft_got" "$td_got" "$kd" "${td_kd:-0}" "${sd:-0}" "$t0" "$t1" \
+	"$(echo "$fc1 - $fc0" | bc)" "$(echo "$tc1 - $tc0" | bc)" <<'PY'
 import sys
 pkts, sent, ft, td, kd, tkd, sd = map(int, sys.argv[1:8])
-t0, t1 = map(float, sys.argv[8:10])
+t0, t1, fc, tc = map(float, sys.argv[8:12])
 print("BENCH highrate_send_rate %.0f pps" % (sent / (t1 - t0)))
 print("BENCH highrate_sent %d pkts" % sent)
 print("BENCH highrate_stack_drops %d pkts" % (pkts - sent))
@@ -148,4 +157,9 @@ print("BENCH tcpdump_highrate_drops %d pkts" % (sent - td))
 print("BENCH flowtapd_highrate_kernel_drops %d pkts" % kd)
 print("BENCH tcpdump_highrate_kernel_drops %d pkts" % tkd)
 print("BENCH flowtapd_highrate_session_drops %d pkts" % sd)
+# CPU per million packets each wrote, as in run_flowtapd.sh.
+if ft and td and tc > 0:
+    print("BENCH flowtapd_highrate_cpu_s_per_mpkt %.3f s" % (fc / (ft / 1e6)))
+    print("BENCH tcpdump_highrate_cpu_s_per_mpkt %.3f s" % (tc / (td / 1e6)))
+    print("BENCH flowtapd_highrate_cpu_ratio %.2f x" % ((fc / ft) / (tc / td)))
 PY

@@ -8,7 +8,9 @@
 #    (FTF_BENCH_WRITE=pcap: a classic pcap file, like tcpdump's)
 #    (flowtapd_* lines, the headline ratio);
 #  - the capture streamed over the local API into `flowtap capture -w FILE`
-#    (flowtapd_api_* lines; CPU of flowtapd plus its client).
+#    in its default format, pcap, as `tcpdump -w` writes (flowtapd_api_*
+#    lines; CPU of flowtapd plus its client), and the same with --format
+#    pcapng (flowtapd_api_pcapng_* lines).
 # Reports packets lost (sent minus captured) and CPU seconds (user + system)
 # per million packets captured.
 set -uo pipefail
@@ -62,7 +64,7 @@ cpu() {
 	echo "$t"
 }
 
-# run_case api|write: prints "sent ft_got td_got ft_cpu td_cpu rate kernel_drops client_cpu"
+# run_case write|api|aping: prints "sent ft_got td_got ft_cpu td_cpu rate kernel_drops client_cpu"
 # (client_cpu: the part of ft_cpu spent by the `flowtap capture` client)
 run_case() {
 	local mode=$1 out ftd cap= td ft0 td0 ft1 td1 cl0=0 cl1=0 ft_got td_got sent rate kd watch
@@ -78,8 +80,11 @@ run_case() {
 	pids+=($ftd)
 	for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
 	watch=$ftd
-	if [ "$mode" = api ]; then
-		"$FT_BUILD/flowtap" capture --socket "$SOCK" --format pcapng \
+	if [ "$mode" != write ]; then
+		# No --format for api: `flowtap capture -w` writes pcap, as tcpdump.
+		local fmt=()
+		[ "$mode" = aping ] && fmt=(--format pcapng)
+		"$FT_BUILD/flowtap" capture --socket "$SOCK" "${fmt[@]}" \
 			-w "$TMP/flowtapd.pcapng" 2>"$TMP/cap.err" &
 		cap=$!
 		pids+=($cap)
@@ -139,7 +144,9 @@ PY
 
 w=$(run_case write) && [ -n "$w" ] || exit 0
 a=$(run_case api) && [ -n "$a" ] || exit 0
+ang=$(run_case aping) && [ -n "$ang" ] || exit 0
 # Headline lines (flowtapd writing the pcapng file itself) under the names
 # the issue asks for, then every figure of both cases.
 report flowtapd $w | sed -n 's/^BENCH flowtapd_tcpdump_drops/BENCH tcpdump_drops/p; s/^BENCH flowtapd_tcpdump_cpu_s_per_mpkt/BENCH tcpdump_cpu_s_per_mpkt/p; /flowtapd_\(drops\|kernel_drops\|cpu_s_per_mpkt\|cpu_ratio\|replay_rate\)/p'
 report flowtapd_api $a
+report flowtapd_api_pcapng $ang

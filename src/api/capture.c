@@ -48,6 +48,7 @@
 #include <event2/bufferevent.h>
 
 #include "api_int.h"
+#include "iov.h"
 #include <event2/http_struct.h> /* the request's HTTP version */
 #include "parse_num.h"
 
@@ -327,15 +328,7 @@ static int send_all(struct api_client *c, struct iovec *iov, int n)
 		}
 		atomic_store_explicit(&c->blocked, false, memory_order_relaxed);
 		stalled_since = 0;
-		while (m.msg_iovlen && (size_t)k >= m.msg_iov->iov_len) {
-			k -= (ssize_t)m.msg_iov->iov_len;
-			m.msg_iov++;
-			m.msg_iovlen--;
-		}
-		if (m.msg_iovlen) {
-			m.msg_iov->iov_base = (char *)m.msg_iov->iov_base + k;
-			m.msg_iov->iov_len -= (size_t)k;
-		}
+		ft__iov_advance(&m.msg_iov, &m.msg_iovlen, (size_t)k);
 	}
 	return 0;
 }

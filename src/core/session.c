@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "drop.h"
 #include "fence.h"
+#include "iov.h"
 #include "tap_internal.h"
 #include "thread.h"
 #include "writer_direct.h"
@@ -656,8 +657,10 @@ end:
  */
 static int fd_outv(struct ft_session *s, struct iovec *iov, int cnt)
 {
-	while (cnt) {
-		ssize_t n = writev(s->opts.out_fd, iov, cnt);
+	size_t left = (size_t)cnt;
+
+	while (left) {
+		ssize_t n = writev(s->opts.out_fd, iov, (int)left);
 		if (n < 0) {
 			struct pollfd pfd = {.fd = s->opts.out_fd, .events = POLLOUT};
 			if (errno == EINTR)
@@ -670,12 +673,7 @@ static int fd_outv(struct ft_session *s, struct iovec *iov, int cnt)
 			continue;
 		}
 		/* Past what was written; @iov is the caller's scratch. */
-		for (; cnt && (size_t)n >= iov->iov_len; iov++, cnt--)
-			n -= (ssize_t)iov->iov_len;
-		if (cnt) {
-			iov->iov_base = (uint8_t *)iov->iov_base + n;
-			iov->iov_len -= (size_t)n;
-		}
+		ft__iov_advance(&iov, &left, (size_t)n);
 	}
 	return 0;
 }

@@ -5,15 +5,13 @@
  * Filtering a large capture into a file is bound by memory traffic: each
  * selected byte was copied into the writer's buffer and again into the page
  * cache. Here a record whose bytes in the input are already those the pcap
- * writer would produce (little-endian, same precision, not cut, original
+ * writer would produce (this host's byte order, same precision, not cut, original
  * length not below the captured one) goes to writev() as it lies; records
  * next to each other in the input share one iovec. Any other record gets a
  * header built as writer_pcap.c builds it, so the file is byte-identical.
  */
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "pcap_batch.h"
 #include "writer_direct.h"
@@ -32,32 +30,8 @@ void ft__pcap_batch_init(struct ft__pcap_batch *b, int fd, bool nsec, uint32_t s
 
 int ft__pcap_batch_flush(struct ft__pcap_batch *b)
 {
-	struct iovec *iov = b->iov;
-	int cnt = b->n;
-
-	while (cnt && !b->err) {
-		ssize_t n = writev(b->fd, iov, cnt);
-		if (n < 0) {
-			struct pollfd pfd = {.fd = b->fd, .events = POLLOUT};
-			if (errno == EINTR)
-				continue;
-			/* A non-blocking descriptor: wait until it drains. */
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) && poll(&pfd, 1, -1) >= 0)
-				continue;
-			b->err = -errno;
-			break;
-		}
-		/* A short write: skip what went out, resume inside an iovec. */
-		while (cnt && (size_t)n >= iov->iov_len) {
-			n -= (ssize_t)iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt) {
-			iov->iov_base = (uint8_t *)iov->iov_base + n;
-			iov->iov_len -= (size_t)n;
-		}
-	}
+	if (b->n && !b->err)
+		b->err = ft__output_fdv(b->fd, b->iov, b->n);
 	b->n = b->nhdr = 0;
 	b->bytes = 0;
 	return b->err;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pcap_batch.h - pcap records written with writev(2) from where their bytes
- * lie (a mapped input file, reader_mmap.h) instead of through a writer's
+ * lie (the reader's window, reader_rec.h) instead of through a writer's
  * buffer. The bytes are those the pcap writer would write for the same
  * packets; the file header is the writer's (ft__writer_begin()). Not public.
  */
@@ -45,8 +45,8 @@ void ft__pcap_batch_init(struct ft__pcap_batch *b, int fd, bool nsec, uint32_t s
 int ft__pcap_batch_add(struct ft__pcap_batch *b, const struct ft_pkt *p, const uint8_t *rec,
 		       size_t reclen);
 
-/* ft__pcap_batch_flush - write out what is queued (retrying short writes,
- * EINTR and EAGAIN). Returns 0 or a negative errno, sticky. */
+/* ft__pcap_batch_flush - write out what is queued (ft__output_fdv()).
+ * Returns 0 or a negative errno, sticky. */
 int ft__pcap_batch_flush(struct ft__pcap_batch *b);
 
 #endif

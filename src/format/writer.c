@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* \summary: capture writers: format names, buffering and dispatch to a format. */
 #include <errno.h>
+#include <limits.h>
 #include <pcap/dlt.h>
 #include <poll.h>
 #include <pthread.h>
@@ -10,12 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <flowtap/peers.h>
 #include <flowtap/writer.h>
 
+#include "iov.h"
 #include "user0.h"
+#include "writer_direct.h"
 #include "writer_int.h"
 
 #define DEFAULT_BUFSIZE (256 * 1024)
@@ -59,14 +63,14 @@ FT_EXPORT const char *ft_format_content_type(enum ft_format f)
 }
 
 /*
- * write() without SIGPIPE: a library must not kill its host when a reader
+ * writev() without SIGPIPE: a library must not kill its host when a reader
  * goes away (the default action of SIGPIPE), nor change the process's
  * signal dispositions. SIGPIPE is blocked in this thread for the write, and
  * one it raised is consumed before the mask is restored, unless one was
  * already pending. The cost is three system calls per chunk written, not
  * per packet.
  */
-static ssize_t write_nosigpipe(int fd, const void *p, size_t len)
+static ssize_t writev_nosigpipe(int fd, const struct iovec *iov, int cnt)
 {
 	sigset_t pipe_set, old, pending;
 	bool was_pending;
@@ -78,8 +82,8 @@ static ssize_t write_nosigpipe(int fd, const void *p, size_t len)
 	sigpending(&pending);
 	was_pending = sigismember(&pending, SIGPIPE) == 1;
 	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0)
-		return write(fd, p, len);
-	n = write(fd, p, len);
+		return writev(fd, iov, cnt);
+	n = writev(fd, iov, cnt);
 	err = errno;
 	if (n < 0 && err == EPIPE && !was_pending) {
 		const struct timespec zero = {0, 0};
@@ -91,13 +95,12 @@ static ssize_t write_nosigpipe(int fd, const void *p, size_t len)
 	return n;
 }
 
-FT_EXPORT int ft_output_fd(void *ctx, const void *data, size_t len)
+int ft__output_fdv(int fd, struct iovec *iov, int cnt)
 {
-	int fd = (int)(intptr_t)ctx;
-	const uint8_t *p = data;
+	size_t left = cnt > 0 ? (size_t)cnt : 0;
 
-	while (len) {
-		ssize_t n = write_nosigpipe(fd, p, len);
+	while (left) {
+		ssize_t n = writev_nosigpipe(fd, iov, left < IOV_MAX ? (int)left : IOV_MAX);
 		if (n < 0) {
 			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 			if (errno == EINTR)
@@ -107,10 +110,16 @@ FT_EXPORT int ft_output_fd(void *ctx, const void *data, size_t len)
 				continue;
 			return -errno;
 		}
-		p += n;
-		len -= (size_t)n;
+		ft__iov_advance(&iov, &left, (size_t)n);
 	}
 	return 0;
+}
+
+FT_EXPORT int ft_output_fd(void *ctx, const void *data, size_t len)
+{
+	struct iovec iov = {(void *)data, len};
+
+	return len ? ft__output_fdv((int)(intptr_t)ctx, &iov, 1) : 0;
 }
 
 const char *ft__writer_path_name(const struct ft_writer *w, unsigned path, char *buf, size_t len)

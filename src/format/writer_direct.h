@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <sys/uio.h>
+
 #include <flowtap/writer.h>
 
 /* ft__writer_begin - put the file header in @w's buffer if it is not there
@@ -21,5 +23,11 @@ int ft__writer_begin(struct ft_writer *w);
 /* ft__pcap_put_rec - the 16-byte pcap record header (pcap and pcap-ns with
  * @nsec): what the pcap writer puts before each packet. */
 uint8_t *ft__pcap_put_rec(uint8_t *p, uint64_t ts_ns, bool nsec, uint32_t caplen, uint32_t len);
+
+/* ft__output_fdv - writev(2) all of the @cnt iovecs at @iov (which it
+ * changes) to @fd, as ft_output_fd() writes one buffer: across short
+ * writes, EINTR and a non-blocking descriptor's EAGAIN, without SIGPIPE.
+ * Returns 0 or a negative errno. */
+int ft__output_fdv(int fd, struct iovec *iov, int cnt);
 
 #endif

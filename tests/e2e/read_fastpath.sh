@@ -72,6 +72,25 @@ if [ -f "$gen" ]; then
 	n=$((n + 1))
 fi
 
+# The fast path is the one taken (the comparisons above would also pass if
+# neither run took it): its writev() calls carry many records, where the
+# writer's path hands over one buffer per call, as -U shows.
+if command -v strace >/dev/null && [ -f "$gen" ]; then
+	most_iovecs() {
+		strace -f -qq -e trace=writev -e signal=none -o "$tmp/strace" \
+			"$FT" read -r "$tmp/eth.pcap" -w "$tmp/s.pcap" "$@" 2>/dev/null
+		grep -oE '\], [0-9]+\) += ' "$tmp/strace" | grep -oE '[0-9]+' | sort -n | tail -1
+	}
+	fast=$(most_iovecs udp) slow=$(most_iovecs -U udp)
+	if [ "${fast:-0}" -le 2 ] || [ "${slow:-0}" != 1 ]; then
+		echo "FAIL: the fast path is not taken (most iovecs per writev: $fast, with -U: $slow)"
+		fail=1
+	fi
+	n=$((n + 1))
+else
+	echo "note: strace or gen_pcap.py absent, fast path use not checked"
+fi
+
 # Truncated and corrupt files: the records before the damage, then libpcap's
 # message and exit 1, on both paths.
 for f in trunc trunchdr badcap; do

@@ -398,50 +398,47 @@ misc_tax:
 misc_txa:
 	a = x;
 	NEXT;
-	/* Superinstructions: the load, then the jump one or two further. */
+	/* Superinstructions: the load, then the conditional jump @n further,
+	 * as the instructions one by one would; @taken is evaluated with pc on
+	 * the jump, so pc->k is its operand. */
+#define JUMP_AFTER(n, taken)                                                                       \
+	do {                                                                                       \
+		pc += (n);                                                                         \
+		pc += (taken) ? pc->jt : pc->jf;                                                   \
+		NEXT;                                                                              \
+	} while (0)
 fused_ld_w_jeq:
 	if (!IN(pc->k, 4))
 		return 0;
 	a = be32(p + pc->k);
-	pc++;
-	pc += a == pc->k ? pc->jt : pc->jf;
-	NEXT;
+	JUMP_AFTER(1, a == pc->k);
 fused_ld_h_jeq:
 	if (!IN(pc->k, 2))
 		return 0;
 	a = be16(p + pc->k);
-	pc++;
-	pc += a == pc->k ? pc->jt : pc->jf;
-	NEXT;
+	JUMP_AFTER(1, a == pc->k);
 fused_ld_b_jeq:
 	if (!IN(pc->k, 1))
 		return 0;
 	a = p[pc->k];
-	pc++;
-	pc += a == pc->k ? pc->jt : pc->jf;
-	NEXT;
+	JUMP_AFTER(1, a == pc->k);
 fused_ld_b_and_jeq:
 	if (!IN(pc->k, 1))
 		return 0;
 	a = p[pc->k] & pc[1].k;
-	pc += 2;
-	pc += a == pc->k ? pc->jt : pc->jf;
-	NEXT;
+	JUMP_AFTER(2, a == pc->k);
 fused_ld_h_jset:
 	if (!IN(pc->k, 2))
 		return 0;
 	a = be16(p + pc->k);
-	pc++;
-	pc += a & pc->k ? pc->jt : pc->jf;
-	NEXT;
+	JUMP_AFTER(1, a & pc->k);
 fused_ld_h_ind_jeq:
 	k = (uint64_t)x + pc->k;
 	if (!IN(k, 2))
 		return 0;
 	a = be16(p + k);
-	pc++;
-	pc += a == pc->k ? pc->jt : pc->jf;
-	NEXT;
+	JUMP_AFTER(1, a == pc->k);
+#undef JUMP_AFTER
 #undef MEM_READY
 #undef NEXT
 }

@@ -15,6 +15,7 @@
 # per million packets captured.
 set -uo pipefail
 : "${FT_BUILD:?}"
+. "$(dirname "$0")/lib.bash"
 FT_SHARED=${FT_SHARED:-$(dirname "$0")/../../shared}
 TMP=${FT_BENCH_TMP:-/tmp}/ftf-bench.$$
 PKTS=${FTF_BENCH_PKTS:-100000}
@@ -22,15 +23,9 @@ LOOPS=${FTF_BENCH_LOOPS:-10}
 WEXT=${FTF_BENCH_WRITE:-pcapng} # the --write file's format, by its name
 NSA=ftf-bencha NSB=ftf-benchb VA=ftf-bench0 VB=ftf-bench1
 SOCK=$TMP/flowtap.sock
-pids=()
 
-skip() {
-	echo "bench: run_flowtapd skipped: $*" >&2
-	exit 0
-}
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	stop_pids
 	ip netns del $NSA 2>/dev/null
 	ip netns del $NSB 2>/dev/null
 	rm -rf "$TMP"
@@ -48,21 +43,7 @@ mkdir -p "$TMP"
 python3 "$FT_SHARED/bench/gen_pcap.py" "$TMP/traffic.pcap" --packets "$PKTS" --link eth >/dev/null ||
 	skip "gen_pcap.py failed"
 
-ip netns add $NSA && ip netns add $NSB || skip "cannot create namespaces"
-ip link add $VA netns $NSA type veth peer name $VB netns $NSB
-for ns in $NSA $NSB; do ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
-ip -n $NSA link set $VA up
-ip -n $NSB link set $VB up
-
-# CPU seconds (user + system, all threads) of processes so far.
-cpu() {
-	local hz t=0
-	hz=$(getconf CLK_TCK)
-	for p in "$@"; do
-		t=$(awk -v hz="$hz" -v t="$t" '{ printf "%.3f", t + ($14 + $15) / hz }' /proc/"$p"/stat)
-	done
-	echo "$t"
-}
+veth_pair $NSA $NSB $VA $VB
 
 # run_case write|api|aping: prints "sent ft_got td_got ft_cpu td_cpu rate kernel_drops client_cpu"
 # (client_cpu: the part of ft_cpu spent by the `flowtap capture` client)

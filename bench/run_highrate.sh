@@ -16,21 +16,16 @@
 # FILE.tcpdump) while trafgen sends; FTH_BENCH_TRACE=FILE: its system calls.
 set -uo pipefail
 : "${FT_BUILD:?}"
+. "$(dirname "$0")/lib.bash"
 TMP=${FT_BENCH_TMP:-/tmp}/fth-bench.$$
 PKTS=${FTH_BENCH_PKTS:-2000000}
 SIZE=${FTH_BENCH_SIZE:-128} # frame length in bytes, without the FCS
 # Own names (not run_flowtapd.sh's), so the two may not collide.
 NSA=fth-bencha NSB=fth-benchb VA=fth-bench0 VB=fth-bench1
 SOCK=$TMP/flowtap.sock
-pids=()
 
-skip() {
-	echo "bench: run_highrate skipped: $*" >&2
-	exit 0
-}
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	stop_pids
 	ip netns del $NSA 2>/dev/null
 	ip netns del $NSB 2>/dev/null
 	[ -n "${FTH_KEEP:-}" ] || rm -rf "$TMP"
@@ -46,17 +41,7 @@ done
 [ "$SIZE" -ge 64 ] && [ "$SIZE" -le 1514 ] || skip "FTH_BENCH_SIZE must be 64..1514"
 mkdir -p "$TMP"
 
-# A leftover of a killed earlier run goes first.
-ip netns del $NSA 2>/dev/null
-ip netns del $NSB 2>/dev/null
-ip netns add $NSA && ip netns add $NSB || skip "cannot create namespaces"
-ip link add name $VA netns $NSA type veth peer name $VB netns $NSB || skip "cannot create veth"
-for ns in $NSA $NSB; do
-	ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec $ns sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
-ip -n $NSA link set $VA up
-ip -n $NSB link set $VB up
+veth_pair $NSA $NSB $VA $VB
 
 # Four UDP/TCP packets, round robin, with ports counting up (many flows);
 # the payload fills the frame to SIZE bytes (14 + 20 + 8 or 20 + payload).
@@ -80,9 +65,6 @@ status_field() {
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["sources"][0]["'"$1"'"])'
 }
 # CPU seconds (user + system, all threads) of a process so far.
-cpu() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' /proc/"$1"/stat
-}
 file_count() {
 	capinfos -c -M "$1" 2>/dev/null | grep -o 'packets: *[0-9]*' | grep -o '[0-9]*$'
 }

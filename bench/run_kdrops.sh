@@ -14,20 +14,15 @@
 #    --drops runs and no session watches, before and after one did (goal 0).
 set -uo pipefail
 : "${FT_BUILD:?}"
+. "$(dirname "$0")/lib.bash"
 TMP=${FT_BENCH_TMP:-/tmp}/ftkd-bench.$$
 PKTS=${FTKD_BENCH_PKTS:-200000}
 ROUNDS=${FTKD_BENCH_ROUNDS:-3}
 NS=ftkd-bench
 SOCK=$TMP/flowtap.sock
-pids=()
 
-skip() {
-	echo "bench: run_kdrops skipped: $*" >&2
-	exit 0
-}
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	stop_pids
 	ip netns del $NS 2>/dev/null
 	[ -n "${stats_was:-}" ] && sysctl -qw kernel.bpf_stats_enabled="$stats_was" 2>/dev/null
 	rm -rf "$TMP"

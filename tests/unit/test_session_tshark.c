@@ -28,6 +28,20 @@
 
 static char dir[64];
 
+/* Skip the test where tshark, which reads its files back, is absent. */
+static void need_tshark(void)
+{
+	if (system("command -v tshark >/dev/null 2>&1") != 0)
+		skip();
+}
+
+/* The test's own directory, /tmp/ft-@name-XXXXXX, in dir. */
+static void make_dir(const char *name)
+{
+	snprintf(dir, sizeof(dir), "/tmp/ft-%s-XXXXXX", name);
+	assert_non_null(mkdtemp(dir));
+}
+
 #include "session_files.h"
 
 static void offer_all(struct ft_tap *t)
@@ -54,10 +68,8 @@ static void test_outputs(void **state)
 	int fd[4];
 	char cmd[512], out[4096];
 
-	if (system("command -v tshark >/dev/null 2>&1") != 0)
-		skip();
-	strcpy(dir, "/tmp/ft-sess-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	need_tshark();
+	make_dir("sess");
 	assert_int_equal(ft_tap_new(&t, "tun0"), 0);
 	assert_int_equal(ft_tap_path_register(t, 254, "disco"), 0);
 	s[0] = start_file(t, FT_FORMAT_PCAPNG, "a.pcapng", &fd[0]);
@@ -195,10 +207,8 @@ static void test_hook_variants(void **state)
 	uint8_t *pkts = variant_pkts(lens);
 	struct ft_meta m = FT_META_INIT;
 
-	if (system("command -v tshark >/dev/null 2>&1") != 0)
-		skip();
-	strcpy(dir, "/tmp/ft-var-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	need_tshark();
+	make_dir("var");
 	m.ts_ns = 1700000000123456789ull;
 	for (int v = 0; v < 3; v++) {
 		struct ft_tap *t;
@@ -321,10 +331,8 @@ static void test_direct_same_as_writer(void **state)
 	struct ft_tap *t;
 	int fd[4];
 
-	if (system("command -v tshark >/dev/null 2>&1") != 0)
-		skip();
-	strcpy(dir, "/tmp/ft-direct-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	need_tshark();
+	make_dir("direct");
 	assert_int_equal(ft_tap_new(&t, "tun0"), 0);
 	for (int i = 0; i < 4; i++) {
 		struct ft_session_opts o;
@@ -439,10 +447,8 @@ static void test_iov_same_as_writer(void **state)
 	uint8_t p[1500];
 	char name[32], ref[32];
 
-	if (system("command -v tshark >/dev/null 2>&1") != 0)
-		skip();
-	strcpy(dir, "/tmp/ft-iov-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	need_tshark();
+	make_dir("iov");
 	assert_int_equal(ft_tap_new(&t, "tun0"), 0);
 	assert_int_equal(ft_tap_recorder_start(t, NULL), 0);
 	/* History: written by the writer before the first batch. */
@@ -519,8 +525,7 @@ static void test_iov_error(void **state)
 	uint8_t p[1500];
 	size_t n = tb_ip4(p, "100.64.0.1", "100.64.0.2", 17, 4000, 53, 1000);
 
-	strcpy(dir, "/tmp/ft-iove-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	make_dir("iove");
 	assert_int_equal(ft_tap_new(&t, "tun0"), 0);
 	ft_session_opts_init(&o);
 	s = start_sink(t, &o, BY_IOV, "e.pcap", &k);

@@ -29,6 +29,7 @@
 #include "anon_cli.h"
 #include "cli.h"
 #include "localapi.h"
+#include "parse_num.h"
 #include "rd.h"
 
 #define MAX_NETS 64
@@ -509,8 +510,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->peers = optarg;
 			break;
 		case O_IPFIX_RATE: {
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (*end || !*optarg || *optarg == '-' || v > 1000000) {
+			uint64_t v;
+			if (ft__parse_u64(optarg, 1000000, &v) < 0) {
 				fprintf(stderr,
 					"flowtap: invalid --ipfix-rate '%s': expected 0..1000000 "
 					"datagrams per second\n",

@@ -21,6 +21,7 @@
 #ifndef FT_REC_H
 #define FT_REC_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -44,6 +45,40 @@ _Static_assert(sizeof(struct ft_rec) == 16, "the record header is 16 bytes");
 #define FT_REC_NAT	0x40u
 #define FT_REC_NOPATH	0x80u /* path beyond FT_PATH_MAX: FT_PATH_NONE */
 #define FT_REC_NAT_SIZE 36u   /* two struct ft_addr (17 bytes each), padded */
+
+/*
+ * A file record: what the hook writes instead for a session that writes
+ * pcap or pcap-ns records where they lie in its rings (session.c: direct).
+ * The first 8 bytes are as above; the time follows as the file has it,
+ * in the pcap record header, and then the bytes, so that the session hands
+ * bytes 8 to the end to writev(2) as they are:
+ *
+ *	 0      4      5       6        8                 24
+ *	+------+------+-------+--------+-----------------+
+ *	| word | path | flags | reason | pcap rec header | packet bytes...
+ *	+------+------+-------+--------+-----------------+
+ *
+ * The flags are FT_REC_DIR, FT_REC_CUT and FT_REC_NOPATH only: pcap has
+ * nowhere to put the other metadata (the header holds the wire length).
+ */
+struct ft_frec {
+	uint32_t word;
+	uint8_t path;
+	uint8_t flags;
+	uint16_t reason;
+	uint8_t pcap[16]; /* ts_sec, ts_usec or ts_nsec, caplen, len: little-endian */
+};
+_Static_assert(sizeof(struct ft_frec) == 24, "the file record header is 24 bytes");
+
+/* The time of file record @r, in ns (microseconds in pcap without @nsec). */
+static inline uint64_t ft__frec_ts(const struct ft_frec *r, bool nsec)
+{
+	uint32_t t[2];
+
+	memcpy(t, r->pcap, sizeof(t));
+	return (uint64_t)le32toh(t[0]) * 1000000000u +
+	       (uint64_t)le32toh(t[1]) * (nsec ? 1u : 1000u);
+}
 
 /* What a producer knows about a packet before it reserves its record. */
 struct ft_rec_info {

@@ -2,6 +2,7 @@
 /* \summary: capture sessions: filter on the datapath thread, format and write on their own. */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
@@ -143,8 +144,10 @@ FT_EXPORT enum ft_format ft_session_format(const struct ft_session *s)
  * carries (spsc.h: after) where its records in the shared ring end, and the
  * slot ring waits until the shared ring is consumed that far.
  */
-static inline uint64_t rec_ts(const void *rec)
+static inline uint64_t rec_ts(const struct ft_session *s, const void *rec)
 {
+	if (s->recs != FT_RECS_CORE)
+		return ft__frec_ts(rec, s->recs == FT_RECS_PCAP_NS);
 	return ((const struct ft_rec *)rec)->ts_ns;
 }
 
@@ -174,7 +177,7 @@ static const void *head_of(struct ft_session *s, unsigned k)
 		}
 	}
 	if (h->rec)
-		h->ts = rec_ts(h->rec);
+		h->ts = rec_ts(s, h->rec);
 	return h->rec;
 }
 
@@ -258,21 +261,21 @@ static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
 
 /*
  * Straight from the rings (pcap and pcap-ns to out_fd or to an out_iov
- * callback, not anonymized): the session thread does not copy a slot
+ * callback, not anonymized): the hook wrote each record as the file holds
+ * it (rec.h: struct ft_frec), and the session thread does not copy a slot
  * ring's record into the writer's buffer but hands it to writev(2) or the
- * callback where it lies (a short one is copied: see struct ft_direct),
- * after a pcap record header it builds in its own memory (the ring's
- * 16-byte header is the capture core's, not the file's). It moves past the
- * record without giving its space back (ft__spsc_advance()) and publishes
- * the rings' tails only after the call returned: the kernel's reads of the
- * records (or the callback's, on this thread) happen within the call, so
- * before the release store of the tail (spsc.h), after which a producer
- * may overwrite them (capture.h: valid only during the call). Records of
- * the shared ring are copied into the batch. The batch goes out when full, before
- * anything the writer writes (the file header, the history, a shared
- * record too large to copy: its buffer always holds only what came before
- * the batch), and wherever the writer's buffer would be flushed, so output
- * and its latency are the writer's.
+ * callback where it lies (a short one is copied: see struct ft_direct). It
+ * moves past the record without giving its space back (ft__spsc_advance())
+ * and publishes the rings' tails only after the call returned: the
+ * kernel's reads of the records (or the callback's, on this thread) happen
+ * within the call, so before the release store of the tail (spsc.h), after
+ * which a producer may overwrite them (capture.h: valid only during the
+ * call). Records of the shared ring are copied into the batch, or written
+ * at once where they lie if too large to copy. The batch goes out when
+ * full, before anything the writer writes (the file header, the history:
+ * its buffer always holds only what came before the batch), and wherever
+ * the writer's buffer would be flushed, so output and its latency are the
+ * writer's.
  */
 /* iovecs per call: IOV_MAX, less room for a callback's framing (capture.h) */
 #define DIRECT_IOV	FT_SESSION_IOV_MAX
@@ -285,10 +288,9 @@ static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
  * kernel more than copying a few hundred bytes here. */
 struct ft_direct {
 	unsigned n;    /* records batched */
-	unsigned niov; /* at most two per record */
+	unsigned niov; /* at most one per record */
 	size_t len;    /* bytes batched */
 	size_t used;   /* of stage */
-	bool nsec;     /* pcap-ns */
 	struct iovec iov[DIRECT_IOV];
 	uint8_t stage[DIRECT_CHUNK];
 };
@@ -358,44 +360,32 @@ static bool count_written(struct ft_session *s, uint32_t caplen, bool cut)
 	return !(max && written >= max);
 }
 
-/* Batch one record; returns false once the session must end. A slot
- * ring's record may stay where it is (the caller moves past it with
- * ft__spsc_advance()); one of the shared ring, whose space goes back at
- * once, is copied (@copy), as are short ones. A copied record must take
- * at most half the stage (DIRECT_COPY_MAX). */
+/* Batch one file record of @size bytes; returns false once the session
+ * must end. A slot ring's record may stay where it is (the caller moves
+ * past it with ft__spsc_advance()); one of the shared ring, whose space
+ * goes back at once, is copied (@copy), as are short ones. A copied record
+ * must take at most half the stage (DIRECT_COPY_MAX). */
 static bool direct_record(struct ft_session *s, const void *rec, uint32_t size, bool copy)
 {
-	const struct ft_rec *r = rec;
+	const struct ft_frec *r = rec;
 	struct ft_direct *d = s->direct;
-	struct ft_pkt p;
-	const char *wp;
-	uint32_t wlen;
-	bool staged;
+	uint32_t n = size - (uint32_t)offsetof(struct ft_frec, pcap); /* as the file has it */
+	uint32_t cap = size - (uint32_t)sizeof(*r);
+	bool staged = copy || cap <= DIRECT_SMALL;
 
-	if (!(r->flags & (FT_REC_LEN | FT_REC_IFID | FT_REC_DROP | FT_REC_NAT))) {
-		/* The common record: the header, then the bytes. */
-		p.data = (const uint8_t *)(r + 1);
-		p.caplen = p.len = size - (uint32_t)sizeof(*r);
-	} else if (!ft__rec_get(rec, size, &p, &wp, &wlen)) {
-		s->discarded++;
-		return false;
-	}
-	/* Room for it: two iovecs, its header and the bytes copied. */
-	staged = copy || p.caplen <= DIRECT_SMALL;
-	if (d->niov + 2 > DIRECT_IOV || d->used + 16 + (staged ? p.caplen : 0) > sizeof(d->stage))
+	if (d->niov + 1 > DIRECT_IOV || d->used + (staged ? n : 0) > sizeof(d->stage))
 		direct_flush(s);
 	if (!writing(s)) {
 		s->discarded++;
 		return false;
 	}
-	ft__pcap_put_rec(stage_put(d, 16), r->ts_ns, d->nsec, p.caplen, p.len);
 	if (staged)
-		memcpy(stage_put(d, p.caplen), p.data, p.caplen);
+		memcpy(stage_put(d, n), r->pcap, n);
 	else
-		d->iov[d->niov++] = (struct iovec){(void *)p.data, p.caplen};
+		d->iov[d->niov++] = (struct iovec){(void *)r->pcap, n};
 	d->n++;
-	d->len += 16 + p.caplen;
-	return count_written(s, p.caplen, r->flags & FT_REC_CUT);
+	d->len += n;
+	return count_written(s, cap, r->flags & FT_REC_CUT);
 }
 
 /* Write one record; returns false once the session must end. */
@@ -452,10 +442,15 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 			/* Into the batch too: past FT_SESS_SLOT_RINGS producer
 			 * threads the two rings alternate, and a writev() per
 			 * switch cost more than the copy. */
-			if (s->direct && h->len <= DIRECT_COPY_MAX)
-				ok = direct_record(s, h->rec, h->len, true);
-			else
+			if (!s->direct) {
 				ok = write_record(s, h->rec, h->len);
+			} else if (h->len <= DIRECT_COPY_MAX) {
+				ok = direct_record(s, h->rec, h->len, true);
+			} else {
+				/* Out where it lies before its space goes back. */
+				ok = direct_record(s, h->rec, h->len, false);
+				direct_flush(s);
+			}
 			ft__ring_release(&s->ring);
 			shared++;
 		} else if (s->direct) {
@@ -776,7 +771,7 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 		s->direct = calloc(1, sizeof(*s->direct));
 		if (!s->direct)
 			return -ENOMEM;
-		s->direct->nsec = o->format == FT_FORMAT_PCAP_NS;
+		s->recs = o->format == FT_FORMAT_PCAP_NS ? FT_RECS_PCAP_NS : FT_RECS_PCAP;
 	}
 	if (ret < 0)
 		return ret;

@@ -14,6 +14,7 @@
 #include "fence.h"
 #include "tap_internal.h"
 #include "tsclock.h"
+#include "writer_direct.h"
 
 FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt)
 {
@@ -564,21 +565,40 @@ keep(struct ft_session *s, unsigned slot, struct ft_rec_info *ri, const void *pk
 
 	bump(&c->matched, shared);
 	cap = caplen > s->snaplen ? s->snaplen : (uint32_t)caplen;
-	f = ft__rec_flags(ri, cap) | (cap < caplen ? FT_REC_CUT : 0);
-	size = (uint32_t)sizeof(struct ft_rec) + ft__rec_ext_size(ri, f) + cap;
+	if (s->recs != FT_RECS_CORE) {
+		/* The record as the pcap file will hold it (rec.h). */
+		f = (ri->dir & FT_REC_DIR) | (ri->path > FT_PATH_MAX ? FT_REC_NOPATH : 0) |
+		    (cap < caplen ? FT_REC_CUT : 0);
+		size = (uint32_t)sizeof(struct ft_frec) + cap;
+	} else {
+		f = ft__rec_flags(ri, cap) | (cap < caplen ? FT_REC_CUT : 0);
+		size = (uint32_t)sizeof(struct ft_rec) + ft__rec_ext_size(ri, f) + cap;
+	}
 	rec = reserve(s, slot, size, &sr);
 	if (!rec) {
 		bump(&c->dropped, shared);
 		return;
 	}
-	memcpy(ft__rec_put(rec, ri, f), pkt, cap);
+	if (s->recs != FT_RECS_CORE) {
+		struct ft_frec *fr = rec;
+		fr->path = (uint8_t)ri->path;
+		fr->flags = f;
+		fr->reason = ri->reason;
+		memcpy(fr + 1, pkt, cap);
+	} else {
+		memcpy(ft__rec_put(rec, ri, f), pkt, cap);
+	}
 	/* The clock is read once per hook call, and only if some session keeps
 	 * the packet: a rejecting filter costs no clock read. Read after the
 	 * copy is under way: the time-stamp counter is slow to read (11 ns on
 	 * some virtual machines), and the copy need not wait for it. */
 	if (!ri->ts_ns)
 		ri->ts_ns = now_ns();
-	((struct ft_rec *)rec)->ts_ns = ri->ts_ns;
+	if (s->recs != FT_RECS_CORE)
+		ft__pcap_put_rec(((struct ft_frec *)rec)->pcap, ri->ts_ns,
+				 s->recs == FT_RECS_PCAP_NS, cap, ri->len);
+	else
+		((struct ft_rec *)rec)->ts_ns = ri->ts_ns;
 	if (sr)
 		ft__spsc_commit(sr, size);
 	else

@@ -128,6 +128,12 @@ struct ft_sess_head {
 	bool open; /* the slot ring's wait for the shared ring is over */
 };
 
+/* The records a session's rings hold: the capture core's (struct ft_rec),
+ * or for a session that writes them where they lie (session.c: direct),
+ * file records (struct ft_frec) of pcap or pcap-ns. Set before the session
+ * is attached, never changed. */
+enum ft_sess_recs { FT_RECS_CORE, FT_RECS_PCAP, FT_RECS_PCAP_NS };
+
 struct ft_session {
 	/* Hot: read or updated by producers. */
 	struct ft_ring ring; /* shared: slots without a ring of their own */
@@ -137,6 +143,7 @@ struct ft_session {
 	bool all_paths;
 	uint8_t drops;	 /* enum ft_drop_select */
 	bool any_reason; /* drop_reasons is empty */
+	uint8_t recs;	 /* enum ft_sess_recs: what the hook writes in the rings */
 	uint32_t snaplen;
 	struct ft_pathset drop_reasons;
 	struct ft_filter *filter; /* NULL: everything */

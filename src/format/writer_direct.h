@@ -9,7 +9,9 @@
 #define FT_WRITER_DIRECT_H
 
 #include <stdbool.h>
+#include <endian.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <sys/uio.h>
 
@@ -21,8 +23,23 @@
 int ft__writer_begin(struct ft_writer *w);
 
 /* ft__pcap_put_rec - the 16-byte pcap record header (pcap and pcap-ns with
- * @nsec): what the pcap writer puts before each packet. */
-uint8_t *ft__pcap_put_rec(uint8_t *p, uint64_t ts_ns, bool nsec, uint32_t caplen, uint32_t len);
+ * @nsec), little-endian: what the pcap writer puts before each packet.
+ * Inline: the capture hook writes it per packet for a session that writes
+ * its records where they lie (rec.h: struct ft_frec). Returns the end. */
+static inline uint8_t *ft__pcap_put_rec(uint8_t *p, uint64_t ts_ns, bool nsec, uint32_t caplen,
+					uint32_t len)
+{
+	uint64_t frac = ts_ns % 1000000000u;
+	uint32_t h[4] = {
+	    htole32((uint32_t)(ts_ns / 1000000000u)),
+	    htole32((uint32_t)(nsec ? frac : frac / 1000u)),
+	    htole32(caplen),
+	    htole32(len > caplen ? len : caplen),
+	};
+
+	memcpy(p, h, sizeof(h));
+	return p + sizeof(h);
+}
 
 /* ft__output_fdv - writev(2) all of the @cnt iovecs at @iov (which it
  * changes) to @fd, as ft_output_fd() writes one buffer: across short

@@ -27,16 +27,6 @@ uint8_t *ft__pcap_put_header(uint8_t *p, uint32_t magic, uint32_t snaplen, uint3
 	return ft__put_le32(p, linktype);
 }
 
-uint8_t *ft__pcap_put_rec(uint8_t *p, uint64_t ts_ns, bool nsec, uint32_t caplen, uint32_t len)
-{
-	uint64_t frac = ts_ns % 1000000000u;
-
-	p = ft__put_le32(p, (uint32_t)(ts_ns / 1000000000u));
-	p = ft__put_le32(p, (uint32_t)(nsec ? frac : frac / 1000u));
-	p = ft__put_le32(p, caplen);
-	return ft__put_le32(p, len > caplen ? len : caplen);
-}
-
 static size_t max_record(const struct ft_writer_opts *o, uint32_t snaplen)
 {
 	return PCAP_RECLEN + snaplen;

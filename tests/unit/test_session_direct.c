@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Unit tests: a pcap or pcap-ns session to a file descriptor gets its
+ * records from the hook in their file format (rec.h: struct ft_frec) and
+ * writes them where they lie (session.c: direct). Its file must be byte for
+ * byte what the writer makes of the core's records for the same packets (a
+ * session to a callback): the caller's times in both resolutions, packets
+ * cut by the snaplen, a record too large to copy out of the shared ring,
+ * and the same counters.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <flowtap/capture.h>
+#include <flowtap/tap.h>
+
+#include "pkt_build.h"
+#include "sink.h"
+#include "tap_internal.h"
+
+#define NPKT	 600
+#define BIG	 200000 /* bytes: over what the session copies (DIRECT_COPY_MAX) */
+#define SHORTCAP 100
+
+static struct ft_session *start(struct ft_tap *t, enum ft_format fmt, uint32_t snaplen, int fd,
+				struct sink *k)
+{
+	struct ft_session_opts o;
+	struct ft_session *s;
+	char err[FT_ERRBUF_SIZE];
+
+	ft_session_opts_init(&o);
+	o.format = fmt;
+	o.snaplen = snaplen;
+	o.bufsize = 16u << 20; /* no drops: the files must match */
+	if (k) {
+		o.out = sink_out;
+		o.out_ctx = k;
+	} else {
+		o.out_fd = fd;
+	}
+	assert_int_equal(ft_session_start(&s, t, &o, err, sizeof(err)), 0);
+	return s;
+}
+
+/* All of memfd @fd. */
+static uint8_t *read_all(int fd, size_t *len)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	uint8_t *buf = malloc((size_t)end + 1);
+
+	assert_non_null(buf);
+	assert_int_equal(pread(fd, buf, (size_t)end, 0), end);
+	*len = (size_t)end;
+	return buf;
+}
+
+static void stop_and_compare(struct ft_session *direct, int fd, struct ft_session *writer,
+			     struct sink *k, uint64_t truncated)
+{
+	struct ft_session_stats a, b;
+	size_t len;
+	uint8_t *buf;
+
+	assert_int_equal(ft_session_stop(direct, &a), 0);
+	assert_int_equal(ft_session_stop(writer, &b), 0);
+	assert_true(direct->recs != FT_RECS_CORE); /* the case under test */
+	assert_true(writer->recs == FT_RECS_CORE);
+	assert_int_equal(a.error, 0);
+	assert_int_equal(a.dropped, 0);
+	assert_int_equal(b.dropped, 0);
+	assert_int_equal(a.written, NPKT + 1);
+	assert_int_equal(a.written, b.written);
+	assert_int_equal(a.bytes, b.bytes);
+	assert_int_equal(a.truncated, truncated);
+	assert_int_equal(b.truncated, truncated);
+	buf = read_all(fd, &len);
+	assert_int_equal(len, k->len);
+	assert_memory_equal(buf, k->buf, len);
+	free(buf);
+	ft_session_free(direct);
+	ft_session_free(writer);
+}
+
+static void same_file(enum ft_format fmt)
+{
+	static uint8_t pkt[BIG];
+	struct ft_tap *t;
+	struct sink kw, kc;
+	int fw = memfd_create("whole", 0), fc = memfd_create("cut", 0);
+	uint64_t cut = 0;
+
+	assert_true(fw >= 0 && fc >= 0);
+	sink_init(&kw);
+	sink_init(&kc);
+	assert_int_equal(ft_tap_new(&t, "direct"), 0);
+	struct ft_session *dw = start(t, fmt, 0, fw, NULL);
+	struct ft_session *ww = start(t, fmt, 0, -1, &kw);
+	struct ft_session *dc = start(t, fmt, SHORTCAP, fc, NULL);
+	struct ft_session *wc = start(t, fmt, SHORTCAP, -1, &kc);
+
+	/* A thread's first packets go through the shared ring: the large one
+	 * is written from there where it lies. */
+	size_t n = tb_ip4(pkt, "10.0.0.1", "10.0.0.2", 17, 1000, 2000, BIG - 28);
+	struct ft_meta m = FT_META_INIT;
+	m.ts_ns = 1700000000123456789ull;
+	ft_tap_offer(t, FT_PATH_FROM_PEER, pkt, n, &m);
+	cut++;
+	for (unsigned i = 0; i < NPKT; i++) {
+		size_t plen = (i * 37) % 3000;
+		n = tb_ip4(pkt, "10.0.0.1", "10.0.0.2", 17, (uint16_t)i, 53, plen);
+		/* Times to the nanosecond; every tenth from the clock. */
+		m.ts_ns = i % 10 ? 1700000001000000000ull + i * 1001ull : 0;
+		if (i % 3)
+			ft_tap_offer(t, FT_PATH_FROM_LOCAL, pkt, n, &m);
+		else /* as a frame cut before the hook: the wire length is longer */
+			ft_tap_offer_frame(t, FT_PATH_FROM_PEER, pkt, n, n + 40, &m);
+		cut += n > SHORTCAP;
+	}
+	stop_and_compare(dw, fw, ww, &kw, 0);
+	stop_and_compare(dc, fc, wc, &kc, cut);
+	ft_tap_free(t);
+	sink_free(&kw);
+	sink_free(&kc);
+	close(fw);
+	close(fc);
+}
+
+static void test_pcap_same_file(void **state)
+{
+	(void)state;
+	same_file(FT_FORMAT_PCAP);
+}
+
+static void test_pcap_ns_same_file(void **state)
+{
+	(void)state;
+	same_file(FT_FORMAT_PCAP_NS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_pcap_same_file),
+	    cmocka_unit_test(test_pcap_ns_same_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -48,15 +48,16 @@ _Static_assert(sizeof(struct ft_rec) == 16, "the record header is 16 bytes");
 
 /*
  * A file record: what the hook writes instead for a session that writes
- * pcap or pcap-ns records where they lie in its rings (session.c: direct).
- * The first 8 bytes are as above; the time follows as the file has it,
- * in the pcap record header, and then the bytes, so that the session hands
- * bytes 8 to the end to writev(2) as they are:
+ * pcap, pcap-ns or user0 records where they lie in its rings (session.c:
+ * direct). The first 8 bytes are as above; the time follows as the file
+ * has it, in the pcap record header, then user0's prefix (user0.h) and the
+ * bytes, so that the session hands bytes 8 to the end to writev(2) as
+ * they are:
  *
  *	 0      4      5       6        8                 24
- *	+------+------+-------+--------+-----------------+
- *	| word | path | flags | reason | pcap rec header | packet bytes...
- *	+------+------+-------+--------+-----------------+
+ *	+------+------+-------+--------+-----------------+--------------+
+ *	| word | path | flags | reason | pcap rec header | [user0 pfx] packet bytes...
+ *	+------+------+-------+--------+-----------------+--------------+
  *
  * The flags are FT_REC_DIR, FT_REC_CUT and FT_REC_NOPATH only: pcap has
  * nowhere to put the other metadata (the header holds the wire length).

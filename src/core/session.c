@@ -260,8 +260,8 @@ static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
 }
 
 /*
- * Straight from the rings (pcap and pcap-ns to out_fd or to an out_iov
- * callback, not anonymized): the hook wrote each record as the file holds
+ * Straight from the rings (pcap, pcap-ns and user0 to out_fd or to an
+ * out_iov callback, not anonymized): the hook wrote each record as the file holds
  * it (rec.h: struct ft_frec), and the session thread does not copy a slot
  * ring's record into the writer's buffer but hands it to writev(2) or the
  * callback where it lies (a short one is copied: see struct ft_direct). It
@@ -371,6 +371,12 @@ static bool direct_record(struct ft_session *s, const void *rec, uint32_t size, 
 	struct ft_direct *d = s->direct;
 	uint32_t n = size - (uint32_t)offsetof(struct ft_frec, pcap); /* as the file has it */
 	uint32_t cap = size - (uint32_t)sizeof(*r);
+	if (s->recs == FT_RECS_USER0) {
+		/* What it holds of the packet: less the prefix (user0.c),
+		 * which the hook wrote in our ring. */
+		const uint8_t *pfx = (const uint8_t *)(r + 1);
+		cap -= 4u + pfx[2] + pfx[3 + pfx[2]];
+	}
 	bool staged = copy || cap <= DIRECT_SMALL;
 
 	if (d->niov + 1 > DIRECT_IOV || d->used + (staged ? n : 0) > sizeof(d->stage))
@@ -766,12 +772,15 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 	s->spare = new_slot_ring(budget);
 	if (!s->spare)
 		return -ENOMEM;
-	if ((o->format == FT_FORMAT_PCAP || o->format == FT_FORMAT_PCAP_NS) &&
+	s->user0 = o->format == FT_FORMAT_USER0;
+	if ((o->format == FT_FORMAT_PCAP || o->format == FT_FORMAT_PCAP_NS || s->user0) &&
 	    (o->out_iov || !o->out) && !s->anon) {
 		s->direct = calloc(1, sizeof(*s->direct));
 		if (!s->direct)
 			return -ENOMEM;
-		s->recs = o->format == FT_FORMAT_PCAP_NS ? FT_RECS_PCAP_NS : FT_RECS_PCAP;
+		s->recs = o->format == FT_FORMAT_PCAP_NS ? FT_RECS_PCAP_NS
+			  : s->user0			 ? FT_RECS_USER0
+							 : FT_RECS_PCAP;
 	}
 	if (ret < 0)
 		return ret;

@@ -14,6 +14,7 @@
 #include "fence.h"
 #include "tap_internal.h"
 #include "tsclock.h"
+#include "user0.h"
 #include "writer_direct.h"
 
 FT_EXPORT int ft_tap_new_dlt(struct ft_tap **out, const char *name, int dlt)
@@ -552,6 +553,15 @@ static inline __attribute__((always_inline)) void rec_info(struct ft_rec_info *r
 	}
 }
 
+/* The user0 prefix of a packet into @out; returns its length. The stream
+ * has no verdict field: a dropped packet goes on FT_PATH_DROPPED, as the
+ * user0 writer puts it (writer_user0.c). */
+static inline size_t user0_prefix(uint8_t *out, const struct ft_rec_info *ri)
+{
+	return ft__user0_put_fields(out, ri->reason ? FT_PATH_DROPPED : ri->path, ri->nat_src,
+				    ri->nat_dst);
+}
+
 /* Session @s keeps the packet: count it and write its record. */
 static inline __attribute__((always_inline)) void
 keep(struct ft_session *s, unsigned slot, struct ft_rec_info *ri, const void *pkt, size_t caplen)
@@ -559,17 +569,24 @@ keep(struct ft_session *s, unsigned slot, struct ft_rec_info *ri, const void *pk
 	struct ft_sess_ctr *c = &s->ctr[slot];
 	bool shared = slot == FT_TAP_SHARED;
 	struct ft_spsc *sr;
-	uint32_t cap, size;
+	uint8_t pfx[FT__USER0_PREFIX_MAX];
+	uint32_t cap, size, plen = 0, snap = s->snaplen;
 	uint8_t f;
 	void *rec;
 
 	bump(&c->matched, shared);
-	cap = caplen > s->snaplen ? s->snaplen : (uint32_t)caplen;
+	if (__builtin_expect(s->user0, 0)) {
+		/* The snaplen bounds the prefix and the packet together, as
+		 * pcap readers expect (writer_user0.c). */
+		plen = (uint32_t)user0_prefix(pfx, ri);
+		snap = snap > plen ? snap - plen : 0;
+	}
+	cap = caplen > snap ? snap : (uint32_t)caplen;
 	if (s->recs != FT_RECS_CORE) {
-		/* The record as the pcap file will hold it (rec.h). */
+		/* The record as the file will hold it (rec.h). */
 		f = (ri->dir & FT_REC_DIR) | (ri->path > FT_PATH_MAX ? FT_REC_NOPATH : 0) |
 		    (cap < caplen ? FT_REC_CUT : 0);
-		size = (uint32_t)sizeof(struct ft_frec) + cap;
+		size = (uint32_t)sizeof(struct ft_frec) + plen + cap;
 	} else {
 		f = ft__rec_flags(ri, cap) | (cap < caplen ? FT_REC_CUT : 0);
 		size = (uint32_t)sizeof(struct ft_rec) + ft__rec_ext_size(ri, f) + cap;
@@ -581,10 +598,13 @@ keep(struct ft_session *s, unsigned slot, struct ft_rec_info *ri, const void *pk
 	}
 	if (s->recs != FT_RECS_CORE) {
 		struct ft_frec *fr = rec;
+		uint8_t *p = (uint8_t *)(fr + 1);
 		fr->path = (uint8_t)ri->path;
 		fr->flags = f;
 		fr->reason = ri->reason;
-		memcpy(fr + 1, pkt, cap);
+		if (plen)
+			memcpy(p, pfx, plen);
+		memcpy(p + plen, pkt, cap);
 	} else {
 		memcpy(ft__rec_put(rec, ri, f), pkt, cap);
 	}
@@ -594,11 +614,15 @@ keep(struct ft_session *s, unsigned slot, struct ft_rec_info *ri, const void *pk
 	 * some virtual machines), and the copy need not wait for it. */
 	if (!ri->ts_ns)
 		ri->ts_ns = now_ns();
-	if (s->recs != FT_RECS_CORE)
+	if (s->recs != FT_RECS_CORE) {
+		/* The wire length counts the prefix too, saturated: it must
+		 * not wrap below the captured length. */
+		uint32_t wire = ri->len > UINT32_MAX - plen ? UINT32_MAX : ri->len + plen;
 		ft__pcap_put_rec(((struct ft_frec *)rec)->pcap, ri->ts_ns,
-				 s->recs == FT_RECS_PCAP_NS, cap, ri->len);
-	else
+				 s->recs == FT_RECS_PCAP_NS, plen + cap, wire);
+	} else {
 		((struct ft_rec *)rec)->ts_ns = ri->ts_ns;
+	}
 	if (sr)
 		ft__spsc_commit(sr, size);
 	else

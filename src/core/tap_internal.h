@@ -130,9 +130,9 @@ struct ft_sess_head {
 
 /* The records a session's rings hold: the capture core's (struct ft_rec),
  * or for a session that writes them where they lie (session.c: direct),
- * file records (struct ft_frec) of pcap or pcap-ns. Set before the session
- * is attached, never changed. */
-enum ft_sess_recs { FT_RECS_CORE, FT_RECS_PCAP, FT_RECS_PCAP_NS };
+ * file records (struct ft_frec) of pcap, pcap-ns or user0. Set before the
+ * session is attached, never changed. */
+enum ft_sess_recs { FT_RECS_CORE, FT_RECS_PCAP, FT_RECS_PCAP_NS, FT_RECS_USER0 };
 
 struct ft_session {
 	/* Hot: read or updated by producers. */
@@ -144,6 +144,7 @@ struct ft_session {
 	uint8_t drops;	 /* enum ft_drop_select */
 	bool any_reason; /* drop_reasons is empty */
 	uint8_t recs;	 /* enum ft_sess_recs: what the hook writes in the rings */
+	bool user0;	 /* format user0: the snaplen bounds its prefix too */
 	uint32_t snaplen;
 	struct ft_pathset drop_reasons;
 	struct ft_filter *filter; /* NULL: everything */

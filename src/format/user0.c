@@ -19,39 +19,15 @@
 #include "rd.h"
 #include "user0.h"
 
-static bool addr_valid(const struct ft_addr *a)
-{
-	return a->len == 4 || a->len == 16;
-}
-
 size_t ft__user0_prefix_len(const struct ft_pkt *p)
 {
-	return 4 + (addr_valid(&p->nat_src) ? p->nat_src.len : 0) +
-	       (addr_valid(&p->nat_dst) ? p->nat_dst.len : 0);
-}
-
-static size_t put_addr(uint8_t *out, const struct ft_addr *a)
-{
-	if (!addr_valid(a)) {
-		out[0] = 0;
-		return 1;
-	}
-	out[0] = a->len;
-	memcpy(out + 1, a->b, a->len);
-	return 1 + (size_t)a->len;
+	return 4 + (ft__user0_addr_valid(&p->nat_src) ? p->nat_src.len : 0) +
+	       (ft__user0_addr_valid(&p->nat_dst) ? p->nat_dst.len : 0);
 }
 
 size_t ft__user0_put(uint8_t *out, const struct ft_pkt *p)
 {
-	size_t n = 2;
-
-	/* FT_PATH_NONE (a packet from a plain interface) is written as is:
-	 * the stream's path field is 16 bits wide and 0xffff means "none". */
-	out[0] = (uint8_t)(p->path & 0xff);
-	out[1] = (uint8_t)(p->path >> 8);
-	n += put_addr(out + n, &p->nat_src);
-	n += put_addr(out + n, &p->nat_dst);
-	return n;
+	return ft__user0_put_fields(out, p->path, &p->nat_src, &p->nat_dst);
 }
 
 static bool get_addr(struct ft_rd *r, struct ft_addr *a)

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Unit tests: a pcap or pcap-ns session to a file descriptor gets its
- * records from the hook in their file format (rec.h: struct ft_frec) and
- * writes them where they lie (session.c: direct). Its file must be byte for
- * byte what the writer makes of the core's records for the same packets (a
- * session to a callback): the caller's times in both resolutions, packets
- * cut by the snaplen, a record too large to copy out of the shared ring,
- * and the same counters.
+ * Unit tests: a pcap, pcap-ns or user0 session to a file descriptor gets
+ * its records from the hook in their file format (rec.h: struct ft_frec)
+ * and writes them where they lie (session.c: direct). Its file must be byte
+ * for byte what the writer makes of the core's records for the same
+ * packets (a session to a callback): the caller's times in both
+ * resolutions, packets cut by the snaplen, a record too large to copy out
+ * of the shared ring, user0's prefixes (pre-NAT addresses, drops on the
+ * "dropped" path), and the same counters. In user0 the snaplen bounds the
+ * prefix and the packet together, and a packet the prefix cuts counts as
+ * truncated on both paths.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -110,18 +113,32 @@ static void same_file(enum ft_format fmt)
 	size_t n = tb_ip4(pkt, "10.0.0.1", "10.0.0.2", 17, 1000, 2000, BIG - 28);
 	struct ft_meta m = FT_META_INIT;
 	m.ts_ns = 1700000000123456789ull;
-	ft_tap_offer(t, FT_PATH_FROM_PEER, pkt, n, &m);
+	ft_tap_offer(t, FT_PATH_FROM_PEER, pkt, n > 65535 && fmt == FT_FORMAT_USER0 ? 65000 : n,
+		     &m);
 	cut++;
 	for (unsigned i = 0; i < NPKT; i++) {
 		size_t plen = (i * 37) % 3000;
+		/* user0's prefix: 4 bytes and the pre-NAT addresses. */
+		uint32_t pfx = fmt == FT_FORMAT_USER0 ? 4 : 0;
 		n = tb_ip4(pkt, "10.0.0.1", "10.0.0.2", 17, (uint16_t)i, 53, plen);
 		/* Times to the nanosecond; every tenth from the clock. */
+		m = (struct ft_meta)FT_META_INIT;
 		m.ts_ns = i % 10 ? 1700000001000000000ull + i * 1001ull : 0;
-		if (i % 3)
-			ft_tap_offer(t, FT_PATH_FROM_LOCAL, pkt, n, &m);
+		if (i % 4 == 1) {
+			m.nat_src = (struct ft_addr){.len = 4, .b = {192, 168, 1, (uint8_t)i}};
+			pfx += fmt == FT_FORMAT_USER0 ? 4 : 0;
+		}
+		if (i % 8 == 1) {
+			m.nat_dst = (struct ft_addr){.len = 16, .b = {0xfd, 0, [15] = (uint8_t)i}};
+			pfx += fmt == FT_FORMAT_USER0 ? 16 : 0;
+		}
+		if (i % 7 == 2)
+			ft_tap_drop(t, FT_PATH_FROM_PEER, pkt, n, FT_DROP_ACL, &m);
+		else if (i % 3)
+			ft_tap_offer(t, FT_PATH_FROM_LOCAL + i % 5, pkt, n, &m);
 		else /* as a frame cut before the hook: the wire length is longer */
 			ft_tap_offer_frame(t, FT_PATH_FROM_PEER, pkt, n, n + 40, &m);
-		cut += n > SHORTCAP;
+		cut += n > SHORTCAP - pfx;
 	}
 	stop_and_compare(dw, fw, ww, &kw, 0);
 	stop_and_compare(dc, fc, wc, &kc, cut);
@@ -144,11 +161,18 @@ static void test_pcap_ns_same_file(void **state)
 	same_file(FT_FORMAT_PCAP_NS);
 }
 
+static void test_user0_same_file(void **state)
+{
+	(void)state;
+	same_file(FT_FORMAT_USER0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pcap_same_file),
 	    cmocka_unit_test(test_pcap_ns_same_file),
+	    cmocka_unit_test(test_user0_same_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

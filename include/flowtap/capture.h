@@ -87,9 +87,11 @@ struct ft_session_opts {
 				  * half of it is shared by all producer threads, the
 				  * first thread that sends the session packets gets a
 				  * buffer of this size, the next three a quarter of it
-				  * each (at most 2.25 times bufsize in all); a packet
-				  * takes at most a quarter of it (an eighth on those
-				  * three threads) */
+				  * each, and an index an eighth of its size (at most
+				  * 2.5 times bufsize in all); a packet takes at most a
+				  * quarter of it (an eighth on those three threads),
+				  * and a thread's buffer holds at most one packet per
+				  * 128 bytes of it */
 	unsigned text_flags;	 /* FT_TEXT_* for FT_FORMAT_TEXT */
 	enum ft_time_mode time;	 /* for FT_FORMAT_TEXT */
 	/* The output: out_iov, out, or out_fd, each called or written on the

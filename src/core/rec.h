@@ -11,8 +11,7 @@
  *	+------+------+-------+--------+-----------------+
  *	[len][ifid][rule where_len where-text][nat_src nat_dst (36)] packet bytes...
  *
- * word belongs to the ring (spsc.h: the record's length; unused in the
- * shared ring, whose own header carries it). reason is the verdict of a
+ * word is unused by the rings (the recorder's names the producer slot). reason is the verdict of a
  * packet offered as dropped (ft_tap_drop(): 0 for none); its rule id and
  * where-text (not NUL-terminated, at most FT_DROP_WHERE_MAX bytes) ride in
  * the optional FT_REC_DROP field. The common packet (no metadata, captured
@@ -21,7 +20,6 @@
 #ifndef FT_REC_H
 #define FT_REC_H
 
-#include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -49,36 +47,31 @@ _Static_assert(sizeof(struct ft_rec) == 16, "the record header is 16 bytes");
 /*
  * A file record: what the hook writes instead for a session that writes
  * pcap, pcap-ns or user0 records where they lie in its rings (session.c:
- * direct). The first 8 bytes are as above; the time follows as the file
- * has it, in the pcap record header, then user0's prefix (user0.h) and the
- * bytes, so that the session hands bytes 8 to the end to writev(2) as
- * they are:
- *
- *	 0      4      5       6        8                 24
- *	+------+------+-------+--------+-----------------+--------------+
- *	| word | path | flags | reason | pcap rec header | [user0 pfx] packet bytes...
- *	+------+------+-------+--------+-----------------+--------------+
- *
- * The flags are FT_REC_DIR, FT_REC_CUT and FT_REC_NOPATH only: pcap has
- * nowhere to put the other metadata (the header holds the wire length).
+ * direct). In a slot ring, exactly the bytes the file holds: the pcap
+ * record header, user0's prefix (user0.h) and the packet bytes, back to
+ * back with the records before and after it; its index entry (spsc.h)
+ * holds its time and ft__frec_aux(). The shared ring has no index: there
+ * struct ft_frec_hdr holds them, before the file's bytes.
  */
-struct ft_frec {
-	uint32_t word;
-	uint8_t path;
-	uint8_t flags;
-	uint16_t reason;
-	uint8_t pcap[16]; /* ts_sec, ts_usec or ts_nsec, caplen, len: little-endian */
+#define FT_PCAP_RECLEN 16
+
+struct ft_frec_hdr {
+	uint32_t aux; /* ft__frec_aux() */
+	uint32_t reserved;
+	uint64_t ts_ns;
 };
-_Static_assert(sizeof(struct ft_frec) == 24, "the file record header is 24 bytes");
+_Static_assert(sizeof(struct ft_frec_hdr) == 16, "the shared ring's file record header");
 
-/* The time of file record @r, in ns (microseconds in pcap without @nsec). */
-static inline uint64_t ft__frec_ts(const struct ft_frec *r, bool nsec)
+/* A record's path, flags (FT_REC_DIR, FT_REC_CUT and FT_REC_NOPATH for a
+ * file record: pcap has nowhere to put the others) and reason in a word. */
+static inline uint32_t ft__frec_aux(uint16_t path, uint8_t flags, uint16_t reason)
 {
-	uint32_t t[2];
+	return (uint32_t)(uint8_t)path | (uint32_t)flags << 8 | (uint32_t)reason << 16;
+}
 
-	memcpy(t, r->pcap, sizeof(t));
-	return (uint64_t)le32toh(t[0]) * 1000000000u +
-	       (uint64_t)le32toh(t[1]) * (nsec ? 1u : 1000u);
+static inline uint8_t ft__frec_flags(uint32_t aux)
+{
+	return (uint8_t)(aux >> 8);
 }
 
 /* What a producer knows about a packet before it reserves its record. */

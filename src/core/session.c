@@ -132,8 +132,9 @@ FT_EXPORT enum ft_format ft_session_format(const struct ft_session *s)
  * slot ring takes the whole bufsize (what the one ring had before there
  * were slot rings) and is set up with the session, on the thread that
  * starts it; the session thread allocates the others, a quarter of bufsize
- * each, for at most FT_SESS_SLOT_RINGS slots in all. So a session holds at
- * most 2.25 times its bufsize (each ring rounded up to a power of two), and
+ * each, for at most FT_SESS_SLOT_RINGS slots in all; a slot ring's index
+ * takes an eighth of its size more (spsc.h). So a session holds at most
+ * about 2.5 times its bufsize (each ring rounded up to a power of two), and
  * a packet takes at most a quarter of it (the shared ring's half), an
  * eighth in the smaller slot rings (a larger one is dropped there).
  *
@@ -144,17 +145,13 @@ FT_EXPORT enum ft_format ft_session_format(const struct ft_session *s)
  * carries (spsc.h: after) where its records in the shared ring end, and the
  * slot ring waits until the shared ring is consumed that far.
  */
-static inline uint64_t rec_ts(const struct ft_session *s, const void *rec)
-{
-	if (s->recs != FT_RECS_CORE)
-		return ft__frec_ts(rec, s->recs == FT_RECS_PCAP_NS);
-	return ((const struct ft_rec *)rec)->ts_ns;
-}
-
 /* The next record of ring @k (FT_SESS_SLOT_RINGS: the shared ring), kept
  * in s->head[k] until released: a ring's next record stays where it is, so
  * the merge reads each ring's head once per record taken from it, not once
- * per record written. */
+ * per record written. A slot ring's index holds the record's time and
+ * flags (spsc.h), so this reads none of its bytes; in the shared ring they
+ * lie before a file record's bytes (rec.h), and h->rec and h->len then
+ * cover the file's bytes only. */
 static const void *head_of(struct ft_session *s, unsigned k)
 {
 	struct ft_sess_head *h = &s->head[k];
@@ -163,8 +160,21 @@ static const void *head_of(struct ft_session *s, unsigned k)
 		return h->rec;
 	if (k == FT_SESS_SLOT_RINGS) {
 		h->rec = ft__ring_peek(&s->ring, &h->len);
+		if (!h->rec)
+			return NULL;
+		if (s->recs == FT_RECS_CORE) {
+			h->ts = ((const struct ft_rec *)h->rec)->ts_ns;
+			h->aux = 0;
+		} else {
+			const struct ft_frec_hdr *fh = h->rec;
+			h->ts = fh->ts_ns;
+			h->aux = fh->aux;
+			h->rec = fh + 1;
+			h->len -= (uint32_t)sizeof(*fh);
+		}
 	} else {
-		h->rec = ft__spsc_peek(s->slot_rings[k], &h->len);
+		struct ft_spsc_ent e;
+		h->rec = ft__spsc_peek(s->slot_rings[k], &e);
 		/* The ring waits for the thread's records in the shared
 		 * ring; sr->after was written before the record we acquired.
 		 * Read until passed, not per record: it lies on the line
@@ -175,9 +185,12 @@ static const void *head_of(struct ft_session *s, unsigned k)
 			else
 				h->open = true;
 		}
+		if (h->rec) {
+			h->len = e.len;
+			h->aux = e.aux;
+			h->ts = e.key;
+		}
 	}
-	if (h->rec)
-		h->ts = rec_ts(s, h->rec);
 	return h->rec;
 }
 
@@ -198,20 +211,23 @@ static int next_record(struct ft_session *s)
 static bool pending(struct ft_session *s)
 {
 	uint32_t len;
+	struct ft_spsc_ent e;
 
 	if (s->head[FT_SESS_SLOT_RINGS].rec || ft__ring_peek(&s->ring, &len))
 		return true;
 	for (unsigned k = 0; k < s->nslot_rings; k++)
-		if (s->head[k].rec || ft__spsc_peek(s->slot_rings[k], &len))
+		if (s->head[k].rec || ft__spsc_peek(s->slot_rings[k], &e))
 			return true;
 	return false;
 }
 
-static struct ft_spsc *new_slot_ring(size_t size)
+/* File records lie back to back, as in the file; the core's are aligned
+ * for the struct that heads them (rec.h). */
+static struct ft_spsc *new_slot_ring(const struct ft_session *s, size_t size)
 {
 	struct ft_spsc *sr = aligned_alloc(64, sizeof(*sr));
 
-	if (sr && ft__spsc_init(sr, size) < 0) {
+	if (sr && ft__spsc_init(sr, size, s->recs == FT_RECS_CORE ? 8 : 1) < 0) {
 		free(sr);
 		sr = NULL;
 	}
@@ -231,7 +247,7 @@ static void add_slot_rings(struct ft_session *s)
 			continue;
 		sr = s->spare;
 		s->spare = NULL;
-		if (!sr && !(sr = new_slot_ring(s->slot_ring_size)))
+		if (!sr && !(sr = new_slot_ring(s, s->slot_ring_size)))
 			return;
 		s->slot_rings[s->nslot_rings++] = sr;
 		/* Release: the ring's setup before a producer uses it. */
@@ -261,11 +277,13 @@ static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
 
 /*
  * Straight from the rings (pcap, pcap-ns and user0 to out_fd or to an
- * out_iov callback, not anonymized): the hook wrote each record as the file holds
- * it (rec.h: struct ft_frec), and the session thread does not copy a slot
- * ring's record into the writer's buffer but hands it to writev(2) or the
- * callback where it lies (a short one is copied: see struct ft_direct). It
- * moves past the record without giving its space back (ft__spsc_advance())
+ * out_iov callback, not anonymized): the hook wrote each record as the
+ * file holds it (rec.h: file records), and the session thread does not
+ * copy a slot ring's record into the writer's buffer but hands it to
+ * writev(2) or the callback where it lies. The records of a slot ring lie
+ * back to back, so a run of them (up to the end of the ring's lap) is one
+ * iovec, and the session thread reads none of their bytes. It moves past
+ * a record without giving its space back (ft__spsc_advance())
  * and publishes the rings' tails only after the call returned: the
  * kernel's reads of the records (or the callback's, on this thread) happen
  * within the call, so before the release store of the tail (spsc.h), after
@@ -279,18 +297,17 @@ static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
  */
 /* iovecs per call: IOV_MAX, less room for a callback's framing (capture.h) */
 #define DIRECT_IOV	FT_SESSION_IOV_MAX
-#define DIRECT_CHUNK	(256u << 10) /* bytes: the writer's chunk (writer.c) */
-#define DIRECT_SMALL	256	     /* bytes: a packet this short is copied, not pointed to */
+#define DIRECT_CHUNK	(256u << 10)	   /* bytes: the writer's chunk (writer.c) */
 #define DIRECT_COPY_MAX (DIRECT_CHUNK / 2) /* bytes: a shared ring's record copied */
 
-/* Pcap record headers and short packets are copied into stage, which one
- * iovec covers as far as it is contiguous: a writev() segment costs the
- * kernel more than copying a few hundred bytes here. */
+/* Records of the shared ring are copied into stage, which one iovec covers
+ * as far as it is contiguous. */
 struct ft_direct {
 	unsigned n;    /* records batched */
 	unsigned niov; /* at most one per record */
 	size_t len;    /* bytes batched */
 	size_t used;   /* of stage */
+	size_t chunk;  /* bytes batched that go out at once */
 	struct iovec iov[DIRECT_IOV];
 	uint8_t stage[DIRECT_CHUNK];
 };
@@ -360,38 +377,44 @@ static bool count_written(struct ft_session *s, uint32_t caplen, bool cut)
 	return !(max && written >= max);
 }
 
-/* Batch one file record of @size bytes; returns false once the session
- * must end. A slot ring's record may stay where it is (the caller moves
- * past it with ft__spsc_advance()); one of the shared ring, whose space
- * goes back at once, is copied (@copy), as are short ones. A copied record
- * must take at most half the stage (DIRECT_COPY_MAX). */
-static bool direct_record(struct ft_session *s, const void *rec, uint32_t size, bool copy)
+/* Batch the file record at the head @h of a ring; returns false once the
+ * session must end. A slot ring's record stays where it is (the caller
+ * moves past it with ft__spsc_advance()) and extends the last iovec if it
+ * follows its bytes; one of the shared ring, whose space goes back at
+ * once, is copied (@copy), and must then take at most half the stage
+ * (DIRECT_COPY_MAX). */
+static bool direct_record(struct ft_session *s, const struct ft_sess_head *h, bool copy)
 {
-	const struct ft_frec *r = rec;
 	struct ft_direct *d = s->direct;
-	uint32_t n = size - (uint32_t)offsetof(struct ft_frec, pcap); /* as the file has it */
-	uint32_t cap = size - (uint32_t)sizeof(*r);
+	const uint8_t *rec = h->rec;
+	uint32_t n = h->len; /* as the file has it */
+	uint32_t cap = n - FT_PCAP_RECLEN;
+	struct iovec *last = d->niov ? &d->iov[d->niov - 1] : NULL;
+	bool extend = !copy && last && (const uint8_t *)last->iov_base + last->iov_len == rec;
+
 	if (s->recs == FT_RECS_USER0) {
 		/* What it holds of the packet: less the prefix (user0.c),
-		 * which the hook wrote in our ring. */
-		const uint8_t *pfx = (const uint8_t *)(r + 1);
+		 * which the hook wrote. The only byte of a record read here. */
+		const uint8_t *pfx = rec + FT_PCAP_RECLEN;
 		cap -= 4u + pfx[2] + pfx[3 + pfx[2]];
 	}
-	bool staged = copy || cap <= DIRECT_SMALL;
-
-	if (d->niov + 1 > DIRECT_IOV || d->used + (staged ? n : 0) > sizeof(d->stage))
+	if ((!extend && d->niov + 1 > DIRECT_IOV) || (copy && d->used + n > sizeof(d->stage))) {
 		direct_flush(s);
+		extend = false;
+	}
 	if (!writing(s)) {
 		s->discarded++;
 		return false;
 	}
-	if (staged)
-		memcpy(stage_put(d, n), r->pcap, n);
+	if (copy)
+		memcpy(stage_put(d, n), rec, n);
+	else if (extend)
+		d->iov[d->niov - 1].iov_len += n;
 	else
-		d->iov[d->niov++] = (struct iovec){(void *)r->pcap, n};
+		d->iov[d->niov++] = (struct iovec){(void *)rec, n};
 	d->n++;
 	d->len += n;
-	return count_written(s, cap, r->flags & FT_REC_CUT);
+	return count_written(s, cap, ft__frec_flags(h->aux) & FT_REC_CUT);
 }
 
 /* Write one record; returns false once the session must end. */
@@ -451,32 +474,33 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 			if (!s->direct) {
 				ok = write_record(s, h->rec, h->len);
 			} else if (h->len <= DIRECT_COPY_MAX) {
-				ok = direct_record(s, h->rec, h->len, true);
+				ok = direct_record(s, h, true);
 			} else {
 				/* Out where it lies before its space goes back. */
-				ok = direct_record(s, h->rec, h->len, false);
+				ok = direct_record(s, h, false);
 				direct_flush(s);
 			}
 			ft__ring_release(&s->ring);
 			shared++;
 		} else if (s->direct) {
 			/* Its space goes back in direct_flush(). */
-			ok = direct_record(s, h->rec, h->len, false);
-			ft__spsc_advance(s->slot_rings[k], h->len);
+			ok = direct_record(s, h, false);
+			ft__spsc_advance(s->slot_rings[k]);
 		} else {
 			ok = write_record(s, h->rec, h->len);
-			ft__spsc_release(s->slot_rings[k], h->len);
+			ft__spsc_release(s->slot_rings[k]);
 		}
 		if (!ok)
 			*more = false;
 		h->rec = NULL;
 		n++;
+		/* A full chunk goes out as the writer's would, and before the
+		 * records it holds fill a ring. */
+		if (s->direct && s->direct->len >= s->direct->chunk)
+			direct_flush(s);
 	}
 	if (shared && s->nslot_rings < FT_SESS_SLOT_RINGS)
 		add_slot_rings(s);
-	/* A full chunk goes out as the writer's would. */
-	if (s->direct && s->direct->len >= DIRECT_CHUNK)
-		direct_flush(s);
 	return n;
 }
 
@@ -760,18 +784,6 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 		if (ret < 0)
 			return ret;
 	}
-	/* The budget, split as the comment above next_record() says. */
-	size_t budget = o->bufsize ? o->bufsize : DEFAULT_BUFSIZE;
-	s->slot_ring_size = budget / 4;
-	ret = ft__ring_init(&s->ring, budget / 2);
-	if (ret < 0)
-		return ret;
-	/* The first slot ring, ready before the first packet: populating it
-	 * later would stall the session thread while that thread's packets
-	 * pile up in the shared ring. */
-	s->spare = new_slot_ring(budget);
-	if (!s->spare)
-		return -ENOMEM;
 	s->user0 = o->format == FT_FORMAT_USER0;
 	if ((o->format == FT_FORMAT_PCAP || o->format == FT_FORMAT_PCAP_NS || s->user0) &&
 	    (o->out_iov || !o->out) && !s->anon) {
@@ -782,8 +794,24 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 			  : s->user0			 ? FT_RECS_USER0
 							 : FT_RECS_PCAP;
 	}
+	/* The budget, split as the comment above next_record() says. */
+	size_t budget = o->bufsize ? o->bufsize : DEFAULT_BUFSIZE;
+	s->slot_ring_size = budget / 4;
+	ret = ft__ring_init(&s->ring, budget / 2);
 	if (ret < 0)
 		return ret;
+	/* The first slot ring, ready before the first packet: populating it
+	 * later would stall the session thread while that thread's packets
+	 * pile up in the shared ring. */
+	s->spare = new_slot_ring(s, budget);
+	if (!s->spare)
+		return -ENOMEM;
+	/* The records a batch holds stay the rings' until it is written: at
+	 * most half the smaller slot rings, or a small buffer would drop
+	 * packets while most of it waits to be written. */
+	if (s->direct)
+		s->direct->chunk =
+		    s->slot_ring_size / 2 < DIRECT_CHUNK ? s->slot_ring_size / 2 : DIRECT_CHUNK;
 	return 0;
 }
 

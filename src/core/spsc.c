@@ -6,20 +6,42 @@
 #include "ring.h"
 #include "spsc.h"
 
-int ft__spsc_init(struct ft_spsc *r, size_t size)
+int ft__spsc_init(struct ft_spsc *r, size_t size, unsigned align)
 {
+	size_t isize;
+
 	memset(r, 0, sizeof(*r));
+	if (align != 1 && align != 8)
+		return -EINVAL;
 	r->buf = ft__ring_mem_alloc(&size);
 	if (!r->buf)
 		return -ENOMEM;
 	r->size = size;
+	/* A power of two, as the data area is (at least 4096 bytes). */
+	r->nent = size / FT_SPSC_BYTES_PER_ENT;
+	isize = r->nent * sizeof(*r->ent);
+	r->ent = (struct ft_spsc_ent *)ft__ring_mem_alloc(&isize);
+	if (!r->ent) {
+		ft__ring_mem_free(r->buf, r->size);
+		r->buf = NULL;
+		return -ENOMEM;
+	}
+	r->amask = align - 1;
 	return 0;
 }
 
 void ft__spsc_destroy(struct ft_spsc *r)
 {
 	ft__ring_mem_free(r->buf, r->size);
+	if (r->ent) {
+		size_t isize = r->nent * sizeof(*r->ent);
+		/* As ft__ring_mem_alloc() rounded it (to 4096 at least). */
+		if (isize < 4096)
+			isize = 4096;
+		ft__ring_mem_free((uint8_t *)r->ent, isize);
+	}
 	r->buf = NULL;
+	r->ent = NULL;
 }
 
 void ft__spsc_publish(struct ft_spsc *r)
@@ -27,49 +49,55 @@ void ft__spsc_publish(struct ft_spsc *r)
 	r->unpublished = 0;
 	r->held = false;
 	/* Release: our reads of the released records before the producer may
-	 * reuse their space (it loads the tail with acquire). */
-	if (atomic_load_explicit(&r->tail, memory_order_relaxed) != r->ctail)
+	 * reuse their space and entries (it loads the tails with acquire). */
+	if (atomic_load_explicit(&r->ntail, memory_order_relaxed) != r->cn) {
 		atomic_store_explicit(&r->tail, r->ctail, memory_order_release);
+		atomic_store_explicit(&r->ntail, r->cn, memory_order_release);
+	}
 }
 
-const void *ft__spsc_peek(struct ft_spsc *r, uint32_t *len)
+const void *ft__spsc_peek(struct ft_spsc *r, struct ft_spsc_ent *e)
 {
 	for (;;) {
 		uint64_t t = r->ctail;
-		if (t == r->chead) {
+		if (r->cn == r->chead) {
 			/* Acquire: pairs with the producer's release of the head. */
 			r->chead = atomic_load_explicit(&r->head, memory_order_acquire);
-			if (t == r->chead) {
+			if (r->cn == r->chead) {
 				if (!r->held)
 					ft__spsc_publish(r);
 				return NULL;
 			}
 		}
+		*e = r->ent[r->cn & (r->nent - 1)];
 		uint64_t off = t & (r->size - 1);
-		uint32_t w = *(const uint32_t *)(r->buf + off);
-		uint64_t n = w & FT_SPSC_PAD ? w & ~FT_SPSC_PAD : ft__spsc_rec_size(w);
+		uint64_t n =
+		    e->len & FT_SPSC_PAD ? e->len & ~FT_SPSC_PAD : ft__spsc_rec_size(r, e->len);
 		/* Only our producer writes here, but a record must still lie
-		 * within what was published and the lap. */
-		if (n < 4 || n > r->chead - t || off + n > r->size)
+		 * within the lap. */
+		if (!n || off + n > r->size)
 			return NULL;
-		if (w & FT_SPSC_PAD) {
+		if (e->len & FT_SPSC_PAD) {
 			r->ctail = t + n;
+			r->cn++;
 			continue;
 		}
-		*len = w;
+		r->csize = n;
 		return r->buf + off;
 	}
 }
 
-void ft__spsc_release(struct ft_spsc *r, uint32_t len)
+void ft__spsc_release(struct ft_spsc *r)
 {
-	r->ctail += ft__spsc_rec_size(len);
+	r->ctail += r->csize;
+	r->cn++;
 	if (++r->unpublished >= FT_SPSC_PUBLISH && !r->held)
 		ft__spsc_publish(r);
 }
 
-void ft__spsc_advance(struct ft_spsc *r, uint32_t len)
+void ft__spsc_advance(struct ft_spsc *r)
 {
-	r->ctail += ft__spsc_rec_size(len);
+	r->ctail += r->csize;
+	r->cn++;
 	r->held = true;
 }

@@ -494,25 +494,25 @@ static inline void bump(_Atomic uint64_t *c, bool shared)
 				      memory_order_relaxed);
 }
 
-/* Reserve a record of @size bytes in the session's ring for @slot: its own
- * SPSC ring once the session thread has set one, else the shared ring. */
-static inline void *reserve(struct ft_session *s, unsigned slot, uint32_t size, struct ft_spsc **sr)
+/* The ring of the session's for @slot: its own SPSC ring once the session
+ * thread has set one, else NULL (the shared ring). */
+static inline struct ft_spsc *slot_ring(struct ft_session *s, unsigned slot)
 {
-	*sr = NULL;
-	if (slot != FT_TAP_SHARED)
-		/* Acquire: the ring was set up before its pointer was stored. */
-		*sr = atomic_load_explicit(&s->srings[slot], memory_order_acquire);
-	if (!*sr)
-		return ft__ring_reserve(&s->ring, size);
-	if (!(*sr)->started) {
+	struct ft_spsc *sr;
+
+	if (slot == FT_TAP_SHARED)
+		return NULL;
+	/* Acquire: the ring was set up before its pointer was stored. */
+	sr = atomic_load_explicit(&s->srings[slot], memory_order_acquire);
+	if (sr && !sr->started) {
 		/* Our first record here. Ours in the shared ring all lie
 		 * before its head as we load it now (coherence: the load
 		 * follows our own reservations there); the session thread
 		 * writes them first (session.c, next_record()). */
-		(*sr)->after = atomic_load_explicit(&s->ring.head, memory_order_relaxed);
-		(*sr)->started = true;
+		sr->after = atomic_load_explicit(&s->ring.head, memory_order_relaxed);
+		sr->started = true;
 	}
-	return ft__spsc_reserve(*sr, size);
+	return sr;
 }
 
 /* ft_path_builtin_dir(), inline: the hook needs it per packet. */
@@ -568,11 +568,11 @@ keep(struct ft_session *s, unsigned slot, struct ft_rec_info *ri, const void *pk
 {
 	struct ft_sess_ctr *c = &s->ctr[slot];
 	bool shared = slot == FT_TAP_SHARED;
-	struct ft_spsc *sr;
+	struct ft_spsc *sr = slot_ring(s, slot);
 	uint8_t pfx[FT__USER0_PREFIX_MAX];
-	uint32_t cap, size, plen = 0, snap = s->snaplen;
+	uint32_t cap, size, plen = 0, snap = s->snaplen, hdr = 0;
 	uint8_t f;
-	void *rec;
+	uint8_t *rec, *p;
 
 	bump(&c->matched, shared);
 	if (__builtin_expect(s->user0, 0)) {
@@ -583,25 +583,23 @@ keep(struct ft_session *s, unsigned slot, struct ft_rec_info *ri, const void *pk
 	}
 	cap = caplen > snap ? snap : (uint32_t)caplen;
 	if (s->recs != FT_RECS_CORE) {
-		/* The record as the file will hold it (rec.h). */
+		/* The record as the file will hold it (rec.h); in the shared
+		 * ring, which has no index, after what the index would hold. */
 		f = (ri->dir & FT_REC_DIR) | (ri->path > FT_PATH_MAX ? FT_REC_NOPATH : 0) |
 		    (cap < caplen ? FT_REC_CUT : 0);
-		size = (uint32_t)sizeof(struct ft_frec) + plen + cap;
+		hdr = sr ? 0 : (uint32_t)sizeof(struct ft_frec_hdr);
+		size = hdr + FT_PCAP_RECLEN + plen + cap;
 	} else {
 		f = ft__rec_flags(ri, cap) | (cap < caplen ? FT_REC_CUT : 0);
 		size = (uint32_t)sizeof(struct ft_rec) + ft__rec_ext_size(ri, f) + cap;
 	}
-	rec = reserve(s, slot, size, &sr);
+	rec = sr ? ft__spsc_reserve(sr, size) : ft__ring_reserve(&s->ring, size);
 	if (!rec) {
 		bump(&c->dropped, shared);
 		return;
 	}
 	if (s->recs != FT_RECS_CORE) {
-		struct ft_frec *fr = rec;
-		uint8_t *p = (uint8_t *)(fr + 1);
-		fr->path = (uint8_t)ri->path;
-		fr->flags = f;
-		fr->reason = ri->reason;
+		p = rec + hdr + FT_PCAP_RECLEN;
 		if (plen)
 			memcpy(p, pfx, plen);
 		memcpy(p + plen, pkt, cap);
@@ -614,17 +612,21 @@ keep(struct ft_session *s, unsigned slot, struct ft_rec_info *ri, const void *pk
 	 * some virtual machines), and the copy need not wait for it. */
 	if (!ri->ts_ns)
 		ri->ts_ns = now_ns();
+	uint32_t aux = ft__frec_aux(ri->path, f, ri->reason);
 	if (s->recs != FT_RECS_CORE) {
 		/* The wire length counts the prefix too, saturated: it must
 		 * not wrap below the captured length. */
 		uint32_t wire = ri->len > UINT32_MAX - plen ? UINT32_MAX : ri->len + plen;
-		ft__pcap_put_rec(((struct ft_frec *)rec)->pcap, ri->ts_ns,
-				 s->recs == FT_RECS_PCAP_NS, plen + cap, wire);
+		ft__pcap_put_rec(rec + hdr, ri->ts_ns, s->recs == FT_RECS_PCAP_NS, plen + cap,
+				 wire);
+		if (hdr)
+			*(struct ft_frec_hdr *)(void *)rec =
+			    (struct ft_frec_hdr){aux, 0, ri->ts_ns};
 	} else {
-		((struct ft_rec *)rec)->ts_ns = ri->ts_ns;
+		((struct ft_rec *)(void *)rec)->ts_ns = ri->ts_ns;
 	}
 	if (sr)
-		ft__spsc_commit(sr, size);
+		ft__spsc_commit(sr, size, aux, ri->ts_ns);
 	else
 		ft__ring_commit(&s->ring, rec, size);
 	/* A full fence between publishing and looking for a sleeper (a

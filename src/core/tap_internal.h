@@ -125,12 +125,13 @@ struct ft_sess_head {
 	const void *rec; /* NULL: not peeked yet */
 	uint32_t len;
 	uint64_t ts;
-	bool open; /* the slot ring's wait for the shared ring is over */
+	uint32_t aux; /* a file record's: ft__frec_aux() */
+	bool open;    /* the slot ring's wait for the shared ring is over */
 };
 
 /* The records a session's rings hold: the capture core's (struct ft_rec),
  * or for a session that writes them where they lie (session.c: direct),
- * file records (struct ft_frec) of pcap, pcap-ns or user0. Set before the
+ * file records (rec.h) of pcap, pcap-ns or user0. Set before the
  * session is attached, never changed. */
 enum ft_sess_recs { FT_RECS_CORE, FT_RECS_PCAP, FT_RECS_PCAP_NS, FT_RECS_USER0 };
 

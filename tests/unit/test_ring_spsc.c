@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Unit tests: the SPSC capture ring (wrap-around, padding, full, a producer and a consumer). */
+/*
+ * Unit tests: the SPSC capture ring (wrap-around, padding, full by bytes
+ * and by index entries, records back to back, held records, a producer and
+ * a consumer).
+ */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,53 +18,105 @@
 static void test_fifo_and_wrap(void **state)
 {
 	struct ft_spsc r;
-	uint32_t len;
-	assert_int_equal(ft__spsc_init(&r, 4096), 0);
-	/* Many laps of varied sizes: order, contents and lengths survive padding. */
-	for (uint32_t i = 0; i < 5000; i++) {
-		uint32_t n = 4 + (i * 37) % 700;
-		uint8_t *p = ft__spsc_reserve(&r, n);
-		assert_non_null(p);
-		memset(p + 4, (int)(i & 0xff), n - 4);
-		ft__spsc_commit(&r, n);
-		const uint8_t *q = ft__spsc_peek(&r, &len);
-		assert_non_null(q);
-		assert_ptr_equal(q, p);
-		assert_int_equal(len, n);
-		if (n > 4) {
-			assert_int_equal(q[4], i & 0xff);
+	struct ft_spsc_ent e;
+	(void)state;
+	for (unsigned align = 1; align <= 8; align += 7) {
+		assert_int_equal(ft__spsc_init(&r, 4096, align), 0);
+		/* Many laps of varied sizes: order, contents, lengths and the
+		 * caller's words survive padding. */
+		for (uint32_t i = 0; i < 5000; i++) {
+			uint32_t n = 1 + (i * 37) % 700;
+			uint8_t *p = ft__spsc_reserve(&r, n);
+			assert_non_null(p);
+			assert_int_equal((uintptr_t)p % align, 0);
+			memset(p, (int)(i & 0xff), n);
+			ft__spsc_commit(&r, n, i * 3, (uint64_t)i << 32);
+			const uint8_t *q = ft__spsc_peek(&r, &e);
+			assert_non_null(q);
+			assert_ptr_equal(q, p);
+			assert_int_equal(e.len, n);
+			assert_int_equal(e.aux, i * 3);
+			assert_int_equal(e.key, (uint64_t)i << 32);
+			assert_int_equal(q[0], i & 0xff);
 			assert_int_equal(q[n - 1], i & 0xff);
+			ft__spsc_release(&r);
+			assert_null(ft__spsc_peek(&r, &e));
 		}
-		ft__spsc_release(&r, len);
-		assert_null(ft__spsc_peek(&r, &len));
+		ft__spsc_destroy(&r);
 	}
-	ft__spsc_destroy(&r);
+	assert_int_equal(ft__spsc_init(&r, 4096, 4), -EINVAL);
 }
 
 static void test_full(void **state)
 {
 	struct ft_spsc r;
-	uint32_t len;
+	struct ft_spsc_ent e;
 	int n = 0;
 	void *p;
-	assert_int_equal(ft__spsc_init(&r, 4096), 0);
+	(void)state;
+	assert_int_equal(ft__spsc_init(&r, 4096, 8), 0);
 	/* A reserved record is invisible until committed. */
-	assert_non_null(ft__spsc_reserve(&r, 100));
-	assert_null(ft__spsc_peek(&r, &len));
-	while ((p = ft__spsc_reserve(&r, 100)) != NULL) {
-		ft__spsc_commit(&r, 100);
+	assert_non_null(ft__spsc_reserve(&r, 200));
+	assert_null(ft__spsc_peek(&r, &e));
+	while ((p = ft__spsc_reserve(&r, 200)) != NULL) {
+		ft__spsc_commit(&r, 200, 0, 0);
 		n++;
 	}
-	assert_int_equal(n, 4096 / 104);
+	assert_int_equal(n, 4096 / 200); /* full by bytes */
 	/* Space comes back once the consumer publishes what it released. */
-	assert_non_null(ft__spsc_peek(&r, &len));
-	ft__spsc_release(&r, len);
-	assert_null(ft__spsc_reserve(&r, 100));
+	assert_non_null(ft__spsc_peek(&r, &e));
+	ft__spsc_release(&r);
+	assert_null(ft__spsc_reserve(&r, 200));
 	ft__spsc_publish(&r);
-	assert_non_null(ft__spsc_reserve(&r, 100));
-	/* Too large for the ring, or shorter than the ring's word: refused. */
+	assert_non_null(ft__spsc_reserve(&r, 200));
+	/* Too large for the ring, or empty: refused. */
 	assert_null(ft__spsc_reserve(&r, 2100));
-	assert_null(ft__spsc_reserve(&r, 3));
+	assert_null(ft__spsc_reserve(&r, 0));
+	ft__spsc_destroy(&r);
+
+	/* Short records fill the index first: a ring holds at most one
+	 * record per FT_SPSC_BYTES_PER_ENT bytes. */
+	assert_int_equal(ft__spsc_init(&r, 4096, 1), 0);
+	n = 0;
+	while ((p = ft__spsc_reserve(&r, 20)) != NULL) {
+		ft__spsc_commit(&r, 20, 0, 0);
+		n++;
+	}
+	assert_int_equal(n, 4096 / FT_SPSC_BYTES_PER_ENT);
+	assert_non_null(ft__spsc_peek(&r, &e));
+	ft__spsc_release(&r);
+	ft__spsc_publish(&r);
+	assert_non_null(ft__spsc_reserve(&r, 20));
+	ft__spsc_destroy(&r);
+}
+
+/* Unaligned records lie back to back: a run of them is one span of bytes
+ * (what the session hands to writev() as one iovec). */
+static void test_back_to_back(void **state)
+{
+	struct ft_spsc r;
+	struct ft_spsc_ent e;
+	const uint8_t *prev = NULL;
+	uint32_t prev_len = 0;
+	(void)state;
+	assert_int_equal(ft__spsc_init(&r, 1 << 16, 1), 0);
+	for (uint32_t i = 0; i < 100; i++) {
+		uint32_t n = 17 + i % 13;
+		uint8_t *p = ft__spsc_reserve(&r, n);
+		assert_non_null(p);
+		memset(p, (int)i, n);
+		ft__spsc_commit(&r, n, 0, i);
+	}
+	for (uint32_t i = 0; i < 100; i++) {
+		const uint8_t *q = ft__spsc_peek(&r, &e);
+		assert_non_null(q);
+		if (prev)
+			assert_ptr_equal(q, prev + prev_len);
+		assert_int_equal(q[0], i);
+		prev = q;
+		prev_len = e.len;
+		ft__spsc_advance(&r);
+	}
 	ft__spsc_destroy(&r);
 }
 
@@ -69,30 +126,32 @@ static void test_full(void **state)
 static void test_advance_holds(void **state)
 {
 	struct ft_spsc r;
-	uint32_t len, i, n = 0;
+	struct ft_spsc_ent e;
+	uint32_t i, n = 0;
 	const uint8_t *q[64];
 	uint8_t *p;
-	assert_int_equal(ft__spsc_init(&r, 4096), 0);
-	while (n < 64 && (p = ft__spsc_reserve(&r, 100)) != NULL) {
-		memset(p + 4, (int)n, 96);
-		ft__spsc_commit(&r, 100);
+	(void)state;
+	assert_int_equal(ft__spsc_init(&r, 4096, 8), 0);
+	while (n < 64 && (p = ft__spsc_reserve(&r, 200)) != NULL) {
+		memset(p, (int)n, 200);
+		ft__spsc_commit(&r, 200, 0, 0);
 		n++;
 	}
-	assert_int_equal(n, 4096 / 104);
+	assert_int_equal(n, 4096 / 200);
 	for (i = 0; i < n; i++) {
-		q[i] = ft__spsc_peek(&r, &len);
+		q[i] = ft__spsc_peek(&r, &e);
 		assert_non_null(q[i]);
 		if (i + 1 < n)
-			ft__spsc_advance(&r, len);
+			ft__spsc_advance(&r);
 		else
-			ft__spsc_release(&r, len); /* a release after them publishes nothing */
+			ft__spsc_release(&r); /* a release after them publishes nothing */
 	}
-	assert_null(ft__spsc_peek(&r, &len));
-	assert_null(ft__spsc_reserve(&r, 100));
+	assert_null(ft__spsc_peek(&r, &e));
+	assert_null(ft__spsc_reserve(&r, 200));
 	for (i = 0; i < n; i++)
-		assert_int_equal(q[i][99], i);
+		assert_int_equal(q[i][199], i);
 	ft__spsc_publish(&r);
-	assert_non_null(ft__spsc_reserve(&r, 100));
+	assert_non_null(ft__spsc_reserve(&r, 200));
 	ft__spsc_destroy(&r);
 }
 
@@ -113,7 +172,7 @@ static void *producer(void *arg)
 			continue;
 		}
 		p[1] = i;
-		ft__spsc_commit(&ring, n);
+		ft__spsc_commit(&ring, n, i, i);
 	}
 	atomic_store(&produced_done, 1);
 	return NULL;
@@ -123,23 +182,27 @@ static void *producer(void *arg)
 static void test_spsc_threads(void **state)
 {
 	pthread_t th;
-	uint32_t len, last = UINT32_MAX;
+	struct ft_spsc_ent e;
+	uint32_t last = UINT32_MAX;
 	uint64_t consumed = 0;
+	(void)state;
 
-	assert_int_equal(ft__spsc_init(&ring, 1 << 14), 0);
+	assert_int_equal(ft__spsc_init(&ring, 1 << 14, 8), 0);
 	pthread_create(&th, NULL, producer, NULL);
 	for (;;) {
 		int done = atomic_load(&produced_done);
-		const uint32_t *q = ft__spsc_peek(&ring, &len);
+		const uint32_t *q = ft__spsc_peek(&ring, &e);
 		if (!q) {
 			if (done)
 				break;
 			continue;
 		}
 		assert_true(last == UINT32_MAX || q[1] > last);
-		assert_int_equal(len, 8 + (q[1] % 64));
+		assert_int_equal(e.len, 8 + (q[1] % 64));
+		assert_int_equal(e.aux, q[1]);
+		assert_int_equal(e.key, q[1]);
 		last = q[1];
-		ft__spsc_release(&ring, len);
+		ft__spsc_release(&ring);
 		consumed++;
 	}
 	pthread_join(th, NULL);
@@ -151,9 +214,8 @@ static void test_spsc_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fifo_and_wrap),
-	    cmocka_unit_test(test_full),
-	    cmocka_unit_test(test_advance_holds),
+	    cmocka_unit_test(test_fifo_and_wrap), cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_back_to_back),  cmocka_unit_test(test_advance_holds),
 	    cmocka_unit_test(test_spsc_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
  * truncated on both paths.
  */
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -27,9 +28,17 @@
 #include "sink.h"
 #include "tap_internal.h"
 
-#define NPKT	 600
-#define BIG	 200000 /* bytes: over what the session copies (DIRECT_COPY_MAX) */
-#define SHORTCAP 100
+#define NPKT	  600
+#define NPKT_LAPS 5000	 /* about 40 laps of the smallest ring */
+#define BIG	  200000 /* bytes: over what the session copies (DIRECT_COPY_MAX) */
+#define SHORTCAP  100
+
+/* The case: the sessions' buffer size, and how many packets after the
+ * first. The smallest buffer makes the rings wrap many times (padding at
+ * the end of each lap, iovecs that stop there); the producer then waits
+ * for the sessions every few packets, so that none drops one. */
+static size_t bufsize;
+static unsigned npkt;
 
 static struct ft_session *start(struct ft_tap *t, enum ft_format fmt, uint32_t snaplen, int fd,
 				struct sink *k)
@@ -41,7 +50,7 @@ static struct ft_session *start(struct ft_tap *t, enum ft_format fmt, uint32_t s
 	ft_session_opts_init(&o);
 	o.format = fmt;
 	o.snaplen = snaplen;
-	o.bufsize = 16u << 20; /* no drops: the files must match */
+	o.bufsize = bufsize; /* no drops: the files must match */
 	if (k) {
 		o.out = sink_out;
 		o.out_ctx = k;
@@ -78,7 +87,7 @@ static void stop_and_compare(struct ft_session *direct, int fd, struct ft_sessio
 	assert_int_equal(a.error, 0);
 	assert_int_equal(a.dropped, 0);
 	assert_int_equal(b.dropped, 0);
-	assert_int_equal(a.written, NPKT + 1);
+	assert_int_equal(a.written, npkt + 1);
 	assert_int_equal(a.written, b.written);
 	assert_int_equal(a.bytes, b.bytes);
 	assert_int_equal(a.truncated, truncated);
@@ -89,6 +98,28 @@ static void stop_and_compare(struct ft_session *direct, int fd, struct ft_sessio
 	free(buf);
 	ft_session_free(direct);
 	ft_session_free(writer);
+}
+
+/* Until every session wrote what it matched (at most 10 s). */
+static void wait_written(struct ft_session *a, struct ft_session *b, struct ft_session *c,
+			 struct ft_session *d)
+{
+	struct ft_session *s[4] = {a, b, c, d};
+
+	for (int k = 0; k < 4; k++) {
+		struct ft_session_stats st;
+		for (int tries = 0; tries < 100000; tries++) {
+			ft_session_get_stats(s[k], &st);
+			if (st.written == st.matched)
+				break;
+			usleep(100);
+		}
+		if (st.written != st.matched)
+			fprintf(stderr, "session %d: matched %lu written %lu dropped %lu\n", k,
+				(unsigned long)st.matched, (unsigned long)st.written,
+				(unsigned long)st.dropped);
+		assert_int_equal(st.written, st.matched);
+	}
 }
 
 static void same_file(enum ft_format fmt)
@@ -109,14 +140,17 @@ static void same_file(enum ft_format fmt)
 	struct ft_session *wc = start(t, fmt, SHORTCAP, -1, &kc);
 
 	/* A thread's first packets go through the shared ring: the large one
-	 * is written from there where it lies. */
-	size_t n = tb_ip4(pkt, "10.0.0.1", "10.0.0.2", 17, 1000, 2000, BIG - 28);
+	 * is written from there where it lies (if the buffer takes it). */
+	size_t n = tb_ip4(pkt, "10.0.0.1", "10.0.0.2", 17, 1000, 2000,
+			  bufsize >= (4u << 20) ? BIG - 28 : 3000);
 	struct ft_meta m = FT_META_INIT;
 	m.ts_ns = 1700000000123456789ull;
 	ft_tap_offer(t, FT_PATH_FROM_PEER, pkt, n > 65535 && fmt == FT_FORMAT_USER0 ? 65000 : n,
 		     &m);
 	cut++;
-	for (unsigned i = 0; i < NPKT; i++) {
+	for (unsigned i = 0; i < npkt; i++) {
+		if (bufsize < (1u << 20) && i % 8 == 0)
+			wait_written(dw, ww, dc, wc);
 		size_t plen = (i * 37) % 3000;
 		/* user0's prefix: 4 bytes and the pre-NAT addresses. */
 		uint32_t pfx = fmt == FT_FORMAT_USER0 ? 4 : 0;
@@ -152,18 +186,34 @@ static void same_file(enum ft_format fmt)
 static void test_pcap_same_file(void **state)
 {
 	(void)state;
+	bufsize = 16u << 20;
+	npkt = NPKT;
 	same_file(FT_FORMAT_PCAP);
+}
+
+/* The smallest buffer: many laps of every ring. */
+static void test_pcap_laps_same_file(void **state)
+{
+	(void)state;
+	bufsize = 64u << 10;
+	npkt = NPKT_LAPS;
+	same_file(FT_FORMAT_PCAP);
+	same_file(FT_FORMAT_USER0);
 }
 
 static void test_pcap_ns_same_file(void **state)
 {
 	(void)state;
+	bufsize = 16u << 20;
+	npkt = NPKT;
 	same_file(FT_FORMAT_PCAP_NS);
 }
 
 static void test_user0_same_file(void **state)
 {
 	(void)state;
+	bufsize = 16u << 20;
+	npkt = NPKT;
 	same_file(FT_FORMAT_USER0);
 }
 
@@ -173,6 +223,7 @@ int main(void)
 	    cmocka_unit_test(test_pcap_same_file),
 	    cmocka_unit_test(test_pcap_ns_same_file),
 	    cmocka_unit_test(test_user0_same_file),
+	    cmocka_unit_test(test_pcap_laps_same_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

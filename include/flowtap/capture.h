@@ -46,8 +46,10 @@ typedef void (*ft_session_end_fn)(struct ft_session *s, void *ctx);
  * @iov[0..@cnt) entirely, in order, or fail. Called on the session thread.
  *
  * Ownership: the iovecs and the bytes they point to are the session's and
- * valid only during the call: for pcap and pcap-ns many point straight into
- * the session's buffer, whose space producers reuse once the call returned.
+ * valid only during the call: for pcap, pcap-ns and user0 most point
+ * straight into the session's buffer (one iovec for a run of records a
+ * producer thread wrote in a row), whose space producers reuse once the
+ * call returned.
  * Neither may be changed (copy the array to advance past a partial write).
  * 1 <= @cnt <= FT_SESSION_IOV_MAX, so a callback that adds framing of its
  * own (an HTTP chunk's size line and CRLF) stays within IOV_MAX (1024) in
@@ -57,7 +59,8 @@ typedef void (*ft_session_end_fn)(struct ft_session *s, void *ctx);
  * Whether that saves CPU depends on the output: the kernel then copies
  * from memory a producer wrote on another core, a batch later, instead of
  * from a cache-hot buffer. On a Unix socket it cost more than the copy it
- * saves (flowtap's local API keeps out for that reason); measure.
+ * saves (flowtap's local API keeps out for that reason, measured again
+ * once records were handed over in runs); measure.
  *
  * Returns 0 or a negative errno (e.g. -EPIPE), which ends the session with
  * that error as an out callback's would. Like out, it must bound its own

@@ -8,6 +8,8 @@ pkgs=(
 	build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
 	libpcap-dev libevent-dev libcurl4-openssl-dev libjansson-dev libmnl-dev libcmocka-dev
 	tshark tcpdump nfdump softflowd tcpreplay iperf3 nftables iproute2 iputils-ping curl
+	# trafgen, the high-rate traffic of bench/run_highrate.sh
+	netsniff-ng
 	python3 util-linux procps psmisc jq bc xxd bsdextrautils bsdutils kmod
 	# OpenVPN 2.7.6 for integrations/openvpn (make demo-openvpn, e2e/openvpn_*)
 	autoconf automake libtool libssl-dev libcap-ng-dev libnl-genl-3-dev liblz4-dev openssl

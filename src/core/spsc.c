@@ -8,8 +8,6 @@
 
 int ft__spsc_init(struct ft_spsc *r, size_t size, unsigned align)
 {
-	size_t isize;
-
 	memset(r, 0, sizeof(*r));
 	if (align != 1 && align != 8)
 		return -EINVAL;
@@ -19,8 +17,8 @@ int ft__spsc_init(struct ft_spsc *r, size_t size, unsigned align)
 	r->size = size;
 	/* A power of two, as the data area is (at least 4096 bytes). */
 	r->nent = size / FT_SPSC_BYTES_PER_ENT;
-	isize = r->nent * sizeof(*r->ent);
-	r->ent = (struct ft_spsc_ent *)ft__ring_mem_alloc(&isize);
+	r->ent_bytes = r->nent * sizeof(*r->ent);
+	r->ent = (struct ft_spsc_ent *)ft__ring_mem_alloc(&r->ent_bytes);
 	if (!r->ent) {
 		ft__ring_mem_free(r->buf, r->size);
 		r->buf = NULL;
@@ -33,13 +31,8 @@ int ft__spsc_init(struct ft_spsc *r, size_t size, unsigned align)
 void ft__spsc_destroy(struct ft_spsc *r)
 {
 	ft__ring_mem_free(r->buf, r->size);
-	if (r->ent) {
-		size_t isize = r->nent * sizeof(*r->ent);
-		/* As ft__ring_mem_alloc() rounded it (to 4096 at least). */
-		if (isize < 4096)
-			isize = 4096;
-		ft__ring_mem_free((uint8_t *)r->ent, isize);
-	}
+	if (r->ent)
+		ft__ring_mem_free((uint8_t *)r->ent, r->ent_bytes);
 	r->buf = NULL;
 	r->ent = NULL;
 }

@@ -76,6 +76,7 @@ struct ft_spsc {
 	uint64_t amask;		    /* alignment - 1 */
 	uint8_t *buf;
 	struct ft_spsc_ent *ent;
+	size_t ent_bytes; /* the index's mapping, as ft__ring_mem_alloc() sized it */
 };
 
 /* @size is rounded up to a power of two (at least 4096); records start at

@@ -427,7 +427,18 @@ static struct ft_session *start_sink(struct ft_tap *t, struct ft_session_opts *o
 	/* out_iov needs no descriptor, and is taken over one. */
 	o->out_fd = how == BY_FD ? k->fd : how == BY_IOV ? -1 : 1;
 	o->out_ctx = k;
-	assert_int_equal(ft_session_start(&s, t, o, err, sizeof(err)), 0);
+	/* With since_ms, -EBUSY while two earlier sessions still hold their
+	 * history copies: try again, as capture.h says (their threads may not
+	 * have run yet on a loaded machine). */
+	for (int tries = 0;; tries++) {
+		int ret = ft_session_start(&s, t, o, err, sizeof(err));
+		if (ret == -EBUSY && o->since_ms && tries < 5000) {
+			usleep(1000);
+			continue;
+		}
+		assert_int_equal(ret, 0);
+		break;
+	}
 	return s;
 }
 

@@ -134,6 +134,7 @@ static void test_mpsc(void **state)
 	ft__ring_destroy(&shared);
 }
 
+#ifndef RING_HEAP
 /* The kB that /proc/self/smaps says of @field in the mapping holding @p;
  * -1 if not found. */
 static long smaps_kb(const void *p, const char *field)
@@ -175,6 +176,7 @@ static bool thp_allowed(void)
 	fclose(f);
 	return !strstr(line, "[never]") && line[0];
 }
+#endif
 
 /* A ring's memory is populated before any hook runs, and lies in huge pages
  * where the system allows them (ring.c: a 64 MiB ring in 4 KiB pages made
@@ -183,16 +185,15 @@ static void test_mem_huge_pages(void **state)
 {
 	size_t size = 8u << 20;
 	uint8_t *buf = ft__ring_mem_alloc(&size);
-	long rss, huge;
 
 	assert_non_null(buf);
 	assert_int_equal(size, 8u << 20);
 #ifdef RING_HEAP
 	print_message("skipped: under AddressSanitizer rings come from the heap\n");
 #else
+	long rss = smaps_kb(buf, "Rss"), huge = smaps_kb(buf, "AnonHugePages");
+
 	assert_int_equal((uintptr_t)buf % (2u << 20), 0);
-	rss = smaps_kb(buf, "Rss");
-	huge = smaps_kb(buf, "AnonHugePages");
 	print_message("ring of 8 MiB: Rss %ld kB, AnonHugePages %ld kB\n", rss, huge);
 	assert_int_equal(rss, 8192);
 	if (thp_allowed())

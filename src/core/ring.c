@@ -10,20 +10,6 @@
 
 #include "ring.h"
 
-/* Under AddressSanitizer the ring comes from the heap: ASan checks the
- * bounds of heap blocks, not of mappings, and its mmap hooks keep shadow
- * memory for every fresh mapping. */
-#if defined(__SANITIZE_ADDRESS__)
-#define FT_RING_HEAP 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FT_RING_HEAP 1
-#endif
-#endif
-#ifndef FT_RING_HEAP
-#define FT_RING_HEAP 0
-#endif
-
 #define HDR ((uint64_t)sizeof(struct ft_ring_hdr))
 
 /* Records are multiples of the header size, so that a padding record
@@ -58,9 +44,10 @@ static uint8_t *map_aligned(size_t sz)
 }
 
 /* Fault every page in now, writable (MADV_POPULATE_WRITE, Linux 5.14), or
- * by touching each page where the kernel lacks it. MAP_POPULATE is not
- * used: on the kernels we run on it fills the mapping with small pages
- * even where transparent huge pages are enabled. */
+ * by touching each page where the kernel lacks it. Not MAP_POPULATE: it
+ * faults the pages in before madvise(MADV_HUGEPAGE) can be given, and with
+ * transparent huge pages in "madvise" mode (as on this machine)
+ * they are then all small pages. */
 static int populate(uint8_t *buf, size_t sz)
 {
 #ifdef MADV_POPULATE_WRITE
@@ -94,8 +81,8 @@ uint8_t *ft__ring_mem_alloc(size_t *size)
 	 * datapath's hook, and a consumer that peeked at an untouched page
 	 * first would make it a copy-on-write fault with a TLB shootdown.
 	 *
-	 * In huge pages where the system has them (transparent huge pages,
-	 * "madvise" or "always"): a producer writes each lap through the
+	 * In huge pages where the system has them (transparent huge pages in
+	 * "madvise" or "always" mode): a producer writes each lap through the
 	 * whole ring, and in 4 KiB pages a 64 MiB ring takes 16384 TLB
 	 * entries, far more than a core has. Measured here: the hook's cost
 	 * for a 1500-byte packet into a 16 MiB ring fell from 67-76 ns to

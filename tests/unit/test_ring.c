@@ -10,18 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 
 #include "ring.h"
-
-/* As ring.c decides: under AddressSanitizer rings come from the heap. */
-#if defined(__SANITIZE_ADDRESS__)
-#define RING_HEAP 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RING_HEAP 1
-#endif
-#endif
 
 static void test_fifo_and_wrap(void **state)
 {
@@ -134,20 +126,19 @@ static void test_mpsc(void **state)
 	ft__ring_destroy(&shared);
 }
 
-#ifndef RING_HEAP
-/* The kB that /proc/self/smaps says of @field in the mapping holding @p;
- * -1 if not found. */
-static long smaps_kb(const void *p, const char *field)
+#if !FT_RING_HEAP
+/* Copies into @out the value of @field in /proc/self/smaps for the mapping
+ * holding @p (the rest of its line); false if not found. */
+static bool smaps_field(const void *p, const char *field, char *out, size_t outlen)
 {
 	FILE *f = fopen("/proc/self/smaps", "r");
 	char line[512];
-	bool in = false;
-	long kb = -1;
+	bool in = false, found = false;
 	size_t flen = strlen(field);
 
 	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
 		uintptr_t lo, hi;
 		/* A mapping's first line: "lo-hi perms ..." (the fields'
 		 * lines start with a name, never with "hex-"). */
@@ -156,25 +147,28 @@ static long smaps_kb(const void *p, const char *field)
 			continue;
 		}
 		if (in && !strncmp(line, field, flen) && line[flen] == ':') {
-			kb = strtol(line + flen + 1, NULL, 10);
-			break;
+			snprintf(out, outlen, "%s", line + flen + 1);
+			found = true;
 		}
 	}
 	fclose(f);
-	return kb;
+	return found;
 }
 
-static bool thp_allowed(void)
+/* "always", "madvise", "never", or "" where the kernel has no THP. */
+static void thp_mode(char *out, size_t outlen)
 {
 	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-	char line[128] = "";
+	char line[128] = "", *a, *b;
 
+	out[0] = 0;
 	if (!f)
-		return false;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = 0;
+		return;
+	if (fgets(line, sizeof(line), f) && (a = strchr(line, '[')) && (b = strchr(a, ']'))) {
+		*b = 0;
+		snprintf(out, outlen, "%s", a + 1);
+	}
 	fclose(f);
-	return !strstr(line, "[never]") && line[0];
 }
 #endif
 
@@ -188,18 +182,32 @@ static void test_mem_huge_pages(void **state)
 
 	assert_non_null(buf);
 	assert_int_equal(size, 8u << 20);
-#ifdef RING_HEAP
+#if FT_RING_HEAP
 	print_message("skipped: under AddressSanitizer rings come from the heap\n");
 #else
-	long rss = smaps_kb(buf, "Rss"), huge = smaps_kb(buf, "AnonHugePages");
+	static unsigned char vec[(8u << 20) / 4096];
+	char mode[32], flags[256] = "", huge[64] = "";
+	size_t resident = 0;
 
 	assert_int_equal((uintptr_t)buf % (2u << 20), 0);
-	print_message("ring of 8 MiB: Rss %ld kB, AnonHugePages %ld kB\n", rss, huge);
-	assert_int_equal(rss, 8192);
-	if (thp_allowed())
-		assert_true(huge >= 4096);
-	else
-		print_message("transparent huge pages are off here: not checked\n");
+	/* Populated: every page resident (mincore() looks at this range
+	 * only, whatever mappings the kernel merged it with). */
+	assert_int_equal(mincore(buf, size, vec), 0);
+	for (size_t i = 0; i < sizeof(vec); i++)
+		resident += vec[i] & 1;
+	assert_int_equal(resident, sizeof(vec));
+	thp_mode(mode, sizeof(mode));
+	assert_true(smaps_field(buf, "VmFlags", flags, sizeof(flags)));
+	assert_true(smaps_field(buf, "AnonHugePages", huge, sizeof(huge)));
+	print_message("ring of 8 MiB: THP \"%s\", AnonHugePages%s", mode, huge);
+	if (mode[0]) {
+		/* Asked for, whatever the mode: "hg" is MADV_HUGEPAGE. */
+		assert_non_null(strstr(flags, " hg"));
+		if (strcmp(mode, "never") != 0)
+			assert_true(strtol(huge, NULL, 10) >= 4096);
+	} else {
+		print_message("no transparent huge pages in this kernel: not checked\n");
+	}
 #endif
 	ft__ring_mem_free(buf, size);
 	size = 100;

@@ -19,6 +19,7 @@
 
 #include <flowtap/anon.h>
 
+#include "fd_write.h"
 #include "parse_num.h"
 
 /* 32 raw bytes, or 64 hex digits and an optional line end. */
@@ -109,8 +110,10 @@ int ft_anon_key_new(const char *path, char *err)
 			 ret == -EEXIST ? "it exists (a key is never replaced)" : strerror(-ret));
 		goto out;
 	}
-	if (write(fd, hex, sizeof(hex)) != (ssize_t)sizeof(hex) || fsync(fd) < 0) {
-		ret = errno ? -errno : -EIO;
+	ret = ft__write_all(fd, hex, sizeof(hex));
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (ret) {
 		snprintf(err, FT_ERRBUF_SIZE, "cannot write key file '%s': %s", path,
 			 strerror(-ret));
 		unlink(path);

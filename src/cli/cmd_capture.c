@@ -30,6 +30,7 @@
 
 #include "anon_cli.h"
 #include "cap_local.h"
+#include "fd_write.h"
 #include "cli.h"
 #include "output_file.h"
 #include "localapi.h"
@@ -210,22 +211,6 @@ static void count_unit(struct cap *c, const uint8_t *p, size_t n)
  * arrive, and a refused capture removes only a file it created. */
 static struct cli_output output = {.fd = -1};
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Whole records are written in batches: curl hands over one HTTP chunk per
  * call, often a few KB, and a write per chunk would cost more than the rest
  * of the client. What is left is written after each round of reading (in
@@ -239,7 +224,7 @@ static int local_out(void *ctx, const void *data, size_t len)
 	int ret = cli_output_begin(&output);
 
 	if (ret == 0)
-		ret = write_all(c->fd, data, len);
+		ret = ft__write_all(c->fd, data, len);
 	if (ret == 0)
 		c->nwritten += len;
 	return ret;
@@ -282,7 +267,7 @@ static int write_done(struct cap *c)
 		return 0;
 	ret = cli_output_begin(&output);
 	if (ret == 0)
-		ret = write_all(c->fd, c->buf, c->done);
+		ret = ft__write_all(c->fd, c->buf, c->done);
 	if (ret < 0) {
 		c->out_failed = true;
 		return ret;

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_write.h"
 #include "sink.h"
 #include "thread.h"
 #include "url.h"
@@ -176,8 +177,9 @@ static int spool_write(struct sink_http *h, const char *json, size_t len, char *
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, json, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
-		ret = errno ? -errno : -EIO;
+	ret = ft__write_all(fd, json, len);
+	if (!ret)
+		ret = ft__write_all(fd, "\n", 1);
 	if (close(fd) < 0 && !ret)
 		ret = -errno;
 	if (!ret && rename(tmp, fin) < 0)
@@ -409,8 +411,9 @@ static int seal(struct sink_http *h, size_t k, char *body, size_t blen)
 			ret = rename(p, fin) < 0 ? -errno : 0;
 		} else {
 			int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			if (fd < 0 || write(fd, body, blen) != (ssize_t)blen || fsync(fd) < 0)
-				ret = errno ? -errno : -EIO;
+			ret = fd < 0 ? -errno : ft__write_all(fd, body, blen);
+			if (!ret && fsync(fd) < 0)
+				ret = -errno;
 			if (fd >= 0 && close(fd) < 0 && !ret)
 				ret = -errno;
 			if (!ret && rename(tmp, fin) < 0)

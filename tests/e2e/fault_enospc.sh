@@ -79,6 +79,24 @@ nerr=$(grep -c "cannot write spool file" "$TMP/err")
 [ "$nerr" -eq $((sent - kept)) ] || fail "$((sent - kept)) messages not spooled, $nerr reported"
 ok "spool on a full disk: $kept of $sent messages spooled, the rest reported (exit $rc)"
 
+# A spool file that takes only part of a message (a short write; here the
+# file size limit, RLIMIT_FSIZE, stands in for the disk): the error is the
+# next write's own, "File too large", never a stale errno (it once said
+# "No such file or directory"). stderr goes through a pipe: the limit holds
+# for every file flowtap writes.
+(
+	trap '' XFSZ
+	ulimit -f 1
+	exec timeout 60 "$FLOWTAP" flows -r "$TMP/big.pcap" --interval 0.001 --node-id ftg -q \
+		--url "$URL" --spool "$TMP/fsize-spool"
+) 2>&1 >/dev/null | cat >"$TMP/err3"
+nfb=$(grep -c "cannot write spool file in '$TMP/fsize-spool': File too large" "$TMP/err3")
+[ "$nfb" -gt 0 ] || fail "short spool write: $(grep 'spool file' "$TMP/err3" | head -3)"
+grep 'cannot write spool file' "$TMP/err3" | grep -v -q 'File too large' &&
+	fail "short spool write: another reason given: $(grep -v 'File too large' "$TMP/err3" | head -3)"
+ls -a "$TMP/fsize-spool" | grep -q '^\.tmp-' && fail "half-written spool files left behind"
+ok "short spool writes: $nfb reported as \"File too large\""
+
 python3 "$COLL" --port "$PORT" --port-file "$TMP/port" --out "$TMP/recv.ndjson" &
 EXTRA_PIDS+=("$!")
 for _ in $(seq 50); do [ -e "$TMP/port" ] && break; sleep 0.1; done

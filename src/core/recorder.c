@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bigmem.h"
 #include "clock.h"
 #include "fence.h"
 #include "recorder.h"
@@ -102,15 +103,17 @@ static struct ft_recorder *recorder_new(const struct ft_recorder_opts *o)
 	r->max_bytes = (uint64_t)r->nblocks * bsize;
 	r->mem_size = (size_t)r->max_bytes;
 	r->blk = aligned_alloc(64, r->nblocks * sizeof(r->blk[0]));
-	r->mem = aligned_alloc(64, r->mem_size);
+	/* Populated now, so that no hook takes a page fault's allocation; in
+	 * huge pages, as the capture rings are: each producer writes its way
+	 * through all of it. */
+	r->mem_mapped = r->mem_size;
+	r->mem = ft__bigmem_alloc(&r->mem_mapped);
 	if (!r->blk || !r->mem) {
 		free(r->blk);
-		free(r->mem);
+		ft__bigmem_free(r->mem, r->mem_mapped);
 		free(r);
 		return NULL;
 	}
-	/* Populated now, so that no hook takes a page fault's allocation. */
-	memset(r->mem, 0, r->mem_size);
 	memset(r->blk, 0, r->nblocks * sizeof(r->blk[0]));
 	for (unsigned i = 0; i <= FT_TAP_MAX_THREADS; i++)
 		r->slot[i].cur = -1;
@@ -126,7 +129,7 @@ static void recorder_free(struct ft_recorder *r)
 {
 	if (!r)
 		return;
-	free(r->mem);
+	ft__bigmem_free(r->mem, r->mem_mapped);
 	free(r->blk);
 	free(r);
 }

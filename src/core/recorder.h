@@ -91,6 +91,7 @@ struct ft_recorder {
 	bool all_paths;
 	uint8_t *mem; /* nblocks * bsize */
 	size_t mem_size;
+	size_t mem_mapped; /* mem's allocation, in whole pages (bigmem.h) */
 	struct ft_recblk *blk;
 	/* The newest time of a block reused for room (max, CAS; once per
 	 * reuse): the recorder holds everything after it. Its own line: the

@@ -25,20 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Under AddressSanitizer ring memory comes from the heap: ASan checks the
- * bounds of heap blocks, not of mappings, and its mmap hooks keep shadow
- * memory for every fresh mapping. Otherwise it is mapped, in huge pages
- * where the system has them (ring.c). */
-#if defined(__SANITIZE_ADDRESS__)
-#define FT_RING_HEAP 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FT_RING_HEAP 1
-#endif
-#endif
-#ifndef FT_RING_HEAP
-#define FT_RING_HEAP 0
-#endif
+#include "bigmem.h"
 
 #define FT_RING_PAD	0x40000000u
 #define FT_RING_LENMASK 0x3fffffffu
@@ -66,7 +53,7 @@ struct ft_ring_hdr {
 };
 
 /* Ring memory of at least *@size bytes (a power of two, written back),
- * populated, zeroed; NULL without memory. Shared with spsc.c. */
+ * populated, zeroed (bigmem.h); NULL without memory. Shared with spsc.c. */
 uint8_t *ft__ring_mem_alloc(size_t *size);
 void ft__ring_mem_free(uint8_t *buf, size_t size);
 

@@ -101,7 +101,7 @@ struct ft_session_opts {
 	 * session thread, in the order the bytes belong in the stream.
 	 * With out_iov set, pcap and pcap-ns records go to it without a copy
 	 * into a buffer, where they lie in the session's buffer (a batch of up
-	 * to 256 KiB per call); what the writer formats (the file header, the
+	 * to 1 MiB per call); what the writer formats (the file header, the
 	 * history, other formats) goes to out if that is set too, else to
 	 * out_iov as one iovec per chunk. Without out_iov: out, or if out is
 	 * NULL out_fd (written with writev(2), pcap records likewise without

@@ -51,12 +51,24 @@ static int populate(uint8_t *buf, size_t sz)
 }
 #endif
 
+/* Whole pages; under ASan whole cache lines only, so that it catches a
+ * write past the end. 0 when too large (map_aligned() adds up to
+ * HUGE_PAGE) or empty. */
+static size_t round_size(size_t size)
+{
+	size_t unit = FT_BIGMEM_HEAP ? 64 : 4096;
+
+	if (!size || size > SIZE_MAX - (4u << 20))
+		return 0;
+	return (size + unit - 1) & ~(unit - 1);
+}
+
 void *ft__bigmem_alloc(size_t *size)
 {
-	size_t sz = (*size + 4095) & ~(size_t)4095;
+	size_t sz = round_size(*size);
 	uint8_t *buf;
 
-	if (sz < *size || !sz)
+	if (!sz)
 		return NULL;
 #if FT_BIGMEM_HEAP
 	buf = aligned_alloc(64, sz);

@@ -27,9 +27,10 @@
 
 /*
  * ft__bigmem_alloc - at least *@size bytes, zeroed and populated, aligned
- * to 64 bytes (to a huge page from 2 MiB on); *@size is rounded up to whole
- * pages and written back, for ft__bigmem_free(). Not hot: it faults in
- * every page. Returns NULL without memory.
+ * to 64 bytes (mapped: to a huge page from 2 MiB on); *@size is rounded up
+ * to whole pages (under ASan to 64 bytes) and written back, for
+ * ft__bigmem_free(). Not hot: it faults in every page. Returns NULL
+ * without memory, for a size of 0 or one within 4 MiB of SIZE_MAX.
  */
 void *ft__bigmem_alloc(size_t *size);
 

@@ -107,10 +107,9 @@ static struct ft_recorder *recorder_new(const struct ft_recorder_opts *o)
 	 * huge pages, as the capture rings are: each producer writes its way
 	 * through all of it. */
 	r->mem_mapped = r->mem_size;
-	r->mem = ft__bigmem_alloc(&r->mem_mapped);
-	if (!r->blk || !r->mem) {
+	r->mem = r->blk ? ft__bigmem_alloc(&r->mem_mapped) : NULL;
+	if (!r->mem) {
 		free(r->blk);
-		ft__bigmem_free(r->mem, r->mem_mapped);
 		free(r);
 		return NULL;
 	}

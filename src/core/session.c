@@ -290,7 +290,7 @@ static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
  * which a producer may overwrite them (capture.h: valid only during the
  * call). Records of the shared ring are copied into the batch, or written
  * at once where they lie if too large to copy. The batch goes out when
- * full (DIRECT_BATCH), before anything the writer writes (the file header,
+ * full (setup(): up to DIRECT_BATCH), before anything the writer writes (the file header,
  * the history: its buffer always holds only what came before the batch),
  * and wherever the writer's buffer would be flushed, so the output's
  * latency is the writer's.
@@ -309,11 +309,12 @@ static bool anon_rewrite(struct ft_session *s, struct ft_pkt *p)
 /* Records of the shared ring are copied into stage, which one iovec covers
  * as far as it is contiguous. */
 struct ft_direct {
-	unsigned n;    /* records batched */
-	unsigned niov; /* at most one per record */
-	size_t len;    /* bytes batched */
-	size_t used;   /* of stage */
-	size_t chunk;  /* bytes batched that go out at once */
+	unsigned n;	/* records batched */
+	unsigned niov;	/* at most one per record */
+	size_t len;	/* bytes batched */
+	size_t used;	/* of stage */
+	size_t chunk;	/* bytes batched that go out at once */
+	unsigned max_n; /* records batched that go out at once */
 	struct iovec iov[DIRECT_IOV];
 	uint8_t stage[DIRECT_CHUNK];
 };
@@ -502,7 +503,8 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 		n++;
 		/* A full chunk goes out as the writer's would, and before the
 		 * records it holds fill a ring. */
-		if (s->direct && s->direct->len >= s->direct->chunk)
+		if (s->direct &&
+		    (s->direct->len >= s->direct->chunk || s->direct->n >= s->direct->max_n))
 			direct_flush(s);
 	}
 	if (shared && s->nslot_rings < FT_SESS_SLOT_RINGS)
@@ -813,11 +815,15 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 	if (!s->spare)
 		return -ENOMEM;
 	/* The records a batch holds stay the rings' until it is written: at
-	 * most half the smaller slot rings, or a small buffer would drop
-	 * packets while most of it waits to be written. */
-	if (s->direct)
+	 * most half the smaller slot rings, in bytes and in index entries
+	 * (spsc.h: one per FT_SPSC_BYTES_PER_ENT bytes; small records fill the
+	 * index first), or a small buffer would drop packets while most of it
+	 * waits to be written. */
+	if (s->direct) {
 		s->direct->chunk =
 		    s->slot_ring_size / 2 < DIRECT_BATCH ? s->slot_ring_size / 2 : DIRECT_BATCH;
+		s->direct->max_n = (unsigned)(s->slot_ring_size / FT_SPSC_BYTES_PER_ENT / 2);
+	}
 	return 0;
 }
 

@@ -110,7 +110,8 @@ int ft_anon_key_new(const char *path, char *err)
 			 ret == -EEXIST ? "it exists (a key is never replaced)" : strerror(-ret));
 		goto out;
 	}
-	ret = ft__write_all(fd, hex, sizeof(hex));
+	struct iovec iov = {hex, sizeof(hex)};
+	ret = ft__output_fdv(fd, &iov, 1);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	if (ret) {

@@ -30,7 +30,6 @@
 
 #include "anon_cli.h"
 #include "cap_local.h"
-#include "fd_write.h"
 #include "cli.h"
 #include "output_file.h"
 #include "localapi.h"
@@ -224,7 +223,7 @@ static int local_out(void *ctx, const void *data, size_t len)
 	int ret = cli_output_begin(&output);
 
 	if (ret == 0)
-		ret = ft__write_all(c->fd, data, len);
+		ret = ft_output_fd((void *)(intptr_t)c->fd, data, len);
 	if (ret == 0)
 		c->nwritten += len;
 	return ret;
@@ -267,7 +266,7 @@ static int write_done(struct cap *c)
 		return 0;
 	ret = cli_output_begin(&output);
 	if (ret == 0)
-		ret = ft__write_all(c->fd, c->buf, c->done);
+		ret = ft_output_fd((void *)(intptr_t)c->fd, c->buf, c->done);
 	if (ret < 0) {
 		c->out_failed = true;
 		return ret;

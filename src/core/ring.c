@@ -32,11 +32,6 @@ uint8_t *ft__ring_mem_alloc(size_t *size)
 	return buf;
 }
 
-void ft__ring_mem_free(uint8_t *buf, size_t size)
-{
-	ft__bigmem_free(buf, size);
-}
-
 int ft__ring_init(struct ft_ring *r, size_t size)
 {
 	memset(r, 0, sizeof(*r));
@@ -52,7 +47,7 @@ int ft__ring_init(struct ft_ring *r, size_t size)
 
 void ft__ring_destroy(struct ft_ring *r)
 {
-	ft__ring_mem_free(r->buf, r->size);
+	ft__bigmem_free(r->buf, r->size);
 	r->buf = NULL;
 }
 

@@ -25,8 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bigmem.h"
-
 #define FT_RING_PAD	0x40000000u
 #define FT_RING_LENMASK 0x3fffffffu
 #define FT_RING_PUBLISH 32
@@ -53,9 +51,9 @@ struct ft_ring_hdr {
 };
 
 /* Ring memory of at least *@size bytes (a power of two, written back),
- * populated, zeroed (bigmem.h); NULL without memory. Shared with spsc.c. */
+ * populated, zeroed; NULL without memory. Shared with spsc.c. Freed with
+ * ft__bigmem_free() (bigmem.h), with the size written back. */
 uint8_t *ft__ring_mem_alloc(size_t *size);
-void ft__ring_mem_free(uint8_t *buf, size_t size);
 
 int ft__ring_init(struct ft_ring *r, size_t size);
 void ft__ring_destroy(struct ft_ring *r);

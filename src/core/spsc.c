@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "ring.h"
 #include "spsc.h"
 
@@ -20,7 +21,7 @@ int ft__spsc_init(struct ft_spsc *r, size_t size, unsigned align)
 	r->ent_bytes = r->nent * sizeof(*r->ent);
 	r->ent = (struct ft_spsc_ent *)ft__ring_mem_alloc(&r->ent_bytes);
 	if (!r->ent) {
-		ft__ring_mem_free(r->buf, r->size);
+		ft__bigmem_free(r->buf, r->size);
 		r->buf = NULL;
 		return -ENOMEM;
 	}
@@ -30,9 +31,9 @@ int ft__spsc_init(struct ft_spsc *r, size_t size, unsigned align)
 
 void ft__spsc_destroy(struct ft_spsc *r)
 {
-	ft__ring_mem_free(r->buf, r->size);
+	ft__bigmem_free(r->buf, r->size);
 	if (r->ent)
-		ft__ring_mem_free((uint8_t *)r->ent, r->ent_bytes);
+		ft__bigmem_free(r->ent, r->ent_bytes);
 	r->buf = NULL;
 	r->ent = NULL;
 }

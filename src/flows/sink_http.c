@@ -177,9 +177,8 @@ static int spool_write(struct sink_http *h, const char *json, size_t len, char *
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	ret = ft__write_all(fd, json, len);
-	if (!ret)
-		ret = ft__write_all(fd, "\n", 1);
+	struct iovec iov[2] = {{(void *)json, len}, {(void *)"\n", 1}};
+	ret = ft__output_fdv(fd, iov, 2);
 	if (close(fd) < 0 && !ret)
 		ret = -errno;
 	if (!ret && rename(tmp, fin) < 0)
@@ -411,7 +410,8 @@ static int seal(struct sink_http *h, size_t k, char *body, size_t blen)
 			ret = rename(p, fin) < 0 ? -errno : 0;
 		} else {
 			int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			ret = fd < 0 ? -errno : ft__write_all(fd, body, blen);
+			struct iovec iov = {body, blen};
+			ret = fd < 0 ? -errno : ft__output_fdv(fd, &iov, 1);
 			if (!ret && fsync(fd) < 0)
 				ret = -errno;
 			if (fd >= 0 && close(fd) < 0 && !ret)

@@ -17,6 +17,8 @@
 
 #include <flowtap/writer.h>
 
+#include "fd_write.h" /* ft__output_fdv() */
+
 /* ft__writer_begin - put the file header in @w's buffer if it is not there
  * yet, as the first ft_writer_write() would. Returns 0 or the writer's
  * (sticky) error. */
@@ -40,11 +42,5 @@ static inline uint8_t *ft__pcap_put_rec(uint8_t *p, uint64_t ts_ns, bool nsec, u
 	memcpy(p, h, sizeof(h));
 	return p + sizeof(h);
 }
-
-/* ft__output_fdv - writev(2) all of the @cnt iovecs at @iov (which it
- * changes) to @fd, as ft_output_fd() writes one buffer: across short
- * writes, EINTR and a non-blocking descriptor's EAGAIN, without SIGPIPE.
- * Returns 0 or a negative errno. */
-int ft__output_fdv(int fd, struct iovec *iov, int cnt);
 
 #endif

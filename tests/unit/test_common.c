@@ -86,14 +86,16 @@ static void test_write_all_short_write(void **state)
 	lim.rlim_cur = 100;
 	signal(SIGXFSZ, SIG_IGN); /* EFBIG, not death by signal */
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	struct iovec iov = {buf, sizeof(buf)};
 	errno = ENOENT;
-	int r = ft__write_all(fd, buf, sizeof(buf));
+	int r = ft__output_fdv(fd, &iov, 1);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_DFL);
 	assert_int_equal(r, -EFBIG);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_size, 100);
-	assert_int_equal(ft__write_all(fd, buf, sizeof(buf)), 0);
+	iov = (struct iovec){buf, sizeof(buf)};
+	assert_int_equal(ft__output_fdv(fd, &iov, 1), 0);
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(st.st_size, 400);
 	close(fd);

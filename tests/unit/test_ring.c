@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "bigmem.h"
 #include "ring.h"
 
 static void test_fifo_and_wrap(void **state)
@@ -135,7 +136,7 @@ static void test_mem_power_of_two(void **state)
 	assert_non_null(buf);
 	assert_int_equal(size, 8u << 20);
 	buf[size - 1] = 1;
-	ft__ring_mem_free(buf, size);
+	ft__bigmem_free(buf, size);
 }
 
 int main(void)

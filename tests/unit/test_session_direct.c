@@ -11,7 +11,10 @@
  * prefix and the packet together, and a packet the prefix cuts counts as
  * truncated on both paths.
  */
+#include <semaphore.h>
 #include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -217,9 +220,12 @@ static void test_pcap_laps_same_file(void **state)
 	run(FT_FORMAT_USER0, 64u << 10, NPKT_LAPS);
 }
 
-/* An out_iov output that counts what it gets. */
+/* An out_iov output that counts what it gets; with @gate set, its first
+ * call waits until the gate is posted (the session thread is held there). */
 struct iov_count {
 	uint64_t calls, iovs, bytes, max_call;
+	sem_t *gate;
+	_Atomic bool waiting;
 };
 
 static int count_iov(void *ctx, const struct iovec *iov, int cnt)
@@ -227,6 +233,10 @@ static int count_iov(void *ctx, const struct iovec *iov, int cnt)
 	struct iov_count *c = ctx;
 	uint64_t b = 0;
 
+	if (c->gate && !c->calls) {
+		atomic_store(&c->waiting, true);
+		sem_wait(c->gate);
+	}
 	c->calls++;
 	c->iovs += (uint64_t)cnt;
 	for (int i = 0; i < cnt; i++)
@@ -236,25 +246,34 @@ static int count_iov(void *ctx, const struct iovec *iov, int cnt)
 	return 0;
 }
 
+/* A pcap session writing to count_iov(); buffer size @size, 0: the default. */
+static struct ft_session *start_counted(struct ft_tap *t, struct iov_count *c, size_t size)
+{
+	struct ft_session_opts o;
+	struct ft_session *s;
+	char err[FT_ERRBUF_SIZE];
+
+	ft_session_opts_init(&o);
+	o.out_iov = count_iov;
+	o.out_ctx = c;
+	o.bufsize = size;
+	assert_int_equal(ft_session_start(&s, t, &o, err, sizeof(err)), 0);
+	return s;
+}
+
 /* A run of records one thread wrote goes out as one iovec: the session
  * does not hand over (or copy) records one by one. */
 static void test_runs_are_one_iovec(void **state)
 {
 	static uint8_t pkt[200];
-	struct ft_session_opts o;
 	struct ft_session_stats st;
 	struct ft_session *s;
 	struct ft_tap *t;
 	struct iov_count c = {0};
-	char err[FT_ERRBUF_SIZE];
 	(void)state;
 
 	assert_int_equal(ft_tap_new(&t, "runs"), 0);
-	ft_session_opts_init(&o);
-	o.out_iov = count_iov;
-	o.out_ctx = &c;
-	o.bufsize = 16u << 20;
-	assert_int_equal(ft_session_start(&s, t, &o, err, sizeof(err)), 0);
+	s = start_counted(t, &c, 16u << 20);
 	size_t n = tb_ip4(pkt, "10.0.0.1", "10.0.0.2", 17, 1, 2, 100);
 	for (unsigned i = 0; i < 2000; i++)
 		ft_tap_hook(t, FT_PATH_FROM_LOCAL, pkt, n, NULL);
@@ -275,43 +294,49 @@ static void test_runs_are_one_iovec(void **state)
  * fill the index first, and a batch that held more than the index made a
  * second producer thread drop while the batch waited to be written. With
  * the default 4 MiB buffer those rings take 1 MiB: at most 4096 records a
- * call, where half their bytes would be 11915 records of 44 bytes. */
+ * call, where half their bytes would be 11915 records of 44 bytes. The
+ * session thread is held in its first output call while the packets
+ * arrive, so that full batches are certain, not a matter of speed. */
 static void test_batch_bounded_by_index(void **state)
 {
 	static uint8_t pkt[64];
-	struct ft_session_opts o;
 	struct ft_session_stats st = {0};
 	struct ft_session *s;
 	struct ft_tap *t;
-	struct iov_count c = {0};
-	char err[FT_ERRBUF_SIZE];
+	sem_t gate;
+	struct iov_count c = {.gate = &gate};
 	(void)state;
 
+	assert_int_equal(sem_init(&gate, 0, 0), 0);
 	assert_int_equal(ft_tap_new(&t, "index"), 0);
-	ft_session_opts_init(&o);
-	o.out_iov = count_iov;
-	o.out_ctx = &c;
-	assert_int_equal(ft_session_start(&s, t, &o, err, sizeof(err)), 0);
+	s = start_counted(t, &c, 0);
 	size_t n = tb_ip4(pkt, "10.0.0.1", "10.0.0.2", 17, 1, 2, 0);
 	assert_int_equal(16 + n, 44);
-	/* The thread's first packet goes through the shared ring; the rest
-	 * go to its own once the session thread has set that up. */
+	/* The thread's first packet goes through the shared ring, and the
+	 * session thread then sets up the thread's own ring; its first
+	 * output call (at most LINGER_POLLS naps later) is held. */
 	ft_tap_hook(t, FT_PATH_FROM_LOCAL, pkt, n, NULL);
-	for (int tries = 0; tries < 100000 && st.written < 1; tries++) {
-		ft_session_get_stats(s, &st);
+	for (int tries = 0; tries < 100000 && !atomic_load(&c.waiting); tries++)
 		usleep(100);
-	}
-	for (unsigned i = 1; i < 200000; i++)
+	assert_true(atomic_load(&c.waiting));
+	/* 20000 records of 44 bytes: well within the thread's own ring (the
+	 * whole 4 MiB, 32768 index entries), so none is dropped. */
+	for (unsigned i = 1; i < 20001; i++)
 		ft_tap_hook(t, FT_PATH_FROM_LOCAL, pkt, n, NULL);
+	sem_post(&gate);
 	assert_int_equal(ft_session_stop(s, &st), 0);
-	assert_int_equal(st.written + st.dropped, 200000);
+	assert_int_equal(st.written + st.dropped, 20001);
+	assert_int_equal(st.dropped, 0);
 	assert_int_equal(c.bytes, 24 + st.written * 44);
 	print_message("%llu records in %llu calls, at most %llu bytes a call\n",
 		      (unsigned long long)st.written, (unsigned long long)c.calls,
 		      (unsigned long long)c.max_call);
 	assert_true(c.max_call <= 4096 * 44);
+	/* And batches did fill up to the bound: the test saw a full one. */
+	assert_int_equal(c.max_call, 4096 * 44);
 	ft_session_free(s);
 	ft_tap_free(t);
+	sem_destroy(&gate);
 }
 
 int main(void)

@@ -156,6 +156,10 @@ FT_EXPORT void ft_session_opts_init(struct ft_session_opts *o);
  * starts; the recorder is never blocked meanwhile. The copy is freed once
  * the session has written it; at most two are alive in a process, so
  * memory is bounded whatever the number of clients.
+ * Returns once the session's thread runs (a wait for the scheduler, not
+ * for the output): packets are captured from the moment the session is
+ * attached, and until its thread drains them a fast datapath would fill
+ * the buffer.
  * The session runs until it ends by itself or ft_session_stop(); free it with
  * ft_session_free().
  */

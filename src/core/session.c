@@ -35,7 +35,7 @@ static bool pathset_empty(const struct ft_pathset *p)
 #define MAX_BUFSIZE	(1u << 30)
 #define FLUSH_NS	50000000ull /* output is flushed at least this often while busy */
 #define BATCH		256
-#define LINGER_POLLS	10	/* idle polls before the thread sleeps until woken */
+#define LINGER_POLLS	14	/* idle polls before the thread sleeps until woken (about 9 ms) */
 #define LINGER_POLL_NS	1000000 /* 1 ms: the latency added while lingering */
 #define LINGER_MIN_NS	20000	/* the shortest nap: about what a nanosleep() costs */
 
@@ -592,17 +592,30 @@ static bool write_history(struct ft_session *s)
  * smallest slot ring meanwhile. The thread drains faster than a producer
  * fills, so at a high rate it catches up often; a 16 MiB ring fills in a
  * millisecond at 16 GB/s, and a fixed 1 ms nap then dropped most packets.
+ * With nothing to go by (no record since the last nap) naps double from
+ * LINGER_MIN_NS up to LINGER_POLL_NS, @idle_ns keeping the last one.
  */
-static long linger_ns(struct ft_session *s, uint64_t now, uint64_t *at, uint64_t *bytes)
+static long linger_ns(struct ft_session *s, uint64_t now, uint64_t *at, uint64_t *bytes,
+		      long *idle_ns)
 {
 	uint64_t b =
 	    atomic_load_explicit(&s->bytes, memory_order_relaxed) +
 	    atomic_load_explicit(&s->written, memory_order_relaxed) * sizeof(struct ft_rec);
-	uint64_t db = b - *bytes, dt = now - *at, ns = LINGER_POLL_NS;
+	uint64_t db = b - *bytes, dt = now - *at, ns;
 
 	*at = now;
 	*bytes = b;
-	if (db && dt < UINT64_MAX / (s->slot_ring_size / 8))
+	if (!db) {
+		/* Nothing came since the last nap: no rate to go by, and a
+		 * burst may start any moment (a session just started, or
+		 * traffic that paused). Naps double from the shortest, so
+		 * one that starts soon after is caught within a short nap. */
+		*idle_ns = *idle_ns ? *idle_ns * 2 : LINGER_MIN_NS;
+		return *idle_ns < LINGER_POLL_NS ? *idle_ns : LINGER_POLL_NS;
+	}
+	*idle_ns = 0;
+	ns = LINGER_POLL_NS;
+	if (dt < UINT64_MAX / (s->slot_ring_size / 8))
 		ns = s->slot_ring_size / 8 * dt / db;
 	return (long)(ns < LINGER_MIN_NS    ? LINGER_MIN_NS
 		      : ns > LINGER_POLL_NS ? LINGER_POLL_NS
@@ -617,6 +630,11 @@ static void *session_main(void *arg)
 	bool more = true, by_itself = false;
 	unsigned idle_polls = 0;
 	uint64_t nap_at = start, nap_bytes = 0;
+	long idle_nap = 0;
+
+	/* ft_session_start() returns once this thread runs (see there). */
+	atomic_store(&s->running, 1);
+	futex_wake(&s->running);
 
 	if (s->has_hist && (!write_history(s) || s->opts.history_only)) {
 		by_itself = !atomic_load(&s->stop_req);
@@ -648,7 +666,7 @@ static void *session_main(void *arg)
 		 * what the bursts leave in the writer goes out as one write
 		 * (one wake-up of the reader) instead of one per burst. */
 		if (idle_polls < LINGER_POLLS && now - last_flush < FLUSH_NS) {
-			struct timespec ts = {0, linger_ns(s, now, &nap_at, &nap_bytes)};
+			struct timespec ts = {0, linger_ns(s, now, &nap_at, &nap_bytes, &idle_nap)};
 			idle_polls++;
 			nanosleep(&ts, NULL);
 			continue;
@@ -924,6 +942,11 @@ FT_EXPORT int ft_session_start(struct ft_session **out, struct ft_tap *t,
 		ret = -EAGAIN;
 		goto fail;
 	}
+	/* Packets already flow into the rings (attached above); until the
+	 * thread runs nothing drains them, and starting one took milliseconds
+	 * here, in which a fast producer fills a ring many times over. */
+	while (!atomic_load(&s->running))
+		futex_wait(&s->running, 0, 10000000);
 	*out = s;
 	return 0;
 fail:

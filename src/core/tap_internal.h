@@ -154,6 +154,7 @@ struct ft_session {
 
 	/* Cold: session thread and control plane. */
 	_Alignas(64) struct ft_tap *tap;
+	_Atomic uint32_t running; /* set by the session thread as it starts */
 	/* Session thread only: the slot rings it has set, in order, and the
 	 * next record of each and of the shared ring (the last). */
 	unsigned nslot_rings;

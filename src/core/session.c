@@ -35,7 +35,7 @@ static bool pathset_empty(const struct ft_pathset *p)
 #define MAX_BUFSIZE	(1u << 30)
 #define FLUSH_NS	50000000ull /* output is flushed at least this often while busy */
 #define BATCH		256
-#define LINGER_POLLS	14	/* idle polls before the thread sleeps until woken (about 9 ms) */
+#define LINGER_POLLS	10	/* idle polls before the thread sleeps until woken */
 #define LINGER_POLL_NS	1000000 /* 1 ms: the latency added while lingering */
 #define LINGER_MIN_NS	20000	/* the shortest nap: about what a nanosleep() costs */
 
@@ -488,7 +488,11 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 				direct_flush(s);
 			}
 			ft__ring_release(&s->ring);
-			shared++;
+			/* A thread's first record here: give it a ring of its
+			 * own at once, not after the batch; meanwhile its
+			 * packets pile up here, and this ring is copied. */
+			if (!shared++ && s->nslot_rings < FT_SESS_SLOT_RINGS)
+				add_slot_rings(s);
 		} else if (s->direct) {
 			/* Its space goes back in direct_flush(). */
 			ok = direct_record(s, h, false);
@@ -592,30 +596,17 @@ static bool write_history(struct ft_session *s)
  * smallest slot ring meanwhile. The thread drains faster than a producer
  * fills, so at a high rate it catches up often; a 16 MiB ring fills in a
  * millisecond at 16 GB/s, and a fixed 1 ms nap then dropped most packets.
- * With nothing to go by (no record since the last nap) naps double from
- * LINGER_MIN_NS up to LINGER_POLL_NS, @idle_ns keeping the last one.
  */
-static long linger_ns(struct ft_session *s, uint64_t now, uint64_t *at, uint64_t *bytes,
-		      long *idle_ns)
+static long linger_ns(struct ft_session *s, uint64_t now, uint64_t *at, uint64_t *bytes)
 {
 	uint64_t b =
 	    atomic_load_explicit(&s->bytes, memory_order_relaxed) +
 	    atomic_load_explicit(&s->written, memory_order_relaxed) * sizeof(struct ft_rec);
-	uint64_t db = b - *bytes, dt = now - *at, ns;
+	uint64_t db = b - *bytes, dt = now - *at, ns = LINGER_POLL_NS;
 
 	*at = now;
 	*bytes = b;
-	if (!db) {
-		/* Nothing came since the last nap: no rate to go by, and a
-		 * burst may start any moment (a session just started, or
-		 * traffic that paused). Naps double from the shortest, so
-		 * one that starts soon after is caught within a short nap. */
-		*idle_ns = *idle_ns ? *idle_ns * 2 : LINGER_MIN_NS;
-		return *idle_ns < LINGER_POLL_NS ? *idle_ns : LINGER_POLL_NS;
-	}
-	*idle_ns = 0;
-	ns = LINGER_POLL_NS;
-	if (dt < UINT64_MAX / (s->slot_ring_size / 8))
+	if (db && dt < UINT64_MAX / (s->slot_ring_size / 8))
 		ns = s->slot_ring_size / 8 * dt / db;
 	return (long)(ns < LINGER_MIN_NS    ? LINGER_MIN_NS
 		      : ns > LINGER_POLL_NS ? LINGER_POLL_NS
@@ -628,9 +619,12 @@ static void *session_main(void *arg)
 	uint64_t start = ft__mono_ns(), last_flush = start;
 	uint64_t deadline = session_deadline(start, s->opts.duration_ms);
 	bool more = true, by_itself = false;
-	unsigned idle_polls = 0;
+	/* Not lingering at the start: with no traffic yet there is no rate
+	 * to time naps by, and a 1 ms nap let a burst that began meanwhile
+	 * overflow the rings (a 16 MiB ring fills in 0.4 ms at 40 GB/s). The
+	 * thread sleeps until woken: the first packet's producer wakes it. */
+	unsigned idle_polls = LINGER_POLLS;
 	uint64_t nap_at = start, nap_bytes = 0;
-	long idle_nap = 0;
 
 	/* ft_session_start() returns once this thread runs (see there). */
 	atomic_store(&s->running, 1);
@@ -666,7 +660,7 @@ static void *session_main(void *arg)
 		 * what the bursts leave in the writer goes out as one write
 		 * (one wake-up of the reader) instead of one per burst. */
 		if (idle_polls < LINGER_POLLS && now - last_flush < FLUSH_NS) {
-			struct timespec ts = {0, linger_ns(s, now, &nap_at, &nap_bytes, &idle_nap)};
+			struct timespec ts = {0, linger_ns(s, now, &nap_at, &nap_bytes)};
 			idle_polls++;
 			nanosleep(&ts, NULL);
 			continue;
@@ -813,9 +807,14 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 	s->user0 = o->format == FT_FORMAT_USER0;
 	if ((o->format == FT_FORMAT_PCAP || o->format == FT_FORMAT_PCAP_NS || s->user0) &&
 	    (o->out_iov || !o->out) && !s->anon) {
-		s->direct = calloc(1, sizeof(*s->direct));
+		s->direct = malloc(sizeof(*s->direct));
 		if (!s->direct)
 			return -ENOMEM;
+		/* Written here, so that its pages are in place before the
+		 * first packets: faulting them in on the session thread took
+		 * up to a millisecond here, while those packets piled up in
+		 * the shared ring. */
+		memset(s->direct, 0, sizeof(*s->direct));
 		s->recs = o->format == FT_FORMAT_PCAP_NS ? FT_RECS_PCAP_NS
 			  : s->user0			 ? FT_RECS_USER0
 							 : FT_RECS_PCAP;

@@ -488,9 +488,10 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 				direct_flush(s);
 			}
 			ft__ring_release(&s->ring);
-			/* A thread's first record here: give it a ring of its
-			 * own at once, not after the batch; meanwhile its
-			 * packets pile up here, and this ring is copied. */
+			/* At a drain's first record here, slots that sent
+			 * packets this way get rings of their own at once, not
+			 * after the batch: meanwhile a thread's packets pile up
+			 * here, and this ring is copied. */
 			if (!shared++ && s->nslot_rings < FT_SESS_SLOT_RINGS)
 				add_slot_rings(s);
 		} else if (s->direct) {
@@ -597,11 +598,17 @@ static bool write_history(struct ft_session *s)
  * fills, so at a high rate it catches up often; a 16 MiB ring fills in a
  * millisecond at 16 GB/s, and a fixed 1 ms nap then dropped most packets.
  */
+/* What linger_ns() measures the rate by: bytes written, records counted
+ * at the core's record size (a ring's cost of a record). */
+static uint64_t linger_bytes(const struct ft_session *s)
+{
+	return atomic_load_explicit(&s->bytes, memory_order_relaxed) +
+	       atomic_load_explicit(&s->written, memory_order_relaxed) * sizeof(struct ft_rec);
+}
+
 static long linger_ns(struct ft_session *s, uint64_t now, uint64_t *at, uint64_t *bytes)
 {
-	uint64_t b =
-	    atomic_load_explicit(&s->bytes, memory_order_relaxed) +
-	    atomic_load_explicit(&s->written, memory_order_relaxed) * sizeof(struct ft_rec);
+	uint64_t b = linger_bytes(s);
 	uint64_t db = b - *bytes, dt = now - *at, ns = LINGER_POLL_NS;
 
 	*at = now;
@@ -685,6 +692,14 @@ static void *session_main(void *arg)
 			wait = deadline - now;
 		futex_wait(&s->wake_seq, seq, wait);
 		atomic_store(&s->sleeping, 0);
+		/* Timed out (no producer woke us, no stop): straight back to
+		 * sleep if nothing came, as at the start; naps would time a
+		 * burst that starts meanwhile by no rate at all. Woken: the
+		 * rate starts now, not at the last nap before the sleep. */
+		if (atomic_load(&s->wake_seq) == seq)
+			idle_polls = LINGER_POLLS;
+		nap_at = ft__mono_ns();
+		nap_bytes = linger_bytes(s);
 	}
 end:
 	ft__tap_detach(s->tap, s);
@@ -807,14 +822,16 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 	s->user0 = o->format == FT_FORMAT_USER0;
 	if ((o->format == FT_FORMAT_PCAP || o->format == FT_FORMAT_PCAP_NS || s->user0) &&
 	    (o->out_iov || !o->out) && !s->anon) {
-		s->direct = malloc(sizeof(*s->direct));
+		s->direct = calloc(1, sizeof(*s->direct));
 		if (!s->direct)
 			return -ENOMEM;
-		/* Written here, so that its pages are in place before the
-		 * first packets: faulting them in on the session thread took
-		 * up to a millisecond here, while those packets piled up in
-		 * the shared ring. */
-		memset(s->direct, 0, sizeof(*s->direct));
+		/* Its pages faulted in here, before the first packets: on the
+		 * session thread that took up to a millisecond here, while
+		 * those packets piled up in the shared ring. A volatile write
+		 * per page, as compilers turn malloc() and memset() into
+		 * calloc(), which leaves fresh pages untouched. */
+		for (size_t off = 0; off < sizeof(*s->direct); off += 4096)
+			((volatile uint8_t *)s->direct)[off] = 0;
 		s->recs = o->format == FT_FORMAT_PCAP_NS ? FT_RECS_PCAP_NS
 			  : s->user0			 ? FT_RECS_USER0
 							 : FT_RECS_PCAP;

@@ -17,6 +17,7 @@
 #include <flowtap/anon.h>
 #include <flowtap/capture.h>
 
+#include "bigmem.h"
 #include "clock.h"
 #include "drop.h"
 #include "fence.h"
@@ -591,13 +592,6 @@ static bool write_history(struct ft_session *s)
 	return more && !atomic_load(&s->error);
 }
 
-/*
- * How long to nap while lingering: LINGER_POLL_NS, or less if producers at
- * the rate they had since the last nap would fill more than an eighth of the
- * smallest slot ring meanwhile. The thread drains faster than a producer
- * fills, so at a high rate it catches up often; a 16 MiB ring fills in a
- * millisecond at 16 GB/s, and a fixed 1 ms nap then dropped most packets.
- */
 /* What linger_ns() measures the rate by: bytes written, records counted
  * at the core's record size (a ring's cost of a record). */
 static uint64_t linger_bytes(const struct ft_session *s)
@@ -606,6 +600,13 @@ static uint64_t linger_bytes(const struct ft_session *s)
 	       atomic_load_explicit(&s->written, memory_order_relaxed) * sizeof(struct ft_rec);
 }
 
+/*
+ * How long to nap while lingering: LINGER_POLL_NS, or less if producers at
+ * the rate they had since the last nap would fill more than an eighth of the
+ * smallest slot ring meanwhile. The thread drains faster than a producer
+ * fills, so at a high rate it catches up often; a 16 MiB ring fills in a
+ * millisecond at 16 GB/s, and a fixed 1 ms nap then dropped most packets.
+ */
 static long linger_ns(struct ft_session *s, uint64_t now, uint64_t *at, uint64_t *bytes)
 {
 	uint64_t b = linger_bytes(s);
@@ -822,16 +823,14 @@ static int setup(struct ft_session *s, struct ft_tap *t, const struct ft_session
 	s->user0 = o->format == FT_FORMAT_USER0;
 	if ((o->format == FT_FORMAT_PCAP || o->format == FT_FORMAT_PCAP_NS || s->user0) &&
 	    (o->out_iov || !o->out) && !s->anon) {
-		s->direct = calloc(1, sizeof(*s->direct));
+		/* Zeroed and its pages faulted in here (bigmem.h), before the
+		 * first packets: on the session thread that took up to a
+		 * millisecond here, while those packets piled up in the
+		 * shared ring. */
+		s->direct_size = sizeof(*s->direct);
+		s->direct = ft__bigmem_alloc(&s->direct_size);
 		if (!s->direct)
 			return -ENOMEM;
-		/* Its pages faulted in here, before the first packets: on the
-		 * session thread that took up to a millisecond here, while
-		 * those packets piled up in the shared ring. A volatile write
-		 * per page, as compilers turn malloc() and memset() into
-		 * calloc(), which leaves fresh pages untouched. */
-		for (size_t off = 0; off < sizeof(*s->direct); off += 4096)
-			((volatile uint8_t *)s->direct)[off] = 0;
 		s->recs = o->format == FT_FORMAT_PCAP_NS ? FT_RECS_PCAP_NS
 			  : s->user0			 ? FT_RECS_USER0
 							 : FT_RECS_PCAP;
@@ -891,7 +890,7 @@ static int make_writer(struct ft_session *s)
 static void destroy(struct ft_session *s)
 {
 	ft_writer_free(s->writer);
-	free(s->direct);
+	ft__bigmem_free(s->direct, s->direct_size);
 	ft_anon_free(s->anon);
 	free(s->anon_buf);
 	ft__peers_view_fini(&s->peers);
@@ -959,8 +958,8 @@ FT_EXPORT int ft_session_start(struct ft_session **out, struct ft_tap *t,
 		goto fail;
 	}
 	/* Packets already flow into the rings (attached above); until the
-	 * thread runs nothing drains them, and starting one took milliseconds
-	 * here, in which a fast producer fills a ring many times over. */
+	 * thread runs nothing drains them, and starting one took 0.1 to 1 ms
+	 * here, in which a fast producer fills the shared ring. */
 	while (!atomic_load(&s->running))
 		futex_wait(&s->running, 0, 10000000);
 	*out = s;

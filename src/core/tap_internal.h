@@ -167,6 +167,7 @@ struct ft_session {
 	char *comment; /* opts.comment, copied */
 	struct ft_writer *writer;
 	struct ft_direct *direct; /* pcap to out_fd: records written where they lie (session.c) */
+	size_t direct_size;	  /* its mapping (ft__bigmem_alloc()) */
 	struct ft_anon *anon;	  /* opts.anon_key: the session thread's mapping, or NULL */
 	uint8_t *anon_buf;	  /* the packet being rewritten (snaplen bytes) */
 	pthread_t thread;

@@ -93,10 +93,12 @@ s = [s for s in d["sources"] if s["tap"] == sys.argv[1]]
 print(s[0][sys.argv[2]] if s else "none")' "$1" "$2"
 }
 
-# wait_sessions N: wait until N capture sessions are attached.
+# wait_sessions N: wait until N capture sessions are attached. A session
+# still "starting" does not count: status lists it as soon as its request
+# arrives, before a worker has attached it and the source has opened.
 wait_sessions() {
 	for _ in $(seq 100); do
-		n=$(status | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')
+		n=$(status | python3 -c 'import json,sys; print(sum(1 for c in json.load(sys.stdin)["sessions"] if c.get("state") != "starting"))')
 		[ "$n" = "$1" ] && return 0
 		sleep 0.05
 	done

@@ -101,11 +101,12 @@ tl_status() {
 	curl -sf --unix-socket "$1" http://local/localapi/v0/status
 }
 
-# tl_wait_sessions SOCK N: wait (up to 5 s) until N capture sessions are attached.
+# tl_wait_sessions SOCK N: wait (up to 5 s) until N capture sessions are
+# attached (not "starting", as status lists a request before it attaches).
 tl_wait_sessions() {
 	local i n
 	for i in $(seq 50); do
-		n=$(tl_status "$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sessions"]))')
+		n=$(tl_status "$1" | python3 -c 'import json,sys; print(sum(1 for c in json.load(sys.stdin)["sessions"] if c.get("state") != "starting"))')
 		[ "$n" = "$2" ] && return 0
 		sleep 0.1
 	done

@@ -462,6 +462,73 @@ static bool write_record(struct ft_session *s, const void *rec, uint32_t size)
 	return count_written(s, p.caplen, ((const struct ft_rec *)rec)->flags & FT_REC_CUT);
 }
 
+/* The slot ring that alone has records, none of them peeked, and whose
+ * records wait for none in the shared ring; -1 if there is no such ring. */
+static int only_ring(struct ft_session *s)
+{
+	uint32_t len;
+	int only = -1;
+
+	if (s->head[FT_SESS_SLOT_RINGS].rec || ft__ring_peek(&s->ring, &len))
+		return -1;
+	for (unsigned k = 0; k < s->nslot_rings; k++) {
+		if (s->head[k].rec)
+			return -1;
+		if (!ft__spsc_ready(s->slot_rings[k]))
+			continue;
+		if (only >= 0 || !s->head[k].open)
+			return -1;
+		only = (int)k;
+	}
+	return only;
+}
+
+/*
+ * Batch the records of the only ring that has any as one run, where they
+ * lie, without reading their index entries (spsc.h: ft__spsc_take_run(),
+ * which says what that saves the producer); returns the records taken.
+ * With one ring there is nothing to merge, and in pcap a run of records is
+ * a run of the file. Not when a record needs its entry: user0 (the prefix
+ * counts apart from the packet), a packet count to stop at, records cut by
+ * the snaplen (the producer marks those: they are counted as truncated).
+ * At most half the smaller slot rings, as a batch (setup()).
+ */
+static unsigned take_run(struct ft_session *s)
+{
+	struct ft_direct *d = s->direct;
+	uint64_t len, n, max_bytes = s->slot_ring_size / 2;
+	const uint8_t *run;
+	struct iovec *last;
+	int k;
+
+	if (!d || s->recs == FT_RECS_USER0 || s->opts.max_packets || !writing(s) ||
+	    d->len >= max_bytes || d->n >= d->max_n || (k = only_ring(s)) < 0)
+		return 0;
+	if (d->niov == DIRECT_IOV)
+		direct_flush(s);
+	run = ft__spsc_take_run(s->slot_rings[k], max_bytes - d->len, d->max_n - d->n, &len, &n);
+	if (!run)
+		return 0;
+	last = d->niov ? &d->iov[d->niov - 1] : NULL;
+	if (last && (const uint8_t *)last->iov_base + last->iov_len == run)
+		last->iov_len += len;
+	else
+		d->iov[d->niov++] = (struct iovec){(void *)run, len};
+	d->n += (unsigned)n;
+	d->len += len;
+	/* Only this thread writes the counters (count_written()). */
+	atomic_store_explicit(&s->written,
+			      atomic_load_explicit(&s->written, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+	atomic_store_explicit(&s->bytes,
+			      atomic_load_explicit(&s->bytes, memory_order_relaxed) + len -
+				  n * FT_PCAP_RECLEN,
+			      memory_order_relaxed);
+	if (d->len >= d->chunk || d->n >= d->max_n)
+		direct_flush(s);
+	return (unsigned)n;
+}
+
 /* Consume up to @max records; *more is cleared when the session must end. */
 static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 {
@@ -472,6 +539,8 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 	/* A replaced peer table is taken between batches (peers_int.h). */
 	if (ft__peers_view_sync(&s->peers, &s->tap->peers) != was && !s->anon)
 		ft_writer_set_peers(s->writer, s->peers.p);
+	if ((n = take_run(s)) > 0)
+		return n;
 	while (n < max && (k = next_record(s)) >= 0) {
 		struct ft_sess_head *h = &s->head[k];
 		bool ok;

@@ -626,7 +626,9 @@ keep(struct ft_session *s, unsigned slot, struct ft_rec_info *ri, const void *pk
 		((struct ft_rec *)(void *)rec)->ts_ns = ri->ts_ns;
 	}
 	if (sr)
-		ft__spsc_commit(sr, size, aux, ri->ts_ns);
+		/* A record cut by the snaplen is marked: the session counts
+		 * those from the entries (session.c, take_run()). */
+		ft__spsc_commit(sr, size, aux, ri->ts_ns, cap < caplen);
 	else
 		ft__ring_commit(&s->ring, rec, size);
 	/* A full fence between publishing and looking for a sleeper (a

@@ -144,7 +144,9 @@ FT_EXPORT enum ft_format ft_session_format(const struct ft_session *s)
  * keeps its own order, so one thread's packets keep theirs. A thread's
  * packets move from the shared ring to its own once; its first record there
  * carries (spsc.h: after) where its records in the shared ring end, and the
- * slot ring waits until the shared ring is consumed that far.
+ * slot ring waits until the shared ring is consumed that far. When one slot
+ * ring alone has records there is nothing to merge: a pcap session takes
+ * them as one run, without reading their entries (take_run()).
  */
 /* The next record of ring @k (FT_SESS_SLOT_RINGS: the shared ring), kept
  * in s->head[k] until released: a ring's next record stays where it is, so

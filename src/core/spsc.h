@@ -190,10 +190,10 @@ bool ft__spsc_ready(struct ft_spsc *r);
  * Why: the producer pays for each cache line of the index the consumer
  * reads. In a harness of this ring alone (1500-byte records, a consumer
  * waking every 50 us), a consumer that read every entry made the
- * producer's record cost 20 to 25 ns more, about what the copy and the
- * publication cost together; one that read only the head, nothing. In the
- * hook the record cost 3 to 5 ns less with runs, and the session thread
- * a third less CPU per record.
+ * producer's record cost 10 to 25 ns more, at worst about what the copy
+ * and the publication cost together; one that read only the head,
+ * nothing. In the hook the record cost 3 to 5 ns less with runs, and the
+ * session thread a third less CPU per record.
  */
 const void *ft__spsc_take_run(struct ft_spsc *r, uint64_t max_bytes, uint64_t max_n, uint64_t *len,
 			      uint64_t *n);

@@ -322,16 +322,30 @@ struct ft_direct {
 	uint8_t stage[DIRECT_CHUNK];
 };
 
-/* Room for @n bytes at the end of the stage, in the batch's last iovec. */
+/* Whether bytes at @p follow the batch's last iovec. */
+static bool follows_last(const struct ft_direct *d, const uint8_t *p)
+{
+	const struct iovec *last = d->niov ? &d->iov[d->niov - 1] : NULL;
+
+	return last && (const uint8_t *)last->iov_base + last->iov_len == p;
+}
+
+/* Into the batch: @n bytes at @p, in its last iovec if they follow it,
+ * else in a new one (the caller made room for it). */
+static void batch_span(struct ft_direct *d, const uint8_t *p, size_t n)
+{
+	if (follows_last(d, p))
+		d->iov[d->niov - 1].iov_len += n;
+	else
+		d->iov[d->niov++] = (struct iovec){(void *)p, n};
+}
+
+/* Room for @n bytes at the end of the stage, in the batch. */
 static uint8_t *stage_put(struct ft_direct *d, size_t n)
 {
 	uint8_t *p = d->stage + d->used;
-	struct iovec *last = d->niov ? &d->iov[d->niov - 1] : NULL;
 
-	if (last && (uint8_t *)last->iov_base + last->iov_len == p)
-		last->iov_len += n;
-	else
-		d->iov[d->niov++] = (struct iovec){p, n};
+	batch_span(d, p, n);
 	d->used += n;
 	return p;
 }
@@ -368,18 +382,27 @@ static bool writing(struct ft_session *s)
 	       !(max && atomic_load_explicit(&s->written, memory_order_relaxed) >= max);
 }
 
+/* Count @n records written, of @bytes bytes of packets in all; returns
+ * the records written so far. Only this thread writes the counters. */
+static uint64_t add_written(struct ft_session *s, uint64_t n, uint64_t bytes)
+{
+	uint64_t written = atomic_load_explicit(&s->written, memory_order_relaxed) + n;
+
+	atomic_store_explicit(&s->written, written, memory_order_relaxed);
+	atomic_store_explicit(&s->bytes,
+			      atomic_load_explicit(&s->bytes, memory_order_relaxed) + bytes,
+			      memory_order_relaxed);
+	return written;
+}
+
 /* Count a record written (@caplen bytes, @cut by the snaplen); false once
  * the packet count is reached. Only this thread writes the counters: plain
  * stores, no read-modify-write. */
 static bool count_written(struct ft_session *s, uint32_t caplen, bool cut)
 {
 	uint64_t max = s->opts.max_packets;
-	uint64_t written = atomic_load_explicit(&s->written, memory_order_relaxed) + 1;
+	uint64_t written = add_written(s, 1, caplen);
 
-	atomic_store_explicit(&s->written, written, memory_order_relaxed);
-	atomic_store_explicit(&s->bytes,
-			      atomic_load_explicit(&s->bytes, memory_order_relaxed) + caplen,
-			      memory_order_relaxed);
 	if (cut)
 		atomic_store_explicit(&s->truncated,
 				      atomic_load_explicit(&s->truncated, memory_order_relaxed) + 1,
@@ -399,8 +422,7 @@ static bool direct_record(struct ft_session *s, const struct ft_sess_head *h, bo
 	const uint8_t *rec = h->rec;
 	uint32_t n = h->len; /* as the file has it */
 	uint32_t cap = n - FT_PCAP_RECLEN;
-	struct iovec *last = d->niov ? &d->iov[d->niov - 1] : NULL;
-	bool extend = !copy && last && (const uint8_t *)last->iov_base + last->iov_len == rec;
+	bool extend = !copy && follows_last(d, rec);
 
 	if (s->recs == FT_RECS_USER0) {
 		/* What it holds of the packet: less the prefix (user0.c),
@@ -408,20 +430,16 @@ static bool direct_record(struct ft_session *s, const struct ft_sess_head *h, bo
 		const uint8_t *pfx = rec + FT_PCAP_RECLEN;
 		cap -= 4u + pfx[2] + pfx[3 + pfx[2]];
 	}
-	if ((!extend && d->niov + 1 > DIRECT_IOV) || (copy && d->used + n > sizeof(d->stage))) {
+	if ((!extend && d->niov + 1 > DIRECT_IOV) || (copy && d->used + n > sizeof(d->stage)))
 		direct_flush(s);
-		extend = false;
-	}
 	if (!writing(s)) {
 		s->discarded++;
 		return false;
 	}
 	if (copy)
 		memcpy(stage_put(d, n), rec, n);
-	else if (extend)
-		d->iov[d->niov - 1].iov_len += n;
 	else
-		d->iov[d->niov++] = (struct iovec){(void *)rec, n};
+		batch_span(d, rec, n);
 	d->n++;
 	d->len += n;
 	return count_written(s, cap, ft__frec_flags(h->aux) & FT_REC_CUT);
@@ -485,47 +503,54 @@ static int only_ring(struct ft_session *s)
 	return only;
 }
 
+/* Whether slot ring @k, whose record next_record() chose, is the only ring
+ * with a record peeked, and a run could start there: the test per record
+ * that keeps a merge of several rings from trying runs. */
+static bool lone_head(const struct ft_session *s, int k)
+{
+	if (k == FT_SESS_SLOT_RINGS || !s->direct || s->recs == FT_RECS_USER0 ||
+	    s->opts.max_packets || s->head[FT_SESS_SLOT_RINGS].rec)
+		return false;
+	for (unsigned i = 0; i < s->nslot_rings; i++)
+		if ((int)i != k && s->head[i].rec)
+			return false;
+	/* Last: the mark lies on the line the producer writes per record. */
+	return !atomic_load_explicit(&s->slot_rings[k]->marked, memory_order_relaxed);
+}
+
 /*
  * Batch the records of the only ring that has any as one run, where they
  * lie, without reading their index entries (spsc.h: ft__spsc_take_run(),
  * which says what that saves the producer); returns the records taken.
  * With one ring there is nothing to merge, and in pcap a run of records is
- * a run of the file. Not when a record needs its entry: user0 (the prefix
- * counts apart from the packet), a packet count to stop at, records cut by
- * the snaplen (the producer marks those: they are counted as truncated).
- * At most half the smaller slot rings, as a batch (setup()).
+ * a run of the file. Not when a record needs its entry (lone_head() and
+ * ft__spsc_take_run() check): user0 (the prefix counts apart from the
+ * packet), a packet count to stop at, records cut by the snaplen (the
+ * producer marks those: they are counted as truncated). At most half the
+ * smaller slot rings, as a batch (setup()).
  */
 static unsigned take_run(struct ft_session *s)
 {
 	struct ft_direct *d = s->direct;
 	uint64_t len, n, max_bytes = s->slot_ring_size / 2;
 	const uint8_t *run;
-	struct iovec *last;
 	int k;
 
-	if (!d || s->recs == FT_RECS_USER0 || s->opts.max_packets || !writing(s) ||
-	    d->len >= max_bytes || d->n >= d->max_n || (k = only_ring(s)) < 0)
+	/* lone_head() has ruled out the formats and options runs do not serve. */
+	if (!writing(s) || d->len >= max_bytes || d->n >= d->max_n || (k = only_ring(s)) < 0)
 		return 0;
 	if (d->niov == DIRECT_IOV)
 		direct_flush(s);
 	run = ft__spsc_take_run(s->slot_rings[k], max_bytes - d->len, d->max_n - d->n, &len, &n);
 	if (!run)
 		return 0;
-	last = d->niov ? &d->iov[d->niov - 1] : NULL;
-	if (last && (const uint8_t *)last->iov_base + last->iov_len == run)
-		last->iov_len += len;
-	else
-		d->iov[d->niov++] = (struct iovec){(void *)run, len};
+	batch_span(d, run, len);
 	d->n += (unsigned)n;
 	d->len += len;
-	/* Only this thread writes the counters (count_written()). */
-	atomic_store_explicit(&s->written,
-			      atomic_load_explicit(&s->written, memory_order_relaxed) + n,
-			      memory_order_relaxed);
-	atomic_store_explicit(&s->bytes,
-			      atomic_load_explicit(&s->bytes, memory_order_relaxed) + len -
-				  n * FT_PCAP_RECLEN,
-			      memory_order_relaxed);
+	/* Slot rings of file records are byte-aligned (new_slot_ring()):
+	 * the run is its records' headers and packets, nothing between. */
+	add_written(s, n, len - n * FT_PCAP_RECLEN);
+	s->runs++;
 	if (d->len >= d->chunk || d->n >= d->max_n)
 		direct_flush(s);
 	return (unsigned)n;
@@ -541,11 +566,19 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 	/* A replaced peer table is taken between batches (peers_int.h). */
 	if (ft__peers_view_sync(&s->peers, &s->tap->peers) != was && !s->anon)
 		ft_writer_set_peers(s->writer, s->peers.p);
-	if ((n = take_run(s)) > 0)
-		return n;
 	while (n < max && (k = next_record(s)) >= 0) {
 		struct ft_sess_head *h = &s->head[k];
+		unsigned run;
 		bool ok;
+		if (lone_head(s, k)) {
+			/* Peeked, not moved past: the run starts with it. */
+			h->rec = NULL;
+			if ((run = take_run(s)) > 0) {
+				n += run;
+				continue;
+			}
+			head_of(s, k); /* the merge takes it after all */
+		}
 		if (k == FT_SESS_SLOT_RINGS) {
 			/* Into the batch too: past FT_SESS_SLOT_RINGS producer
 			 * threads the two rings alternate, and a writev() per

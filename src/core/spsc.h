@@ -21,8 +21,8 @@
  * before it visible. The head word holds both counts, entries and bytes
  * published (each modulo a power of two larger than the ring holds), so a
  * consumer can take a run of records without reading their entries
- * (ft__spsc_take_run()): reading the index cost the producer more than
- * the rest of the record together on this kind of machine (below). The other way round, the
+ * (ft__spsc_take_run(), which says what reading them costs the producer).
+ * The other way round, the
  * consumer's release stores of the tails (bytes and entries released)
  * follow its last reads of the records it releases, and the producer's
  * acquire loads of them order those reads before it overwrites the space.

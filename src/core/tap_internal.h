@@ -181,6 +181,7 @@ struct ft_session {
 	_Atomic int error;
 	_Atomic bool done;
 	uint64_t discarded;	     /* matched after the packet count was reached */
+	uint64_t runs;		     /* session thread: runs taken (session.c: take_run()) */
 	uint64_t upstream_at_attach; /* tap's upstream_drops when attached */
 	struct ft_session_stats final;
 	uint64_t stop_deadline; /* CLOCK_MONOTONIC ns an fd output may wait until, once stopping */

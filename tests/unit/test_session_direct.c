@@ -131,6 +131,25 @@ static void wait_written(struct ft_session *a, struct ft_session *b, struct ft_s
 	}
 }
 
+/* Until the sessions gave this thread a ring of its own (at most 10 s):
+ * they do at the first record it sent through the shared ring. Until then
+ * its packets go there, none as runs: a producer that runs on while the
+ * session threads wait for a core (taskset -c 0 chrt -f 10 made one) would
+ * send them all there. */
+static void wait_own_ring(struct ft_session *const *s, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		bool own = false;
+		for (int tries = 0; tries < 100000 && !own; tries++) {
+			for (unsigned i = 0; i < FT_TAP_MAX_THREADS && !own; i++)
+				own = atomic_load(&s[k]->srings[i]) != NULL;
+			if (!own)
+				usleep(100);
+		}
+		assert_true(own);
+	}
+}
+
 static void same_file(enum ft_format fmt)
 {
 	static uint8_t pkt[BIG];
@@ -157,6 +176,7 @@ static void same_file(enum ft_format fmt)
 	ft_tap_offer(t, FT_PATH_FROM_PEER, pkt, n > 65535 && fmt == FT_FORMAT_USER0 ? 65000 : n,
 		     &m);
 	cut++;
+	wait_own_ring((struct ft_session *[]){dw, ww, dc, wc}, 4);
 	for (unsigned i = 0; i < npkt; i++) {
 		if (bufsize < (1u << 20) && i % 8 == 0)
 			wait_written(dw, ww, dc, wc);

@@ -475,7 +475,7 @@ static int packet(struct ft_writer *w, const struct ft_pkt *pk, uint32_t caplen)
 	if (id < 0)
 		return id;
 	/* Any NRB goes before the packet that needs it. */
-	if (w->peers)
+	if (w->peers && ft_peers_count(w->peers))
 		nlen = peer_names(w, pk, caplen, names);
 	blk = ft__writer_reserve(w, max_record(&w->o, caplen));
 	if (!blk)

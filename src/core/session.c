@@ -514,8 +514,9 @@ static bool lone_head(const struct ft_session *s, int k)
 	for (unsigned i = 0; i < s->nslot_rings; i++)
 		if ((int)i != k && s->head[i].rec)
 			return false;
-	/* Last: the mark lies on the line the producer writes per record. */
-	return !atomic_load_explicit(&s->slot_rings[k]->marked, memory_order_relaxed);
+	/* Last: until the consumer has seen it, the mark lies on the line the
+	 * producer writes per record. */
+	return !ft__spsc_marked(s->slot_rings[k]);
 }
 
 /*
@@ -566,11 +567,12 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 	/* A replaced peer table is taken between batches (peers_int.h). */
 	if (ft__peers_view_sync(&s->peers, &s->tap->peers) != was && !s->anon)
 		ft_writer_set_peers(s->writer, s->peers.p);
+	bool runs = true;
 	while (n < max && (k = next_record(s)) >= 0) {
 		struct ft_sess_head *h = &s->head[k];
 		unsigned run;
 		bool ok;
-		if (lone_head(s, k)) {
+		if (runs && lone_head(s, k)) {
 			/* Peeked, not moved past: the run starts with it. */
 			h->rec = NULL;
 			if ((run = take_run(s)) > 0) {
@@ -578,6 +580,12 @@ static unsigned drain(struct ft_session *s, unsigned max, bool *more)
 				continue;
 			}
 			head_of(s, k); /* the merge takes it after all */
+			/* Not again in this drain (at most @max records):
+			 * what made it fail (a backlog too long for a batch,
+			 * the lap's end inside it) mostly holds for the next
+			 * records too, and each try reads the head's line,
+			 * which the producer writes per record. */
+			runs = false;
 		}
 		if (k == FT_SESS_SLOT_RINGS) {
 			/* Into the batch too: past FT_SESS_SLOT_RINGS producer

@@ -87,8 +87,7 @@ const void *ft__spsc_take_run(struct ft_spsc *r, uint64_t max_bytes, uint64_t ma
 	 * covers the marked record, it is seen here if that record is in
 	 * the run. The run ends before the lap does: a padding entry, if
 	 * any, lies where the lap ends, and the record after it past it. */
-	if (!*n || atomic_load_explicit(&r->marked, memory_order_relaxed) || *len > max_bytes ||
-	    *n > max_n || off + *len > r->size)
+	if (!*n || ft__spsc_marked(r) || *len > max_bytes || *n > max_n || off + *len > r->size)
 		return NULL;
 	r->ctail += *len;
 	r->cn = r->chead;

@@ -85,7 +85,8 @@ struct ft_spsc {
 	uint64_t chead;			    /* entries published, as the consumer last saw */
 	uint64_t cbhead;		    /* bytes published, as it last saw */
 	unsigned unpublished;
-	bool held; /* records advanced past are still being read: no publish */
+	bool held;    /* records advanced past are still being read: no publish */
+	bool cmarked; /* the consumer saw the mark (it stays set) */
 	/* Set before the ring is shared, never changed. */
 	_Alignas(64) uint64_t size; /* bytes, a power of two */
 	uint64_t nent;		    /* index entries, a power of two */
@@ -176,6 +177,17 @@ void ft__spsc_publish(struct ft_spsc *r);
 /* Consumer: whether a record is published that the consumer has not moved
  * past (without reading the index). */
 bool ft__spsc_ready(struct ft_spsc *r);
+
+/* Consumer: whether the producer marked a record (ft__spsc_commit()), as
+ * far as the consumer knows: false may be stale, true is final. Once true
+ * it is the consumer's own copy, so a test per record does not read the
+ * line the producer writes per record. */
+static inline bool ft__spsc_marked(struct ft_spsc *r)
+{
+	if (!r->cmarked)
+		r->cmarked = atomic_load_explicit(&r->marked, memory_order_relaxed);
+	return r->cmarked;
+}
 
 /*
  * Consumer: the records published after the last one moved past, as one run

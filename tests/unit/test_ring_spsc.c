@@ -221,13 +221,17 @@ static void test_take_run(void **state)
 	assert_int_equal(len, 50);
 	ft__spsc_publish(&r);
 
-	/* A marked record: its entry must be read, from then on. */
+	/* A marked record: its entry must be read, from then on. The
+	 * consumer's copy of the mark, false so far, does not hide it. */
+	assert_false(ft__spsc_marked(&r));
 	put(&r, 10, 1, true);
 	assert_null(ft__spsc_take_run(&r, 4096, 100, &len, &n));
+	assert_true(r.cmarked);
 	assert_non_null(ft__spsc_peek(&r, &e));
 	ft__spsc_release(&r);
 	put(&r, 10, 1, false);
 	assert_null(ft__spsc_take_run(&r, 4096, 100, &len, &n));
+	assert_true(ft__spsc_marked(&r));
 	ft__spsc_destroy(&r);
 }
 
